@@ -1,0 +1,61 @@
+"""The `omni-emotion` console script.
+
+Each area registers its own subcommand from a small module (``register(subparsers)``) so this file stays a
+thin dispatcher. User-caused errors (``OmniEmotionError``) are printed as one sentence with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from omni_emotion import __version__
+from omni_emotion.errors import OmniEmotionError
+
+__all__ = ["main", "build_parser"]
+
+# Modules that define `register(subparsers)`; each subparser sets `func(args) -> int`.
+COMMAND_MODULES = (
+    "omni_emotion.media_cli",
+)
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omni-emotion",
+        description="Open-vocabulary multimodal emotion recognition: face, voice and words.",
+    )
+    parser.add_argument("--version", action="version", version=f"omni-emotion {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except OmniEmotionError as err:
+        print(f"omni-emotion: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("omni-emotion: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

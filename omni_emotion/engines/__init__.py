@@ -1,0 +1,1 @@
+"""Engines turn a Perception into an Analysis: "clues" (CPU, offline default) and "omni" (the MLLM)."""

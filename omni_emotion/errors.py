@@ -1,0 +1,65 @@
+"""Typed errors a user can cause. Each carries one sentence meant for people, not a traceback.
+
+The CLI prints ``str(error)`` and exits 2; the UI turns these into ``gr.Error``. Anything that is not an
+``OmniEmotionError`` is a bug in omni-emotion and propagates normally.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OmniEmotionError",
+    "MediaError",
+    "MediaNotFoundError",
+    "UnsupportedMediaError",
+    "EmptyMediaError",
+    "ClipTooLongError",
+    "FrameTooLargeError",
+    "ModelNotFoundError",
+    "EvaluationDataError",
+    "DeviceUnavailableError",
+    "ConfigError",
+]
+
+
+class OmniEmotionError(Exception):
+    """Base class for every error a user can cause; ``str(err)`` is one clear sentence."""
+
+
+class ConfigError(OmniEmotionError, ValueError):
+    """An option or config value is not allowed."""
+
+
+class MediaError(OmniEmotionError):
+    """A media file or live buffer cannot be used."""
+
+
+class MediaNotFoundError(MediaError, FileNotFoundError):
+    """The path does not exist or is not a file."""
+
+
+class UnsupportedMediaError(MediaError):
+    """The file is not readable audio, video or image (corrupt, truncated, wrong type)."""
+
+
+class EmptyMediaError(MediaError):
+    """The file decodes but holds no frames and no audio."""
+
+
+class ClipTooLongError(MediaError):
+    """The clip is longer than the configured maximum duration."""
+
+
+class FrameTooLargeError(MediaError):
+    """The frame size is above the configured pixel limit."""
+
+
+class ModelNotFoundError(OmniEmotionError):
+    """Model weights or the package that carries them are missing; the message names how to get them."""
+
+
+class EvaluationDataError(OmniEmotionError):
+    """Ground-truth, prediction or grouping-table files are missing or unusable."""
+
+
+class DeviceUnavailableError(OmniEmotionError):
+    """A camera, microphone or GPU that was asked for is not there."""

@@ -1,0 +1,402 @@
+"""Decode a media file or a live buffer into a Clip (PyAV; its bundled ffmpeg reads every common format).
+
+Frames come either as N samples spread uniformly over the clip (the model uses 8) or as a dense stream at a
+given rate (face tracking). Decoding is streaming: at most one decoded frame per target is kept, so a long
+file never sits in memory at full resolution. Audio is mono float32 at 16 kHz, resampled by ffmpeg's
+resampler (or a polyphase filter for in-memory buffers).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from omni_emotion.errors import (
+    ClipTooLongError,
+    ConfigError,
+    EmptyMediaError,
+    FrameTooLargeError,
+    MediaError,
+    MediaNotFoundError,
+    UnsupportedMediaError,
+)
+from omni_emotion.types import SAMPLE_RATE, Clip
+
+__all__ = ["MediaConfig", "load_clip", "iter_frames", "load_audio", "clip_from_arrays", "resample_audio"]
+
+logger = logging.getLogger(__name__)
+
+# Containers ffmpeg opens for single pictures; such files become one-frame clips.
+_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif", "mjpeg"}
+_IMAGE_CODECS = {"png", "mjpeg", "bmp", "webp", "tiff", "gif", "jpeg2000"}
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Limits that protect memory and time. max_pixels defaults to 4096x4096 (16.8 MP): 4K decodes, 8K is refused."""
+
+    max_duration_s: float = 600.0
+    max_pixels: int = 4096 * 4096
+
+    def __post_init__(self) -> None:
+        if not self.max_duration_s > 0:
+            raise ConfigError(f"max_duration_s must be positive, got {self.max_duration_s}")
+        if self.max_pixels <= 0:
+            raise ConfigError(f"max_pixels must be positive, got {self.max_pixels}")
+
+
+def _check_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise MediaNotFoundError(f"{p} does not exist.")
+    if p.is_dir():
+        raise MediaNotFoundError(f"{p} is a directory, not a media file.")
+    if p.stat().st_size == 0:
+        raise EmptyMediaError(f"{p} is an empty file (0 bytes).")
+    return p
+
+
+def _open(p: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(p), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+        raise UnsupportedMediaError(
+            f"{p.name} is not a readable audio, video or image file ({_reason(err)})."
+        ) from err
+
+
+def _reason(err: Exception) -> str:
+    text = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    return text.strip().rstrip(".").lower()
+
+
+def _is_image(container: av.container.InputContainer, vstream) -> bool:
+    if vstream is None:
+        return False
+    names = set(container.format.name.split(","))
+    return bool(names & _IMAGE_FORMATS) and vstream.codec_context.name in _IMAGE_CODECS
+
+
+def _stream_seconds(stream) -> float | None:
+    if stream is not None and stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
+def _container_seconds(container) -> float | None:
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _describe(stream) -> str:
+    ctx = stream.codec_context
+    if stream.type == "video":
+        rate = float(stream.average_rate) if stream.average_rate else None
+        fps = f" {rate:.2f} fps" if rate else ""
+        return f"video: {ctx.name} {ctx.width}x{ctx.height}{fps}"
+    if stream.type == "audio":
+        return f"audio: {ctx.name} {ctx.sample_rate} Hz {ctx.channels} ch"
+    return f"{stream.type}: {ctx.name if ctx else '?'}"
+
+
+def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    if not max_side or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    # even sizes keep swscale and the encoders happy
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+def _frame_time(frame, stream) -> float | None:
+    if frame.pts is None:
+        return None
+    base = frame.time_base or stream.time_base
+    start = stream.start_time or 0
+    return float((frame.pts - start) * base)
+
+
+def _check_size(vstream, config: MediaConfig, name: str) -> None:
+    w, h = vstream.codec_context.width, vstream.codec_context.height
+    if w * h > config.max_pixels:
+        raise FrameTooLargeError(
+            f"{name} has {w}x{h} frames ({w * h / 1e6:.1f} MP), above the {config.max_pixels / 1e6:.1f} MP limit;"
+            " downscale it or raise MediaConfig.max_pixels."
+        )
+
+
+def _check_duration(seconds: float | None, config: MediaConfig, name: str) -> None:
+    if seconds is not None and seconds > config.max_duration_s:
+        raise ClipTooLongError(
+            f"{name} lasts {seconds:.0f} s, longer than the {config.max_duration_s:.0f} s limit;"
+            " trim it or raise MediaConfig.max_duration_s."
+        )
+
+
+def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, "av.VideoFrame"]]:
+    """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max duration."""
+    vstream.thread_type = "AUTO"
+    last_t = -math.inf
+    index = 0
+    rate = float(vstream.average_rate) if vstream.average_rate else 25.0
+    try:
+        for frame in container.decode(vstream):
+            t = _frame_time(frame, vstream)
+            if t is None:
+                t = index / rate
+            t = max(t, last_t) if last_t > -math.inf else max(t, 0.0)
+            _check_duration(t, config, p.name)
+            last_t = t
+            index += 1
+            yield t, frame
+    except av.error.FFmpegError as err:
+        if index == 0:
+            raise UnsupportedMediaError(f"{p.name} has a video stream that cannot be decoded ({_reason(err)}).") from err
+        logger.warning("%s: video decoding stopped after %d frames (%s); keeping what decoded", p.name, index, err)
+
+
+def _to_rgb(frame, size: tuple[int, int]) -> np.ndarray:
+    return frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
+
+
+def _decode_audio(path: Path, config: MediaConfig) -> tuple[np.ndarray, str | None]:
+    """Mono float32 16 kHz samples of the first audio stream (empty when there is none)."""
+    with _open(path) as container:
+        astreams = container.streams.audio
+        if not astreams:
+            return np.zeros(0, np.float32), None
+        astream = astreams[0]
+        desc = _describe(astream)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        total = 0
+        limit = int(config.max_duration_s * SAMPLE_RATE)
+        try:
+            for frame in container.decode(astream):
+                frame.pts = None  # let the resampler count samples; broken pts must not insert silence
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += chunk.size
+                if total > limit:
+                    _check_duration(total / SAMPLE_RATE, config, path.name)
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as err:
+            if total == 0:
+                raise UnsupportedMediaError(
+                    f"{path.name} has an audio stream that cannot be decoded ({_reason(err)})."
+                ) from err
+            logger.warning("%s: audio decoding stopped early (%s); keeping what decoded", path.name, err)
+        audio = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+        return np.clip(audio, -1.0, 1.0), desc
+
+
+def load_audio(path: str | os.PathLike, config: MediaConfig = MediaConfig()) -> np.ndarray:
+    """Mono float32 audio at 16 kHz, shape (S,); empty when the file has no audio stream."""
+    return _decode_audio(_check_path(path), config)[0]
+
+
+def load_clip(
+    path: str | os.PathLike,
+    *,
+    num_frames: int | None = 8,
+    fps: float | None = None,
+    max_side: int | None = None,
+    audio: bool = True,
+    config: MediaConfig = MediaConfig(),
+) -> Clip:
+    """Decode ``path`` into a Clip.
+
+    num_frames: frames sampled uniformly over the video (centre of N equal bins); ignored when fps is set.
+    fps:        dense frames at this rate instead (memory grows with duration: prefer iter_frames for long files).
+    max_side:   resize frames so the longer side is at most this many pixels (aspect kept).
+    """
+    if fps is None and (num_frames is None or num_frames < 1):
+        raise ConfigError(f"num_frames must be >= 1 when fps is not given, got {num_frames}")
+    if fps is not None and fps <= 0:
+        raise ConfigError(f"fps must be positive, got {fps}")
+    p = _check_path(path)
+    with _open(p) as container:
+        vstream = container.streams.video[0] if container.streams.video else None
+        streams = [_describe(s) for s in container.streams if s.type in ("video", "audio")]
+        if vstream is None and not container.streams.audio:
+            raise EmptyMediaError(f"{p.name} contains no video or audio stream.")
+        _check_duration(_container_seconds(container), config, p.name)
+        frames: list[np.ndarray] = []
+        times: list[float] = []
+        native_fps = frame_size = None
+        is_image = _is_image(container, vstream)
+        video_seconds = 0.0
+        if vstream is not None:
+            _check_size(vstream, config, p.name)
+            frame_size = (vstream.codec_context.width, vstream.codec_context.height)
+            size = _target_size(*frame_size, max_side)
+            if is_image:
+                for _, frame in _decode_video(container, vstream, p, config):
+                    frames, times = [_to_rgb(frame, size)], [0.0]
+                    break
+            else:
+                native_fps = float(vstream.average_rate) if vstream.average_rate else None
+                seconds = _stream_seconds(vstream) or _container_seconds(container)
+                frames, times, video_seconds = _sample_frames(container, vstream, p, config, size, num_frames, fps, seconds)
+    audio_arr, _ = _decode_audio(p, config) if audio else (np.zeros(0, np.float32), None)
+    duration = max(video_seconds, audio_arr.size / SAMPLE_RATE)
+    if not frames and audio_arr.size == 0:
+        raise EmptyMediaError(f"{p.name} decodes to zero frames and zero audio samples.")
+    if frames:
+        stack = np.stack(frames)
+    else:
+        stack = np.zeros((0, 1, 1, 3), np.uint8)
+    return Clip(
+        frames=stack,
+        timestamps=np.asarray(times, dtype=np.float64),
+        audio=audio_arr,
+        duration=float(duration),
+        source=str(p),
+        fps=native_fps,
+        frame_size=frame_size,
+        streams=streams,
+        is_image=is_image,
+    )
+
+
+def _sample_frames(container, vstream, p, config, size, num_frames, fps, seconds):
+    """Return (frames, times, video_seconds). With a known duration, keep the frame nearest each target time."""
+    if fps is not None:
+        frames, times = [], []
+        for t, rgb in _dense(_decode_video(container, vstream, p, config), fps, size):
+            frames.append(rgb)
+            times.append(t)
+        end = times[-1] + 1.0 / fps if times else 0.0
+        return frames, times, max(end, seconds or 0.0)
+    if seconds:
+        targets = (np.arange(num_frames) + 0.5) * seconds / num_frames
+        return _nearest(_decode_video(container, vstream, p, config), targets, size, seconds)
+    # Unknown duration (some streams, webm without cues): decode once to time it, then once to sample.
+    last = None
+    step = None
+    for t, _ in _decode_video(container, vstream, p, config):
+        step = t - last if last is not None else step
+        last = t
+    if last is None:
+        return [], [], 0.0
+    seconds = last + (step or 0.04)
+    container.seek(0)
+    targets = (np.arange(num_frames) + 0.5) * seconds / num_frames
+    return _nearest(_decode_video(container, vstream, p, config), targets, size, seconds)
+
+
+def _nearest(decoded, targets: np.ndarray, size, seconds: float):
+    """Pick, for each target time, the decoded frame closest to it; convert only those frames to RGB."""
+    chosen: dict[int, tuple[float, np.ndarray]] = {}
+    prev: tuple[float, object] | None = None
+    k = 0
+    last_t = 0.0
+    for t, frame in decoded:
+        last_t = t
+        while k < len(targets) and t >= targets[k]:
+            if prev is not None and abs(prev[0] - targets[k]) < abs(t - targets[k]):
+                chosen[k] = (prev[0], _to_rgb(prev[1], size))
+            else:
+                chosen[k] = (t, _to_rgb(frame, size))
+            k += 1
+        if k >= len(targets):
+            break
+        prev = (t, frame)
+    while k < len(targets) and prev is not None:  # targets past the last frame (short or truncated video)
+        chosen[k] = (prev[0], _to_rgb(prev[1], size))
+        k += 1
+    order = sorted(chosen)
+    # Repeated frames are kept: the model expects exactly num_frames even for very short clips.
+    return [chosen[i][1] for i in order], [chosen[i][0] for i in order], max(seconds, last_t)
+
+
+def _dense(decoded, fps: float, size) -> Iterator[tuple[float, np.ndarray]]:
+    step = 1.0 / fps
+    next_t = 0.0
+    for t, frame in decoded:
+        if t + 1e-6 >= next_t:
+            yield t, _to_rgb(frame, size)
+            next_t = (math.floor(t / step + 1e-6) + 1) * step
+
+
+def iter_frames(
+    path: str | os.PathLike,
+    *,
+    fps: float,
+    max_side: int | None = 640,
+    config: MediaConfig = MediaConfig(),
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Stream (seconds, RGB uint8 (H, W, 3)) at about ``fps`` frames per second; memory stays one frame.
+
+    A still image yields one frame at t=0; a file without video yields nothing.
+    """
+    if fps <= 0:
+        raise ConfigError(f"fps must be positive, got {fps}")
+    p = _check_path(path)
+    with _open(p) as container:
+        if not container.streams.video:
+            return
+        vstream = container.streams.video[0]
+        _check_size(vstream, config, p.name)
+        _check_duration(_container_seconds(container), config, p.name)
+        size = _target_size(vstream.codec_context.width, vstream.codec_context.height, max_side)
+        if _is_image(container, vstream):
+            for _, frame in _decode_video(container, vstream, p, config):
+                yield 0.0, _to_rgb(frame, size)
+                return
+        yield from _dense(_decode_video(container, vstream, p, config), fps, size)
+
+
+def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited polyphase resampling of mono audio to ``target_rate``; returns float32 (S',)."""
+    from scipy.signal import resample_poly
+
+    audio = np.asarray(audio)
+    if np.issubdtype(audio.dtype, np.integer):
+        audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
+    if audio.ndim == 2:  # (S, C) as browsers and sounddevice deliver it
+        audio = audio.mean(axis=1)
+    audio = audio.astype(np.float32, copy=False)
+    if sample_rate == target_rate or audio.size == 0:
+        return audio
+    ratio = Fraction(target_rate, int(sample_rate)).limit_denominator(1000)
+    return resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def clip_from_arrays(
+    frames: np.ndarray | list[np.ndarray],
+    timestamps: np.ndarray | list[float],
+    audio: np.ndarray | None,
+    sample_rate: int,
+    source: str = "live",
+) -> Clip:
+    """Build a Clip from in-memory buffers (live webcam + microphone). Inputs are copied, never modified."""
+    stack = np.stack(frames).astype(np.uint8, copy=True) if len(frames) else np.zeros((0, 1, 1, 3), np.uint8)
+    if stack.ndim == 3:  # grayscale frames
+        stack = np.repeat(stack[..., None], 3, axis=-1)
+    times = np.asarray(timestamps, dtype=np.float64).copy()
+    samples = resample_audio(audio, sample_rate) if audio is not None and len(audio) else np.zeros(0, np.float32)
+    samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
+    if len(times) and len(times) != len(stack):
+        raise MediaError(f"live buffer has {len(stack)} frames but {len(times)} timestamps.")
+    span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
+    t0 = float(times[0]) if len(times) else 0.0
+    return Clip(
+        frames=stack,
+        timestamps=times - t0,
+        audio=samples,
+        duration=max(span, samples.size / SAMPLE_RATE),
+        source=source,
+        frame_size=(int(stack.shape[2]), int(stack.shape[1])) if len(stack) else None,
+        streams=(["video: live"] if len(stack) else []) + (["audio: live"] if samples.size else []),
+    )
