@@ -1,0 +1,74 @@
+"""Benchmark the EW metric: grouping-table load time (parse and cached) and scoring time, plus parity.
+
+    .venv/bin/python bench/eval_metric.py [--data ../shared/data] [--repeat 20]
+
+Prints, for each shared baseline, our M-avg next to the published one (percent) and the largest column gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from omni_emotion.evaluation.metrics import parse_labels, score_dataset
+from omni_emotion.evaluation.wheels import GROUPINGS, load_wheels, parse_wheels
+
+
+def _labels(path: Path) -> dict[str, list[str]]:
+    with open(path, newline="") as handle:
+        return {row["name"]: parse_labels(row["openset"]) for row in csv.DictReader(handle)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    wheels = args.data / "emotion_wheel"
+
+    parse_s = []
+    for _ in range(3):
+        started = time.perf_counter()
+        parse_wheels(wheels)
+        parse_s.append(time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        load_wheels(wheels, cache_dir=cache)
+        cold = time.perf_counter() - started
+        warm_s = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            tables = load_wheels(wheels, cache_dir=cache)
+            warm_s.append(time.perf_counter() - started)
+    print(f"parse 7 files (no cache): median {statistics.median(parse_s) * 1000:.0f} ms")
+    print(f"load_wheels first call (parse + write cache): {cold * 1000:.0f} ms")
+    print(f"load_wheels cached: median {statistics.median(warm_s) * 1000:.1f} ms over {args.repeat}")
+
+    truth = _labels(args.data / "ovmerd" / "check-openset.csv")
+    with open(args.data / "ovmerd" / "published_table4.csv", newline="") as handle:
+        published = {row["model"]: row for row in csv.DictReader(handle)}
+    for folder in sorted((args.data / "ovmerd" / "baselines").iterdir()):
+        pred = _labels(folder / "openset.csv")
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            result = score_dataset(truth, pred, tables)
+            times.append(time.perf_counter() - started)
+        gaps = {g: result.groupings[g].f_score * 100 - float(published[folder.name][g]) for g in GROUPINGS}
+        worst = max(gaps, key=lambda g: abs(gaps[g]))
+        paper = float(published[folder.name]["M-avg"])
+        print(
+            f"{folder.name:12s} M-avg ours {result.m_avg * 100:6.2f}  published {paper:6.2f}"
+            f"  diff {result.m_avg * 100 - paper:+5.2f}  max column gap {gaps[worst]:+5.2f} ({worst})"
+            f"  scoring {len(truth)} samples x 12 groupings: median {statistics.median(times) * 1000:.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Benchmark the deterministic label extractor against the benchmark authors' LLM extraction.
+
+    .venv/bin/python bench/extract_labels.py [--data ../shared/data]
+
+For each shared baseline: extract labels from reasons.jsonl, score them against check-openset.csv, and print
+our M-avg beside the published one (LLM extraction, percent), plus how well our labels agree with the authors'
+extracted labels (M1 F-score, treating theirs as truth) and the extraction time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from omni_emotion.evaluation.extract import RuleExtractor
+from omni_emotion.evaluation.metrics import parse_labels, score_dataset
+from omni_emotion.evaluation.wheels import load_wheels
+
+
+def _labels(path: Path) -> dict[str, list[str]]:
+    with open(path, newline="") as handle:
+        return {row["name"]: parse_labels(row["openset"]) for row in csv.DictReader(handle)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as cache:
+        tables = load_wheels(args.data / "emotion_wheel", cache_dir=cache)
+    extractor = RuleExtractor(tables)
+    truth = _labels(args.data / "ovmerd" / "check-openset.csv")
+    with open(args.data / "ovmerd" / "published_table4.csv", newline="") as handle:
+        published = {row["model"]: float(row["M-avg"]) for row in csv.DictReader(handle)}
+    gaps = []
+    for folder in sorted((args.data / "ovmerd" / "baselines").iterdir()):
+        with open(folder / "reasons.jsonl") as handle:
+            reasons = {r["name"]: r["reason"] for r in map(json.loads, handle)}
+        started = time.perf_counter()
+        pred = {name: extractor.extract(text) for name, text in reasons.items()}
+        elapsed = time.perf_counter() - started
+        ours = score_dataset(truth, pred, tables).m_avg * 100
+        authors = score_dataset(truth, _labels(folder / "openset.csv"), tables).m_avg * 100
+        agree = score_dataset(_labels(folder / "openset.csv"), pred, tables).groupings["M1"].f_score * 100
+        gaps.append(ours - published[folder.name])
+        print(
+            f"{folder.name:12s} extractor M-avg {ours:6.2f}  published (LLM) {published[folder.name]:6.2f}"
+            f"  gap {gaps[-1]:+5.2f}  authors' labels here {authors:6.2f}  M1 agreement {agree:5.1f}"
+            f"  labels/sample {sum(map(len, pred.values())) / len(pred):.2f}"
+            f"  {elapsed / len(reasons) * 1000:.2f} ms/text"
+        )
+    print(f"mean gap to published: {sum(gaps) / len(gaps):+.2f} points")
+
+
+if __name__ == "__main__":
+    main()

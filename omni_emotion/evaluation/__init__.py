@@ -1,0 +1,39 @@
+"""OV-MERD / EMER-OV evaluation: emotion-wheel tables, the EW metric, label extraction, dataset runner.
+
+Typical use::
+
+    tables = load_wheels("path/to/emotion_wheel")
+    result = score_dataset(truth_labels, predicted_labels, tables)   # name -> list[str] each
+    result.summary()["M-avg"]
+"""
+
+from omni_emotion.evaluation.extract import (
+    LabelExtractor,
+    LLMExtractor,
+    Mention,
+    MentionConfig,
+    RuleExtractor,
+    Vocabulary,
+    find_emotion_mentions,
+)
+from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, parse_labels, score_dataset, set_scores
+from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
+
+__all__ = [
+    "GROUPINGS",
+    "L1_GROUPINGS",
+    "WheelTables",
+    "load_wheels",
+    "EvalResult",
+    "GroupingScore",
+    "parse_labels",
+    "score_dataset",
+    "set_scores",
+    "Mention",
+    "MentionConfig",
+    "Vocabulary",
+    "find_emotion_mentions",
+    "LabelExtractor",
+    "RuleExtractor",
+    "LLMExtractor",
+]

@@ -1,0 +1,134 @@
+"""``omni-emotion eval``: score predictions (or an engine run) on OV-MERD / EMER-OV with the EW metric."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from omni_emotion.errors import ConfigError
+from omni_emotion.evaluation.metrics import EvalResult
+from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
+
+__all__ = ["register", "run", "format_table"]
+
+MAX_LISTED_PROBLEMS = 10
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "eval",
+        help="score emotion predictions on OV-MERD / EMER-OV (emotion-wheel metric)",
+        description=(
+            "Score predicted open-vocabulary labels against ground truth with the OV-MER emotion-wheel "
+            "metric (M1, M2, five wheels at L1/L2; M-avg). The table shows percent; --json prints "
+            "fractions 0..1."
+        ),
+    )
+    p.add_argument("--gt", help="ground-truth CSV with columns name,openset (e.g. check-openset.csv)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--pred", help="predictions: CSV name,openset, or JSONL of {name, reason} free text")
+    src.add_argument("--videos", help="folder of clips <name>.<ext> to run an engine on instead of --pred")
+    p.add_argument("--engine", default="auto", choices=("auto", "clues", "omni"), help="engine for --videos")
+    p.add_argument("--device", default="cpu", help="device for --videos (cpu, cuda, cuda:0)")
+    p.add_argument(
+        "--wheels", help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache)"
+    )
+    p.add_argument(
+        "--cache", help="resumable JSONL of per-clip results for --videos (default: under the cache)"
+    )
+    p.add_argument("--out", help="where --videos writes its predictions CSV (default: beside --cache)")
+    p.add_argument(
+        "--published", help="CSV of published baseline scores (default: ../shared/data/ovmerd/...)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object (fractions 0..1) on the last line"
+    )
+    p.add_argument(
+        "--download", action="store_true", help="download the grouping tables into --wheels or the cache"
+    )
+    p.set_defaults(func=run)
+
+
+def format_table(result: EvalResult, label: str, published: dict[str, dict[str, float]]) -> str:
+    """Our scores beside the published baselines, in percent, one model per row (like OV-MER Table 4)."""
+    columns = (*GROUPINGS, "M-avg")
+    width = max([len(label), *map(len, published), 5]) + 1
+    ours = {g: result.groupings[g].f_score * 100 for g in GROUPINGS}
+    ours["M-avg"] = result.m_avg * 100
+    lines = [f"{'model':<{width}}" + "".join(f"{c:>7}" for c in columns)]
+    lines.append(f"{label:<{width}}" + "".join(f"{ours[c]:>7.2f}" for c in columns))
+    if published:
+        lines.append("-" * len(lines[0]) + "  published (OV-MER Table 4)")
+        for model, scores in sorted(published.items(), key=lambda item: item[1]["M-avg"]):
+            lines.append(f"{model:<{width}}" + "".join(f"{scores[c]:>7.2f}" for c in columns))
+    lines.append("")
+    lines.append(
+        f"L1-avg {result.l1_avg * 100:.2f}   precision {result.precision * 100:.2f}   recall "
+        f"{result.recall * 100:.2f}   avg {result.avg * 100:.2f}   (means over the 12 groupings)"
+    )
+    lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
+    for key, reason in list(result.skipped.items())[:MAX_LISTED_PROBLEMS]:
+        lines.append(f"  skipped {key}: {reason}")
+    if result.n_skipped > MAX_LISTED_PROBLEMS:
+        lines.append(f"  ... and {result.n_skipped - MAX_LISTED_PROBLEMS} more")
+    return "\n".join(lines)
+
+
+def _run_id(gt: Path, videos: Path, engine: str) -> str:
+    key = f"{gt.resolve()}|{videos.resolve()}|{engine}"
+    return f"{videos.name or 'clips'}-{engine}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:
+    """The ``eval`` command; ``pipeline`` replaces ``EmotionPipeline.create(...)`` for --videos (tests)."""
+    from tqdm import tqdm
+
+    from omni_emotion.evaluation import runner
+    from omni_emotion.evaluation.extract import RuleExtractor
+
+    out = stdout or sys.stdout
+    if args.download:
+        from omni_emotion.evaluation.download import download_wheels
+
+        print(f"grouping tables saved in {download_wheels(args.wheels)}", file=out)
+        if not args.gt:
+            return 0
+    if not args.gt or not (args.pred or args.videos):
+        raise ConfigError("eval needs --gt GT.csv and either --pred PRED or --videos DIR (or --download).")
+    tables = load_wheels(args.wheels)
+    truth = runner.read_ground_truth(args.gt)
+    if args.pred:
+        pred_path = Path(args.pred)
+        # Shared baselines are <Model>/openset.csv and <Model>/reasons.jsonl: name the row after the model.
+        label = "ours: " + (
+            pred_path.parent.name if pred_path.stem in ("openset", "reasons") else pred_path.stem
+        )
+        pred = runner.read_predictions(args.pred, extractor=RuleExtractor(tables))
+    else:
+        run_id = _run_id(Path(args.gt), Path(args.videos), args.engine)
+        cache = Path(args.cache) if args.cache else default_cache_dir() / "eval-runs" / f"{run_id}.jsonl"
+        if pipeline is None:
+            from omni_emotion.pipeline import EmotionPipeline
+
+            pipeline = EmotionPipeline.create(engine=args.engine, device=args.device)
+
+        def progress(names):
+            return tqdm(names, desc="clips", unit="clip", file=sys.stderr)
+
+        pred = runner.predict_clips(truth.labels, args.videos, pipeline, cache, progress=progress)
+        csv_path = Path(args.out) if args.out else cache.with_name(cache.stem + "-predictions.csv")
+        runner.write_predictions_csv(csv_path, pred.labels)
+        print(f"per-clip results: {cache}\npredictions CSV: {csv_path}", file=sys.stderr)
+        label = f"ours ({args.engine})"
+    result = runner.evaluate(truth, pred, tables)
+    if args.json:
+        summary = result.summary()
+        summary["skipped"] = dict(result.skipped)
+        print(json.dumps(summary), file=out)
+    else:
+        print(format_table(result, label, runner.read_published(args.published)), file=out)
+    return 0

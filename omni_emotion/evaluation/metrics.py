@@ -1,0 +1,184 @@
+"""The OV-MER emotion-wheel metric as pure functions over label lists and a ``WheelTables``.
+
+Per sample and grouping, labels are mapped to groups (unmapped labels dropped) and compared as sets:
+Precision_S = |Y ∩ Ŷ| / |Ŷ| (the papers' Accuracy_S), Recall_S = |Y ∩ Ŷ| / |Y|. A sample whose ground truth
+maps to nothing is skipped; an empty (mapped) prediction scores 0 and 0. Precision and recall are averaged
+over the scored samples, then F_S = 2PR / (P + R) and Avg = (P + R) / 2. M-avg is the mean F_S of the 12
+groupings, L1-avg the mean F_S of the five wheels at level 1. All scores are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, split_list_string
+
+__all__ = [
+    "GroupingScore",
+    "EvalResult",
+    "parse_labels",
+    "map_labels",
+    "set_scores",
+    "f_score",
+    "score_grouping",
+    "score_dataset",
+]
+
+
+def parse_labels(value: str | Iterable[str] | None) -> list[str]:
+    """Labels from a list-like string (``"['a', 'b']"``, ``"[a, b]"``, ``"a, b"``) or a list, lowercased.
+
+    Empty pieces are dropped; order and duplicates are kept (scoring works on sets).
+    """
+    if value is None:
+        return []
+    pieces = split_list_string(value) if isinstance(value, str) else [str(v) for v in value]
+    return [p.strip().lower() for p in pieces if p.strip()]
+
+
+def map_labels(labels: Iterable[str], tables: WheelTables, grouping: str) -> frozenset[str]:
+    """The groups that ``labels`` (lowercase) fall in under ``grouping``; unknown labels are dropped."""
+    column = GROUPINGS.index(grouping)
+    groups = (tables.groups.get(label) for label in labels)
+    return frozenset(row[column] for row in groups if row and row[column])
+
+
+def set_scores(
+    truth: frozenset[str] | set[str], pred: frozenset[str] | set[str]
+) -> tuple[float, float] | None:
+    """(precision, recall) of one sample's mapped sets; None when ``truth`` is empty (sample skipped)."""
+    if not truth:
+        return None
+    if not pred:
+        return 0.0, 0.0
+    hits = len(truth & pred)
+    return hits / len(pred), hits / len(truth)
+
+
+def f_score(precision: float, recall: float) -> float:
+    """Harmonic mean; 0 when both are 0."""
+    total = precision + recall
+    return 2.0 * precision * recall / total if total > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class GroupingScore:
+    """Sample-averaged precision and recall under one grouping; ``n`` samples scored (0 -> all scores 0)."""
+
+    precision: float
+    recall: float
+    n: int
+
+    @property
+    def f_score(self) -> float:
+        return f_score(self.precision, self.recall)
+
+    @property
+    def avg(self) -> float:
+        return (self.precision + self.recall) / 2.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f": self.f_score,
+            "avg": self.avg,
+            "n": self.n,
+        }
+
+
+def score_grouping(
+    pairs: Iterable[tuple[Sequence[str], Sequence[str]]], tables: WheelTables, grouping: str
+) -> GroupingScore:
+    """Average (precision, recall) over (truth labels, predicted labels) pairs under one grouping."""
+    sum_p = sum_r = 0.0
+    n = 0
+    for truth, pred in pairs:
+        scores = set_scores(map_labels(truth, tables, grouping), map_labels(pred, tables, grouping))
+        if scores is None:
+            continue
+        sum_p += scores[0]
+        sum_r += scores[1]
+        n += 1
+    return GroupingScore(sum_p / n, sum_r / n, n) if n else GroupingScore(0.0, 0.0, 0)
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Scores of a prediction set against ground truth under all 12 groupings.
+
+    n_scored: samples scored under at least one grouping; n_skipped: samples or rows that could not be
+    scored (``skipped`` gives name -> reason for each).
+    """
+
+    groupings: Mapping[str, GroupingScore]
+    n_scored: int
+    n_skipped: int
+    skipped: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def m_avg(self) -> float:
+        return sum(self.groupings[g].f_score for g in GROUPINGS) / len(GROUPINGS)
+
+    @property
+    def l1_avg(self) -> float:
+        return sum(self.groupings[g].f_score for g in L1_GROUPINGS) / len(L1_GROUPINGS)
+
+    @property
+    def precision(self) -> float:
+        """Mean precision over the 12 groupings."""
+        return sum(s.precision for s in self.groupings.values()) / len(self.groupings)
+
+    @property
+    def recall(self) -> float:
+        """Mean recall over the 12 groupings."""
+        return sum(s.recall for s in self.groupings.values()) / len(self.groupings)
+
+    @property
+    def avg(self) -> float:
+        return (self.precision + self.recall) / 2.0
+
+    def summary(self) -> dict[str, Any]:
+        """The flat JSON object of ``omni-emotion eval --json`` (fractions in [0, 1])."""
+        out: dict[str, Any] = {g: self.groupings[g].f_score for g in GROUPINGS}
+        out.update(
+            {
+                "M-avg": self.m_avg,
+                "L1-avg": self.l1_avg,
+                "precision": self.precision,
+                "recall": self.recall,
+                "avg": self.avg,
+                "n_scored": self.n_scored,
+                "n_skipped": self.n_skipped,
+            }
+        )
+        return out
+
+
+def score_dataset(
+    truth: Mapping[str, Sequence[str]],
+    pred: Mapping[str, Sequence[str]],
+    tables: WheelTables,
+    skipped: Mapping[str, str] | None = None,
+) -> EvalResult:
+    """Score predictions against ground truth (both name -> lowercase labels).
+
+    Samples in ``truth`` without a prediction are skipped ("no prediction"), as are samples whose truth maps
+    to nothing under every grouping. ``skipped`` carries reasons already found while reading the files
+    (bad rows, unknown names) and is merged into the result.
+    """
+    reasons = dict(skipped or {})
+    pairs = []
+    for name, labels in truth.items():
+        if name in reasons:
+            continue
+        if name not in pred:
+            reasons[name] = "no prediction"
+        elif not any(map_labels(labels, tables, g) for g in GROUPINGS):
+            reasons[name] = "ground truth has no label in the grouping tables"
+        else:
+            pairs.append((labels, pred[name]))
+    groupings = {g: score_grouping(pairs, tables, g) for g in GROUPINGS}
+    return EvalResult(groupings, n_scored=len(pairs), n_skipped=len(reasons), skipped=reasons)

@@ -1,0 +1,265 @@
+"""OV-MERD dataset runner: read ground truth and predictions (labels CSV, free-text JSONL, or an engine run
+over a folder of clips), then score them with the EW metric.
+
+Bad rows never stop an evaluation: each problem is recorded as ``key -> reason`` and counted in
+``n_skipped``. Files that cannot be used at all raise ``EvaluationDataError`` (one sentence; exit 2 at the
+CLI).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from omni_emotion.errors import EvaluationDataError, OmniEmotionError
+from omni_emotion.evaluation.extract import LabelExtractor
+from omni_emotion.evaluation.metrics import EvalResult, parse_labels, score_dataset
+from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
+
+__all__ = [
+    "Labelled",
+    "read_ground_truth",
+    "read_predictions",
+    "find_clip",
+    "predict_clips",
+    "write_predictions_csv",
+    "evaluate",
+    "read_published",
+    "default_published_path",
+    "CLIP_EXTENSIONS",
+]
+
+log = logging.getLogger(__name__)
+
+CLIP_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".wav", ".mp3", ".flac", ".m4a")
+_LABEL_COLUMNS = ("openset", "labels", "label")
+
+
+@dataclass
+class Labelled:
+    """name -> lowercase labels, plus the rows that could not be used (key -> reason)."""
+
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def _open_text(path: Path, what: str):
+    if not path.is_file():
+        raise EvaluationDataError(f"The {what} file {path} does not exist.")
+    try:
+        return open(path, newline="", encoding="utf-8-sig")
+    except OSError as err:
+        raise EvaluationDataError(f"The {what} file {path} cannot be read ({err.strerror}).") from err
+
+
+def _read_label_csv(path: Path, what: str) -> Labelled:
+    out = Labelled()
+    with _open_text(path, what) as handle:
+        try:
+            reader = csv.DictReader(handle)
+            fields = [f.strip() for f in reader.fieldnames or []]
+            column = next((c for c in _LABEL_COLUMNS if c in fields), None)
+            if "name" not in fields or column is None:
+                raise EvaluationDataError(
+                    f"The {what} file {path} needs a 'name' column and an 'openset' column, "
+                    f"found {fields or 'none'}."
+                )
+            reader.fieldnames = fields
+            for line, row in enumerate(reader, start=2):
+                name = (row.get("name") or "").strip()
+                value = row.get(column)
+                if not name:
+                    out.problems[f"{what} line {line}"] = "row without a name"
+                elif name in out.labels or name in out.problems:
+                    out.problems[f"{what} line {line}"] = f"duplicate row for {name} (the first one is used)"
+                elif value is None or not value.strip():
+                    out.problems[name] = f"empty label string in the {what} file (line {line})"
+                else:
+                    out.labels[name] = parse_labels(value)
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise EvaluationDataError(f"The {what} file {path} is not a readable CSV file ({err}).") from err
+    if not out.labels:
+        raise EvaluationDataError(f"The {what} file {path} has no usable rows.")
+    return out
+
+
+def read_ground_truth(path: str | os.PathLike[str]) -> Labelled:
+    """GT CSV (``name,openset``) -> labels per sample; nameless, duplicate or empty rows are reported."""
+    return _read_label_csv(Path(path), "ground-truth")
+
+
+def read_predictions(path: str | os.PathLike[str], extractor: LabelExtractor | None = None) -> Labelled:
+    """Predictions from a CSV (``name,openset``) or a JSONL of ``{"name", "reason"}`` free text.
+
+    JSONL lines may carry ``"labels"`` (a list or list-like string) instead of ``"reason"``; free text is
+    turned into labels with ``extractor`` (required when any line has only a reason).
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
+        return _read_label_csv(path, "prediction")
+    out = Labelled()
+    with _open_text(path, "prediction") as handle:
+        try:
+            lines = list(enumerate(handle, start=1))
+        except UnicodeDecodeError as err:
+            raise EvaluationDataError(f"The prediction file {path} is not UTF-8 text ({err}).") from err
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            out.problems[f"prediction line {number}"] = "not valid JSON"
+            continue
+        name = str(record.get("name", "")).strip() if isinstance(record, dict) else ""
+        if not name:
+            out.problems[f"prediction line {number}"] = "line without a name"
+            continue
+        if name in out.labels or name in out.problems:
+            out.problems[f"prediction line {number}"] = f"duplicate line for {name} (the first one is used)"
+            continue
+        if record.get("labels") is not None:
+            out.labels[name] = parse_labels(record["labels"])
+        elif isinstance(record.get("reason"), str) and record["reason"].strip():
+            if extractor is None:
+                raise EvaluationDataError(f"{path} holds free text but no label extractor was given.")
+            out.labels[name] = [label.strip().lower() for label in extractor.extract(record["reason"])]
+        else:
+            out.problems[name] = f"empty reason and no labels (prediction line {number})"
+    if not out.labels:
+        raise EvaluationDataError(f"The prediction file {path} has no usable lines.")
+    return out
+
+
+class Pipeline(Protocol):
+    """What the engine runner needs from ``omni_emotion.pipeline.EmotionPipeline``."""
+
+    def analyze_file(self, path: str | os.PathLike[str], progress: Any = None) -> Any: ...
+
+
+def find_clip(folder: Path, name: str) -> Path | None:
+    """``folder/<name>.<ext>`` for the first known media extension present, else None."""
+    for ext in CLIP_EXTENSIONS:
+        for candidate in (folder / f"{name}{ext}", folder / f"{name}{ext.upper()}"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
+    done: dict[str, dict[str, Any]] = {}
+    if not cache.is_file():
+        return done
+    with open(cache, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a run killed mid-write leaves a partial last line
+                continue
+            if isinstance(record, dict) and record.get("name"):
+                done[str(record["name"])] = record
+    return done
+
+
+def predict_clips(
+    names: Iterable[str],
+    videos: str | os.PathLike[str],
+    pipeline: Pipeline,
+    cache: str | os.PathLike[str],
+    *,
+    progress: Callable[[Iterable[str]], Iterable[str]] | None = None,
+) -> Labelled:
+    """Run ``pipeline.analyze_file`` on ``videos/<name>.<ext>`` for each name, resumably.
+
+    Each finished clip is appended to the JSONL ``cache`` at once (``{"name", "labels", "reason",
+    "engine"}`` or ``{"name", "error"}``), so an interrupted run resumes where it stopped. Missing clips and
+    clips the pipeline rejects (``OmniEmotionError``) become problems. ``progress`` wraps the name iterator
+    (e.g. ``tqdm``).
+    """
+    folder, cache = Path(videos), Path(cache)
+    if not folder.is_dir():
+        raise EvaluationDataError(f"The clips folder {folder} does not exist.")
+    done = _read_cache(cache)
+    todo = [name for name in names if name not in done]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache, "a", encoding="utf-8") as handle:
+        for name in progress(todo) if progress else todo:
+            clip = find_clip(folder, name)
+            if clip is None:
+                record: dict[str, Any] = {"name": name, "error": f"no clip named {name}.* in {folder}"}
+            else:
+                try:
+                    analysis = pipeline.analyze_file(clip)
+                    record = {
+                        "name": name,
+                        "labels": list(analysis.labels),
+                        "reason": analysis.explanation,
+                        "engine": analysis.engine,
+                    }
+                except OmniEmotionError as err:
+                    record = {"name": name, "error": str(err)}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.flush()
+            done[name] = record
+    out = Labelled()
+    for name, record in done.items():
+        if "error" in record:
+            out.problems[name] = f"clip failed: {record['error']}"
+        else:
+            out.labels[name] = parse_labels(record.get("labels") or [])
+    return out
+
+
+def write_predictions_csv(path: str | os.PathLike[str], labels: dict[str, list[str]]) -> Path:
+    """Write ``name,openset`` rows (the format ``--pred`` reads back)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "openset"])
+        for name, labels_ in labels.items():
+            writer.writerow([name, "[" + ", ".join(labels_) + "]"])
+    return path
+
+
+def evaluate(truth: Labelled, pred: Labelled, tables: WheelTables) -> EvalResult:
+    """Score ``pred`` against ``truth``; problems of both files and unknown prediction names are skipped."""
+    problems = dict(truth.problems)
+    for key, reason in pred.problems.items():
+        if key in truth.labels or key not in problems:
+            problems[key] = reason
+    for name in pred.labels:
+        if name not in truth.labels and name not in truth.problems:
+            problems[f"prediction {name}"] = "name not in the ground truth"
+    usable_pred = {name: labels for name, labels in pred.labels.items() if name in truth.labels}
+    return score_dataset(truth.labels, usable_pred, tables, skipped=problems)
+
+
+def default_published_path() -> Path:
+    """``../shared/data/ovmerd/published_table4.csv`` beside the repository (or ``$OMNI_EMOTION_SHARED``)."""
+    shared = os.environ.get("OMNI_EMOTION_SHARED") or Path(__file__).resolve().parents[2].parent / "shared"
+    return Path(shared) / "data" / "ovmerd" / "published_table4.csv"
+
+
+def read_published(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
+    """Published EW scores (percent) per model; empty when the file is absent or unreadable."""
+    path = Path(path) if path else default_published_path()
+    if not path.is_file():
+        return {}
+    table: dict[str, dict[str, float]] = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                scores = {col: float(row[col]) for col in (*GROUPINGS, "M-avg") if row.get(col)}
+                if row.get("model") and len(scores) == len(GROUPINGS) + 1:
+                    table[row["model"]] = scores
+    except (OSError, ValueError, csv.Error) as err:
+        log.warning("ignoring published baselines %s (%s)", path, err)
+        return {}
+    return table

@@ -1,0 +1,291 @@
+"""The OV-MER emotion-wheel (EW) grouping tables: read the authors' files, resolve every label once, cache.
+
+The benchmark ships seven files (``format.csv``, ``synonym.xlsx``, ``wheel1.xlsx`` .. ``wheel5.xlsx``). They
+define 12 groupings of free emotion words:
+
+- M1: word form -> base word (``format.csv``; a form listed under several base words takes the
+  alphabetically first, as the authors' ``sorted(...)[0]`` does).
+- M2: M1, then base word -> emotion-wheel word (``synonym.xlsx``, the union of its eight synonym runs,
+  again alphabetically first).
+- M3 on wheel K at level L1 or L2: every wheel word reachable from the label's base words, sorted, and the
+  first one that sits on wheel K gives its level-1 (or level-2) category.
+
+Because the tables are fixed, each known word form is resolved to its 12 groups once, and that table is
+cached as JSON under ``~/.cache/omni-emotion`` keyed by the SHA-256 of the seven files, so loading after the
+first time is a JSON read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from omni_emotion.errors import EvaluationDataError
+
+__all__ = [
+    "GROUPINGS",
+    "L1_GROUPINGS",
+    "WHEEL_FILES",
+    "WheelTables",
+    "default_cache_dir",
+    "default_wheels_dir",
+    "find_wheels_dir",
+    "load_wheels",
+    "split_list_string",
+]
+
+log = logging.getLogger(__name__)
+
+NUM_WHEELS = 5
+WHEEL_FILES = ("format.csv", "synonym.xlsx", *(f"wheel{k}.xlsx" for k in range(1, NUM_WHEELS + 1)))
+GROUPINGS = ("M1", "M2", *(f"W{k}-L{lvl}" for k in range(1, NUM_WHEELS + 1) for lvl in (1, 2)))
+L1_GROUPINGS = tuple(g for g in GROUPINGS if g.endswith("-L1"))
+CACHE_FORMAT = 1  # bump when the cached JSON layout or the resolution rules change
+WHEELS_ENV = "OMNI_EMOTION_WHEELS"
+CACHE_ENV = "OMNI_EMOTION_CACHE"
+_SPLIT = re.compile(r"['\",]")
+
+
+def split_list_string(text: str) -> list[str]:
+    """Split a list-like string the way the benchmark's authors do: ``"['a', 'b']"`` -> ``['a', 'b']``.
+
+    One leading ``[`` and one trailing ``]`` are removed, then the rest is cut at quotes and commas and each
+    piece is stripped; empty pieces are dropped. Case is kept (callers lowercase where the authors do).
+    """
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:]
+    if text.endswith("]"):
+        text = text[:-1]
+    return [piece.strip() for piece in _SPLIT.split(text) if piece.strip()]
+
+
+def default_cache_dir() -> Path:
+    """``$OMNI_EMOTION_CACHE`` or ``~/.cache/omni-emotion``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "omni-emotion")
+
+
+def default_wheels_dir() -> Path:
+    """Where ``omni-emotion eval --download`` puts the tables."""
+    return default_cache_dir() / "emotion_wheel"
+
+
+def find_wheels_dir(folder: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding the seven table files: ``folder``, else ``$OMNI_EMOTION_WHEELS``, else the cache.
+
+    Raises EvaluationDataError naming the missing files and how to get them.
+    """
+    candidate = Path(folder or os.environ.get(WHEELS_ENV) or default_wheels_dir()).expanduser()
+    missing = [name for name in WHEEL_FILES if not (candidate / name).is_file()]
+    if missing:
+        raise EvaluationDataError(
+            f"The emotion-wheel tables are missing from {candidate} ({', '.join(missing)}); pass --wheels "
+            "DIR pointing at the OV-MER 'emotion_wheel' folder (AffectGPT or MERTools repository on GitHub) "
+            "or run "
+            "`omni-emotion eval --download` once with a network."
+        )
+    return candidate
+
+
+@dataclass(frozen=True)
+class WheelTables:
+    """Every known word form resolved to its group under each of the 12 groupings.
+
+    groups: lowercase word form -> 12 group names in ``GROUPINGS`` order; ``""`` where the form has no group
+            under that grouping (then the label is dropped there, as in the benchmark).
+    wheel_words: every word placed on any of the five wheels (the benchmark's ~250 core emotion words).
+    digest: SHA-256 over the seven source files (identifies the table version).
+    """
+
+    groups: Mapping[str, tuple[str, ...]]
+    wheel_words: frozenset[str] = frozenset()
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        for label, row in self.groups.items():
+            if len(row) != len(GROUPINGS):
+                raise ValueError(f"{label!r} has {len(row)} groups, expected {len(GROUPINGS)}")
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """All word forms the metric recognises (about 7,400 for the published tables)."""
+        return frozenset(self.groups)
+
+    def group(self, label: str, grouping: str) -> str:
+        """The group of one (already lowercased, stripped) label under ``grouping``; ``""`` when none."""
+        row = self.groups.get(label)
+        return row[GROUPINGS.index(grouping)] if row else ""
+
+    def base_word(self, label: str) -> str:
+        """The M1 base word of ``label`` (``""`` when it is not in the tables)."""
+        row = self.groups.get(label)
+        return row[0] if row else ""
+
+
+# ----------------------------------------------------------------------------------------------- parsing
+def _cell_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _read_xlsx_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of the first sheet as header -> cell text ("" for blank cells)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises several unrelated types for a bad file
+        raise EvaluationDataError(f"{path} is not a readable .xlsx workbook ({err}).") from err
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [_cell_text(h).strip() for h in next(rows, ())]
+        return [
+            {h: _cell_text(v) for h, v in zip(header, row, strict=False)}
+            for row in rows
+            if any(v is not None for v in row)
+        ]
+    finally:
+        book.close()
+
+
+def _read_format(path: Path) -> dict[str, list[str]]:
+    """format.csv -> word form -> base words (the authors' ``format2raws``)."""
+    form_to_bases: dict[str, list[str]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"name", "format"} <= set(reader.fieldnames):
+            raise EvaluationDataError(f"{path} must have the columns 'name,format'.")
+        for row in reader:
+            base = (row["name"] or "").strip()
+            if not base:
+                continue
+            for form in split_list_string(row["format"] or ""):
+                form_to_bases.setdefault(form, []).append(base)
+            form_to_bases.setdefault(base, []).append(base)
+    return form_to_bases
+
+
+def _read_synonyms(path: Path) -> dict[str, set[str]]:
+    """synonym.xlsx -> word -> wheel words, merged over all ``word_runK``/``synonym_runK`` column pairs."""
+    rows = _read_xlsx_rows(path)
+    runs = sorted({key[len("word_") :] for key in (rows[0] if rows else {}) if key.startswith("word_run")})
+    runs = [run for run in runs if rows and f"synonym_{run}" in rows[0]]
+    if not runs:
+        raise EvaluationDataError(f"{path} has no 'word_runK'/'synonym_runK' column pairs.")
+    to_wheel: dict[str, set[str]] = {}
+    for row in rows:
+        for run in runs:
+            word = row[f"word_{run}"].strip().lower()
+            if not word:
+                continue
+            to_wheel.setdefault(word, set()).add(word)
+            for synonym in split_list_string(row[f"synonym_{run}"]):
+                to_wheel.setdefault(synonym.strip().lower(), set()).add(word)
+    return to_wheel
+
+
+def _read_wheel(path: Path) -> dict[str, dict[str, list[str]]]:
+    """wheelK.xlsx -> level1 -> level2 -> [level3]; a blank cell repeats the value above it."""
+    tree: dict[str, dict[str, list[str]]] = {}
+    current = {"level1": "", "level2": "", "level3": ""}
+    for row in _read_xlsx_rows(path):
+        for level in current:
+            if level not in row:
+                raise EvaluationDataError(f"{path} must have the columns level1, level2, level3.")
+            if row[level].strip():
+                current[level] = row[level].strip().lower()
+        tree.setdefault(current["level1"], {}).setdefault(current["level2"], []).append(current["level3"])
+    return tree
+
+
+def _wheel_map(tree: dict[str, dict[str, list[str]]], level: int) -> dict[str, str]:
+    """Map every word on one wheel to its level-1 or level-2 category.
+
+    Writes happen in file order so that a word listed twice keeps its last placement, as in the benchmark.
+    At level 2 a level-1 word maps to its alphabetically first level-2 child.
+    """
+    mapping: dict[str, str] = {}
+    for level1, children in tree.items():
+        mapping[level1] = level1 if level == 1 else sorted(children)[0]
+        for level2, leaves in children.items():
+            mapping[level2] = level1 if level == 1 else level2
+            for leaf in leaves:
+                mapping[leaf] = level1 if level == 1 else level2
+    return mapping
+
+
+def _resolve(
+    form_to_bases: dict[str, list[str]], to_wheel: dict[str, set[str]], wheel_maps: list[dict[str, str]]
+) -> dict[str, tuple[str, ...]]:
+    groups: dict[str, tuple[str, ...]] = {}
+    for form, bases in form_to_bases.items():
+        m1 = min(bases)
+        m2 = min(to_wheel[m1]) if m1 in to_wheel else ""
+        reachable = sorted({word for base in bases for word in to_wheel.get(base, ())})
+        m3 = [next((wmap[word] for word in reachable if word in wmap), "") for wmap in wheel_maps]
+        groups[form] = (m1, m2, *m3)
+    return groups
+
+
+def parse_wheels(folder: Path, digest: str = "") -> WheelTables:
+    """Parse the seven files in ``folder`` (no cache)."""
+    form_to_bases = _read_format(folder / "format.csv")
+    to_wheel = _read_synonyms(folder / "synonym.xlsx")
+    wheel_maps = []
+    for k in range(1, NUM_WHEELS + 1):
+        tree = _read_wheel(folder / f"wheel{k}.xlsx")
+        wheel_maps += [_wheel_map(tree, 1), _wheel_map(tree, 2)]
+    wheel_words = frozenset(word for wmap in wheel_maps for word in wmap)
+    return WheelTables(_resolve(form_to_bases, to_wheel, wheel_maps), wheel_words, digest)
+
+
+def _digest(folder: Path) -> str:
+    sha = hashlib.sha256()
+    for name in WHEEL_FILES:
+        sha.update(name.encode())
+        sha.update(hashlib.sha256((folder / name).read_bytes()).digest())
+    return sha.hexdigest()
+
+
+def load_wheels(
+    folder: str | os.PathLike[str] | None = None, *, cache_dir: str | os.PathLike[str] | None = None
+) -> WheelTables:
+    """Load the grouping tables from ``folder`` (see ``find_wheels_dir``), using the parsed-table cache.
+
+    The cache file is ``<cache_dir>/wheels-<digest>.json`` (default ``~/.cache/omni-emotion``); it is keyed by
+    the files' content, so an edited table is never served from an old cache, and a corrupt cache is rebuilt.
+    """
+    source = find_wheels_dir(folder)
+    digest = _digest(source)
+    cache_path = Path(cache_dir or default_cache_dir()) / f"wheels-{digest[:16]}.json"
+    try:
+        payload = json.loads(cache_path.read_text(encoding="utf-8"))
+        if payload.get("format") == CACHE_FORMAT and payload.get("digest") == digest:
+            groups = {k: tuple(v) for k, v in payload["groups"].items()}
+            return WheelTables(groups, frozenset(payload["wheel_words"]), digest)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        log.warning("ignoring unreadable wheel cache %s (%s); rebuilding it", cache_path, err)
+    tables = parse_wheels(source, digest)
+    payload = {
+        "format": CACHE_FORMAT,
+        "digest": digest,
+        "groupings": list(GROUPINGS),
+        "wheel_words": sorted(tables.wheel_words),
+        "groups": tables.groups,
+    }
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(cache_path)
+    except OSError as err:  # a read-only home must not stop an evaluation
+        log.warning("could not write the wheel cache %s (%s)", cache_path, err)
+    return tables

@@ -1,0 +1,130 @@
+"""EW metric: hand-computed set scores, skipping rules, and properties over random label sets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omni_emotion.evaluation.metrics import (
+    f_score,
+    map_labels,
+    parse_labels,
+    score_dataset,
+    score_grouping,
+    set_scores,
+)
+from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
+
+
+def _tables(words_to_group: dict[str, str]) -> WheelTables:
+    """Every grouping maps a word to the same group (enough to test the set arithmetic)."""
+    return WheelTables({w: (g,) * len(GROUPINGS) for w, g in words_to_group.items()})
+
+
+TABLES = _tables(
+    {
+        "happy": "happy",
+        "happiness": "happy",
+        "joyful": "joy",
+        "angry": "anger",
+        "mad": "anger",
+        "sad": "sad",
+        "calm": "calm",
+        "fear": "fear",
+    }
+)
+
+
+def test_parse_labels_accepts_list_like_strings():
+    assert parse_labels("['Happy', ' Sad ']") == ["happy", "sad"]
+    assert parse_labels("[angry, Mad]") == ["angry", "mad"]
+    assert parse_labels("calm, fear") == ["calm", "fear"]
+    assert parse_labels(["A ", "b"]) == ["a", "b"]
+    assert parse_labels("") == [] and parse_labels("[]") == [] and parse_labels(None) == []
+
+
+def test_set_scores_hand_computed():
+    assert set_scores({"a", "b"}, {"a", "c", "d"}) == (1 / 3, 1 / 2)
+    assert set_scores({"a"}, {"a"}) == (1.0, 1.0)
+    assert set_scores({"a"}, set()) == (0.0, 0.0)  # empty prediction
+    assert set_scores(set(), {"a"}) is None  # nothing to compare against: skipped
+    assert f_score(0.5, 0.25) == pytest.approx(2 * 0.5 * 0.25 / 0.75)
+    assert f_score(0.0, 0.0) == 0.0
+
+
+def test_labels_map_through_groups_and_unknown_labels_drop():
+    assert map_labels(["happiness", "happy", "xyz"], TABLES, "M1") == frozenset({"happy"})
+
+
+def test_score_grouping_averages_per_sample_then_takes_f():
+    pairs = [
+        (["happy", "angry"], ["happiness", "sad"]),  # P 1/2, R 1/2
+        (["sad"], ["sad"]),  # P 1, R 1
+        (["fear"], []),  # P 0, R 0
+        (["unknown"], ["happy"]),  # truth maps to nothing: skipped
+    ]
+    score = score_grouping(pairs, TABLES, "M1")
+    assert score.n == 3
+    assert score.precision == pytest.approx((0.5 + 1 + 0) / 3)
+    assert score.recall == pytest.approx((0.5 + 1 + 0) / 3)
+    assert score.f_score == pytest.approx(0.5)
+    assert score.avg == pytest.approx(0.5)
+
+
+def test_score_dataset_reports_skips_and_summaries():
+    truth = {"s1": ["happy", "angry"], "s2": ["calm"], "s3": ["nothing known"], "s4": ["sad"]}
+    pred = {"s1": ["joyful", "mad"], "s2": ["calm", "fear"], "s3": ["happy"]}
+    result = score_dataset(truth, pred, TABLES, skipped={"bad line 9": "not valid JSON"})
+    assert result.n_scored == 2
+    assert result.skipped == {
+        "bad line 9": "not valid JSON",
+        "s3": "ground truth has no label in the grouping tables",
+        "s4": "no prediction",
+    }
+    # s1: P 1/2 R 1/2; s2: P 1/2 R 1 -> P 0.5, R 0.75 in every grouping
+    m1 = result.groupings["M1"]
+    assert (m1.precision, m1.recall) == pytest.approx((0.5, 0.75))
+    summary = result.summary()
+    assert set(summary) == {
+        *GROUPINGS,
+        "M-avg",
+        "L1-avg",
+        "precision",
+        "recall",
+        "avg",
+        "n_scored",
+        "n_skipped",
+    }
+    assert summary["M-avg"] == pytest.approx(0.6) and summary["L1-avg"] == pytest.approx(0.6)
+    assert summary["avg"] == pytest.approx(0.625) and summary["n_skipped"] == 3
+
+
+VOCAB = sorted(TABLES.groups)
+label_lists = st.lists(st.sampled_from(VOCAB + ["unknown", "other"]), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(truth=label_lists, pred=label_lists, seed=st.randoms())
+def test_scores_are_bounded_and_ignore_order_and_duplicates(truth, pred, seed):
+    scores = set_scores(map_labels(truth, TABLES, "M1"), map_labels(pred, TABLES, "M1"))
+    shuffled = list(pred) + list(pred)
+    seed.shuffle(shuffled)
+    again = set_scores(map_labels(truth, TABLES, "M1"), map_labels(shuffled, TABLES, "M1"))
+    assert scores == again
+    if scores is not None:
+        assert all(0.0 <= s <= 1.0 for s in scores)
+        assert 0.0 <= f_score(*scores) <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    samples=st.lists(
+        label_lists.filter(lambda ls: any(label in TABLES.groups for label in ls)), min_size=1, max_size=8
+    )
+)
+def test_perfect_prediction_scores_one(samples):
+    truth = {f"s{i}": labels for i, labels in enumerate(samples)}
+    result = score_dataset(truth, dict(truth), TABLES)
+    assert result.n_scored == len(samples)
+    assert result.m_avg == pytest.approx(1.0) and result.precision == pytest.approx(1.0)
