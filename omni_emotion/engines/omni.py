@@ -1,0 +1,214 @@
+"""The "omni" engine: the Omni-Emotion MLLM answers two prompts per clip -- open-vocabulary labels and a
+clue-citing explanation -- streaming tokens; labels are then extracted from the explanation.
+
+Loads once: bf16 on CUDA; fp32 on CPU (with a warning: usable for tests, far too slow for people).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from omni_emotion.engines.base import ProgressFn
+from omni_emotion.errors import DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.types import Analysis, Clues, Perception
+
+__all__ = [
+    "EXPLAIN_PROMPT",
+    "LABELS_PROMPT",
+    "OmniEngine",
+    "OmniEngineConfig",
+    "choose_labels",
+    "split_clues",
+    "user_prompt",
+]
+
+log = logging.getLogger(__name__)
+
+LABELS_PROMPT = (
+    "Watch the main person's face, listen to their voice and read what they say. Which emotional states do "
+    "they show? Answer only with emotion words, most evident first, separated by commas."
+)
+EXPLAIN_PROMPT = (
+    "Describe how the main person feels and why. Cite the visual clues (facial expression, gaze, head and "
+    "body movement), the acoustic clues (tone, pitch, loudness, pace) and the textual clues (what is said), "
+    "then conclude with their emotional states."
+)
+
+_VISUAL = re.compile(
+    r"\b(face|facial|eyes?|eyebrows?|brows?|gaze|smil\w*|frown\w*|mouth|lips?|head|posture|gestur\w*|look\w*)\b",
+    re.IGNORECASE,
+)
+_ACOUSTIC = re.compile(
+    r"\b(voice|tone|pitch|loud\w*|volume|pace|speech rate|intonation|sigh\w*|trembl\w*|shout\w*|whisper\w*)\b",
+    re.IGNORECASE,
+)
+_TEXTUAL = re.compile(r"\b(says?|said|words?|subtitle|sentence|text|mentions?|tells?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class OmniEngineConfig:
+    max_new_tokens_labels: int = 32
+    max_new_tokens_explanation: int = 256
+    max_transcript_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        if min(self.max_new_tokens_labels, self.max_new_tokens_explanation, self.max_transcript_chars) < 1:
+            raise ValueError("token and character limits must be >= 1")
+
+
+def user_prompt(task: str, transcript: str, max_chars: int = 1000) -> str:
+    """The task text, preceded by the transcript (the paper's prompts give the subtitle) when there is one."""
+    said = transcript.strip()[:max_chars]
+    return f'The person says: "{said}"\n{task}' if said else task
+
+
+def split_clues(explanation: str) -> Clues:
+    """Sort the explanation's sentences into visual / acoustic / textual clues by what they talk about."""
+    buckets: dict[str, list[str]] = {"visual": [], "acoustic": [], "textual": []}
+    for sentence in re.split(r"(?<=[.!?])\s+", explanation.strip()):
+        for name, pattern in (("visual", _VISUAL), ("acoustic", _ACOUSTIC), ("textual", _TEXTUAL)):
+            if sentence and pattern.search(sentence):
+                buckets[name].append(sentence)
+    return Clues(**{k: " ".join(v) for k, v in buckets.items()})
+
+
+def choose_labels(explanation: str, label_answer: str) -> list[str]:
+    """Labels extracted from the explanation (evaluation.extract's RuleExtractor); the direct label answer when
+    that module is absent or finds nothing."""
+    try:
+        from omni_emotion.evaluation.extract import RuleExtractor
+    except ImportError:
+        extracted = []
+    else:
+        extracted = RuleExtractor().extract(explanation)
+    if extracted:
+        return extracted
+    words = [w.strip(" .;:!\"'[]()").lower() for w in re.split(r"[,\n;]", label_answer)]
+    return list(dict.fromkeys(w for w in words if w and len(w.split()) <= 3))
+
+
+class OmniEngine:
+    """``analyze(perception)`` -> Analysis from the MLLM; ``stream(perception, task)`` yields text pieces."""
+
+    name = "omni"
+
+    def __init__(
+        self, model, processor, *, device: torch.device, config: OmniEngineConfig = OmniEngineConfig()
+    ):
+        self.model = model.eval()
+        self.processor = processor
+        self.device = device
+        self.config = config
+
+    @staticmethod
+    def is_available(weights_dir: Path | str) -> bool:
+        """True when an assembled model is under ``weights_dir`` and a CUDA GPU is present."""
+        from omni_emotion.weights import find_omni_checkpoint
+
+        return find_omni_checkpoint(Path(weights_dir)) is not None and torch.cuda.is_available()
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: Path | str,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        config: OmniEngineConfig = OmniEngineConfig(),
+    ) -> OmniEngine:
+        from transformers import AutoTokenizer
+
+        from omni_emotion.model import (
+            OmniEmotionForConditionalGeneration,
+            OmniEmotionProcessor,
+            ProcessorConfig,
+        )
+        from omni_emotion.weights import find_omni_checkpoint, omni_missing_files
+
+        folder = find_omni_checkpoint(Path(weights_dir))
+        if folder is None:
+            missing = ", ".join(omni_missing_files(Path(weights_dir)))
+            raise ModelNotFoundError(
+                f"no Omni-Emotion model in {weights_dir} (missing {missing}); run `omni-emotion weights init`"
+            )
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise DeviceUnavailableError("the omni engine was asked for CUDA but no CUDA GPU is available")
+        if dtype is None:
+            dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+        if device.type == "cpu":
+            log.warning("running the Omni-Emotion MLLM on the CPU in %s: expect minutes per clip", dtype)
+        model = OmniEmotionForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        processor = OmniEmotionProcessor(tokenizer, ProcessorConfig.from_model_config(model.config))
+        return cls(model, processor, device=device, config=config)
+
+    def _inputs(self, perception: Perception, task: str) -> dict[str, torch.Tensor]:
+        text = user_prompt(task, perception.transcript.text, self.config.max_transcript_chars)
+        inputs = self.processor(perception.clip, perception.main_face, text)
+        dtype = self.model.dtype
+        return {
+            k: v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device)
+            for k, v in inputs.items()
+        }
+
+    def stream(self, perception: Perception, task: str, max_new_tokens: int) -> Iterator[str]:
+        """Greedy generation for ``task``; yields decoded text pieces as tokens arrive."""
+        from transformers import TextIteratorStreamer
+
+        inputs = self._inputs(perception, task)
+        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        errors: list[Exception] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(
+                        **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False
+                    )
+            except Exception as err:  # noqa: BLE001 -- re-raised in the caller's thread below
+                errors.append(err)
+                streamer.end()
+
+        worker = threading.Thread(target=run, name="omni-generate", daemon=True)
+        worker.start()
+        try:
+            yield from streamer
+        finally:
+            worker.join()
+        if errors:
+            raise errors[0]
+
+    def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:
+        timings = dict(perception.timings_ms)
+        start = time.perf_counter()
+        report = progress or (lambda fraction, text: None)
+        report(0.0, "omni: labels")
+        label_answer = "".join(self.stream(perception, LABELS_PROMPT, self.config.max_new_tokens_labels))
+        timings["omni_labels"] = (time.perf_counter() - start) * 1000
+        pieces: list[str] = []
+        budget = self.config.max_new_tokens_explanation
+        for piece in self.stream(perception, EXPLAIN_PROMPT, budget):
+            pieces.append(piece)
+            report(0.3 + 0.7 * min(len(pieces) / budget, 1.0), "omni: explanation")
+        explanation = "".join(pieces).strip()
+        timings["omni_explanation"] = (time.perf_counter() - start) * 1000 - timings["omni_labels"]
+        timings["omni_total"] = (time.perf_counter() - start) * 1000
+        report(1.0, "omni: done")
+        return Analysis(
+            labels=choose_labels(explanation, label_answer),
+            explanation=explanation,
+            clues=split_clues(explanation),
+            transcript=perception.transcript.text,
+            language=perception.transcript.language,
+            faces=[f.summary() for f in perception.faces],
+            engine=self.name,
+            timings_ms=timings,
+        )

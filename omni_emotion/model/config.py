@@ -1,0 +1,140 @@
+"""`OmniEmotionConfig`: architecture settings of the Omni-Emotion MLLM (transformers conventions).
+
+Four sub-configs, each a stock transformers config so public checkpoints load unchanged:
+``vision_config`` (SigLIP, as in LLaVA-OneVision), ``text_config`` (Qwen2), ``audio_config`` (Whisper; only
+its encoder is used) and ``face_config`` (Swin, the FaceXFormer backbone). The rest are the fusion settings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+__all__ = ["FUSION_MODES", "SPECIAL_TOKENS", "OmniEmotionConfig"]
+
+FUSION_MODES = ("video_concat", "frame_concat", "cross_attention")
+
+# Added to the LLaVA-OneVision tokenizer by `weights init`; `<video>` already exists there (id 151647).
+SPECIAL_TOKENS = ("<vi_start>", "<vi_end>", "<au_start>", "<au_end>", "<audio>")
+
+
+@strict
+class OmniEmotionConfig(PreTrainedConfig):
+    r"""
+    fusion (`str`): how face tokens join the general visual tokens: ``video_concat`` (all frames' general
+        tokens, the newline token, then all frames' face tokens), ``frame_concat`` (general then face tokens
+        frame by frame, newline last) or ``cross_attention`` (each frame's face tokens attend to that frame's
+        general tokens; only the attended face tokens and the newline reach the LLM).
+    num_frames (`int`): frames per clip (the paper uses 8); also the size of the per-frame time embedding.
+    face_tokens_per_frame (`int`): a square number; the fused face map is average-pooled to this many tokens.
+    face_fusion_dim (`int`): width of FaceXFormer's per-scale MLPs and fused map (256 in its checkpoint).
+    audio_pool_stride (`int`): Whisper frames (20 ms) averaged per audio token; 3 gives 60 ms tokens.
+    use_face / use_audio (`bool`): build the face / audio branch; off, the model is plain LLaVA-OneVision
+        (plus an all-zero frame embedding) and its logits equal transformers' for the same weights.
+    """
+
+    model_type = "omni_emotion"
+    attribute_map = {"video_token_id": "video_token_index", "audio_token_id": "audio_token_index"}
+    sub_configs_defaults = {
+        "vision_config": SubConfigSpec(
+            config_class=AutoConfig,
+            model_type="siglip_vision_model",
+            init_kwargs={
+                "hidden_size": 1152,
+                "intermediate_size": 4304,
+                "patch_size": 14,
+                "image_size": 384,
+                "num_hidden_layers": 26,
+                "num_attention_heads": 16,
+                "vision_use_head": False,
+            },
+        ),
+        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
+        "audio_config": SubConfigSpec(
+            config_class=AutoConfig,
+            model_type="whisper",
+            # whisper-large-v3's encoder
+            init_kwargs={
+                "num_mel_bins": 128,
+                "d_model": 1280,
+                "encoder_layers": 32,
+                "encoder_attention_heads": 20,
+                "encoder_ffn_dim": 5120,
+                "max_source_positions": 1500,
+            },
+        ),
+        "face_config": SubConfigSpec(
+            config_class=AutoConfig,
+            model_type="swin",
+            # Swin-B, as torchvision's swin_b inside FaceXFormer
+            init_kwargs={
+                "embed_dim": 128,
+                "depths": [2, 2, 18, 2],
+                "num_heads": [4, 8, 16, 32],
+                "window_size": 7,
+            },
+        ),
+    }
+
+    vision_config: dict | PreTrainedConfig | None = None
+    text_config: dict | PreTrainedConfig | None = None
+    audio_config: dict | PreTrainedConfig | None = None
+    face_config: dict | PreTrainedConfig | None = None
+    video_token_index: int = 151647
+    audio_token_index: int = 151652
+    vi_start_token_index: int = 151648
+    vi_end_token_index: int = 151649
+    au_start_token_index: int = 151650
+    au_end_token_index: int = 151651
+    projector_hidden_act: str = "gelu"
+    vision_feature_select_strategy: Literal["default", "full"] = "full"
+    vision_feature_layer: int = -1
+    multimodal_projector_bias: bool = True
+    tie_word_embeddings: bool = False
+    fusion: Literal["video_concat", "frame_concat", "cross_attention"] = "video_concat"
+    num_frames: int = 8
+    face_tokens_per_frame: int = 16
+    face_fusion_dim: int = 256
+    face_image_size: int = 224
+    audio_pool_stride: int = 3
+    use_face: bool = True
+    use_audio: bool = True
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        # as LlavaOnevisionConfig: Qwen2 checkpoints keep the tie flag in their text config
+        if not self.tie_word_embeddings and self.text_config.tie_word_embeddings:
+            self.tie_word_embeddings = self.text_config.tie_word_embeddings
+        if self.fusion not in FUSION_MODES:
+            raise ValueError(f"fusion must be one of {', '.join(FUSION_MODES)}, got {self.fusion!r}")
+        if self.vision_feature_select_strategy not in ("default", "full"):
+            raise ValueError(
+                f"vision_feature_select_strategy must be 'default' or 'full', got {self.vision_feature_select_strategy!r}"
+            )
+        side = round(self.face_tokens_per_frame**0.5)
+        if self.face_tokens_per_frame < 1 or side * side != self.face_tokens_per_frame:
+            raise ValueError(
+                f"face_tokens_per_frame must be a square number >= 1, got {self.face_tokens_per_frame}"
+            )
+        if self.num_frames < 1 or self.audio_pool_stride < 1 or self.face_fusion_dim < 1:
+            raise ValueError("num_frames, audio_pool_stride and face_fusion_dim must be positive integers")
+        if (
+            self.use_face
+            and self.fusion == "cross_attention"
+            and self.text_config.hidden_size % self.text_config.num_attention_heads
+        ):
+            raise ValueError("cross_attention fusion needs text hidden_size divisible by num_attention_heads")
+
+    @property
+    def face_grid(self) -> int:
+        """Side of the square face-token grid per frame."""
+        return round(self.face_tokens_per_frame**0.5)
+
+    @property
+    def vision_grid(self) -> int:
+        """Side of the pooled general-token grid per frame: ceil((image_size // patch_size) / 2)."""
+        side = self.vision_config.image_size // self.vision_config.patch_size
+        return -(-side // 2)

@@ -1,0 +1,269 @@
+"""Turn a Clip + the main FaceTrack + a prompt into Omni-Emotion model inputs (and batches of them).
+
+Frames: ``num_frames`` sampled uniformly, resized to the SigLIP size (bicubic), CLIP mean/std -- as
+LLaVA-OneVision's video processor. Faces: for each sampled frame, the track's aligned crop nearest in time
+(within ``face_max_gap_s``), resized to 224, ImageNet mean/std as FaceXFormer; frames without one are
+masked. Audio: Whisper log-mel (``n_mels`` bins, 25 ms window, 10 ms hop) padded to the encoder's window;
+the token count follows the real duration. Numpy/torch only (transformers' image processors need
+torchvision, which has no CPU build here).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase, WhisperFeatureExtractor
+
+from encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_token_count
+from omni_emotion.model.config import OmniEmotionConfig
+from omni_emotion.model.layout import chat_prompt, vision_token_count
+from omni_emotion.types import Clip, FaceTrack
+
+__all__ = ["IGNORE_INDEX", "OmniEmotionProcessor", "ProcessorConfig", "sample_indices"]
+
+log = logging.getLogger(__name__)
+
+IGNORE_INDEX = -100  # label value the loss skips
+CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    """Everything the processor needs; ``from_model_config`` derives it from an OmniEmotionConfig."""
+
+    num_frames: int = 8
+    image_size: int = 384
+    vision_tokens_per_frame: int = 196
+    face_size: int = 224
+    face_tokens_per_frame: int = 16
+    fusion: str = "video_concat"
+    use_face: bool = True
+    use_audio: bool = True
+    n_mels: int = 128
+    mel_frames: int = 3000  # 2 * Whisper max_source_positions: 30 s
+    audio_pool_stride: int = 3
+    face_max_gap_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_frames",
+            "image_size",
+            "vision_tokens_per_frame",
+            "face_size",
+            "face_tokens_per_frame",
+            "n_mels",
+            "mel_frames",
+            "audio_pool_stride",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if (self.mel_frames * HOP_LENGTH) % SAMPLE_RATE:
+            raise ValueError(
+                f"mel_frames * {HOP_LENGTH} must be whole seconds at {SAMPLE_RATE} Hz, got {self.mel_frames}"
+            )
+
+    @classmethod
+    def from_model_config(cls, config: OmniEmotionConfig) -> ProcessorConfig:
+        return cls(
+            num_frames=config.num_frames,
+            image_size=config.vision_config.image_size,
+            vision_tokens_per_frame=config.vision_grid**2,
+            face_size=config.face_image_size,
+            face_tokens_per_frame=config.face_tokens_per_frame,
+            fusion=config.fusion,
+            use_face=config.use_face,
+            use_audio=config.use_audio,
+            n_mels=config.audio_config.num_mel_bins,
+            mel_frames=2 * config.audio_config.max_source_positions,
+            audio_pool_stride=config.audio_pool_stride,
+        )
+
+    @property
+    def max_audio_samples(self) -> int:
+        return self.mel_frames * HOP_LENGTH
+
+    def vision_tokens(self, frames: int) -> int:
+        return vision_token_count(
+            self.fusion, frames, self.vision_tokens_per_frame, self.face_tokens_per_frame, self.use_face
+        )
+
+    def audio_tokens(self, num_samples: int) -> int:
+        if not self.use_audio:
+            return 0
+        return audio_token_count(
+            num_samples, max_source_positions=self.mel_frames // 2, pool_stride=self.audio_pool_stride
+        )
+
+
+def sample_indices(n: int, k: int) -> np.ndarray:
+    """k indices spread uniformly over n items (all of them when n <= k)."""
+    if n <= k:
+        return np.arange(n)
+    return np.linspace(0, n - 1, k).round().astype(int)
+
+
+def _normalise(images: np.ndarray, size: int, mean, std) -> torch.Tensor:
+    """(N, H, W, 3) uint8 -> (N, 3, size, size) float32, bicubic resize, then (x/255 - mean) / std."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
+    if x.shape[-2:] != (size, size):
+        x = torch.nn.functional.interpolate(
+            x, size=(size, size), mode="bicubic", antialias=True, align_corners=False
+        )
+    x = (x / 255.0).clamp(0, 1)
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+class OmniEmotionProcessor:
+    """``__call__(clip, face, prompt, answer=None)`` -> dict of batch-1 tensors; ``collate`` pads a list of them."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, config: ProcessorConfig):
+        self.tokenizer = tokenizer
+        self.config = config
+        self.mel = WhisperFeatureExtractor(
+            feature_size=config.n_mels,
+            sampling_rate=SAMPLE_RATE,
+            hop_length=HOP_LENGTH,
+            chunk_length=config.max_audio_samples // SAMPLE_RATE,
+            n_fft=400,
+        )
+        missing = [
+            t
+            for t in ("<video>", "<audio>", "<vi_start>", "<vi_end>", "<au_start>", "<au_end>")
+            if t not in tokenizer.get_vocab()
+        ]
+        if missing:
+            raise ValueError(
+                f"the tokenizer lacks {', '.join(missing)}: assemble the model with `omni-emotion weights init`"
+            )
+
+    def frames(self, clip: Clip) -> tuple[torch.Tensor | None, np.ndarray]:
+        """(1, F, 3, S, S) pixel values (None without video) and the F frame times in seconds."""
+        idx = sample_indices(len(clip.frames), self.config.num_frames)
+        if not len(idx):
+            return None, np.zeros(0)
+        return _normalise(clip.frames[idx], self.config.image_size, CLIP_MEAN, CLIP_STD)[
+            None
+        ], clip.timestamps[idx]
+
+    def faces(
+        self, track: FaceTrack | None, times: np.ndarray
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(1, F, 3, Sf, Sf) crops nearest each frame time and the (1, F) mask of frames that have one."""
+        if (
+            not self.config.use_face
+            or track is None
+            or track.crops is None
+            or not len(track.crops)
+            or not len(times)
+        ):
+            return None, None
+        crop_times = (
+            track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
+        )
+        nearest = np.abs(crop_times[None, :] - times[:, None]).argmin(axis=1)
+        mask = np.abs(crop_times[nearest] - times) <= self.config.face_max_gap_s
+        pixels = _normalise(track.crops[nearest], self.config.face_size, IMAGENET_MEAN, IMAGENET_STD)
+        return pixels[None], torch.from_numpy(mask)[None]
+
+    def audio(self, clip: Clip) -> tuple[torch.Tensor | None, int]:
+        """(1, n_mels, mel_frames) log-mel (None without audio) and the number of audio tokens."""
+        if not self.config.use_audio:
+            return None, 0
+        if not clip.has_audio:
+            return None, self.config.audio_tokens(int(clip.duration * SAMPLE_RATE))
+        samples = clip.audio
+        if samples.size > self.config.max_audio_samples:
+            log.warning(
+                "audio is %.1f s; the model hears the first %.0f s",
+                samples.size / SAMPLE_RATE,
+                self.config.max_audio_samples / SAMPLE_RATE,
+            )
+            samples = samples[: self.config.max_audio_samples]
+        mel = self.mel(
+            samples, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding="max_length"
+        ).input_features
+        return mel, self.config.audio_tokens(samples.size)
+
+    def __call__(
+        self,
+        clip: Clip,
+        face: FaceTrack | None,
+        prompt: str,
+        *,
+        answer: str | None = None,
+        system: str | None = None,
+    ) -> dict[str, torch.Tensor]:
+        pixels, times = self.frames(clip)
+        face_pixels, face_mask = self.faces(face, times)
+        mel, n_audio = self.audio(clip)
+        frames = pixels.shape[1] if pixels is not None else self.config.num_frames
+        text = chat_prompt(prompt, self.config.vision_tokens(frames), n_audio, system=system)
+        ids = self.tokenizer(text, add_special_tokens=False).input_ids
+        labels = [IGNORE_INDEX] * len(ids)
+        if answer is not None:
+            target = self.tokenizer(answer + "<|im_end|>", add_special_tokens=False).input_ids
+            ids, labels = ids + target, labels + target
+        out: dict[str, torch.Tensor] = {
+            "input_ids": torch.tensor([ids]),
+            "attention_mask": torch.ones(1, len(ids), dtype=torch.long),
+        }
+        if answer is not None:
+            out["labels"] = torch.tensor([labels])
+        if pixels is not None:
+            out["pixel_values_videos"] = pixels
+        if face_pixels is not None:
+            out["face_pixel_values"], out["face_mask"] = face_pixels, face_mask
+        if mel is not None:
+            out["input_features"] = mel
+            out["audio_token_lengths"] = torch.tensor([n_audio])
+            out["audio_mask"] = torch.ones(1, dtype=torch.bool)
+        return out
+
+    def collate(self, samples: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Right-pad token rows and stack modality tensors; a sample without faces or audio gets zeros and a False
+        mask. All samples must have video frames, or none, with the same frame count."""
+        if not samples:
+            raise ValueError("collate needs at least one sample")
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        width = max(s["input_ids"].shape[1] for s in samples)
+
+        def padded(key: str, value: int) -> torch.Tensor:
+            rows = [s[key] if key in s else torch.full_like(s["input_ids"], value) for s in samples]
+            return torch.cat([torch.nn.functional.pad(r, (0, width - r.shape[1]), value=value) for r in rows])
+
+        batch = {"input_ids": padded("input_ids", pad), "attention_mask": padded("attention_mask", 0)}
+        if any("labels" in s for s in samples):
+            batch["labels"] = padded("labels", IGNORE_INDEX)
+        has_video = ["pixel_values_videos" in s for s in samples]
+        if any(has_video):
+            if not all(has_video):
+                raise ValueError("a batch must have video frames in every sample or in none")
+            batch["pixel_values_videos"] = torch.cat([s["pixel_values_videos"] for s in samples])
+        frames = batch["pixel_values_videos"].shape[1] if any(has_video) else self.config.num_frames
+        if any("face_pixel_values" in s for s in samples):
+            shape = (1, frames, 3, self.config.face_size, self.config.face_size)
+            batch["face_pixel_values"] = torch.cat(
+                [s.get("face_pixel_values", torch.zeros(shape)) for s in samples]
+            )
+            batch["face_mask"] = torch.cat(
+                [s.get("face_mask", torch.zeros(1, frames, dtype=torch.bool)) for s in samples]
+            )
+        if any("input_features" in s for s in samples):
+            mel_shape = (1, self.config.n_mels, self.config.mel_frames)
+            batch["input_features"] = torch.cat(
+                [s.get("input_features", torch.zeros(mel_shape)) for s in samples]
+            )
+            # a sample without audio still has its zero-feature placeholders: count them from its ids
+            lengths = [
+                int(s["audio_token_lengths"][0])
+                if "audio_token_lengths" in s
+                else int((s["input_ids"] == self.tokenizer.convert_tokens_to_ids("<audio>")).sum())
+                for s in samples
+            ]
+            batch["audio_token_lengths"] = torch.tensor(lengths)
+            batch["audio_mask"] = torch.tensor(["input_features" in s for s in samples])
+        return batch

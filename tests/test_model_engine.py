@@ -1,0 +1,183 @@
+"""`weights init` assembly from tiny local parts, the weights registry and the "omni" engine on CPU."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from omni_emotion.engines.base import Engine
+from omni_emotion.engines.omni import OmniEngine, choose_labels, split_clues, user_prompt
+from omni_emotion.errors import ModelNotFoundError
+from omni_emotion.model import OmniEmotionForConditionalGeneration
+from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
+from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
+from omni_emotion.weights import REGISTRY, find_omni_checkpoint, manifest, omni_missing_files, status
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    """A saved tiny Omni-Emotion model with its tokenizer (what `weights init` produces, at toy size)."""
+    folder = tmp_path_factory.mktemp("omni-tiny")
+    torch.manual_seed(0)
+    OmniEmotionForConditionalGeneration(preset_config("tiny")).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def _perception() -> Perception:
+    rng = np.random.default_rng(0)
+    times = np.linspace(0, 1.0, 8, endpoint=False)
+    clip = Clip(
+        frames=rng.integers(0, 255, (8, 48, 64, 3), dtype=np.uint8),
+        timestamps=times,
+        audio=(0.1 * rng.standard_normal(16000)).astype(np.float32),
+        duration=1.0,
+    )
+    face = FaceTrack(
+        track_id=1,
+        timestamps=times,
+        boxes=np.zeros((8, 4), np.float32),
+        scores=np.ones(8, np.float32),
+        crops=rng.integers(0, 255, (8, 224, 224, 3), dtype=np.uint8),
+        crop_times=times,
+        main=True,
+    )
+    return Perception(
+        clip=clip, faces=[face], transcript=Transcript(text="I can't believe it", language="en")
+    )
+
+
+def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir):
+    engine = OmniEngine.load(tiny_dir, device="cpu")
+    assert isinstance(engine, Engine) and engine.name == "omni"
+    seen = []
+    analysis = engine.analyze(_perception(), progress=lambda f, text: seen.append(f))
+    assert analysis.engine == "omni" and analysis.transcript == "I can't believe it"
+    assert isinstance(analysis.explanation, str) and isinstance(analysis.labels, list)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert {"omni_labels", "omni_explanation", "omni_total"} <= set(analysis.timings_ms)
+    assert set(json.loads(analysis.to_json())) == set(analysis.JSON_KEYS)
+
+
+def test_engine_streams_the_generated_text(tiny_dir):
+    engine = OmniEngine.load(tiny_dir, device="cpu")
+    pieces = list(engine.stream(_perception(), "How does she feel?", 5))
+    inputs = engine._inputs(_perception(), "How does she feel?")
+    with torch.no_grad():
+        ids = engine.model.generate(**inputs, max_new_tokens=5, do_sample=False)
+    expected = engine.processor.tokenizer.decode(
+        ids[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+    )
+    assert "".join(pieces) == expected
+
+
+def test_engine_availability_and_missing_weights(tmp_path, tiny_dir, monkeypatch):
+    assert not OmniEngine.is_available(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not OmniEngine.is_available(tiny_dir)  # weights, but no GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert OmniEngine.is_available(tiny_dir)
+    with pytest.raises(ModelNotFoundError, match="weights init"):
+        OmniEngine.load(tmp_path, device="cpu")
+
+
+def test_prompt_clues_and_label_choice():
+    assert user_prompt("Task.", "  hello  ") == 'The person says: "hello"\nTask.'
+    assert user_prompt("Task.", "") == "Task."
+    clues = split_clues(
+        "Her eyebrows are raised. Her voice is loud and the pitch rises. She says she won. Overall she is happy."
+    )
+    assert clues.visual == "Her eyebrows are raised."
+    assert clues.acoustic == "Her voice is loud and the pitch rises."
+    assert clues.textual == "She says she won."
+    labels = choose_labels("Overall, she feels happy and excited, not angry.", "joy")
+    assert labels and "angry" not in labels
+    assert choose_labels("", "Happy, surprised.\n") == ["happy", "surprised"]
+
+
+def test_assemble_from_local_parts(tmp_path):
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        PreTrainedTokenizerFast,
+        SwinModel,
+        WhisperModel,
+    )
+
+    from omni_emotion.model.assemble import assemble
+
+    base = preset_config("tiny")
+    # a LLaVA-style tokenizer that lacks the modality tokens: characters, <video>, ChatML
+    chars = tiny_tokenizer().get_vocab()
+    vocab = {t: i for t, i in chars.items() if i < TINY_SPECIAL_IDS["<video>"]}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="?"))
+    core.decoder = decoders.Fuse()
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="?")
+    tok.add_tokens(["<video>", "<|im_start|>", "<|im_end|>"], special_tokens=True)
+    llava_dir, whisper_dir, swin_dir = tmp_path / "llava", tmp_path / "whisper", tmp_path / "swin"
+    torch.manual_seed(0)
+    llava = LlavaOnevisionForConditionalGeneration(
+        LlavaOnevisionConfig(
+            vision_config=base.vision_config.to_dict(),
+            text_config=base.text_config.to_dict(),
+            video_token_index=tok.convert_tokens_to_ids("<video>"),
+            image_token_index=0,
+        )
+    )
+    llava.save_pretrained(llava_dir)
+    tok.save_pretrained(llava_dir)
+    WhisperModel(base.audio_config).save_pretrained(whisper_dir)
+    SwinModel(base.face_config, add_pooling_layer=False).save_pretrained(swin_dir)
+
+    out = assemble(
+        str(llava_dir),
+        str(whisper_dir),
+        tmp_path / "omni",
+        swin=str(swin_dir),
+        dtype=torch.float32,
+        face_tokens_per_frame=4,
+        face_fusion_dim=8,
+    )
+    assert omni_missing_files(out) == [] and find_omni_checkpoint(out) == out
+    model = OmniEmotionForConditionalGeneration.from_pretrained(out)
+    assert model.config.audio_token_id == len(vocab) + 7  # appended after <video>, ChatML and 4 others
+    torch.testing.assert_close(
+        model.model.vision.projector.linear_1.weight, llava.model.multi_modal_projector.linear_1.weight
+    )
+    torch.testing.assert_close(
+        model.model.language_model.layers[0].mlp.up_proj.weight,
+        llava.model.language_model.layers[0].mlp.up_proj.weight,
+    )
+    assert model.model.frame_embedding.weight.abs().max() == 0
+    # the new tokens start at the mean embedding
+    emb = model.get_input_embeddings().weight
+    torch.testing.assert_close(
+        emb[model.config.audio_token_id], emb[: len(vocab) + 3].mean(0), atol=1e-6, rtol=0
+    )
+
+
+def test_registry_and_manifest_agree(tmp_path):
+    from pathlib import Path
+
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "weights" / "manifest.json").read_text())
+    assert shipped == manifest()
+    names = {s.name for s in REGISTRY}
+    assert {
+        "silero-vad",
+        "whisper-tiny.en",
+        "all-MiniLM-L6-v2",
+        "fer-mini-xception",
+        "whisper-large-v3",
+        "llava-onevision-0.5b",
+        "llava-onevision-7b",
+        "facexformer",
+        "swin-base-imagenet",
+        "buffalo_l",
+    } <= names
+    assert all(s.licence and s.source and s.get for s in REGISTRY)
+    rows = {r.name: r for r in status(tmp_path)}
+    assert not rows["omni-emotion-0.5b"].present and "weights init" in rows["omni-emotion-0.5b"].get
