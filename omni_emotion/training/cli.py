@@ -1,0 +1,152 @@
+"""`omni-emotion train --phase {1,2,3} --data manifest.jsonl --init weights/DIR --out DIR` and
+`omni-emotion train convert --format {openset,reason,label} --input FILE --media DIR --out manifest.jsonl`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+from omni_emotion.errors import ConfigError, ModelNotFoundError
+from omni_emotion.training.config import PHASES, phase_config
+from omni_emotion.training.converters import FORMATS, convert
+from omni_emotion.training.manifest import write_manifest
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train the Omni-Emotion model (phase 1, 2 or 3) from a JSONL manifest",
+        description="Train one phase of the Omni-Emotion model. Defaults are the paper's; "
+        "'omni-emotion train convert ...' turns annotation CSVs into manifests.",
+    )
+    p.add_argument("--phase", type=int, choices=PHASES, help="1: audio projector, 2: face projector, 3: projectors + LLM")
+    p.add_argument("--data", help="JSONL manifest (see omni_emotion/training/README.md)")
+    p.add_argument("--init", help="model folder to start from (weights init output, or the previous phase's --out)")
+    p.add_argument("--out", help="folder for checkpoints, the final model and train_log.jsonl")
+    p.add_argument("--resume", metavar="DIR|auto", help="continue from a checkpoint folder ('auto': the latest in --out)")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    p.add_argument("--epochs", type=float, help="passes over the manifest (phase default: 1, 1, 3)")
+    p.add_argument("--lr", type=float, dest="learning_rate", help="peak learning rate (default 1e-3, 1e-3, 1e-5)")
+    p.add_argument("--batch-size", type=int, help="nominal batch (default 256, 256, 128)")
+    p.add_argument("--micro-batch-size", type=int, help="samples per forward pass; the rest is accumulated (default 1)")
+    p.add_argument("--warmup-ratio", type=float, help="fraction of steps of linear warmup (default 0.03)")
+    p.add_argument("--train", dest="trainable", help="comma-separated parameter groups to train instead of the phase's")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="auto: bf16 autocast on CUDA, fp32 on CPU")
+    p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="save memory, ~30%% slower")
+    p.add_argument("--num-frames", type=int, help="frames per clip (default 8)")
+    p.add_argument("--max-length", type=int, help="token limit per sample (default 4096)")
+    p.add_argument("--log-every", type=int, help="steps between loss lines (default 10)")
+    p.add_argument("--save-every", type=int, help="steps between checkpoints (default: only at the end)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int, dest="num_workers", help="data-loading processes (default 0)")
+    p.add_argument("--cache", help="feature cache folder (default ~/.cache/omni-emotion/features)")
+    p.add_argument("--no-cache", action="store_true", help="decode every clip every epoch")
+    p.add_argument("--face-fps", type=float, default=5.0, help="face-tracking rate in frames/s (default 5)")
+    p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
+    p.set_defaults(func=run)
+    conv = p.add_subparsers(dest="train_command", metavar="convert")
+    c = conv.add_parser("convert", help="annotation CSV -> training manifest")
+    c.add_argument("--format", required=True, choices=FORMATS,
+                   help="openset: name,openset; reason: name,reason (CSV or JSONL); label: name,label")
+    c.add_argument("--input", required=True, help="annotation file")
+    c.add_argument("--media", required=True, help="folder holding the clips named in the file")
+    c.add_argument("--out", required=True, help="manifest to write (.jsonl)")
+    c.add_argument("--candidates", help="label format: comma-separated candidate labels (default: all in the file)")
+    c.add_argument("--no-check", action="store_true", help="do not require the media files to exist")
+    c.set_defaults(func=run_convert)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    kwargs: dict = {"check_files": not args.no_check}
+    if args.format == "label" and args.candidates:
+        kwargs["candidates"] = [c for c in args.candidates.split(",") if c.strip()]
+    elif args.candidates:
+        raise ConfigError("--candidates only applies to --format label")
+    samples = convert(args.format, args.input, args.media, **kwargs)
+    count = write_manifest(samples, args.out)
+    print(f"wrote {count} samples to {args.out}")
+    return 0
+
+
+def _face_fn(fps: float):
+    """The main face track of a clip, from the perception layer's tracker (dense frames at ``fps``)."""
+    try:
+        from omni_emotion.faces import load_face_analyzer
+    except ImportError as err:
+        raise ModelNotFoundError("face tracking (omni_emotion.faces) is not installed; phases 2 and 3 need face crops") from err
+    from omni_emotion.media import iter_frames
+
+    analyzer = load_face_analyzer()
+
+    def main_track(clip, path):
+        tracks = analyzer.track(iter_frames(path, fps=fps))
+        return next((t for t in tracks if t.main), None)
+
+    return main_track
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [f"--{k}" for k in ("phase", "data", "init", "out") if getattr(args, k) is None]
+    if missing:
+        raise ConfigError(f"train needs {', '.join(missing)} (or the 'convert' subcommand)")
+    import torch
+    from transformers import AutoTokenizer
+
+    from omni_emotion.evaluation.wheels import default_cache_dir
+    from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
+    from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
+    from omni_emotion.training.cache import FeatureCache
+    from omni_emotion.training.data import ManifestDataset
+    from omni_emotion.training.manifest import read_manifest
+    from omni_emotion.training.trainer import Trainer, latest_checkpoint
+    from omni_emotion.weights import omni_missing_files
+
+    names = ("max_steps", "epochs", "learning_rate", "batch_size", "micro_batch_size", "warmup_ratio", "precision",
+             "gradient_checkpointing", "num_frames", "max_length", "log_every", "save_every", "seed", "num_workers")
+    overrides = {k: getattr(args, k) for k in names}
+    if args.trainable:
+        overrides["trainable"] = tuple(g.strip() for g in args.trainable.split(",") if g.strip())
+    config = phase_config(args.phase, **overrides)
+    resume = None
+    if args.resume:
+        resume = latest_checkpoint(args.out) if args.resume == "auto" else Path(args.resume)
+        if resume is None:
+            raise ConfigError(f"--resume auto found no checkpoint in {args.out}")
+    source = Path(resume or args.init)
+    lacking = omni_missing_files(source)
+    if lacking:
+        raise ModelNotFoundError(
+            f"{source} is not an Omni-Emotion model folder (missing {', '.join(lacking)}); "
+            "assemble one with `omni-emotion weights init` or pass a previous phase's --out"
+        )
+    samples = read_manifest(args.data)
+    cuda = (args.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    bf16 = config.precision == "bf16" or (config.precision == "auto" and cuda)
+    # bf16 on disk stays bf16 in memory; the trainer upcasts only the trained parameters to fp32
+    model = OmniEmotionForConditionalGeneration.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    proc_config = dataclasses.replace(ProcessorConfig.from_model_config(model.config), num_frames=config.num_frames)
+    processor = OmniEmotionProcessor(tokenizer, proc_config)
+    needs_faces = model.config.use_face and any(s.video is not None for s in samples)
+    cache = FeatureCache(
+        processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
+        face_fn=_face_fn(args.face_fps) if needs_faces else None,
+    )
+    dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
+    trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=args.device, tokenizer=tokenizer)
+    print(
+        f"phase {config.phase}: {len(samples)} samples, {trainer.total} steps of {config.batch_size} "
+        f"({config.accumulation_steps} x {config.micro_batch_size}), lr {config.learning_rate:g}, training "
+        f"{', '.join(config.trainable)} ({trainer.trainable_params:,} parameters) on {trainer.device}"
+        + (f", resuming from {resume}" if resume else "")
+    )
+    result = trainer.train(resume=resume)
+    print(json.dumps(result.to_dict()))
+    return 0
+

@@ -1,0 +1,80 @@
+"""Dataset and collator: manifest samples -> cached clip features -> the processor's model inputs.
+
+The processor builds the chat prompt and the labels (-100 on every prompt token; the answer and its
+``<|im_end|>`` are learned); the cached log-mel is attached afterwards, and the placeholder count is checked
+against it, so training sees exactly the inputs inference builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from omni_emotion.model.processor import IGNORE_INDEX, OmniEmotionProcessor
+from omni_emotion.training.cache import FeatureCache
+from omni_emotion.training.converters import IMAGE_EXTENSIONS
+from omni_emotion.training.manifest import Sample, TrainingDataError
+
+__all__ = ["ManifestDataset", "sample_kind"]
+
+
+def sample_kind(sample: Sample) -> str:
+    """Batches need one frame count: audio-only samples (no frames), stills (one frame) and videos
+    (``num_frames``) go to separate micro-batches."""
+    if sample.video is None:
+        return "audio"
+    return "image" if sample.video.suffix.lower() in IMAGE_EXTENSIONS else "video"
+
+
+class ManifestDataset(torch.utils.data.Dataset):
+    """``dataset[i]`` -> dict of batch-1 tensors for sample i (input_ids, labels, pixel/face/mel inputs).
+
+    ``collate`` is the processor's. ``max_length`` cuts answers that would run past it; a prompt (media
+    placeholders included) longer than it is an error naming the sample.
+    """
+
+    def __init__(self, samples: Sequence[Sample], processor: OmniEmotionProcessor, cache: FeatureCache, *,
+                 max_length: int = 4096):
+        if not samples:
+            raise TrainingDataError("the training set holds no samples.")
+        self.samples, self.processor, self.cache, self.max_length = list(samples), processor, cache, max_length
+        self.kinds = [sample_kind(s) for s in self.samples]
+        self.audio_token_id = processor.tokenizer.convert_tokens_to_ids("<audio>")
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample = self.samples[index]
+        features = self.cache.load(sample)
+        out = self.processor(features.clip(str(sample.video or sample.audio)), features.face_track(), sample.prompt,
+                             answer=sample.answer)
+        mel = features.input_features(self.processor.config.mel_frames)
+        if mel is not None:
+            tokens = self.processor.config.audio_tokens(features.audio_samples)
+            placed = int((out["input_ids"] == self.audio_token_id).sum())
+            if placed != tokens:
+                raise RuntimeError(f"{sample.id}: the prompt has {placed} audio placeholders for {tokens} audio tokens")
+            out["input_features"] = mel
+            out["audio_token_lengths"] = torch.tensor([tokens])
+            out["audio_mask"] = torch.ones(1, dtype=torch.bool)
+        return self._truncate(out, sample)
+
+    def _truncate(self, out: dict[str, torch.Tensor], sample: Sample) -> dict[str, torch.Tensor]:
+        length = out["input_ids"].shape[1]
+        if length <= self.max_length:
+            return out
+        prompt = int((out["labels"][0] == IGNORE_INDEX).sum())
+        if prompt >= self.max_length:
+            where = f" (line {sample.line})" if sample.line else ""
+            raise TrainingDataError(
+                f"sample {sample.id!r}{where} needs {prompt} prompt tokens, more than max_length {self.max_length}."
+            )
+        for key in ("input_ids", "attention_mask", "labels"):
+            out[key] = out[key][:, : self.max_length]
+        return out
+
+    def collate(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        return self.processor.collate(items)
