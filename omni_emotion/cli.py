@@ -20,6 +20,9 @@ __all__ = ["main", "build_parser"]
 COMMAND_MODULES = (
     "omni_emotion.media_cli",
     "omni_emotion.evaluation.cli",
+    "omni_emotion.model.cli",
+    "omni_emotion.live_cli",
+    "omni_emotion.training.cli",
 )
 
 EXIT_USER_ERROR = 2

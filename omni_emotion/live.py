@@ -1,0 +1,418 @@
+"""A live session: webcam frames and microphone audio in, annotated frames and refreshed labels out.
+
+Two paths share one session:
+
+- the **fast path** (``process_frame``) runs on the caller's thread for every frame: face detection,
+  tracking, a 7-class expression per face (smoothed per track) and the overlay. It never waits for the
+  slow path.
+- the **slow path** is one worker thread per session that, about once every ``refresh_s``, copies the
+  last ``window_s`` seconds of buffered frames and audio into a Clip and runs the full analysis (labels,
+  explanation, transcript). Its result is published as a ``LiveUpdate`` that readers poll.
+
+Buffers are bounded ring buffers (frames are kept at ``buffer_fps``, audio for ``window_s`` seconds). When
+no input arrives for ``idle_stop_s`` (the stream stopped) the worker frees the buffers and exits; the next
+frame starts it again. ``close()`` does the same at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from omni_emotion.errors import ConfigError, OmniEmotionError
+from omni_emotion.expressions import FER_LABELS, crop_face
+from omni_emotion.media import clip_from_arrays
+from omni_emotion.types import Analysis, Clip
+
+__all__ = [
+    "EXPRESSIONS",
+    "LiveConfig",
+    "LiveFace",
+    "LiveFrame",
+    "LiveModels",
+    "LiveSession",
+    "LiveUpdate",
+    "load_live_models",
+]
+
+logger = logging.getLogger(__name__)
+
+# FER2013 class order (angry, disgust, fear, happy, sad, surprise, neutral): ExpressionModel.predict's columns.
+EXPRESSIONS = tuple(FER_LABELS)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Live-session settings. Seconds unless named otherwise.
+
+    window_s:        how much recent input each background analysis looks at.
+    refresh_s:       the background analysis starts at most this often (it runs back to back when slower).
+    buffer_fps:      frames kept per second for the background analysis (the fast path sees every frame).
+    max_side:        frames are downscaled so the longer side is at most this many pixels before buffering.
+    idle_stop_s:     no frame or audio for this long means the stream stopped: buffers are freed.
+    min_audio_s:     an audio-only window shorter than this is not analysed.
+    smoothing:       weight of the previous expression probabilities per track (0 = no smoothing).
+    """
+
+    window_s: float = 4.0
+    refresh_s: float = 1.0
+    buffer_fps: float = 4.0
+    max_side: int = 640
+    idle_stop_s: float = 3.0
+    min_audio_s: float = 0.5
+    smoothing: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"LiveConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.max_side < 32:
+            raise ConfigError(f"LiveConfig.max_side must be >= 32, got {self.max_side}")
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ConfigError(f"LiveConfig.smoothing must be in [0, 1), got {self.smoothing}")
+        if self.min_audio_s < 0:
+            raise ConfigError(f"LiveConfig.min_audio_s must be >= 0, got {self.min_audio_s}")
+
+    @property
+    def max_buffered_frames(self) -> int:
+        return math.ceil(self.window_s * self.buffer_fps) + 1
+
+
+class _Detector(Protocol):
+    def detect(self, frame_rgb: np.ndarray) -> list[Any]: ...
+
+
+class _Tracker(Protocol):
+    def update(self, t: float, detections: Sequence[Any]) -> list[tuple[int, Any]]: ...
+
+
+class _Expressions(Protocol):
+    def predict(self, crops: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class LiveModels:
+    """What every live session shares (loaded once per process).
+
+    detector:        ``.detect(frame_rgb (H,W,3) uint8) -> list[Detection]`` (``.box`` x1,y1,x2,y2 px, ``.score``).
+    new_tracker:     makes a fresh stateful tracker per session (``.update(t, detections)``).
+    expressions:     ``.predict(list of (S,S,3) uint8 crops) -> (K,7)`` probabilities in ``EXPRESSIONS`` order,
+                     or None to skip expressions.
+    analyze_clip:    the slow path: Clip -> Analysis (the pipeline's ``analyze_clip``).
+    analysis_lock:   serialises the one model instance between live workers and other callers (the UI).
+    """
+
+    detector: _Detector
+    new_tracker: Callable[[], _Tracker]
+    expressions: _Expressions | None
+    analyze_clip: Callable[[Clip], Analysis]
+    analysis_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class LiveFace:
+    track_id: int
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the frame given
+    score: float
+    expression: str  # top class of the smoothed probabilities, "" when no expression model
+    probabilities: tuple[float, ...]  # (7,) in EXPRESSIONS order, empty when no expression model
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """The fast path's answer for one frame."""
+
+    t: float  # session clock, seconds
+    faces: tuple[LiveFace, ...]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """One finished background analysis.
+
+    window_start / window_end: the analysed span on the session clock; ready_at: when its labels existed.
+    lag_s = ready_at - window_end: how old the newest analysed input was when its labels appeared.
+    """
+
+    seq: int
+    analysis: Analysis | None
+    error: str
+    window_start: float
+    window_end: float
+    ready_at: float
+
+    @property
+    def lag_s(self) -> float:
+        return self.ready_at - self.window_end
+
+
+def _downscale(frame: np.ndarray, max_side: int) -> np.ndarray:
+    height, width = frame.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return frame
+    return cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+class _AudioRing:
+    """The last ``seconds`` of mono float32 audio at one sample rate, with the session time of its end."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.rate = 0
+        self.chunks: deque[np.ndarray] = deque()
+        self.size = 0
+        self.end_t = 0.0
+
+    def add(self, samples: np.ndarray, rate: int, t: float) -> None:
+        if rate != self.rate:  # a new device or format: old audio cannot be joined to new audio
+            self.clear()
+            self.rate = rate
+        self.chunks.append(samples)
+        self.size += samples.size
+        self.end_t = t
+        limit = int(self.seconds * rate)
+        while self.chunks and self.size - self.chunks[0].size >= limit:
+            self.size -= self.chunks.popleft().size
+
+    def since(self, t0: float) -> np.ndarray:
+        """Samples from session time ``t0`` (or the oldest kept) up to the newest."""
+        if not self.size:
+            return np.zeros(0, np.float32)
+        audio = np.concatenate(list(self.chunks))
+        start_t = self.end_t - audio.size / self.rate
+        skip = int(max(0.0, t0 - start_t) * self.rate)
+        return audio[skip:]
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.size = 0
+
+
+def _to_float_audio(samples: np.ndarray) -> np.ndarray:
+    """(S,) or (S, C) int16/int32/float -> (S,) float32 mono in [-1, 1]."""
+    data = np.asarray(samples)
+    if data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        data = data.astype(np.float32) / float(max(abs(info.min), info.max))
+    data = data.astype(np.float32, copy=False)
+    if data.ndim == 2:
+        data = data.mean(axis=1)
+    return np.clip(data.reshape(-1), -1.0, 1.0)
+
+
+class LiveSession:
+    """One viewer's live stream. Thread-safe: frames, audio and reads may come from different threads.
+
+    ``background=False`` starts no worker: the caller runs the slow path with ``analyze_now()`` (scripts,
+    tests, the non-streaming API). ``clock`` returns seconds (monotonic)."""
+
+    def __init__(
+        self,
+        models: LiveModels,
+        config: LiveConfig = LiveConfig(),
+        clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
+    ) -> None:
+        self.models = models
+        self.config = config
+        self._clock = clock
+        self._t0 = clock()
+        self._lock = threading.Lock()
+        self._frames: deque[tuple[float, np.ndarray]] = deque(maxlen=config.max_buffered_frames)
+        self._audio = _AudioRing(config.window_s)
+        self._tracker = models.new_tracker()
+        self._smoothed: dict[int, np.ndarray] = {}
+        self._last_input = -math.inf
+        self._latest: LiveUpdate | None = None
+        self._seq = 0
+        self._worker: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._background = background
+        self.frames_seen = 0
+
+    # ---- input -------------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Seconds since the session started."""
+        return self._clock() - self._t0
+
+    def process_frame(self, frame_rgb: np.ndarray) -> LiveFrame:
+        """Fast path for one (H, W, 3) uint8 RGB frame: faces, track ids and expressions. Buffers the frame."""
+        started = self._clock()
+        frame = np.ascontiguousarray(frame_rgb)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"frame must be (H, W, 3) uint8, got {frame.dtype} {frame.shape}")
+        t = started - self._t0
+        detections = self.models.detector.detect(frame)
+        with self._lock:
+            tracked = self._tracker.update(t, detections)
+        faces = self._expressions(frame, tracked)
+        self._buffer_frame(t, frame)
+        self.frames_seen += 1
+        return LiveFrame(t=t, faces=faces, elapsed_ms=(self._clock() - started) * 1000.0)
+
+    def add_audio(self, samples: np.ndarray, sample_rate: int) -> None:
+        """Append a microphone chunk (int16 or float, mono or (S, C)) that ends now."""
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+        audio = _to_float_audio(samples)
+        if not audio.size:
+            return
+        with self._lock:
+            self._audio.add(audio, int(sample_rate), self.now())
+            self._touch()
+
+    # ---- output ------------------------------------------------------------------------------------------
+    @property
+    def latest(self) -> LiveUpdate | None:
+        """The newest finished background analysis, or None before the first."""
+        return self._latest
+
+    @property
+    def buffered(self) -> tuple[int, float]:
+        """(frames, audio seconds) currently held: what ``close`` and idling free."""
+        with self._lock:
+            rate = self._audio.rate or 1
+            return len(self._frames), self._audio.size / rate
+
+    @property
+    def running(self) -> bool:
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the background worker and free the buffers; later input reopens the session.
+
+        ``wait=False`` returns at once (the worker exits after the analysis it may be running); use it from
+        an event loop."""
+        self._closed.set()
+        worker = self._worker
+        if wait and worker is not None and worker is not threading.current_thread():
+            worker.join(timeout=30.0)
+        with self._lock:
+            self._free()
+
+    # ---- internals ---------------------------------------------------------------------------------------
+    def _expressions(self, frame: np.ndarray, tracked: list[tuple[int, Any]]) -> tuple[LiveFace, ...]:
+        if not tracked:
+            return ()
+        boxes = np.array([np.asarray(det.box, dtype=np.float64)[:4] for _, det in tracked])
+        probs: np.ndarray | None = None
+        if self.models.expressions is not None:
+            crops = [crop_face(frame, box) for box in boxes]
+            probs = np.asarray(self.models.expressions.predict(crops))
+        faces = []
+        with self._lock:
+            alive = {track_id for track_id, _ in tracked}
+            for gone in set(self._smoothed) - alive:
+                del self._smoothed[gone]
+            for i, (track_id, det) in enumerate(tracked):
+                expression, p = "", ()
+                if probs is not None:
+                    prev = self._smoothed.get(track_id)
+                    cur = probs[i].astype(np.float64)
+                    cur = cur if prev is None else self.config.smoothing * prev + (1 - self.config.smoothing) * cur
+                    self._smoothed[track_id] = cur
+                    expression, p = EXPRESSIONS[int(np.argmax(cur))], tuple(float(v) for v in cur)
+                box = tuple(float(v) for v in boxes[i])
+                faces.append(LiveFace(int(track_id), box, float(getattr(det, "score", 1.0)), expression, p))
+        return tuple(faces)
+
+    def _buffer_frame(self, t: float, frame: np.ndarray) -> None:
+        with self._lock:
+            if not self._frames or t - self._frames[-1][0] >= 1.0 / self.config.buffer_fps:
+                self._frames.append((t, _downscale(frame, self.config.max_side).copy()))
+            self._touch()
+
+    def _touch(self) -> None:
+        """Record input now and make sure the worker runs (caller holds ``_lock``)."""
+        self._last_input = self.now()
+        self._closed.clear()
+        if self._background and (self._worker is None or not self._worker.is_alive()):
+            self._worker = threading.Thread(target=self._run, name="omni-emotion-live", daemon=True)
+            self._worker.start()
+
+    def _free(self) -> None:
+        self._frames.clear()
+        self._audio.clear()
+        self._smoothed.clear()
+        self._tracker = self.models.new_tracker()
+
+    def _snapshot(self) -> tuple[Clip, float, float] | None:
+        """Copy the last window into a Clip, or None when there is too little to analyse."""
+        with self._lock:
+            end = self.now()
+            start = end - self.config.window_s
+            frames = [(t, f) for t, f in self._frames if t >= start]
+            t0 = frames[0][0] if frames else start
+            audio = self._audio.since(t0)
+            rate = self._audio.rate
+            audio_end = self._audio.end_t if self._audio.size else -math.inf
+            if not frames and (not rate or audio.size < self.config.min_audio_s * rate):
+                return None
+            if frames and audio.size and abs(audio_end - frames[-1][0]) > self.config.window_s:
+                audio = np.zeros(0, np.float32)  # microphone stalled long ago: do not pair stale audio
+        window_end = max(frames[-1][0] if frames else -math.inf, audio_end)
+        clip = clip_from_arrays(
+            [f for _, f in frames], [t for t, _ in frames], audio if audio.size else None, rate or 16_000
+        )
+        return clip, t0, window_end
+
+    def analyze_now(self) -> LiveUpdate | None:
+        """One slow-path step on the caller's thread: analyse the current window and publish the result.
+
+        Returns None (and publishes nothing) when the buffers hold too little to analyse."""
+        snap = self._snapshot()
+        if snap is None:
+            return None
+        clip, window_start, window_end = snap
+        analysis, error = None, ""
+        try:
+            with self.models.analysis_lock:
+                analysis = self.models.analyze_clip(clip)
+        except OmniEmotionError as err:
+            error = str(err)
+        except Exception as err:
+            logger.exception("live analysis failed")
+            error = f"live analysis failed: {type(err).__name__}: {err}"
+        with self._lock:
+            self._seq += 1
+            self._latest = LiveUpdate(self._seq, analysis, error, window_start, window_end, self.now())
+            return self._latest
+
+    def _run(self) -> None:
+        """Worker loop: analyse the last window about every ``refresh_s`` until closed or idle."""
+        next_start = self.now()
+        while not self._closed.wait(timeout=max(0.0, next_start - self.now())):
+            with self._lock:
+                if self.now() - self._last_input > self.config.idle_stop_s:
+                    self._free()
+                    self._worker = None
+                    return
+            next_start = self.now() + self.config.refresh_s
+            self.analyze_now()
+
+
+def load_live_models(pipeline: Any, device: str = "cpu") -> LiveModels:
+    """The fast-path models for ``pipeline`` (an EmotionPipeline): its face detector and a FER model,
+    loaded once per process and shared by every session; the slow path is ``pipeline.analyze_clip``."""
+    from omni_emotion.expressions import ExpressionModel
+    from omni_emotion.faces import FaceTracker, load_face_analyzer
+
+    return LiveModels(
+        detector=load_face_analyzer(),
+        new_tracker=FaceTracker,
+        expressions=ExpressionModel.load(device=device),
+        analyze_clip=pipeline.analyze_clip,
+    )

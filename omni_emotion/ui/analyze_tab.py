@@ -1,0 +1,142 @@
+"""Analyze tab: one uploaded (or example) clip -> labels, explanation, clues, transcript, plot, faces.
+
+Uploads are read only: the handler passes the uploaded file's path to the pipeline, which decodes it
+without writing. ``/analyze`` (an API-only endpoint) returns ``Analysis.to_dict()`` for scripts and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from omni_emotion.errors import MediaNotFoundError
+from omni_emotion.live import EXPRESSIONS
+from omni_emotion.types import Analysis, Perception
+from omni_emotion.ui.colours import expression_colour
+from omni_emotion.ui.config import VIDEO_SUFFIXES
+from omni_emotion.ui.context import ENGINE_CONCURRENCY_ID, UIContext, user_errors
+from omni_emotion.ui.render import (
+    chips_html,
+    clues_markdown,
+    explanation_markdown,
+    expression_figure,
+    face_thumbnails,
+    faces_table,
+)
+
+__all__ = ["AnalyzeView", "build_analyze_tab", "render_view"]
+
+
+@dataclass
+class AnalyzeView:
+    """One finished analysis and the perception behind it (None when the pipeline does not expose it)."""
+
+    analysis: Analysis
+    perception: Perception | None = None
+
+
+def _path_of(upload: Any) -> str | None:
+    """gr.File gives a path string; the API gives a FileData dict."""
+    if upload is None:
+        return None
+    if isinstance(upload, dict):
+        return upload.get("path")
+    return str(getattr(upload, "path", upload))
+
+
+def _expression_track(ctx: UIContext, perception: Perception | None):
+    """Expression probabilities over time for the main person, from its aligned crops."""
+    expressions = ctx.live_models.expressions
+    face = perception.main_face if perception is not None else None
+    if expressions is None or face is None or face.crops is None or not len(face.crops):
+        return None
+    times = face.crop_times if face.crop_times is not None else face.timestamps[: len(face.crops)]
+    probs = np.asarray(expressions.predict(list(face.crops)))
+    return expression_figure(np.asarray(times), probs, EXPRESSIONS, [expression_colour(e) for e in EXPRESSIONS],
+                             title=f"Facial expression of person #{face.track_id} over time")
+
+
+def render_view(ctx: UIContext, view: AnalyzeView | None) -> tuple:
+    """(chips html, explanation md, clues md, transcript, plot, thumbnails, faces rows) for the page."""
+    if view is None:
+        return "", "", "", "", None, [], []
+    analysis = view.analysis
+    transcript = analysis.transcript + (f"  [{analysis.language}]" if analysis.language else "")
+    thumbs = face_thumbnails(view.perception.faces) if view.perception is not None else []
+    return (
+        chips_html(analysis.labels, analysis.evidence, empty="No emotion labels."),
+        explanation_markdown(analysis),
+        clues_markdown(analysis),
+        transcript,
+        _expression_track(ctx, view.perception),
+        thumbs,
+        faces_table(analysis.faces),
+    )
+
+
+def build_analyze_tab(ctx: UIContext) -> None:
+    examples = {p.name: p for p in ctx.config.examples}
+
+    def choose(upload: Any, example: str | None) -> str:
+        path = _path_of(upload)
+        if path:
+            return path
+        if example:
+            if example not in examples:
+                raise MediaNotFoundError(f"{example} is not one of the example clips.")
+            return str(examples[example])
+        raise MediaNotFoundError("Upload a clip or choose an example first.")
+
+    @user_errors
+    def run(
+        upload: Any, example: str | None, progress=gr.Progress()  # noqa: B008 - how Gradio injects progress
+    ) -> tuple[dict, AnalyzeView]:
+        path = choose(upload, example)
+        analysis, perception = ctx.analyze_path(path, progress=lambda f, d: progress(f, desc=d))
+        return analysis.to_dict(), AnalyzeView(analysis, perception)
+
+    @user_errors
+    def analyze(clip: gr.FileData) -> dict:
+        """Analyse one clip file (video, audio or image) and return the Analysis JSON (DESIGN.md keys)."""
+        path = _path_of(clip)
+        if not path:
+            raise MediaNotFoundError("No clip was sent.")
+        return ctx.analyze_path(path)[0].to_dict()
+
+    with gr.Tab("Analyze", id="analyze"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                upload = gr.File(label="Clip: video, audio or image", type="filepath", elem_id="analyze-upload",
+                                 file_types=list(VIDEO_SUFFIXES))
+                example = gr.Dropdown(choices=sorted(examples), value=None, label="...or an example clip",
+                                      visible=bool(examples), interactive=True)
+                button = gr.Button("Analyze", variant="primary", elem_id="analyze-button")
+            with gr.Column(scale=2):
+                chips = gr.HTML(label="Emotion labels", elem_id="analyze-labels")
+                explanation = gr.Markdown(elem_id="analyze-explanation")
+                with gr.Accordion("Clues per modality", open=True):
+                    clues = gr.Markdown(elem_id="analyze-clues")
+                transcript = gr.Textbox(label="Transcript", lines=2, interactive=False)
+        with gr.Row():
+            plot = gr.Plot(label="Expressions over time")
+            gallery = gr.Gallery(label="Tracked people (main marked)", columns=4, height=220,
+                                 allow_preview=False)
+        faces = gr.Dataframe(headers=["track", "main", "start s", "end s", "detections", "face px", "score"],
+                             label="Faces", interactive=False)
+        with gr.Accordion("Analysis JSON", open=False):
+            raw = gr.JSON()
+        view = gr.State(None)
+
+        upload.upload(lambda: None, outputs=example, api_visibility="private", queue=False)
+        example.input(lambda: None, outputs=upload, api_visibility="private", queue=False)
+        button.click(
+            run, [upload, example], [raw, view], concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1,
+            api_visibility="private",
+        ).success(
+            lambda v: render_view(ctx, v), view, [chips, explanation, clues, transcript, plot, gallery, faces],
+            api_visibility="private",
+        )
+        gr.api(analyze, api_name="analyze", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1)

@@ -1,0 +1,48 @@
+"""The app: ``build_demo(pipeline, config) -> gr.Blocks`` with Live, Analyze, Evaluate and Status tabs."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from omni_emotion.live import LiveModels, load_live_models
+from omni_emotion.ui.analyze_tab import build_analyze_tab
+from omni_emotion.ui.config import UIConfig
+from omni_emotion.ui.context import UIContext
+from omni_emotion.ui.evaluate_tab import build_evaluate_tab
+from omni_emotion.ui.live_tab import build_live_tab
+from omni_emotion.ui.status_tab import build_status_tab
+
+__all__ = ["build_demo", "launch_kwargs"]
+
+_CSS = """
+.oe-labels { min-height: 2.4em; }
+.oe-empty { color: #6b7785; font-style: italic; }
+"""
+
+
+def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels | None = None) -> gr.Blocks:
+    """Build the Blocks app around one pipeline (models loaded once, shared by every tab and session).
+
+    pipeline:     an EmotionPipeline (or any object with ``engine_name``, ``analyze_file``, ``analyze_clip``).
+    live_models:  the fast-path models; by default the pipeline's face detector and expression model.
+    The queue is bounded (``config.queue_size``); events that run the engine share one concurrency slot.
+    """
+    config = config or UIConfig()
+    if live_models is None:
+        live_models = load_live_models(pipeline, device=str(getattr(pipeline, "device", "cpu")))
+    ctx = UIContext(pipeline=pipeline, config=config, live_models=live_models)
+    with gr.Blocks(title=config.title) as demo:
+        gr.Markdown(f"# {config.title}\nOpen-vocabulary emotion recognition from face, voice and words "
+                    f"· engine **{pipeline.engine_name}**")
+        with gr.Tabs():
+            build_live_tab(ctx)
+            build_analyze_tab(ctx)
+            build_evaluate_tab(ctx)
+            build_status_tab(ctx)
+    demo.queue(max_size=config.queue_size, default_concurrency_limit=1)
+    return demo
+
+
+def launch_kwargs(config: UIConfig) -> dict:
+    """The launch() settings that belong to the config: upload limit and page style."""
+    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": _CSS}

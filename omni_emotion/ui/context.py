@@ -1,0 +1,54 @@
+"""What every tab shares: the pipeline (one model instance), the app settings and the live models."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from omni_emotion.errors import OmniEmotionError
+from omni_emotion.live import LiveModels
+from omni_emotion.types import Analysis, Perception
+from omni_emotion.ui.config import UIConfig
+
+__all__ = ["ENGINE_CONCURRENCY_ID", "UIContext", "user_errors"]
+
+# Every event that runs the analysis engine joins this group, so one model instance serves one request at
+# a time while the queue (bounded by UIConfig.queue_size) holds the rest.
+ENGINE_CONCURRENCY_ID = "engine"
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Show an OmniEmotionError's sentence in the page (gr.Error) instead of a generic failure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OmniEmotionError as err:
+            raise gr.Error(str(err)) from err
+
+    return wrapper
+
+
+@dataclass
+class UIContext:
+    """pipeline: an EmotionPipeline (``engine_name``, ``analyze_file``, ``analyze_clip``, optionally
+    ``perceive_file`` + ``analyze_perception``); live_models: the shared fast-path models."""
+
+    pipeline: Any
+    config: UIConfig
+    live_models: LiveModels
+
+    def analyze_path(self, path: str | Path, progress: Callable[[float, str], None] | None = None
+                     ) -> tuple[Analysis, Perception | None]:
+        """Analyse a file under the shared model lock; the perception comes back when the pipeline exposes it
+        (face thumbnails and the expression plot need it)."""
+        with self.live_models.analysis_lock:
+            if hasattr(self.pipeline, "analyze_file_detailed"):
+                return self.pipeline.analyze_file_detailed(str(path), progress=progress)
+            return self.pipeline.analyze_file(str(path), progress=progress), None

@@ -1,0 +1,147 @@
+"""Live tab: webcam + microphone streamed from the browser.
+
+Each webcam frame goes through the session's fast path and comes back annotated; the background analysis
+(omni_emotion.live) refreshes labels, explanation and transcript, which ride along with the next frame or
+audio chunk (sent only when they changed). Streaming events cannot be called by gradio_client, so each has
+a non-streaming twin: ``/live_frame`` (one image), ``/live_audio`` (one audio chunk), ``/live_labels``
+(run the slow path now and return the Analysis JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from omni_emotion.errors import MediaError
+from omni_emotion.live import LiveSession, LiveUpdate
+from omni_emotion.ui.context import UIContext
+from omni_emotion.ui.draw import draw_overlay
+from omni_emotion.ui.render import chips_html
+
+__all__ = ["LiveView", "build_live_tab"]
+
+_WAITING = "Waiting for the first analysis (about a second after the stream starts)."
+
+
+@dataclass
+class LiveView:
+    """Per-browser-session state: the live session and what the page already shows."""
+
+    session: LiveSession
+    shown_seq: int = -1
+    fps: float = 0.0
+    last_t: float | None = None
+
+    def close(self) -> None:
+        # called by Gradio's state cleanup on its event loop: do not wait for a running analysis
+        self.session.close(wait=False)
+
+
+def _close(view: Any) -> None:
+    if isinstance(view, LiveView):
+        view.close()
+
+
+def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
+    if update is None:
+        return chips_html([], empty=_WAITING), "", ""
+    if update.analysis is None:
+        return chips_html([], empty=f"Analysis failed: {update.error}"), "", ""
+    a = update.analysis
+    return chips_html(a.labels, a.evidence, empty="No emotion labels yet."), a.explanation, a.transcript
+
+
+def build_live_tab(ctx: UIContext) -> None:
+    cfg = ctx.config
+
+    def ensure(view: LiveView | None) -> LiveView:
+        return view if isinstance(view, LiveView) else LiveView(LiveSession(ctx.live_models, cfg.live))
+
+    def refreshed(view: LiveView, force: bool = False) -> tuple:
+        update = view.session.latest
+        seq = update.seq if update is not None else 0
+        if seq == view.shown_seq and not force:
+            return gr.skip(), gr.skip(), gr.skip()
+        view.shown_seq = seq
+        return _texts(update)
+
+    def status(view: LiveView) -> str:
+        update = view.session.latest
+        lag = f" · labels {update.lag_s:.1f} s behind" if update is not None else ""
+        return f"{view.fps:.1f} fps · window {cfg.live.window_s:.0f} s{lag} · engine {ctx.pipeline.engine_name}"
+
+    def on_frame(frame: np.ndarray | None, view: LiveView | None):
+        view = ensure(view)
+        if frame is None:
+            return (gr.skip(), *refreshed(view), status(view), view)
+        result = view.session.process_frame(frame)
+        if view.last_t is not None and result.t > view.last_t:
+            inst = 1.0 / (result.t - view.last_t)
+            view.fps = inst if view.fps == 0 else 0.8 * view.fps + 0.2 * inst
+        view.last_t = result.t
+        update = view.session.latest
+        labels = update.analysis.labels if update is not None and update.analysis is not None else []
+        annotated = draw_overlay(frame, result.faces, labels)
+        return (annotated, *refreshed(view), status(view), view)
+
+    def on_audio(chunk: tuple[int, np.ndarray] | None, view: LiveView | None):
+        view = ensure(view)
+        if chunk is not None:
+            rate, samples = chunk
+            view.session.add_audio(samples, int(rate))
+        return (*refreshed(view), status(view), view)
+
+    def analyze_now(view: LiveView | None) -> tuple[dict, LiveView]:
+        """Non-streaming twin of the background analysis: analyse the buffered window now."""
+        view = ensure(view)
+        update = view.session.analyze_now()
+        if update is None:
+            raise gr.Error(str(MediaError("Nothing buffered yet: send frames or audio first.")))
+        if update.analysis is None:
+            raise gr.Error(update.error)
+        return update.analysis.to_dict(), view
+
+    with gr.Tab("Live", id="live"):
+        gr.Markdown("Press the record buttons of the webcam and the microphone. Boxes, track ids and "
+                    "expressions update on every frame; labels refresh about once a second.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                cam = gr.Image(
+                    sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="live-webcam",
+                    webcam_options=gr.WebcamOptions(
+                        mirror=False, constraints={"video": {"width": 640, "height": 480}}
+                    ),
+                )
+                mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
+                               elem_id="live-mic")
+            with gr.Column(scale=1):
+                annotated = gr.Image(label="Faces and expressions", type="numpy", interactive=False,
+                                     elem_id="live-annotated", format="jpeg")
+                labels = gr.HTML(chips_html([], empty=_WAITING), elem_id="live-labels")
+                explanation = gr.Markdown(elem_id="live-explanation")
+                transcript = gr.Textbox(label="Transcript (last seconds)", interactive=False, lines=2)
+                stat = gr.Markdown(elem_id="live-status")
+        with gr.Row(visible=False):  # the non-streaming twins, for scripts and tests
+            frame_twin = gr.Button("frame")
+            audio_twin = gr.Button("audio")
+            labels_twin = gr.Button("labels")
+            labels_json = gr.JSON()
+        view = gr.State(None, time_to_live=max(60, int(cfg.live.idle_stop_s * 10)), delete_callback=_close)
+
+        frame_outputs = [annotated, labels, explanation, transcript, stat, view]
+        audio_outputs = [labels, explanation, transcript, stat, view]
+        cam.stream(on_frame, [cam, view], frame_outputs, stream_every=cfg.stream_every_s,
+                   time_limit=cfg.live_time_limit_s, concurrency_limit=cfg.live_sessions,
+                   concurrency_id="live-frames", api_visibility="private", show_progress="hidden")
+        mic.stream(on_audio, [mic, view], audio_outputs, stream_every=0.5, time_limit=cfg.live_time_limit_s,
+                   concurrency_limit=cfg.live_sessions, concurrency_id="live-audio", api_visibility="private",
+                   show_progress="hidden")
+        frame_twin.click(on_frame, [cam, view], frame_outputs, api_name="live_frame",
+                         concurrency_id="live-frames", concurrency_limit=cfg.live_sessions)
+        audio_twin.click(on_audio, [mic, view], audio_outputs, api_name="live_audio",
+                         concurrency_id="live-audio", concurrency_limit=cfg.live_sessions)
+        labels_twin.click(analyze_now, [view], [labels_json, view], api_name="live_labels",
+                          concurrency_id="engine", concurrency_limit=1)

@@ -1,0 +1,110 @@
+"""Turn an Analysis (and the perception behind it) into what the page shows: label chips, clue cards,
+an expression-over-time plot and face thumbnails. Pure functions; no Gradio here."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from omni_emotion.types import Analysis, FaceTrack
+from omni_emotion.ui.colours import OTHER_COLOUR, label_colour, label_family
+
+__all__ = ["chips_html", "clues_markdown", "explanation_markdown", "expression_figure", "face_thumbnails"]
+
+_CHIP = (
+    '<span class="oe-chip" title="{title}" style="background:{colour};color:{ink};border-radius:999px;'
+    'padding:4px 12px;margin:3px;display:inline-block;font-weight:600">{label}</span>'
+)
+
+
+def _ink(colour: str) -> str:
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
+
+
+def chips_html(labels: Sequence[str], evidence: dict[str, list[str]] | None = None, *, empty: str = "") -> str:
+    """Labels as chips coloured by emotion family (most salient first); each chip's evidence shows on
+    hover and as a list below the chips."""
+    if not labels:
+        return f'<div class="oe-labels oe-empty">{html.escape(empty)}</div>' if empty else '<div class="oe-labels"></div>'
+    evidence = evidence or {}
+    chips = []
+    for label in labels:
+        colour = label_colour(label)
+        reasons = evidence.get(label, [])
+        family = label_family(label) or "other"
+        title = f"{family}" + ("".join(f"\n- {r}" for r in reasons) if reasons else "")
+        chips.append(_CHIP.format(title=html.escape(title, quote=True), colour=colour, ink=_ink(colour),
+                                  label=html.escape(label)))
+    rows = [
+        f"<li><b>{html.escape(label)}</b>: {html.escape('; '.join(evidence[label]))}</li>"
+        for label in labels
+        if evidence.get(label)
+    ]
+    below = f'<ul class="oe-evidence" style="margin-top:6px">{"".join(rows)}</ul>' if rows else ""
+    return f'<div class="oe-labels">{"".join(chips)}{below}</div>'
+
+
+def explanation_markdown(analysis: Analysis) -> str:
+    return analysis.explanation.strip() or "_No explanation._"
+
+
+def clues_markdown(analysis: Analysis) -> str:
+    """The three per-modality clues; an absent modality says so instead of disappearing."""
+    parts = []
+    for name, text in (("Visual", analysis.clues.visual), ("Acoustic", analysis.clues.acoustic),
+                       ("Textual", analysis.clues.textual)):
+        parts.append(f"**{name}:** {text.strip() if text.strip() else '_absent_'}")
+    return "\n\n".join(parts)
+
+
+def expression_figure(times: np.ndarray, scores: np.ndarray, classes: Sequence[str],
+                      colours: Sequence[str] | None = None, title: str = "Facial expression over time"):
+    """A matplotlib Figure of per-class scores over time. times (T,) seconds, scores (T, C) in [0, 1].
+
+    Returns None when there is nothing to plot (no face was seen)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the server has no display; Figure objects are rendered by Gradio
+    from matplotlib.figure import Figure
+
+    times, scores = np.asarray(times, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+    if times.size == 0 or scores.ndim != 2 or scores.shape[0] != times.size:
+        return None
+    fig = Figure(figsize=(7, 2.8), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    for c, name in enumerate(classes):
+        colour = colours[c] if colours else OTHER_COLOUR
+        marker = "o" if times.size < 3 else None
+        ax.plot(times, scores[:, c], label=name, color=colour, linewidth=1.8, marker=marker)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def face_thumbnails(faces: Sequence[FaceTrack], limit: int = 8) -> list[tuple[np.ndarray, str]]:
+    """(image, caption) per tracked person, main person first, captioned "#id (main)". Uses each track's
+    middle aligned crop; tracks without crops are left out."""
+    ordered = sorted(faces, key=lambda f: (not f.main, -len(f.timestamps), f.track_id))
+    out: list[tuple[np.ndarray, str]] = []
+    for face in ordered[:limit]:
+        if face.crops is None or len(face.crops) == 0:
+            continue
+        crop = np.asarray(face.crops[len(face.crops) // 2])
+        caption = f"#{face.track_id}" + (" (main)" if face.main else "") + f" {face.start:.1f}-{face.end:.1f}s"
+        out.append((crop, caption))
+    return out
+
+
+def faces_table(faces: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Rows for a faces table from ``Analysis.faces`` summaries."""
+    keys = ("track_id", "main", "start_s", "end_s", "detections", "mean_face_px", "mean_score")
+    return [[f.get(k, "") for k in keys] for f in faces]

@@ -1,0 +1,73 @@
+"""Status tab: which engine and device run, and which model files are present or missing (with the command
+that gets each one)."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import gradio as gr
+
+from omni_emotion import __version__
+from omni_emotion.ui.context import UIContext
+
+__all__ = ["build_status_tab", "status_report"]
+
+WEIGHT_COLUMNS = ["model", "engine", "purpose", "present", "where / how to get it"]
+
+
+def status_report(ctx: UIContext) -> dict[str, Any]:
+    """Engine, device, CUDA availability and one row per registered model (JSON-able). The folder key is
+    "location", not "path": gradio_client takes any dict with a "path" for a file to download."""
+    import torch
+
+    from omni_emotion.weights import REGISTRY, status
+
+    purposes = {item.name: item for item in REGISTRY}
+    rows = []
+    for item in status():
+        spec = purposes[item.name]
+        rows.append({"model": item.name, "engine": spec.engine, "purpose": spec.purpose, "present": item.present,
+                     "location": item.path, "get": item.get})
+    return {
+        "version": __version__,
+        "engine": ctx.pipeline.engine_name,
+        "device": str(getattr(ctx.pipeline, "device", "cpu")),
+        "cuda": torch.cuda.is_available(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "gradio": gr.__version__,
+        "data_dirs": [str(d) for d in ctx.config.data_dirs],
+        "weights": rows,
+    }
+
+
+def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
+    missing = [w for w in report["weights"] if not w["present"]]
+    head = (
+        f"**Engine:** {report['engine']} · **device:** {report['device']} · CUDA available: "
+        f"{'yes' if report['cuda'] else 'no'} · omni-emotion {report['version']}, torch {report['torch']}, "
+        f"gradio {report['gradio']}, Python {report['python']}\n\n"
+        f"{len(report['weights']) - len(missing)} of {len(report['weights'])} model files present. "
+        "The clues engine needs the `clues` and `perception` rows; the omni engine also needs the `omni` rows "
+        "and a CUDA GPU (`--engine auto` picks it when both are there)."
+    )
+    rows = [[w["model"], w["engine"], w["purpose"], "yes" if w["present"] else "missing",
+             w["location"] if w["present"] else w["get"]] for w in report["weights"]]
+    return head, rows
+
+
+def build_status_tab(ctx: UIContext) -> None:
+    def refresh() -> tuple[str, list[list[Any]], dict[str, Any]]:
+        report = status_report(ctx)
+        return (*_render(report), report)
+
+    with gr.Tab("Status", id="status") as tab:
+        head = gr.Markdown(elem_id="status-head")
+        table = gr.Dataframe(headers=WEIGHT_COLUMNS, interactive=False, wrap=True, elem_id="status-weights",
+                             column_widths=["15%", "9%", "33%", "8%", "35%"])
+        with gr.Accordion("Status JSON", open=False):
+            raw = gr.JSON()
+        button = gr.Button("Refresh")
+    button.click(refresh, outputs=[head, table, raw], api_name="status", concurrency_limit=None)
+    tab.select(refresh, outputs=[head, table, raw], api_visibility="private", concurrency_limit=None)

@@ -1,0 +1,147 @@
+"""End to end in headless Chromium (Debian package) driven by Playwright: a fake webcam and microphone
+stream face_noface.mov through the Live tab, and a clip is uploaded on the Analyze tab.
+
+Screenshots go to test-artifacts/ (git-ignored). Needs /usr/bin/chromium (`apt-get install chromium`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO, write_wav
+
+from omni_emotion.media import iter_frames, load_audio, resample_audio
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+FAKE_FPS = 10
+CHROMIUM_ARGS = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int) -> Path:
+    """RGB frames (H, W, 3) uint8, H and W even -> a YUV4MPEG2 4:2:0 file (Chromium's fake-camera format)."""
+    height, width = frames[0].shape[:2]
+    with open(path, "wb") as handle:
+        handle.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            handle.write(b"FRAME\n")
+            handle.write(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+def letterbox(frame: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    scale = min(width / frame.shape[1], height / frame.shape[0])
+    w, h = int(frame.shape[1] * scale) // 2 * 2, int(frame.shape[0] * scale) // 2 * 2
+    out = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - h) // 2, (width - w) // 2
+    out[top : top + h, left : left + w] = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fake_devices(tmp_path_factory, media_dir):
+    """face_noface.mov as a 640x480 10 fps .y4m (its first 4 s: the face is there) and a 48 kHz .wav."""
+    folder = tmp_path_factory.mktemp("fake_devices")
+    source = media_dir / "face_noface.mov"
+    frames = [letterbox(f) for t, f in iter_frames(source, fps=FAKE_FPS, max_side=640) if t < 4.0]
+    audio = resample_audio(load_audio(source), 16_000, 48_000)
+    return write_y4m(folder / "camera.y4m", frames, FAKE_FPS), write_wav(folder / "speech.wav", audio, 48_000)
+
+
+@pytest.fixture(scope="module")
+def browser(fake_devices):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent: install the Debian package `chromium`")
+    playwright = pytest.importorskip("playwright.sync_api")
+    video, audio = fake_devices
+    args = CHROMIUM_ARGS + [f"--use-file-for-fake-video-capture={video}",
+                            f"--use-file-for-fake-audio-capture={audio}"]
+    with playwright.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(shared_dir):
+    from test_ui_server import FakeDetector, FakeExpressions, FakePipeline, FakeTracker
+
+    from omni_emotion.live import LiveConfig, LiveModels
+    from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
+
+    pipeline = FakePipeline()
+    config = UIConfig(data_dirs=(shared_dir / "data",), live=LiveConfig(refresh_s=0.5))
+    demo = build_demo(pipeline, config, live_models=LiveModels(FakeDetector(), FakeTracker, FakeExpressions(),
+                                                               pipeline.analyze_clip))
+    demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
+    yield demo.local_url
+    demo.close()
+
+
+@pytest.fixture
+def page(browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["camera", "microphone"])
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_live_tab_streams_annotated_frames_and_labels(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("Click to Access Webcam").click()
+    record = page.locator("#live-webcam button.capture-button")
+    record.wait_for(timeout=15_000)
+    record.click()
+    page.locator("#live-mic").get_by_role("button", name="Record").click()
+    annotated = page.locator("#live-annotated img")
+    annotated.wait_for(timeout=15_000)
+    page.locator("#live-labels .oe-chip").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
+    assert page.locator("#live-labels .oe-chip").count() >= 1
+    assert "fps" in page.locator("#live-status").inner_text()
+    src_a = annotated.get_attribute("src")
+    page.wait_for_timeout(1000)
+    assert annotated.get_attribute("src") != src_a, "annotated frames stopped coming"
+
+
+def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Analyze").click()
+    page.locator("#analyze-upload input[type=file]").set_input_files(str(media_dir / "single_face.mp4"))
+    page.locator("#analyze-upload").get_by_text("single_face.mp4").wait_for(timeout=15_000)
+    page.locator("#analyze-button").click()
+    page.locator("#analyze-labels .oe-chip").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "analyze.png"), full_page=True)
+    assert page.locator("#analyze-explanation").inner_text().strip()
+
+
+def test_evaluate_and_status_tabs(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.get_by_label("Predictions CSV (name, openset) or JSONL (name, reason)").fill(
+        "ovmerd/baselines/Otter/openset.csv")
+    page.locator("#evaluate-button").click()
+    page.get_by_text("Otter (published)").wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
+    page.get_by_role("tab", name="Status").click()
+    page.locator("#status-head").get_by_text("Engine:").wait_for(timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "status.png"), full_page=True)
+    assert page.locator("#status-weights").get_by_text("missing").count() >= 1

@@ -1,0 +1,229 @@
+"""LiveSession: fast path, bounded buffers, background analysis that never blocks frames, freeing on stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from omni_emotion.errors import ConfigError, MediaError
+from omni_emotion.live import EXPRESSIONS, LiveConfig, LiveModels, LiveSession
+from omni_emotion.types import Analysis
+
+
+@dataclass
+class Det:
+    box: np.ndarray
+    score: float = 0.9
+
+
+class FakeDetector:
+    def __init__(self, boxes=((10, 20, 60, 80),)):
+        self.boxes = [np.array(b, dtype=np.float32) for b in boxes]
+
+    def detect(self, frame):
+        return [Det(b) for b in self.boxes]
+
+
+class FakeTracker:
+    def update(self, t, detections):
+        return [(i + 1, d) for i, d in enumerate(detections)]
+
+
+class FakeExpressions:
+    def __init__(self, cls: int = 3):
+        self.cls = cls
+        self.calls = []
+
+    def predict(self, crops):
+        self.calls.append([c.shape for c in crops])
+        out = np.full((len(crops), 7), 0.01, np.float32)
+        out[:, self.cls] = 0.94
+        return out
+
+
+class FakeAnalyzer:
+    def __init__(self, gate: threading.Event | None = None, error: Exception | None = None):
+        self.clips = []
+        self.gate = gate
+        self.error = error
+
+    def __call__(self, clip):
+        self.clips.append(clip)
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.error is not None:
+            raise self.error
+        return Analysis(labels=["happy", "excited"], explanation="smiling", engine="fake")
+
+
+class Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def models(analyzer=None, detector=None, expressions="default"):
+    return LiveModels(
+        detector=detector or FakeDetector(),
+        new_tracker=FakeTracker,
+        expressions=FakeExpressions() if expressions == "default" else expressions,
+        analyze_clip=analyzer or FakeAnalyzer(),
+    )
+
+
+def frame(h=120, w=160, value=90):
+    return np.full((h, w, 3), value, np.uint8)
+
+
+def test_fast_path_returns_tracked_faces_with_expression_and_leaves_frame_alone():
+    session = LiveSession(models(), background=False)
+    img = frame()
+    before = img.copy()
+    out = session.process_frame(img)
+    assert np.array_equal(img, before)
+    assert len(out.faces) == 1
+    face = out.faces[0]
+    assert face.track_id == 1 and face.expression == "happy"
+    assert face.box == (10.0, 20.0, 60.0, 80.0)
+    assert len(face.probabilities) == len(EXPRESSIONS)
+    assert out.elapsed_ms >= 0
+
+
+def test_expression_smoothing_follows_a_changed_expression_gradually():
+    expr = FakeExpressions(cls=3)
+    session = LiveSession(models(expressions=expr), LiveConfig(smoothing=0.5), background=False)
+    session.process_frame(frame())
+    expr.cls = 4  # sad
+    first = session.process_frame(frame()).faces[0]
+    assert first.probabilities[3] == pytest.approx(first.probabilities[4])  # halfway between
+    for _ in range(3):
+        last = session.process_frame(frame()).faces[0]
+    assert last.expression == "sad"
+
+
+def test_no_expression_model_gives_empty_expression():
+    session = LiveSession(models(expressions=None), background=False)
+    face = session.process_frame(frame()).faces[0]
+    assert face.expression == "" and face.probabilities == ()
+
+
+def test_frame_buffer_is_bounded_and_sampled_at_buffer_fps():
+    clock = Clock()
+    config = LiveConfig(window_s=2.0, buffer_fps=5.0)
+    session = LiveSession(models(), config, clock=clock, background=False)
+    for _ in range(300):  # 10 s at 30 fps
+        session.process_frame(frame())
+        clock.t += 1 / 30
+    frames, _ = session.buffered
+    assert frames == config.max_buffered_frames == 11
+
+
+def test_audio_buffer_is_bounded_and_aligned_with_frames():
+    clock = Clock()
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(window_s=2.0, buffer_fps=10.0), clock=clock,
+                          background=False)
+    for _ in range(60):  # 6 s of 48 kHz int16 chunks every 0.1 s, a frame with each
+        clock.t += 0.1
+        session.add_audio(np.full(4800, 16384, np.int16), 48_000)
+        session.process_frame(frame())
+    _, audio_s = session.buffered
+    assert audio_s <= 2.0 + 0.1
+    update = session.analyze_now()
+    clip = analyzer.clips[-1]
+    assert clip.has_video and clip.has_audio
+    assert clip.timestamps[0] == 0.0 and clip.timestamps[-1] == pytest.approx(1.9, abs=0.11)
+    # audio covers the frames' span (resampled to 16 kHz), not the whole ring
+    assert clip.audio_seconds == pytest.approx(clip.timestamps[-1], abs=0.15)
+    assert np.allclose(clip.audio[100:-100], 0.5, atol=0.02)
+    assert update.analysis.labels == ["happy", "excited"] and update.lag_s >= 0
+
+
+def test_audio_only_session_is_analysed_once_long_enough():
+    clock = Clock()
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(min_audio_s=0.5), clock=clock, background=False)
+    session.add_audio(np.zeros((1600, 2), np.float32), 16_000)  # 0.1 s stereo
+    assert session.analyze_now() is None
+    clock.t += 1.0
+    session.add_audio(np.zeros(16_000, np.float32), 16_000)
+    assert session.analyze_now() is not None
+    assert not analyzer.clips[-1].has_video and analyzer.clips[-1].audio_seconds >= 1.0
+
+
+def test_user_error_in_analysis_is_published_not_raised():
+    session = LiveSession(models(FakeAnalyzer(error=MediaError("the buffer is odd."))), background=False)
+    session.process_frame(frame())
+    update = session.analyze_now()
+    assert update.analysis is None and update.error == "the buffer is odd."
+
+
+def test_background_analysis_never_blocks_the_fast_path_and_publishes_labels():
+    gate = threading.Event()
+    analyzer = FakeAnalyzer(gate=gate)
+    session = LiveSession(models(analyzer), LiveConfig(refresh_s=0.05, idle_stop_s=5.0))
+    try:
+        session.process_frame(frame())
+        deadline = time.monotonic() + 5
+        while not analyzer.clips and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert analyzer.clips, "the worker did not start an analysis"
+        # the analysis is stuck on the gate; frames still go through
+        for _ in range(5):
+            assert len(session.process_frame(frame()).faces) == 1
+        assert session.latest is None
+        gate.set()
+        while session.latest is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert session.latest.analysis.labels == ["happy", "excited"]
+    finally:
+        gate.set()
+        session.close()
+
+
+def test_stream_stop_frees_buffers_and_stops_worker():
+    session = LiveSession(models(), LiveConfig(refresh_s=0.05, idle_stop_s=0.2))
+    session.process_frame(frame())
+    session.add_audio(np.zeros(4800, np.int16), 48_000)
+    assert session.running and session.buffered[0] == 1
+    deadline = time.monotonic() + 5
+    while session.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not session.running
+    assert session.buffered == (0, 0.0)
+    session.process_frame(frame())  # a new frame restarts the session
+    assert session.running
+    session.close()
+    assert not session.running and session.buffered == (0, 0.0)
+
+
+def test_bad_frames_and_configs_are_rejected():
+    session = LiveSession(models(), background=False)
+    with pytest.raises(ValueError):
+        session.process_frame(np.zeros((10, 10), np.uint8))
+    with pytest.raises(ConfigError, match="refresh_s"):
+        LiveConfig(refresh_s=0)
+    with pytest.raises(ConfigError, match="smoothing"):
+        LiveConfig(smoothing=1.0)
+
+
+def test_close_without_waiting_frees_at_once_and_the_worker_ends_after_its_analysis():
+    gate = threading.Event()
+    analyzer = FakeAnalyzer(gate=gate)
+    session = LiveSession(models(analyzer), LiveConfig(refresh_s=0.05, idle_stop_s=5.0))
+    session.process_frame(frame())
+    deadline = time.monotonic() + 5
+    while not analyzer.clips and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.close(wait=False)  # returns although the analysis is stuck on the gate
+    assert session.buffered == (0, 0.0) and session.running
+    gate.set()
+    while session.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not session.running
