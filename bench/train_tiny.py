@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--task", choices=("pitch", "colour"), default="pitch")
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--rounds", type=int, default=3, help="budgets tried: 60, 120, 240, ... steps")
+    parser.add_argument("--rounds", type=int, default=4, help="budgets tried: 60, 120, 240, 480 steps (stops once learned)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     device = torch.device(args.device)

@@ -291,9 +291,109 @@ def test_processor_audio_only_and_still_image():
     out = processor(audio_only, None, "?")
     assert "pixel_values_videos" not in out and int((out["input_ids"] == VIDEO).sum()) == 8 * 8 + 1
     still = _clip(frames=1, seconds=0.0, audio=False)
-    out = processor(still, None, "?")
-    assert out["pixel_values_videos"].shape[1] == 1 and int((out["input_ids"] == VIDEO).sum()) == 8 + 1
+    out = processor(still, _track(still.timestamps), "?")
+    # a still is one real frame and seven zero padding frames: the same token count as a video
+    assert out["pixel_values_videos"].shape == (1, 8, 3, 32, 32)
+    assert out["frame_mask"][0].tolist() == [True] + [False] * 7
+    assert out["pixel_values_videos"][0, 1:].abs().max() == 0 and out["pixel_values_videos"][0, 0].abs().max() > 0
+    assert out["face_mask"][0].tolist() == [True] + [False] * 7 and out["face_pixel_values"][0, 1:].abs().max() == 0
+    assert int((out["input_ids"] == VIDEO).sum()) == 8 * 8 + 1
     assert int((out["input_ids"] == AUDIO).sum()) == 1  # no audio: one zero token
+
+
+def test_cached_log_mel_gives_identical_inputs():
+    processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(preset_config("tiny")))
+    clip = _clip(frames=12, seconds=1.5)
+    direct = processor(clip, _track(clip.timestamps), "How?", answer="calm")
+    mel, samples = processor.log_mel(clip.audio)
+    assert samples == clip.audio.size
+    silent = Clip(frames=clip.frames, timestamps=clip.timestamps, audio=np.zeros(0, np.float32), duration=0.1)
+    for stored in (mel, mel[0]):  # batch-1 or bare (n_mels, mel_frames)
+        cached = processor(silent, _track(clip.timestamps), "How?", answer="calm", audio_features=(stored, samples))
+        assert cached.keys() == direct.keys()
+        for key in direct:
+            assert torch.equal(cached[key], direct[key]), key
+    with pytest.raises(ValueError, match="shape"):
+        processor(silent, None, "?", audio_features=(mel[:, :, :10], samples))
+    with pytest.raises(ValueError, match="samples"):
+        processor(silent, None, "?", audio_features=(mel, 0))
+
+
+def test_processor_round_trip(tmp_path):
+    import dataclasses
+
+    config = dataclasses.replace(
+        ProcessorConfig.from_model_config(preset_config("tiny")), num_frames=4, face_max_gap_s=0.25
+    )
+    processor = OmniEmotionProcessor(tiny_tokenizer(), config)
+    processor.save_pretrained(tmp_path)
+    loaded = OmniEmotionProcessor.from_pretrained(tmp_path)
+    assert loaded.config == config and loaded.config.num_frames == 4
+    assert loaded.tokenizer.get_vocab() == processor.tokenizer.get_vocab()
+    clip = _clip()
+    a = processor(clip, _track(clip.timestamps), "How?", answer="calm")
+    b = loaded(clip, _track(clip.timestamps), "How?", answer="calm")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # a model folder without processor_config.json: the settings follow the model's config
+    model_dir = tmp_path / "model"
+    preset_config("tiny", fusion="frame_concat").save_pretrained(model_dir)
+    processor.tokenizer.save_pretrained(model_dir)
+    derived = OmniEmotionProcessor.from_pretrained(model_dir)
+    assert derived.config == ProcessorConfig.from_model_config(preset_config("tiny", fusion="frame_concat"))
+    with pytest.raises(FileNotFoundError):
+        OmniEmotionProcessor.from_pretrained(tmp_path / "nowhere")
+    (tmp_path / "processor_config.json").write_text('{"num_frames": 4, "colour": 1}')
+    with pytest.raises(ValueError, match="colour"):
+        OmniEmotionProcessor.from_pretrained(tmp_path)
+
+
+def test_mixed_batch_of_video_still_and_audio_only_trains():
+    model = _model().train()
+    processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(model.config))
+    video = _clip(frames=12, seconds=1.5)
+    still = _clip(frames=1, seconds=0.0, audio=False)
+    audio_only = Clip(frames=np.zeros((0, 1, 1, 3), np.uint8), timestamps=np.zeros(0),
+                      audio=video.audio[:8000].copy(), duration=0.5)
+    singles = [
+        processor(video, _track(video.timestamps), "Which emotions?", answer="happy"),
+        processor(still, _track(still.timestamps), "Which emotions?", answer="calm"),
+        processor(audio_only, None, "Which emotions?", answer="sad, tired"),
+    ]
+    batch = processor.collate(singles)
+    assert batch["pixel_values_videos"].shape == (3, 8, 3, 32, 32)
+    assert batch["frame_mask"].sum(1).tolist() == [8, 1, 0]
+    assert batch["face_mask"].sum(1).tolist() == [8, 1, 0]
+    assert batch["audio_mask"].tolist() == [True, False, True]
+    model.set_trainable(["vision_projector", "face_projector", "audio_projector", "frame_embedding"])
+    loss = model(**batch).loss
+    loss.backward()
+    assert torch.isfinite(loss)
+    for module in (model.model.vision.projector, model.model.face.projector, model.model.audio.projector):
+        assert module.linear_1.weight.grad.abs().sum() > 0
+    # each row of the batch gets the logits it gets alone (padding changes nothing but the padded tokens)
+    model.eval()
+    with torch.no_grad():
+        together = model(**batch).logits
+        for row, single in enumerate(singles):
+            width = single["input_ids"].shape[1]
+            alone = model(**{k: v for k, v in single.items() if k != "labels"}).logits
+            torch.testing.assert_close(together[row : row + 1, :width], alone, atol=1e-4, rtol=1e-4)
+
+
+def test_padding_frames_are_zero_tokens_and_not_encoded():
+    model = _model(fusion="frame_concat")
+    pixels = torch.randn(1, 8, 3, 32, 32)
+    mask = torch.tensor([[True] * 3 + [False] * 5])
+    with torch.no_grad():
+        masked = model.model.visual_features(pixels, None, None, mask)
+        garbage = pixels.clone()
+        garbage[0, 3:] = 1e6  # padding frames' pixels must not matter
+        again = model.model.visual_features(garbage, None, None, mask)
+        short = model.model.visual_features(pixels[:, :3], None, None)
+    per_frame = masked[0, :-1].view(8, 8, -1)  # frame_concat: 4 general + 4 face tokens per frame
+    assert per_frame[3:].abs().max() == 0 and per_frame[:3, :4].abs().max() > 0
+    torch.testing.assert_close(masked, again, rtol=0, atol=0)
+    torch.testing.assert_close(per_frame[:3].reshape(1, -1, masked.shape[-1]), short[:, :-1])
 
 
 def test_sample_indices():

@@ -123,13 +123,7 @@ class OmniEngine:
         dtype: torch.dtype | None = None,
         config: OmniEngineConfig = OmniEngineConfig(),
     ) -> OmniEngine:
-        from transformers import AutoTokenizer
-
-        from omni_emotion.model import (
-            OmniEmotionForConditionalGeneration,
-            OmniEmotionProcessor,
-            ProcessorConfig,
-        )
+        from omni_emotion.model import OmniEmotionForConditionalGeneration, OmniEmotionProcessor
         from omni_emotion.weights import find_omni_checkpoint, omni_missing_files
 
         folder = find_omni_checkpoint(Path(weights_dir))
@@ -146,8 +140,8 @@ class OmniEngine:
         if device.type == "cpu":
             log.warning("running the Omni-Emotion MLLM on the CPU in %s: expect minutes per clip", dtype)
         model = OmniEmotionForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        processor = OmniEmotionProcessor(tokenizer, ProcessorConfig.from_model_config(model.config))
+        # the settings the model was trained with (e.g. fewer frames), saved beside it
+        processor = OmniEmotionProcessor.from_pretrained(folder)
         return cls(model, processor, device=device, config=config)
 
     def _inputs(self, perception: Perception, task: str) -> dict[str, torch.Tensor]:

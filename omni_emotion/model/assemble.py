@@ -4,7 +4,8 @@ LLaVA-OneVision (SigLIP + projector + Qwen2, renamed with ``llava_onevision_key_
 and the face backbone (FaceXFormer's checkpoint through ``convert_facexformer_state_dict``, or an ImageNet
 Swin) are written into one state dict; transformers' ``from_pretrained`` then initialises what is new (face
 and audio projectors, face fusion when starting from ImageNet, the zero time embedding) and the result is
-saved with safetensors together with the tokenizer, which gains the modality tokens.
+saved with safetensors together with the processor (its settings and the tokenizer, which gains the
+modality tokens).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from encoders.face import convert_facexformer_state_dict
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
 from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration, llava_onevision_key_map
+from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.weights import resolve_hub
 
 __all__ = ["SWIN_B", "assemble"]
@@ -119,6 +121,6 @@ def assemble(
         model = OmniEmotionForConditionalGeneration.from_pretrained(tmp, dtype=dtype)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    OmniEmotionProcessor(tokenizer, ProcessorConfig.from_model_config(model.config)).save_pretrained(out)
     log.info("assembled %s (%.2fB parameters)", out, sum(p.numel() for p in model.parameters()) / 1e9)
     return out

@@ -41,6 +41,7 @@ MODULE_GROUPS = (
     "vision_projector",
     "face_backbone",
     "face_fusion",
+    "cross_attention",
     "face_projector",
     "audio_encoder",
     "audio_projector",
@@ -48,7 +49,7 @@ MODULE_GROUPS = (
     "llm",
 )
 
-_FACE_INPUTS = ("face_pixel_values", "face_mask", "audio_mask", "audio_token_lengths")
+_FACE_INPUTS = ("face_pixel_values", "face_mask", "frame_mask", "audio_mask", "audio_token_lengths")
 
 
 def llava_onevision_key_map(key: str) -> str:
@@ -171,10 +172,13 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         pixel_values_videos: torch.Tensor | None,
         face_pixel_values: torch.Tensor | None,
         face_mask: torch.Tensor | None,
+        frame_mask: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
         """(B, F, 3, S, S) frames and (B, F, 3, Sf, Sf) face crops -> (B, N, D) fused tokens; None if both absent.
 
-        An absent stream (None) or a frame without a face (face_mask False) contributes zeros.
+        An absent stream (None), a padding frame (frame_mask (B, F) False) or a frame without a face
+        (face_mask False) contributes zeros; masked frames are not encoded at all. A sample whose frames are
+        all masked gets zeros for every token, as a sample without video.
         """
         if pixel_values_videos is None and face_pixel_values is None:
             return None
@@ -186,12 +190,20 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
             )
         dtype, device = self.frame_embedding.weight.dtype, self.frame_embedding.weight.device
         time = self.frame_embedding.weight[:frames][None, :, None, :]
-        if pixel_values_videos is not None:
+        real = None  # None: every frame given is real
+        if pixel_values_videos is not None and frame_mask is not None and not bool(frame_mask.all()):
+            real = frame_mask.to(device, torch.bool)
+        if pixel_values_videos is not None and real is None:
             general = self.vision(pixel_values_videos) + time
         else:
             general = torch.zeros(
                 batch, frames, self.vision.tokens_per_frame, time.shape[-1], dtype=dtype, device=device
             )
+            if real is not None and real.any():
+                # only the real frames go through SigLIP, as one (1, K) clip
+                encoded = self.vision(pixel_values_videos[real][None])[0]
+                encoded = encoded + time[0, :, 0][real.nonzero()[:, 1]][:, None]
+                general = general.to(encoded.dtype).index_put((real,), encoded)
         face = None
         if self.face is not None:
             face = torch.zeros(
@@ -209,7 +221,12 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
                         + time[0, :, 0][present.nonzero()[:, 1]][:, None]
                     )
                     face = face.index_put((present,), encoded.to(face.dtype))
-        return fuse_visual(general, self.vision.image_newline, face, self.config.fusion, self.cross_attention)
+        visual = fuse_visual(general, self.vision.image_newline, face, self.config.fusion, self.cross_attention)
+        if real is not None and not bool(real.any(1).all()):
+            # a sample with no real frame has no video (its crops belong to frames): all its tokens are zero,
+            # the newline too, exactly as when it is run alone without pixel values
+            visual = visual.masked_fill(~real.any(1)[:, None, None], 0.0)
+        return visual
 
     def audio_features(
         self,
@@ -238,6 +255,7 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         pixel_values_videos: torch.Tensor | None = None,
         face_pixel_values: torch.Tensor | None = None,
         face_mask: torch.Tensor | None = None,
+        frame_mask: torch.Tensor | None = None,
         input_features: torch.Tensor | None = None,
         audio_token_lengths: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
@@ -254,6 +272,7 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
                 pixel_values_videos,
                 face_pixel_values,
                 face_mask,
+                frame_mask,
                 input_features,
                 audio_token_lengths,
                 audio_mask,
@@ -275,6 +294,7 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         pixel_values_videos,
         face_pixel_values,
         face_mask,
+        frame_mask,
         input_features,
         audio_token_lengths,
         audio_mask,
@@ -284,7 +304,7 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         video_id, audio_id = self.config.video_token_id, self.config.audio_token_id
         n_video = int((input_ids == video_id).sum())
         if n_video:
-            visual = self.visual_features(pixel_values_videos, face_pixel_values, face_mask)
+            visual = self.visual_features(pixel_values_videos, face_pixel_values, face_mask, frame_mask)
             rows = visual.reshape(-1, dim) if visual is not None else inputs_embeds.new_zeros(n_video, dim)
             features["vision"] = (video_id, rows)
         n_audio = int((input_ids == audio_id).sum())
@@ -306,7 +326,8 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
 
     forward inputs (shapes for batch B, sequence L, frames F):
       input_ids (B, L), attention_mask (B, L), labels (B, L) with -100 on prompt tokens;
-      pixel_values_videos (B, F, 3, 384, 384); face_pixel_values (B, F, 3, 224, 224), face_mask (B, F) bool;
+      pixel_values_videos (B, F, 3, 384, 384), frame_mask (B, F) bool (False: padding frame);
+      face_pixel_values (B, F, 3, 224, 224), face_mask (B, F) bool;
       input_features (B, n_mels, 3000) log-mel, audio_token_lengths (B,) long, audio_mask (B,) bool.
     Any modality input may be None: its placeholders then receive zeros.
     """
@@ -339,8 +360,8 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
             "vision_tower": [m.vision.tower],
             "vision_projector": [m.vision.projector],
             "face_backbone": [face.backbone] if face else [],
-            "face_fusion": ([face.linear_c, face.linear_fuse] if face else [])
-            + ([m.cross_attention] if m.cross_attention else []),
+            "face_fusion": [face.linear_c, face.linear_fuse] if face else [],
+            "cross_attention": [m.cross_attention] if m.cross_attention else [],
             "face_projector": [face.projector] if face else [],
             "audio_encoder": [audio.encoder] if audio else [],
             "audio_projector": [audio.projector] if audio else [],
@@ -379,6 +400,7 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
         pixel_values_videos: torch.Tensor | None = None,
         face_pixel_values: torch.Tensor | None = None,
         face_mask: torch.Tensor | None = None,
+        frame_mask: torch.Tensor | None = None,
         input_features: torch.Tensor | None = None,
         audio_token_lengths: torch.Tensor | None = None,
         audio_mask: torch.Tensor | None = None,
@@ -396,6 +418,7 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
             pixel_values_videos=pixel_values_videos,
             face_pixel_values=face_pixel_values,
             face_mask=face_mask,
+            frame_mask=frame_mask,
             input_features=input_features,
             audio_token_lengths=audio_token_lengths,
             audio_mask=audio_mask,

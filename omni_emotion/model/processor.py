@@ -1,32 +1,44 @@
 """Turn a Clip + the main FaceTrack + a prompt into Omni-Emotion model inputs (and batches of them).
 
 Frames: ``num_frames`` sampled uniformly, resized to the SigLIP size (bicubic), CLIP mean/std -- as
-LLaVA-OneVision's video processor. Faces: for each sampled frame, the track's aligned crop nearest in time
-(within ``face_max_gap_s``), resized to 224, ImageNet mean/std as FaceXFormer; frames without one are
-masked. Audio: Whisper log-mel (``n_mels`` bins, 25 ms window, 10 ms hop) padded to the encoder's window;
-the token count follows the real duration. Numpy/torch only (transformers' image processors need
-torchvision, which has no CPU build here).
+LLaVA-OneVision's video processor. A clip with fewer frames (a still image, a short clip) is padded with
+zero frames to ``num_frames`` and ``frame_mask`` marks the real ones, so every sample has the same visual
+token count and any mix of videos, stills and audio-only clips batches together. Faces: for each sampled
+frame, the track's aligned crop nearest in time (within ``face_max_gap_s``), resized to 224, ImageNet
+mean/std as FaceXFormer; frames without one are masked. Audio: Whisper log-mel (``n_mels`` bins, 25 ms
+window, 10 ms hop) padded to the encoder's window; the token count follows the real duration. A log-mel
+computed earlier (a training cache) is passed as ``audio_features=(mel, n_samples)``. Numpy/torch only
+(transformers' image processors need torchvision, which has no CPU build here).
+
+``save_pretrained(folder)`` writes ``processor_config.json`` and the tokenizer; ``from_pretrained(folder)``
+reads them back (deriving the settings from the model's ``config.json`` when the folder has no processor
+config, as folders written before it existed).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import PreTrainedTokenizerBase, WhisperFeatureExtractor
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, WhisperFeatureExtractor
 
 from encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_token_count
 from omni_emotion.model.config import OmniEmotionConfig
 from omni_emotion.model.layout import chat_prompt, vision_token_count
 from omni_emotion.types import Clip, FaceTrack
 
-__all__ = ["IGNORE_INDEX", "OmniEmotionProcessor", "ProcessorConfig", "sample_indices"]
+__all__ = ["IGNORE_INDEX", "PROCESSOR_CONFIG_FILE", "OmniEmotionProcessor", "ProcessorConfig", "sample_indices"]
 
 log = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100  # label value the loss skips
+PROCESSOR_CONFIG_FILE = "processor_config.json"
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -61,6 +73,8 @@ class ProcessorConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.face_max_gap_s < 0:
+            raise ValueError(f"face_max_gap_s must be >= 0, got {self.face_max_gap_s}")
         if (self.mel_frames * HOP_LENGTH) % SAMPLE_RATE:
             raise ValueError(
                 f"mel_frames * {HOP_LENGTH} must be whole seconds at {SAMPLE_RATE} Hz, got {self.mel_frames}"
@@ -81,6 +95,16 @@ class ProcessorConfig:
             mel_frames=2 * config.audio_config.max_source_positions,
             audio_pool_stride=config.audio_pool_stride,
         )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ProcessorConfig:
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown processor setting {min(unknown)!r}")
+        return cls(**values)
 
     @property
     def max_audio_samples(self) -> int:
@@ -118,7 +142,13 @@ def _normalise(images: np.ndarray, size: int, mean, std) -> torch.Tensor:
 
 
 class OmniEmotionProcessor:
-    """``__call__(clip, face, prompt, answer=None)`` -> dict of batch-1 tensors; ``collate`` pads a list of them."""
+    """``__call__(clip, face, prompt, answer=None)`` -> dict of batch-1 tensors; ``collate`` pads a list of them.
+
+    Output keys: input_ids / attention_mask (1, L), labels (1, L) with an answer; with video frames
+    pixel_values_videos (1, F, 3, S, S) and frame_mask (1, F) bool (False on padding frames); with a face
+    track face_pixel_values (1, F, 3, Sf, Sf) and face_mask (1, F); with audio input_features
+    (1, n_mels, mel_frames), audio_token_lengths (1,) and audio_mask (1,). F is always ``num_frames``.
+    """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, config: ProcessorConfig):
         self.tokenizer = tokenizer
@@ -140,19 +170,52 @@ class OmniEmotionProcessor:
                 f"the tokenizer lacks {', '.join(missing)}: assemble the model with `omni-emotion weights init`"
             )
 
-    def frames(self, clip: Clip) -> tuple[torch.Tensor | None, np.ndarray]:
-        """(1, F, 3, S, S) pixel values (None without video) and the F frame times in seconds."""
+    # -- persistence ---------------------------------------------------------------------------------------
+
+    def save_pretrained(self, folder: str | os.PathLike) -> Path:
+        """Write ``processor_config.json`` and the tokenizer into ``folder`` (beside the model's files)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / PROCESSOR_CONFIG_FILE).write_text(
+            json.dumps(self.config.to_dict(), indent=2) + "\n", encoding="utf-8"
+        )
+        self.tokenizer.save_pretrained(folder)
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike) -> OmniEmotionProcessor:
+        """The processor saved in ``folder``; without ``processor_config.json`` the settings come from the
+        model's ``config.json`` there. Raises FileNotFoundError when the folder has neither."""
+        folder = Path(folder)
+        path = folder / PROCESSOR_CONFIG_FILE
+        if path.is_file():
+            config = ProcessorConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        elif (folder / "config.json").is_file():
+            config = ProcessorConfig.from_model_config(OmniEmotionConfig.from_pretrained(folder))
+        else:
+            raise FileNotFoundError(f"{folder} has neither {PROCESSOR_CONFIG_FILE} nor config.json")
+        return cls(AutoTokenizer.from_pretrained(folder), config)
+
+    # -- media ---------------------------------------------------------------------------------------------
+
+    def frames(self, clip: Clip) -> tuple[torch.Tensor | None, torch.Tensor | None, np.ndarray]:
+        """(1, F, 3, S, S) pixel values, zero after the clip's last sampled frame, the (1, F) mask of real
+        frames (both None without video) and the times in seconds of the real frames."""
         idx = sample_indices(len(clip.frames), self.config.num_frames)
         if not len(idx):
-            return None, np.zeros(0)
-        return _normalise(clip.frames[idx], self.config.image_size, CLIP_MEAN, CLIP_STD)[
-            None
-        ], clip.timestamps[idx]
+            return None, None, np.zeros(0)
+        size, frames = self.config.image_size, self.config.num_frames
+        pixels = torch.zeros(1, frames, 3, size, size)
+        pixels[0, : len(idx)] = _normalise(clip.frames[idx], size, CLIP_MEAN, CLIP_STD)
+        mask = torch.zeros(1, frames, dtype=torch.bool)
+        mask[0, : len(idx)] = True
+        return pixels, mask, clip.timestamps[idx]
 
     def faces(
         self, track: FaceTrack | None, times: np.ndarray
     ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """(1, F, 3, Sf, Sf) crops nearest each frame time and the (1, F) mask of frames that have one."""
+        """(1, F, 3, Sf, Sf) crops nearest each real frame's time (zero elsewhere) and the (1, F) mask of
+        frames that have one."""
         if (
             not self.config.use_face
             or track is None
@@ -165,17 +228,17 @@ class OmniEmotionProcessor:
             track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
         )
         nearest = np.abs(crop_times[None, :] - times[:, None]).argmin(axis=1)
-        mask = np.abs(crop_times[nearest] - times) <= self.config.face_max_gap_s
-        pixels = _normalise(track.crops[nearest], self.config.face_size, IMAGENET_MEAN, IMAGENET_STD)
-        return pixels[None], torch.from_numpy(mask)[None]
+        near = np.abs(crop_times[nearest] - times) <= self.config.face_max_gap_s
+        size, frames = self.config.face_size, self.config.num_frames
+        pixels = torch.zeros(1, frames, 3, size, size)
+        pixels[0, : len(times)] = _normalise(track.crops[nearest], size, IMAGENET_MEAN, IMAGENET_STD)
+        mask = torch.zeros(1, frames, dtype=torch.bool)
+        mask[0, : len(times)] = torch.from_numpy(near)
+        return pixels, mask
 
-    def audio(self, clip: Clip) -> tuple[torch.Tensor | None, int]:
-        """(1, n_mels, mel_frames) log-mel (None without audio) and the number of audio tokens."""
-        if not self.config.use_audio:
-            return None, 0
-        if not clip.has_audio:
-            return None, self.config.audio_tokens(int(clip.duration * SAMPLE_RATE))
-        samples = clip.audio
+    def log_mel(self, samples: np.ndarray) -> tuple[torch.Tensor, int]:
+        """16 kHz mono float32 samples -> (1, n_mels, mel_frames) Whisper log-mel of the first
+        ``max_audio_samples`` (padded with silence) and the number of samples it covers."""
         if samples.size > self.config.max_audio_samples:
             log.warning(
                 "audio is %.1f s; the model hears the first %.0f s",
@@ -186,7 +249,33 @@ class OmniEmotionProcessor:
         mel = self.mel(
             samples, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding="max_length"
         ).input_features
-        return mel, self.config.audio_tokens(samples.size)
+        return mel, int(samples.size)
+
+    def audio(self, clip: Clip) -> tuple[torch.Tensor | None, int]:
+        """(1, n_mels, mel_frames) log-mel (None without audio) and the number of audio tokens."""
+        if not self.config.use_audio:
+            return None, 0
+        if not clip.has_audio:
+            return None, self.config.audio_tokens(int(clip.duration * SAMPLE_RATE))
+        mel, samples = self.log_mel(clip.audio)
+        return mel, self.config.audio_tokens(samples)
+
+    def _given_audio(self, audio_features: tuple[torch.Tensor, int]) -> tuple[torch.Tensor | None, int]:
+        """Check a precomputed ``(log-mel, samples)`` pair; returns it as ``audio`` does."""
+        mel, samples = audio_features
+        if not self.config.use_audio:
+            return None, 0
+        mel = mel if mel.ndim == 3 else mel[None]
+        expected = (1, self.config.n_mels, self.config.mel_frames)
+        if tuple(mel.shape) != expected:
+            raise ValueError(f"audio_features log-mel must have shape {expected}, got {tuple(mel.shape)}")
+        if not 1 <= samples <= self.config.max_audio_samples:
+            raise ValueError(
+                f"audio_features must cover 1 to {self.config.max_audio_samples} samples, got {samples}"
+            )
+        return mel.float(), self.config.audio_tokens(int(samples))
+
+    # -- samples and batches -------------------------------------------------------------------------------
 
     def __call__(
         self,
@@ -196,12 +285,15 @@ class OmniEmotionProcessor:
         *,
         answer: str | None = None,
         system: str | None = None,
+        audio_features: tuple[torch.Tensor, int] | None = None,
     ) -> dict[str, torch.Tensor]:
-        pixels, times = self.frames(clip)
+        """Model inputs for one sample. ``audio_features=(mel, n_samples)``: a log-mel already computed by
+        ``log_mel`` ((n_mels, mel_frames) or (1, n_mels, mel_frames)) and the samples it covers; it replaces
+        the clip's audio, and the result equals that of the clip carrying those samples."""
+        pixels, frame_mask, times = self.frames(clip)
         face_pixels, face_mask = self.faces(face, times)
-        mel, n_audio = self.audio(clip)
-        frames = pixels.shape[1] if pixels is not None else self.config.num_frames
-        text = chat_prompt(prompt, self.config.vision_tokens(frames), n_audio, system=system)
+        mel, n_audio = self.audio(clip) if audio_features is None else self._given_audio(audio_features)
+        text = chat_prompt(prompt, self.config.vision_tokens(self.config.num_frames), n_audio, system=system)
         ids = self.tokenizer(text, add_special_tokens=False).input_ids
         labels = [IGNORE_INDEX] * len(ids)
         if answer is not None:
@@ -214,7 +306,7 @@ class OmniEmotionProcessor:
         if answer is not None:
             out["labels"] = torch.tensor([labels])
         if pixels is not None:
-            out["pixel_values_videos"] = pixels
+            out["pixel_values_videos"], out["frame_mask"] = pixels, frame_mask
         if face_pixels is not None:
             out["face_pixel_values"], out["face_mask"] = face_pixels, face_mask
         if mel is not None:
@@ -224,8 +316,8 @@ class OmniEmotionProcessor:
         return out
 
     def collate(self, samples: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """Right-pad token rows and stack modality tensors; a sample without faces or audio gets zeros and a False
-        mask. All samples must have video frames, or none, with the same frame count."""
+        """Right-pad token rows and stack modality tensors. Any mix of samples with and without video, faces
+        or audio batches: a sample lacking one gets a zero tensor of its usual shape and a False mask."""
         if not samples:
             raise ValueError("collate needs at least one sample")
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -235,23 +327,23 @@ class OmniEmotionProcessor:
             rows = [s[key] if key in s else torch.full_like(s["input_ids"], value) for s in samples]
             return torch.cat([torch.nn.functional.pad(r, (0, width - r.shape[1]), value=value) for r in rows])
 
+        def stacked(key: str, mask_key: str, size: int) -> None:
+            shape = (1, self.config.num_frames, 3, size, size)
+            for s in samples:
+                if key in s and tuple(s[key].shape) != shape:
+                    raise ValueError(f"{key} must have shape {shape}, got {tuple(s[key].shape)}")
+            batch[key] = torch.cat([s.get(key, torch.zeros(shape)) for s in samples])
+            # a tensor without its mask is all real frames; a missing tensor is all absent
+            masks = [s.get(mask_key, torch.full((1, shape[1]), key in s, dtype=torch.bool)) for s in samples]
+            batch[mask_key] = torch.cat(masks)
+
         batch = {"input_ids": padded("input_ids", pad), "attention_mask": padded("attention_mask", 0)}
         if any("labels" in s for s in samples):
             batch["labels"] = padded("labels", IGNORE_INDEX)
-        has_video = ["pixel_values_videos" in s for s in samples]
-        if any(has_video):
-            if not all(has_video):
-                raise ValueError("a batch must have video frames in every sample or in none")
-            batch["pixel_values_videos"] = torch.cat([s["pixel_values_videos"] for s in samples])
-        frames = batch["pixel_values_videos"].shape[1] if any(has_video) else self.config.num_frames
+        if any("pixel_values_videos" in s for s in samples):
+            stacked("pixel_values_videos", "frame_mask", self.config.image_size)
         if any("face_pixel_values" in s for s in samples):
-            shape = (1, frames, 3, self.config.face_size, self.config.face_size)
-            batch["face_pixel_values"] = torch.cat(
-                [s.get("face_pixel_values", torch.zeros(shape)) for s in samples]
-            )
-            batch["face_mask"] = torch.cat(
-                [s.get("face_mask", torch.zeros(1, frames, dtype=torch.bool)) for s in samples]
-            )
+            stacked("face_pixel_values", "face_mask", self.config.face_size)
         if any("input_features" in s for s in samples):
             mel_shape = (1, self.config.n_mels, self.config.mel_frames)
             batch["input_features"] = torch.cat(

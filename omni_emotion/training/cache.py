@@ -65,10 +65,9 @@ class ClipFeatures:
     duration: float
 
     def clip(self, source: str = "") -> Clip:
-        """A Clip of the cached frames without audio samples; its duration makes the processor count exactly
-        the audio tokens of ``audio_samples`` (the half sample guards against float rounding)."""
-        duration = (self.audio_samples + 0.5) / SAMPLE_RATE if self.mel is not None else self.duration
-        return Clip(frames=self.frames, timestamps=self.times, audio=np.zeros(0, np.float32), duration=duration, source=source)
+        """A Clip of the cached frames without audio samples (pass ``audio_features`` to the processor)."""
+        return Clip(frames=self.frames, timestamps=self.times, audio=np.zeros(0, np.float32), duration=self.duration,
+                    source=source)
 
     def face_track(self) -> FaceTrack | None:
         """The cached crops as a main FaceTrack (boxes and scores are not needed downstream and are zero)."""
@@ -87,6 +86,11 @@ class ClipFeatures:
         full = np.full((self.mel.shape[0], mel_frames), self.mel_pad, np.float32)
         full[:, : self.mel.shape[1]] = self.mel
         return torch.from_numpy(full)[None]
+
+    def audio_features(self, mel_frames: int) -> tuple[torch.Tensor, int] | None:
+        """``(input_features(mel_frames), audio_samples)``: the processor's ``audio_features`` argument."""
+        mel = self.input_features(mel_frames)
+        return None if mel is None else (mel, self.audio_samples)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {
@@ -191,9 +195,8 @@ class FeatureCache:
     def _mel(self, clip: Clip) -> tuple[np.ndarray | None, float, int]:
         if not self.processor.config.use_audio or not clip.has_audio:
             return None, 0.0, 0
-        mel, _ = self.processor.audio(clip)
+        mel, samples = self.processor.log_mel(clip.audio)
         mel = mel[0].numpy()
-        samples = min(clip.audio.size, self.processor.config.max_audio_samples)
         # columns whose window reaches real samples; the rest is padding and all equal
         keep = min(math.ceil((samples + N_FFT // 2) / HOP_LENGTH) + 1, mel.shape[1])
         pad = float(mel[0, -1]) if keep < mel.shape[1] else 0.0

@@ -96,11 +96,10 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"train needs {', '.join(missing)} (or the 'convert' subcommand)")
     import torch
-    from transformers import AutoTokenizer
 
     from omni_emotion.evaluation.wheels import default_cache_dir
     from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
-    from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
+    from omni_emotion.model.processor import OmniEmotionProcessor
     from omni_emotion.training.cache import FeatureCache
     from omni_emotion.training.data import ManifestDataset
     from omni_emotion.training.manifest import read_manifest
@@ -130,16 +129,15 @@ def run(args: argparse.Namespace) -> int:
     bf16 = config.precision == "bf16" or (config.precision == "auto" and cuda)
     # bf16 on disk stays bf16 in memory; the trainer upcasts only the trained parameters to fp32
     model = OmniEmotionForConditionalGeneration.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    proc_config = dataclasses.replace(ProcessorConfig.from_model_config(model.config), num_frames=config.num_frames)
-    processor = OmniEmotionProcessor(tokenizer, proc_config)
+    saved = OmniEmotionProcessor.from_pretrained(source)
+    processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
     needs_faces = model.config.use_face and any(s.video is not None for s in samples)
     cache = FeatureCache(
         processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
         face_fn=_face_fn(args.face_fps) if needs_faces else None,
     )
     dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
-    trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=args.device, tokenizer=tokenizer)
+    trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=args.device, processor=processor)
     print(
         f"phase {config.phase}: {len(samples)} samples, {trainer.total} steps of {config.batch_size} "
         f"({config.accumulation_steps} x {config.micro_batch_size}), lr {config.learning_rate:g}, training "

@@ -4,6 +4,8 @@ Phase 1, audio alignment:      only the audio projector trains; lr 1e-3, batch 2
 Phase 2, face alignment:       only the face projector trains;  lr 1e-3, batch 256, 1 epoch.
 Phase 3, instruction tuning:   vision, face and audio projectors + the LLM decoder (and the per-frame time
                                embedding, which no public checkpoint carries); lr 1e-5, batch 128, 3 epochs.
+With ``fusion=cross_attention`` the face-query cross-attention (new, like the face projector) trains in
+phases 2 and 3 too; in the other fusion modes its group is empty.
 All phases: 8 frames per clip, video-level concatenation (a property of the model's config, checked by the
 trainer), AdamW, linear warmup then cosine decay, gradient clipping. ``batch_size`` is the nominal batch;
 it is reached by accumulating ``batch_size / micro_batch_size`` micro-batches per optimizer step.
@@ -23,8 +25,8 @@ PHASES = (1, 2, 3)
 # Parameter groups (OmniEmotionForConditionalGeneration.module_groups names) each phase trains.
 PHASE_GROUPS: dict[int, tuple[str, ...]] = {
     1: ("audio_projector",),
-    2: ("face_projector",),
-    3: ("vision_projector", "face_projector", "audio_projector", "frame_embedding", "llm"),
+    2: ("face_projector", "cross_attention"),
+    3: ("vision_projector", "face_projector", "cross_attention", "audio_projector", "frame_embedding", "llm"),
 }
 _PAPER = {  # phase -> (learning rate, nominal batch, epochs)
     1: (1e-3, 256, 1.0),

@@ -1,8 +1,9 @@
 """Dataset and collator: manifest samples -> cached clip features -> the processor's model inputs.
 
 The processor builds the chat prompt and the labels (-100 on every prompt token; the answer and its
-``<|im_end|>`` are learned); the cached log-mel is attached afterwards, and the placeholder count is checked
-against it, so training sees exactly the inputs inference builds.
+``<|im_end|>`` are learned) from the cached frames, crops and log-mel (its ``audio_features`` argument), so
+training sees exactly the inputs inference builds. Every sample has ``num_frames`` frame slots (padding
+masked), so videos, stills and audio-only samples share micro-batches.
 """
 
 from __future__ import annotations
@@ -14,18 +15,9 @@ import torch
 
 from omni_emotion.model.processor import IGNORE_INDEX, OmniEmotionProcessor
 from omni_emotion.training.cache import FeatureCache
-from omni_emotion.training.converters import IMAGE_EXTENSIONS
 from omni_emotion.training.manifest import Sample, TrainingDataError
 
-__all__ = ["ManifestDataset", "sample_kind"]
-
-
-def sample_kind(sample: Sample) -> str:
-    """Batches need one frame count: audio-only samples (no frames), stills (one frame) and videos
-    (``num_frames``) go to separate micro-batches."""
-    if sample.video is None:
-        return "audio"
-    return "image" if sample.video.suffix.lower() in IMAGE_EXTENSIONS else "video"
+__all__ = ["ManifestDataset"]
 
 
 class ManifestDataset(torch.utils.data.Dataset):
@@ -40,8 +32,6 @@ class ManifestDataset(torch.utils.data.Dataset):
         if not samples:
             raise TrainingDataError("the training set holds no samples.")
         self.samples, self.processor, self.cache, self.max_length = list(samples), processor, cache, max_length
-        self.kinds = [sample_kind(s) for s in self.samples]
-        self.audio_token_id = processor.tokenizer.convert_tokens_to_ids("<audio>")
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -50,16 +40,8 @@ class ManifestDataset(torch.utils.data.Dataset):
         sample = self.samples[index]
         features = self.cache.load(sample)
         out = self.processor(features.clip(str(sample.video or sample.audio)), features.face_track(), sample.prompt,
-                             answer=sample.answer)
-        mel = features.input_features(self.processor.config.mel_frames)
-        if mel is not None:
-            tokens = self.processor.config.audio_tokens(features.audio_samples)
-            placed = int((out["input_ids"] == self.audio_token_id).sum())
-            if placed != tokens:
-                raise RuntimeError(f"{sample.id}: the prompt has {placed} audio placeholders for {tokens} audio tokens")
-            out["input_features"] = mel
-            out["audio_token_lengths"] = torch.tensor([tokens])
-            out["audio_mask"] = torch.ones(1, dtype=torch.bool)
+                             answer=sample.answer,
+                             audio_features=features.audio_features(self.processor.config.mel_frames))
         return self._truncate(out, sample)
 
     def _truncate(self, out: dict[str, torch.Tensor], sample: Sample) -> dict[str, torch.Tensor]:

@@ -1,16 +1,16 @@
 """Learning-rate schedule and the order samples are visited in: pure functions, tested beside the trainer.
 
-The data is a stream of micro-batches: epoch ``e`` shuffles the dataset (seeded by ``seed + e``), cuts each
-kind of sample (e.g. "has video" vs "audio only", which cannot share a batch) into micro-batches and
-shuffles their order; an optimizer step consumes ``accumulation`` consecutive micro-batches of the stream
-(a step may straddle two epochs). Resuming at step ``s`` therefore means skipping ``s * accumulation``
+The data is a stream of micro-batches: epoch ``e`` shuffles the dataset (seeded by ``seed + e``) and cuts
+it into micro-batches (any mix of videos, stills and audio-only samples batches together: the processor
+pads frames); an optimizer step consumes ``accumulation`` consecutive micro-batches of the stream (a step
+may straddle two epochs). Resuming at step ``s`` therefore means skipping ``s * accumulation``
 micro-batches, with no state other than the step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator
 
 import torch
 
@@ -36,35 +36,23 @@ def total_steps(num_samples: int, batch_size: int, epochs: float, max_steps: int
     return min(steps, max_steps) if max_steps is not None else steps
 
 
-def micro_batches_per_epoch(kinds: Sequence[Hashable], micro_batch_size: int) -> int:
-    """Micro-batches in one epoch: each kind is cut separately, so each kind's last one may be smaller."""
-    counts: dict[Hashable, int] = {}
-    for k in kinds:
-        counts[k] = counts.get(k, 0) + 1
-    return sum(math.ceil(c / micro_batch_size) for c in counts.values())
-
-
-def _epoch(kinds: Sequence[Hashable], micro_batch_size: int, generator: torch.Generator | None) -> list[list[int]]:
-    n = len(kinds)
-    order = torch.randperm(n, generator=generator).tolist() if generator is not None else list(range(n))
-    by_kind: dict[Hashable, list[int]] = {}
-    for i in order:
-        by_kind.setdefault(kinds[i], []).append(i)
-    chunks = [
-        idx[j : j + micro_batch_size] for idx in by_kind.values() for j in range(0, len(idx), micro_batch_size)
-    ]
-    if generator is None:
-        return chunks
-    return [chunks[j] for j in torch.randperm(len(chunks), generator=generator).tolist()]
+def micro_batches_per_epoch(num_samples: int, micro_batch_size: int) -> int:
+    """Micro-batches in one epoch; only the last may be smaller."""
+    return math.ceil(num_samples / micro_batch_size)
 
 
 def micro_batch_stream(
-    kinds: Sequence[Hashable], micro_batch_size: int, *, seed: int, start: int = 0, shuffle: bool = True
+    num_samples: int, micro_batch_size: int, *, seed: int, start: int = 0, shuffle: bool = True
 ) -> Iterator[list[int]]:
-    """Endless stream of micro-batches (lists of dataset indices of one kind), skipping the first ``start``."""
-    per_epoch = micro_batches_per_epoch(kinds, micro_batch_size)
-    epoch, offset = divmod(start, per_epoch)
+    """Endless stream of micro-batches (lists of dataset indices), skipping the first ``start``."""
+    if num_samples < 1 or micro_batch_size < 1:
+        raise ValueError("num_samples and micro_batch_size must be at least 1")
+    epoch, offset = divmod(start, micro_batches_per_epoch(num_samples, micro_batch_size))
     while True:
-        generator = torch.Generator().manual_seed(seed + epoch) if shuffle else None
-        yield from _epoch(kinds, micro_batch_size, generator)[offset:]
+        if shuffle:
+            order = torch.randperm(num_samples, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+        else:
+            order = list(range(num_samples))
+        chunks = [order[j : j + micro_batch_size] for j in range(0, num_samples, micro_batch_size)]
+        yield from chunks[offset:]
         epoch, offset = epoch + 1, 0

@@ -91,8 +91,9 @@ def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 class Trainer:
     """Runs one phase. ``dataset[i]`` -> features of sample i; ``collate(list of those)`` -> model kwargs with ``labels``.
 
-    ``dataset.kinds`` (optional, one hashable per sample) keeps samples of different kinds out of the same
-    micro-batch. ``tokenizer`` (optional) is saved next to every checkpoint so the folder is self-contained.
+    ``processor`` (optional; anything with ``save_pretrained(folder)``, normally the OmniEmotionProcessor
+    with its tokenizer) is saved next to every checkpoint so the folder is self-contained: the omni engine
+    and the next phase load it with the settings (e.g. ``num_frames``) this run trained with.
     """
 
     def __init__(
@@ -104,7 +105,7 @@ class Trainer:
         out_dir: str | Path,
         *,
         device: torch.device | str | None = None,
-        tokenizer: Any = None,
+        processor: Any = None,
         progress: bool = True,
     ):
         if len(dataset) == 0:
@@ -117,7 +118,7 @@ class Trainer:
         if config.num_frames > frames:
             raise ConfigError(f"num_frames {config.num_frames} exceeds the model's {frames} frame time embeddings")
         self.model, self.dataset, self.collate, self.config = model, dataset, collate, config
-        self.out_dir, self.tokenizer, self.progress = Path(out_dir), tokenizer, progress
+        self.out_dir, self.processor, self.progress = Path(out_dir), processor, progress
         self.trainable_params = model.set_trainable(config.trainable)
         self.params = [p for p in model.parameters() if p.requires_grad]
         if not self.params:
@@ -158,11 +159,8 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> Path:
-        """Write model (save_pretrained), tokenizer and trainer state to ``folder``."""
-        folder.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(folder)
-        if self.tokenizer is not None:
-            self.tokenizer.save_pretrained(folder)
+        """Write model and processor (save_pretrained) and the trainer state to ``folder``."""
+        self._save_model(folder)
         state = {
             "step": self.step,
             "total": self.total,
@@ -173,6 +171,12 @@ class Trainer:
         }
         torch.save(state, folder / STATE_FILE)
         return folder
+
+    def _save_model(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(folder)
+        if self.processor is not None:
+            self.processor.save_pretrained(folder)
 
     def load_state(self, folder: str | Path) -> None:
         """Continue from a checkpoint: optimizer, scheduler and step. The model must be loaded from ``folder``."""
@@ -192,9 +196,8 @@ class Trainer:
     # -- loop ----------------------------------------------------------------------------------------------
 
     def _loader(self):
-        kinds = getattr(self.dataset, "kinds", None) or [0] * len(self.dataset)
         stream = micro_batch_stream(
-            kinds, self.config.micro_batch_size, seed=self.config.seed,
+            len(self.dataset), self.config.micro_batch_size, seed=self.config.seed,
             start=self.step * self.config.accumulation_steps,
         )
         needed = (self.total - self.step) * self.config.accumulation_steps
@@ -278,9 +281,7 @@ class Trainer:
         bar.close()
         seconds = time.perf_counter() - t0
         final = self.save(self.out_dir / f"checkpoint-{self.step}")
-        self.model.save_pretrained(self.out_dir)
-        if self.tokenizer is not None:
-            self.tokenizer.save_pretrained(self.out_dir)
+        self._save_model(self.out_dir)
         losses = [h["loss"] for h in history] or [math.nan]
         return TrainResult(
             steps=self.step - start_step,
