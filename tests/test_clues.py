@@ -1,0 +1,168 @@
+"""The clue engine's parts on synthetic perception: facial actions, voice, fusion rules, explanation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from omni_emotion.engines.clue_acoustic import AcousticClues, acoustic_clues, describe_acoustic
+from omni_emotion.engines.clue_textual import TextualClues
+from omni_emotion.engines.clue_visual import VisualClues, describe_visual, timeline_windows
+from omni_emotion.engines.explain import explain
+from omni_emotion.engines.fusion import FusionConfig, fuse, visual_family_evidence
+from omni_emotion.expressions import FER_LABELS
+from omni_emotion.facial_actions import (
+    describe_actions,
+    head_pitch_ratio,
+    head_roll_deg,
+    head_yaw,
+    mouth_width_ratio,
+    phase_slices,
+)
+from omni_emotion.lexicon import lookup
+from omni_emotion.types import Prosody
+
+FRONTAL = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], np.float32)
+
+
+def _visual(per_phase: list[str], n: int = 9, strength: float = 0.9, actions=None) -> VisualClues:
+    """A face whose expression is ``per_phase[i]`` in phase i (beginning, middle, end)."""
+    probs = np.full((n, 7), (1 - strength) / 6, np.float32)
+    for s, label in zip(phase_slices(n), per_phase):
+        probs[s] = (1 - strength) / 6
+        probs[s, FER_LABELS.index(label)] = strength
+    phases = np.stack([probs[s].mean(0) for s in phase_slices(n)])
+    return VisualClues(np.linspace(0, 4, n), probs, phases, actions or [], 0, 4.0, 4.0)
+
+
+def _voice(arousal: float | None, **facts: str) -> AcousticClues:
+    return AcousticClues(arousal is not None, arousal, dict(facts), 3.0)
+
+
+# --- facial actions -------------------------------------------------------------------------------------
+def test_pose_proxies_on_a_frontal_face():
+    lm = FRONTAL[None]
+    assert abs(head_yaw(lm)[0]) < 1e-6 and abs(head_roll_deg(lm)[0]) < 1e-6
+    assert head_pitch_ratio(lm)[0] == pytest.approx(0.5)
+    assert mouth_width_ratio(lm)[0] == pytest.approx(0.75)
+    turned = FRONTAL.copy()
+    turned[2, 0] += 20
+    assert head_yaw(turned[None])[0] == pytest.approx(0.5)
+
+
+def test_describe_actions_finds_lowered_head_and_smile():
+    lm = np.repeat(FRONTAL[None], 9, axis=0)
+    lm[6:, 2, 1] += 8  # nose tip moves towards the mouth at the end: head lowered
+    lm[3:6, 3, 0] -= 5  # mouth corners pulled apart in the middle
+    lm[3:6, 4, 0] += 5
+    boxes = np.repeat(np.array([[20, 20, 80, 100]], np.float32), 9, axis=0)
+    facts = {f.name: f for f in describe_actions(boxes, np.arange(9) * 0.5, lm)}
+    assert facts["head lowered"].phase == "end"
+    assert facts["mouth widened"].phase == "middle"
+    assert "head still" in facts
+
+
+@given(st.integers(0, 200))
+def test_phase_slices_cover_in_order(n):
+    slices = phase_slices(n)
+    assert len(slices) == 3
+    if n:
+        covered = sorted({i for s in slices for i in range(n)[s]})
+        assert covered == list(range(n))
+        assert all(s.stop > s.start for s in slices)
+
+
+# --- voice ----------------------------------------------------------------------------------------------
+def test_acoustic_loud_fast_is_activated_and_quiet_slow_subdued():
+    loud = Prosody(loudness_db=-12, f0_median_hz=250, f0_min_hz=150, f0_max_hz=400, f0_slope_st_per_s=3.0,
+                   speech_rate=4.5, speech_regions=[(0.0, 3.0)])
+    quiet = Prosody(loudness_db=-40, f0_median_hz=110, f0_min_hz=100, f0_max_hz=120, speech_rate=1.2,
+                    pauses=[(1.0, 2.0)], speech_regions=[(0.0, 4.0)])
+    a, b = acoustic_clues(loud), acoustic_clues(quiet)
+    assert a.arousal > 0.8 and b.arousal < 0.2
+    assert {"loud", "fast", "animated", "rising"} <= set(a.facts)
+    assert {"quiet", "slow", "monotone", "pauses"} <= set(b.facts)
+    assert "-12 dBFS" in describe_acoustic(a, True)
+    assert acoustic_clues(Prosody()).arousal is None
+    assert describe_acoustic(acoustic_clues(Prosody()), True) == "The audio contains no detectable speech."
+    assert describe_acoustic(acoustic_clues(Prosody()), False) == ""
+
+
+def test_acoustic_change_against_own_first_half():
+    t = np.linspace(0, 4, 40).tolist()
+    p = Prosody(loudness_db=-25, speech_regions=[(0.0, 4.0)],
+                contour={"time_s": t, "loudness_db": [-30.0] * 20 + [-22.0] * 20, "f0_hz": [200.0] * 40})
+    facts = acoustic_clues(p).facts
+    assert "louder" in facts and "higher" not in facts
+
+
+# --- fusion ---------------------------------------------------------------------------------------------
+def test_prior_correction_lifts_sad_over_equally_probable_happy():
+    probs = np.zeros((2, 7), np.float32)
+    probs[:, FER_LABELS.index("sad")] = probs[:, FER_LABELS.index("happy")] = 0.5
+    ev = visual_family_evidence(probs, probs[[0, 0, 1]], prior_power=0.5)
+    assert ev["sadness"] > ev["joy"]
+    flat = visual_family_evidence(probs, probs[[0, 0, 1]], prior_power=0.0)
+    assert flat["sadness"] == pytest.approx(flat["joy"])
+
+
+def test_sad_face_with_subdued_voice_is_sad_then_dejected():
+    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet="q"), TextualClues())
+    words = [lab.word for lab in labels]
+    assert words[0] == "sad" and "dejected" in words
+    assert all(lab.evidence for lab in labels)
+
+
+def test_happy_face_with_activated_voice_is_excited():
+    words = [lab.word for lab in fuse(_visual(["happy"] * 3), _voice(0.8, loud="l"), TextualClues())]
+    assert words[0] == "happy" and "excited" in words
+
+
+def test_smile_with_negative_words_is_sarcastic():
+    text = TextualClues(text="Oh great, this is terrible.", valence=-0.6)
+    labels = fuse(_visual(["happy"] * 3), _voice(None), text)
+    assert "sarcastic" in [lab.word for lab in labels]
+    assert lookup("sarcastic").family == "contempt"
+
+
+def test_crying_then_smiling_leads_with_sadness_and_relief():
+    labels = fuse(_visual(["sad", "happy", "happy"]), AcousticClues(), TextualClues())
+    words = [lab.word for lab in labels]
+    assert lookup(words[0]).family == "sadness"
+    assert "relieved" in words and "happy" in words
+
+
+def test_weak_evidence_is_neutral_and_calm_voice_adds_calm():
+    words = [lab.word for lab in fuse(_visual(["neutral"] * 3), _voice(0.2), TextualClues())]
+    assert words[0] == "neutral" and "calm" in words
+    empty = VisualClues(np.zeros(0), np.zeros((0, 7)), np.zeros((3, 7)))
+    assert [lab.word for lab in fuse(empty, AcousticClues(), TextualClues())] == ["neutral"]
+
+
+def test_explicit_words_are_kept_and_label_count_bounded():
+    text = TextualClues(text="I am nervous and grateful", valence=0.2, explicit=["nervous", "grateful"])
+    labels = fuse(_visual(["fear", "surprise", "happy"], strength=0.6), _voice(0.9, loud="l"), text)
+    words = [lab.word for lab in labels]
+    assert {"nervous", "grateful"} <= set(words)
+    assert 1 <= len(words) <= 6 and len(set(words)) == len(words)
+    with pytest.raises(ValueError):
+        FusionConfig(max_labels=7)
+
+
+# --- description ----------------------------------------------------------------------------------------
+def test_visual_description_and_timeline_cite_numbers():
+    v = _visual(["sad", "sad", "happy"])
+    text = describe_visual(v)
+    assert "at the beginning it reads as sad (sad 0.90)" in text and "by the end it reads as happy" in text
+    windows = timeline_windows(v, 1.0)
+    assert windows[0]["top"] == "sad" and windows[-1]["top"] == "happy"
+    assert set(windows[0]["scores"]) == set(FER_LABELS)
+
+
+def test_explanation_order_video_audio_words_inference():
+    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet="the voice is quiet (-40 dBFS)"), TextualClues())
+    text = explain("VIDEO.", "AUDIO.", "WORDS.", labels)
+    assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS") < text.index("Taken together")
+    assert "sad" in text.split("Taken together")[1]
