@@ -19,6 +19,7 @@ __all__ = ["main", "build_parser"]
 # Modules that define `register(subparsers)`; each subparser sets `func(args) -> int`.
 COMMAND_MODULES = (
     "omni_emotion.media_cli",
+    "omni_emotion.analyze_cli",
     "omni_emotion.evaluation.cli",
     "omni_emotion.model.cli",
     "omni_emotion.live_cli",
