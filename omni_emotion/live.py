@@ -405,14 +405,21 @@ class LiveSession:
 
 
 def load_live_models(pipeline: Any, device: str = "cpu") -> LiveModels:
-    """The fast-path models for ``pipeline`` (an EmotionPipeline): its face detector and a FER model,
-    loaded once per process and shared by every session; the slow path is ``pipeline.analyze_clip``."""
+    """The fast-path models for ``pipeline`` (an EmotionPipeline), shared by every session: the pipeline's
+    own face analyzer (detection in the given frame's pixels, one tracker per session with its config) and
+    the engine's expression model when it has one (the clue engine does), else a FER model loaded here.
+    The slow path is ``pipeline.analyze_clip``. Raises ModelNotFoundError when a model is missing."""
     from omni_emotion.expressions import ExpressionModel
-    from omni_emotion.faces import FaceTracker, load_face_analyzer
+    from omni_emotion.faces import load_face_analyzer
 
+    perceiver = getattr(pipeline, "perceiver", None)
+    faces = getattr(perceiver, "faces", None) or load_face_analyzer(device=device)
+    expressions = getattr(getattr(pipeline, "engine", None), "expressions", None)
+    if not isinstance(expressions, ExpressionModel):
+        expressions = ExpressionModel.load(device=device)
     return LiveModels(
-        detector=load_face_analyzer(),
-        new_tracker=FaceTracker,
-        expressions=ExpressionModel.load(device=device),
+        detector=faces,
+        new_tracker=faces.new_tracker,
+        expressions=expressions,
         analyze_clip=pipeline.analyze_clip,
     )

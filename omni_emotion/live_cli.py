@@ -29,6 +29,9 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="auto",
                         help="auto: omni when its weights and a CUDA GPU are present, else clues (default)")
     parser.add_argument("--device", default="cpu", help="torch device for the models (default cpu)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads for the analysis models (default: all cores but one, at least 1, "
+                             "so the live per-frame path keeps a core)")
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,14 +57,30 @@ def _example_clips(folder: str | None) -> tuple[Path, ...]:
     return tuple(sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()))[:20]
 
 
+def _load_pipeline(args: argparse.Namespace) -> Any:
+    """The pipeline for a live-capable process. torch's thread count is process-wide, so it is decided here
+    (not in library code): the analysis models (torch and the speech recogniser) get ``--threads``, by
+    default all cores but one, so the background analysis cannot starve the per-frame path (the face
+    detector already runs its own single OpenMP thread)."""
+    import torch
+
+    from omni_emotion.pipeline import EmotionPipeline
+
+    if args.threads < 0:
+        raise ConfigError(f"--threads must be >= 0, got {args.threads}")
+    threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
+    torch.set_num_threads(threads)
+    logger.info("analysis models use %d CPU thread(s)", threads)
+    return EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Build the pipeline once, build the app around it and serve it until interrupted."""
-    from omni_emotion.pipeline import EmotionPipeline
     from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
 
     config = UIConfig(data_dirs=tuple(args.data_dir), examples=_example_clips(args.examples),
                       max_upload_mb=args.max_upload_mb)
-    pipeline = EmotionPipeline.create(engine=args.engine, device=args.device)
+    pipeline = _load_pipeline(args)
     demo = build_demo(pipeline, config)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(config))
     return 0
@@ -123,10 +142,9 @@ def _run_window(args: argparse.Namespace, capture: Any) -> int:
     import cv2
 
     from omni_emotion.live import LiveConfig, LiveSession, load_live_models
-    from omni_emotion.pipeline import EmotionPipeline
     from omni_emotion.ui.draw import draw_overlay
 
-    pipeline = EmotionPipeline.create(engine=args.engine, device=args.device)
+    pipeline = _load_pipeline(args)
     session = LiveSession(load_live_models(pipeline, device=args.device), LiveConfig(window_s=args.window))
     stream = None
     if not args.no_mic:

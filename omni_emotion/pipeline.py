@@ -18,7 +18,7 @@ from pathlib import Path
 from omni_emotion.engines.base import Engine, ProgressFn
 from omni_emotion.errors import ConfigError
 from omni_emotion.perception import Perceiver
-from omni_emotion.types import Analysis, Clip
+from omni_emotion.types import Analysis, Clip, Perception
 
 __all__ = ["ENGINES", "EmotionPipeline", "resolve_engine"]
 
@@ -63,19 +63,23 @@ class EmotionPipeline:
 
     @classmethod
     def create(cls, engine: str = "auto", device: str = "cpu", weights_dir: str | Path = "weights",
-               fps: float = 5.0, num_frames: int | None = None) -> EmotionPipeline:
+               fps: float = 5.0, num_frames: int | None = None, asr_threads: int = 0) -> EmotionPipeline:
         """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is missing).
 
         num_frames None: 8 for the MLLM (what it was trained with), 16 for the clue engine, whose expression
         timeline reads faces on the sampled frames (decoding 8 more frames costs tens of milliseconds).
+        asr_threads: CPU threads of the speech recogniser, 0 = all cores (the live app leaves one core to its
+        per-frame path).
         """
         from omni_emotion.faces import load_face_analyzer
-        from omni_emotion.speech import load_speech_analyzer
+        from omni_emotion.speech import SpeechAnalyzer, SpeechConfig
+        from omni_emotion.speech.asr import AsrConfig
 
         name = resolve_engine(engine, weights_dir)
         t0 = time.perf_counter()
         faces = load_face_analyzer(device=device)
-        speech = load_speech_analyzer(device=device if device.startswith("cuda") else "cpu")
+        asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
+        speech = SpeechAnalyzer(SpeechConfig(asr=asr))
         if name == "omni":
             from omni_emotion.engines.omni import OmniEngine
 
@@ -91,11 +95,17 @@ class EmotionPipeline:
 
     def analyze_file(self, path: str | Path, progress: ProgressFn | None = None) -> Analysis:
         """Perceive and analyse one media file. Progress runs 0-0.6 for perception, 0.6-1 for the engine."""
+        return self.analyze_file_with_perception(path, progress)[0]
+
+    def analyze_file_with_perception(self, path: str | Path, progress: ProgressFn | None = None
+                                     ) -> tuple[Analysis, Perception]:
+        """``analyze_file`` that also returns the perception behind the analysis (face tracks with their
+        aligned crops, transcript, prosody): what the app needs for face thumbnails and plots."""
         with self._lock:
             t0 = time.perf_counter()
             perception = self.perceiver.perceive_file(path, fps=self.fps, num_frames=self.num_frames,
                                                       progress=_scaled(progress, 0.0, 0.6))
-            return self._analyze(perception, progress, t0)
+            return self._analyze(perception, progress, t0), perception
 
     def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None) -> Analysis:
         """Perceive and analyse an in-memory clip (a live buffer)."""
@@ -104,7 +114,7 @@ class EmotionPipeline:
             perception = self.perceiver.perceive_clip(clip, progress=_scaled(progress, 0.0, 0.6))
             return self._analyze(perception, progress, t0)
 
-    def _analyze(self, perception, progress: ProgressFn | None, t0: float) -> Analysis:
+    def _analyze(self, perception: Perception, progress: ProgressFn | None, t0: float) -> Analysis:
         analysis = self.engine.analyze(perception, progress=_scaled(progress, 0.6, 1.0))
         analysis.timings_ms["total"] = 1e3 * (time.perf_counter() - t0)
         return analysis

@@ -1,5 +1,6 @@
-"""End to end in headless Chromium (Debian package) driven by Playwright: a fake webcam and microphone
-stream face_noface.mov through the Live tab, and a clip is uploaded on the Analyze tab.
+"""End to end in headless Chromium (Debian package) driven by Playwright, against the REAL clue-engine
+pipeline served in-process: a fake webcam and microphone stream face_noface.mov through the Live tab, a clip
+is uploaded on the Analyze tab (and a corrupt one shows its error in the page), Evaluate and Status render.
 
 Screenshots go to test-artifacts/ (git-ignored). Needs /usr/bin/chromium (`apt-get install chromium`)."""
 
@@ -54,10 +55,11 @@ def letterbox(frame: np.ndarray, width: int = 640, height: int = 480) -> np.ndar
 
 @pytest.fixture(scope="module")
 def fake_devices(tmp_path_factory, media_dir):
-    """face_noface.mov as a 640x480 10 fps .y4m (its first 4 s: the face is there) and a 48 kHz .wav."""
+    """face_noface.mov as a 640x480 10 fps .y4m and a 48 kHz .wav. Only the first 2.2 s go into the camera,
+    where the face is visible in every frame (it leaves at 2.4 s), so every looped frame should get a box."""
     folder = tmp_path_factory.mktemp("fake_devices")
     source = media_dir / "face_noface.mov"
-    frames = [letterbox(f) for t, f in iter_frames(source, fps=FAKE_FPS, max_side=640) if t < 4.0]
+    frames = [letterbox(f) for t, f in iter_frames(source, fps=FAKE_FPS, max_side=640) if t < 2.2]
     audio = resample_audio(load_audio(source), 16_000, 48_000)
     return write_y4m(folder / "camera.y4m", frames, FAKE_FPS), write_wav(folder / "speech.wav", audio, 48_000)
 
@@ -77,16 +79,13 @@ def browser(fake_devices):
 
 
 @pytest.fixture(scope="module")
-def app_url(shared_dir):
-    from test_ui_server import FakeDetector, FakeExpressions, FakePipeline, FakeTracker
+def app_url(shared_dir, media_dir):
+    from test_ui_server import real_pipeline
 
-    from omni_emotion.live import LiveConfig, LiveModels
     from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
 
-    pipeline = FakePipeline()
-    config = UIConfig(data_dirs=(shared_dir / "data",), live=LiveConfig(refresh_s=0.5))
-    demo = build_demo(pipeline, config, live_models=LiveModels(FakeDetector(), FakeTracker, FakeExpressions(),
-                                                               pipeline.analyze_clip))
+    config = UIConfig(data_dirs=(shared_dir / "data",), examples=(media_dir / "WolfgangLanger_Pexels.mp4",))
+    demo = build_demo(real_pipeline(), config)
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
     yield demo.local_url
     demo.close()
@@ -127,9 +126,28 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     page.locator("#analyze-upload").get_by_text("single_face.mp4").wait_for(timeout=15_000)
     page.locator("#analyze-button").click()
     page.locator("#analyze-labels .oe-chip").first.wait_for(timeout=120_000)
+    page.locator("#analyze-plot canvas, #analyze-plot img, #analyze-plot svg").first.wait_for(timeout=15_000)
+    page.locator("#analyze-faces img").first.wait_for(timeout=15_000)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "analyze.png"), full_page=True)
-    assert page.locator("#analyze-explanation").inner_text().strip()
+    assert "face" in page.locator("#analyze-explanation").inner_text().lower()
+    assert page.locator("#analyze-faces img").first.get_attribute("src")
+
+
+def test_analyze_tab_shows_a_clear_error_for_a_corrupt_upload(page, app_url, tmp_path):
+    bad = tmp_path / "garbage.mov"
+    bad.write_bytes(bytes(range(256)) * 16)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Analyze").click()
+    page.locator("#analyze-upload input[type=file]").set_input_files(str(bad))
+    page.locator("#analyze-upload").get_by_text("garbage.mov").wait_for(timeout=15_000)
+    page.locator("#analyze-button").click()
+    toast = page.locator(".toast-body", has_text="garbage.mov").first  # other toasts may come and go
+    toast.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the toast slides in
+    page.screenshot(path=str(ARTIFACTS / "analyze_error.png"))  # the viewport: the toast is fixed-position
+    assert "not a readable" in toast.inner_text()
+    page.locator("#analyze-button").wait_for()  # the page still works: the button is there to press again
 
 
 def test_evaluate_and_status_tabs(page, app_url):

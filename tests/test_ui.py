@@ -11,10 +11,18 @@ from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.lexicon import FAMILIES
 from omni_emotion.live import LiveFace
 from omni_emotion.types import Analysis, Clues, FaceTrack
+from omni_emotion.ui.analyze_tab import timeline_arrays
 from omni_emotion.ui.colours import OTHER_COLOUR, expression_colour, label_colour
 from omni_emotion.ui.config import UIConfig, list_allowed_files, resolve_allowed
 from omni_emotion.ui.draw import draw_overlay, hex_to_rgb
-from omni_emotion.ui.render import chips_html, clues_markdown, expression_figure, face_thumbnails
+from omni_emotion.ui.render import (
+    MAIN_COLOUR,
+    chips_html,
+    clues_markdown,
+    expression_figure,
+    face_sheet,
+    face_thumbnails,
+)
 
 
 def test_chips_are_coloured_by_family_and_carry_escaped_evidence():
@@ -50,6 +58,19 @@ def test_expression_figure_and_thumbnails():
     thumbs = face_thumbnails(faces)
     assert [caption.split()[0] for _, caption in thumbs] == ["#5", "#2"]
     assert "(main)" in thumbs[0][1] and thumbs[0][0].shape == (224, 224, 3)
+    sheet = face_sheet(faces, size=100)
+    assert sheet.shape == (128, 2 * 108, 3)
+    assert tuple(sheet[1, 1]) == MAIN_COLOUR and tuple(sheet[1, 109]) != MAIN_COLOUR  # main first, framed green
+    assert face_sheet(faces[2:]) is None
+
+
+def test_timeline_windows_become_plot_arrays_in_expression_order():
+    timeline = [{"start_s": 0.0, "end_s": 1.0, "scores": {"happy": 0.8, "neutral": 0.2}, "top": "happy"},
+                {"start_s": 1.0, "end_s": 2.0, "scores": {"sad": 1.0}, "top": "sad"}]
+    times, scores = timeline_arrays(timeline)
+    assert times.tolist() == [0.5, 1.5] and scores.shape == (2, 7)
+    assert scores[0, 3] == 0.8 and scores[0, 6] == 0.2 and scores[1, 4] == 1.0
+    assert timeline_arrays(None)[1].shape == (0, 7)
 
 
 def test_overlay_draws_box_in_expression_colour_without_touching_input():

@@ -1,10 +1,13 @@
-"""The app in an in-process server, called through gradio_client (the API scripts use), with a small fake
-pipeline passed in: /analyze, concurrency, bad uploads, the live twins, and the Evaluate endpoint."""
+"""The app in an in-process server with the REAL clue-engine pipeline, called through gradio_client (the API
+scripts use): /analyze, concurrency on one model instance, bad uploads, the live twins, Evaluate, Status.
+
+One pipeline is loaded per test process (``real_pipeline``, shared with test_browser.py) and one server per
+module, so the models load once (~13 s on 2 CPU cores)."""
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -13,90 +16,67 @@ import pytest
 from conftest import write_av, write_wav
 from gradio_client import Client, handle_file
 
-from omni_emotion.live import LiveConfig, LiveModels
-from omni_emotion.media import load_clip
-from omni_emotion.types import Analysis, Clues
+from omni_emotion.live import LiveConfig, load_live_models
+from omni_emotion.types import Analysis
 from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
 
-
-@dataclass
-class Det:
-    box: np.ndarray
-    score: float = 0.9
+pytestmark = pytest.mark.slow
 
 
-class FakeDetector:
-    def detect(self, frame):
-        h, w = frame.shape[:2]
-        return [Det(np.array([w * 0.3, h * 0.2, w * 0.6, h * 0.7], np.float32))]
+@functools.cache
+def real_pipeline():
+    """The clue-engine EmotionPipeline, loaded once per test process (skips when its models are missing)."""
+    from omni_emotion.errors import ModelNotFoundError
+    from omni_emotion.pipeline import EmotionPipeline
+
+    try:
+        return EmotionPipeline.create(engine="clues")
+    except ModelNotFoundError as err:
+        pytest.skip(f"the clue engine's models are not installed: {err}")
 
 
-class FakeTracker:
-    def update(self, t, detections):
-        return [(1, d) for d in detections]
+class CountingPipeline:
+    """Wraps the real pipeline (composition, nothing patched) and records how many analyses overlap."""
 
-
-class FakeExpressions:
-    def predict(self, crops):
-        out = np.full((len(crops), 7), 0.01, np.float32)
-        out[:, 3] = 0.94
-        return out
-
-
-class FakePipeline:
-    """Decodes for real (so corrupt files fail the way they will), answers with fixed labels, and records
-    how many analyses ran at the same time."""
-
-    engine_name = "fake"
-    device = "cpu"
-
-    def __init__(self):
-        self.active = 0
-        self.max_active = 0
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.engine_name = pipeline.engine_name
+        self.perceiver, self.engine = pipeline.perceiver, pipeline.engine
         self.lock = threading.Lock()
-        self.calls = 0
+        self.active = self.max_active = self.calls = 0
 
-    def _answer(self, clip):
+    def _counted(self, fn, *args, **kwargs):
         with self.lock:
             self.active += 1
-            self.max_active = max(self.max_active, self.active)
             self.calls += 1
+            self.max_active = max(self.max_active, self.active)
         try:
-            time.sleep(0.2)
-            return Analysis(
-                labels=["happy", "relaxed"],
-                explanation=f"A smiling face over {clip.duration:.1f} s.",
-                clues=Clues(visual="smiling", acoustic="" if not clip.has_audio else "a steady tone"),
-                faces=[{"track_id": 1, "main": True}],
-                engine="fake",
-                evidence={"happy": ["smiling"]},
-            )
+            return fn(*args, **kwargs)
         finally:
             with self.lock:
                 self.active -= 1
 
     def analyze_file(self, path, progress=None):
-        clip = load_clip(path, num_frames=2)
-        if progress is not None:
-            progress(0.5, "thinking")
-        return self._answer(clip)
+        return self._counted(self.pipeline.analyze_file, path, progress)
+
+    def analyze_file_with_perception(self, path, progress=None):
+        return self._counted(self.pipeline.analyze_file_with_perception, path, progress)
 
     def analyze_clip(self, clip, progress=None):
-        return self._answer(clip)
+        return self._counted(self.pipeline.analyze_clip, clip, progress)
 
 
 @dataclass
 class Server:
     demo: object
     client: Client
-    pipeline: FakePipeline
+    pipeline: CountingPipeline
     config: UIConfig
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, shared_dir):
-    pipeline = FakePipeline()
-    models = LiveModels(FakeDetector(), FakeTracker, FakeExpressions(), pipeline.analyze_clip)
+    pipeline = CountingPipeline(real_pipeline())
     evaldata = tmp_path_factory.mktemp("evaldata")
     (evaldata / "gt.csv").write_text("name,openset\nsample_a,\"['happy', 'relaxed']\"\n"
                                      "sample_b,\"['sad']\"\nsample_c,\"['angry']\"\n")
@@ -105,7 +85,7 @@ def server(tmp_path_factory, shared_dir):
     write_av(evaldata / "clips" / "sample_b.mp4", seconds=0.5)
     config = UIConfig(data_dirs=(shared_dir / "data", evaldata), max_upload_mb=2, queue_size=8,
                       live=LiveConfig(refresh_s=0.2))
-    demo = build_demo(pipeline, config, live_models=models)
+    demo = build_demo(pipeline, config, live_models=load_live_models(pipeline))
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
     client = Client(demo.local_url, verbose=False)
     yield Server(demo, client, pipeline, config)
@@ -113,22 +93,31 @@ def server(tmp_path_factory, shared_dir):
     demo.close()
 
 
+def test_live_models_share_the_pipeline_models(server):
+    live = load_live_models(server.pipeline)
+    assert live.detector is server.pipeline.perceiver.faces
+    assert live.expressions is server.pipeline.engine.expressions
+    assert type(live.new_tracker()).__name__ == "FaceTracker"
+
+
 def test_analyze_returns_the_analysis_json(server, media_dir):
     client = server.client
     result = client.predict(handle_file(str(media_dir / "single_face.mp4")), api_name="/analyze")
     assert set(result) == set(Analysis.JSON_KEYS)
-    assert result["labels"] == ["happy", "relaxed"] and result["explanation"].startswith("A smiling face")
+    assert result["engine"] == "clues" and result["labels"] and all(isinstance(w, str) for w in result["labels"])
+    assert "face" in result["explanation"].lower() and result["clues"]["visual"]
+    assert [f["main"] for f in result["faces"]].count(True) == 1 and result["timeline"]
 
 
 def test_four_concurrent_analyses_all_succeed_one_at_a_time(server, media_dir):
     client, pipeline = server.client, server.pipeline
-    pipeline.max_active = 0
+    pipeline.max_active, calls = 0, pipeline.calls
     path = str(media_dir / "single_face.jpg")
     with ThreadPoolExecutor(4) as pool:
         jobs = [pool.submit(client.predict, handle_file(path), api_name="/analyze") for _ in range(4)]
         results = [job.result(timeout=120) for job in jobs]
-    assert all(r["labels"] == ["happy", "relaxed"] for r in results)
-    assert pipeline.max_active == 1
+    assert all(r["labels"] and r["labels"] == results[0]["labels"] for r in results)  # deterministic engine
+    assert pipeline.calls - calls == 4 and pipeline.max_active == 1
 
 
 def test_corrupt_upload_gets_a_clear_error_and_the_server_keeps_serving(server, tmp_path, media_dir):
@@ -160,7 +149,8 @@ def test_live_twins_annotate_frames_and_return_labels(server, tmp_path, media_di
     wav = write_wav(tmp_path / "chunk.wav", 0.3 * np.sin(np.linspace(0, 2000, 16_000)), 16_000)
     client.predict(handle_file(str(wav)), api_name="/live_audio")
     result = client.predict(api_name="/live_labels")
-    assert result["labels"] == ["happy", "relaxed"]
+    assert result["engine"] == "clues" and result["labels"] and result["explanation"]
+    assert result["faces"], "the buffered webcam frame shows a face"
 
 
 def test_live_labels_without_input_is_a_clear_error(server):
@@ -200,7 +190,7 @@ def test_status_lists_engine_and_every_registered_model(server):
 
     client = server.client
     head, table, report = client.predict(api_name="/status")
-    assert report["engine"] == "fake" and "Engine:** fake" in head
+    assert report["engine"] == "clues" and "Engine:** clues" in head
     assert [w["model"] for w in report["weights"]] == [s.name for s in REGISTRY]
     assert all(w["present"] or w["get"] for w in report["weights"])
     assert len(table["data"]) == len(REGISTRY)
@@ -212,9 +202,8 @@ def test_evaluate_runs_the_engine_over_a_clip_folder(server, data_dir):
         "gt.csv", "Run the engine on a clip folder", "", "clips", str(data_dir / "emotion_wheel"), 0,
         api_name="/evaluate",
     )
-    assert table["data"][0][0] == "omni-emotion (fake)"
+    assert table["data"][0][0] == "omni-emotion (clues)"
     rows = {r[0]: r for r in samples["data"]}
-    assert rows["sample_a"][2] == "happy, relaxed" and float(rows["sample_a"][3]) == 100.0
-    assert float(rows["sample_b"][3]) == 0.0
+    assert rows["sample_a"][4] in ("scored", "not scored") and rows["sample_b"][4] in ("scored", "not scored")
     assert "no clip named sample_c" in rows["sample_c"][4]
     assert "Scored **2** samples, skipped **1**" in summary

@@ -23,11 +23,11 @@ from omni_emotion.ui.render import (
     clues_markdown,
     explanation_markdown,
     expression_figure,
-    face_thumbnails,
+    face_sheet,
     faces_table,
 )
 
-__all__ = ["AnalyzeView", "build_analyze_tab", "render_view"]
+__all__ = ["AnalyzeView", "build_analyze_tab", "render_view", "timeline_arrays"]
 
 
 @dataclass
@@ -47,31 +47,47 @@ def _path_of(upload: Any) -> str | None:
     return str(getattr(upload, "path", upload))
 
 
-def _expression_track(ctx: UIContext, perception: Perception | None):
-    """Expression probabilities over time for the main person, from its aligned crops."""
-    expressions = ctx.live_models.expressions
+def timeline_arrays(timeline: list[dict] | None) -> tuple[np.ndarray, np.ndarray]:
+    """``Analysis.timeline`` windows -> (times (T,) window centres in s, scores (T, 7) in EXPRESSIONS order)."""
+    rows = [w for w in timeline or [] if isinstance(w.get("scores"), dict)]
+    times = np.array([(float(w["start_s"]) + float(w["end_s"])) / 2.0 for w in rows], dtype=np.float64)
+    scores = np.array([[float(w["scores"].get(e, 0.0)) for e in EXPRESSIONS] for w in rows], dtype=np.float64)
+    return times, scores.reshape(len(rows), len(EXPRESSIONS))
+
+
+def _expression_track(ctx: UIContext, analysis: Analysis, perception: Perception | None):
+    """Expression probabilities of the main person over time: the engine's own timeline when it gives one
+    (the clue engine does: per-second means), else the expression model on the main track's aligned crops."""
+    colours = [expression_colour(e) for e in EXPRESSIONS]
     face = perception.main_face if perception is not None else None
+    who = f"person #{face.track_id}" if face is not None else "the main person"
+    times, probs = timeline_arrays(analysis.timeline)
+    if times.size:
+        return expression_figure(times, probs, EXPRESSIONS, colours,
+                                 title=f"Facial expression of {who} over time (1 s windows)")
+    expressions = ctx.live_models.expressions
     if expressions is None or face is None or face.crops is None or not len(face.crops):
         return None
     times = face.crop_times if face.crop_times is not None else face.timestamps[: len(face.crops)]
     probs = np.asarray(expressions.predict(list(face.crops)))
-    return expression_figure(np.asarray(times), probs, EXPRESSIONS, [expression_colour(e) for e in EXPRESSIONS],
-                             title=f"Facial expression of person #{face.track_id} over time")
+    return expression_figure(np.asarray(times), probs, EXPRESSIONS, colours,
+                             title=f"Facial expression of {who} over time")
 
 
 def render_view(ctx: UIContext, view: AnalyzeView | None) -> tuple:
     """(chips html, explanation md, clues md, transcript, plot, thumbnails, faces rows) for the page."""
     if view is None:
-        return "", "", "", "", None, [], []
+        return "", "", "", "", None, None, []
     analysis = view.analysis
-    transcript = analysis.transcript + (f"  [{analysis.language}]" if analysis.language else "")
-    thumbs = face_thumbnails(view.perception.faces) if view.perception is not None else []
+    transcript = (analysis.transcript + (f"  [{analysis.language}]" if analysis.language else "")
+                  if analysis.transcript.strip() else "(no speech recognised)")
+    thumbs = face_sheet(view.perception.faces) if view.perception is not None else None
     return (
         chips_html(analysis.labels, analysis.evidence, empty="No emotion labels."),
         explanation_markdown(analysis),
         clues_markdown(analysis),
         transcript,
-        _expression_track(ctx, view.perception),
+        _expression_track(ctx, analysis, view.perception),
         thumbs,
         faces_table(analysis.faces),
     )
@@ -121,9 +137,11 @@ def build_analyze_tab(ctx: UIContext) -> None:
                     clues = gr.Markdown(elem_id="analyze-clues")
                 transcript = gr.Textbox(label="Transcript", lines=2, interactive=False)
         with gr.Row():
-            plot = gr.Plot(label="Expressions over time")
-            gallery = gr.Gallery(label="Tracked people (main marked)", columns=4, height=220,
-                                 allow_preview=False)
+            with gr.Column(scale=3):
+                plot = gr.Plot(label="Expressions over time", elem_id="analyze-plot")
+            with gr.Column(scale=2):
+                faces_image = gr.Image(label="Tracked people (main person in green)", type="numpy", interactive=False,
+                                   elem_id="analyze-faces", height=240)
         faces = gr.Dataframe(headers=["track", "main", "start s", "end s", "detections", "face px", "score"],
                              label="Faces", interactive=False)
         with gr.Accordion("Analysis JSON", open=False):
@@ -134,9 +152,9 @@ def build_analyze_tab(ctx: UIContext) -> None:
         example.input(lambda: None, outputs=upload, api_visibility="private", queue=False)
         button.click(
             run, [upload, example], [raw, view], concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1,
-            api_visibility="private",
+            api_visibility="private", show_progress_on=[chips],
         ).success(
-            lambda v: render_view(ctx, v), view, [chips, explanation, clues, transcript, plot, gallery, faces],
+            lambda v: render_view(ctx, v), view, [chips, explanation, clues, transcript, plot, faces_image, faces],
             api_visibility="private",
         )
         gr.api(analyze, api_name="analyze", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1)

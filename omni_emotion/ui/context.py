@@ -37,8 +37,9 @@ def user_errors(fn: Callable) -> Callable:
 
 @dataclass
 class UIContext:
-    """pipeline: an EmotionPipeline (``engine_name``, ``analyze_file``, ``analyze_clip``, optionally
-    ``perceive_file`` + ``analyze_perception``); live_models: the shared fast-path models."""
+    """pipeline: an EmotionPipeline (``engine_name``, ``analyze_file``, ``analyze_clip``, and
+    ``analyze_file_with_perception`` when it can say what it perceived); live_models: the shared fast-path
+    models."""
 
     pipeline: Any
     config: UIConfig
@@ -49,6 +50,6 @@ class UIContext:
         """Analyse a file under the shared model lock; the perception comes back when the pipeline exposes it
         (face thumbnails and the expression plot need it)."""
         with self.live_models.analysis_lock:
-            if hasattr(self.pipeline, "analyze_file_detailed"):
-                return self.pipeline.analyze_file_detailed(str(path), progress=progress)
+            if hasattr(self.pipeline, "analyze_file_with_perception"):
+                return self.pipeline.analyze_file_with_perception(str(path), progress=progress)
             return self.pipeline.analyze_file(str(path), progress=progress), None

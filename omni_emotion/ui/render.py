@@ -12,7 +12,11 @@ import numpy as np
 from omni_emotion.types import Analysis, FaceTrack
 from omni_emotion.ui.colours import OTHER_COLOUR, label_colour, label_family
 
-__all__ = ["chips_html", "clues_markdown", "explanation_markdown", "expression_figure", "face_thumbnails"]
+__all__ = ["chips_html", "clues_markdown", "explanation_markdown", "expression_figure", "face_sheet",
+           "face_thumbnails"]
+
+MAIN_COLOUR = (34, 170, 85)  # RGB frame and tag of the main person's thumbnail
+_OTHER_FRAME = (200, 205, 210)
 
 _CHIP = (
     '<span class="oe-chip" title="{title}" style="background:{colour};color:{ink};border-radius:999px;'
@@ -108,3 +112,28 @@ def faces_table(faces: Sequence[dict[str, Any]]) -> list[list[Any]]:
     """Rows for a faces table from ``Analysis.faces`` summaries."""
     keys = ("track_id", "main", "start_s", "end_s", "detections", "mean_face_px", "mean_score")
     return [[f.get(k, "") for k in keys] for f in faces]
+
+
+def face_sheet(faces: Sequence[FaceTrack], size: int = 160, limit: int = 8) -> np.ndarray | None:
+    """One image with a thumbnail per tracked person side by side, main person first in a green frame, each
+    captioned "#id main" / "#id" and its time span. Returns (size + 28, n * (size + 8), 3) uint8 RGB, or
+    None when no track has crops. (One image, not a gallery: a one-item gallery opens as a cropped preview.)"""
+    import cv2
+
+    thumbs = face_thumbnails(faces, limit)
+    if not thumbs:
+        return None
+    ordered = sorted(faces, key=lambda f: (not f.main, -len(f.timestamps), f.track_id))
+    mains = [f.main for f in ordered if f.crops is not None and len(f.crops)][: len(thumbs)]
+    pad, caption_h = 4, 28
+    sheet = np.full((size + caption_h, len(thumbs) * (size + 2 * pad), 3), 255, np.uint8)
+    for i, ((crop, caption), main) in enumerate(zip(thumbs, mains)):
+        x = i * (size + 2 * pad)
+        frame_colour = MAIN_COLOUR if main else _OTHER_FRAME
+        sheet[0 : size + 2 * pad, x : x + size + 2 * pad] = frame_colour
+        sheet[pad : pad + size, x + pad : x + pad + size] = cv2.resize(np.ascontiguousarray(crop), (size, size),
+                                                                       interpolation=cv2.INTER_AREA)
+        text = caption.replace(" (main)", " main")
+        cv2.putText(sheet, text, (x + pad, size + caption_h - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    MAIN_COLOUR if main else (60, 60, 60), 1, cv2.LINE_AA)
+    return sheet
