@@ -8,23 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
+from common import SHARED_MEDIA, median_time
+
 from omni_emotion.media import iter_frames, load_audio, load_clip
-
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "media"
-
-
-def best_of(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,10 +26,10 @@ def main() -> None:
     for path in files:
         clip = load_clip(path, num_frames=8)
         dense_count = sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None))
-        t_all = best_of(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None)))
-        t_8 = best_of(args.repeat, lambda: load_clip(path, num_frames=8, audio=False))
-        t_dense5 = best_of(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=5, max_side=640)))
-        t_audio = best_of(args.repeat, lambda: load_audio(path))
+        t_all = median_time(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None)))
+        t_8 = median_time(args.repeat, lambda: load_clip(path, num_frames=8, audio=False))
+        t_dense5 = median_time(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=5, max_side=640)))
+        t_audio = median_time(args.repeat, lambda: load_audio(path))
         minutes = max(clip.audio_seconds, 1e-9) / 60
         row = {
             "file": path.name,

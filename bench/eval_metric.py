@@ -14,20 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from omni_emotion.evaluation.metrics import parse_labels, score_dataset
+from common import SHARED_DATA
+
+from omni_emotion.evaluation.metrics import score_dataset
+from omni_emotion.evaluation.runner import read_predictions
 from omni_emotion.evaluation.wheels import GROUPINGS, load_wheels, parse_wheels
-
-
-def _labels(path: Path) -> dict[str, list[str]]:
-    with open(path, newline="") as handle:
-        return {row["name"]: parse_labels(row["openset"]) for row in csv.DictReader(handle)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    )
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     wheels = args.data / "emotion_wheel"
@@ -50,11 +46,11 @@ def main() -> None:
     print(f"load_wheels first call (parse + write cache): {cold * 1000:.0f} ms")
     print(f"load_wheels cached: median {statistics.median(warm_s) * 1000:.1f} ms over {args.repeat}")
 
-    truth = _labels(args.data / "ovmerd" / "check-openset.csv")
+    truth = read_predictions(args.data / "ovmerd" / "check-openset.csv").labels
     with open(args.data / "ovmerd" / "published_table4.csv", newline="") as handle:
         published = {row["model"]: row for row in csv.DictReader(handle)}
     for folder in sorted((args.data / "ovmerd" / "baselines").iterdir()):
-        pred = _labels(folder / "openset.csv")
+        pred = read_predictions(folder / "openset.csv").labels
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()

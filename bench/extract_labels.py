@@ -16,26 +16,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import SHARED_DATA
+
 from omni_emotion.evaluation.extract import RuleExtractor
-from omni_emotion.evaluation.metrics import parse_labels, score_dataset
+from omni_emotion.evaluation.metrics import score_dataset
+from omni_emotion.evaluation.runner import read_predictions
 from omni_emotion.evaluation.wheels import load_wheels
-
-
-def _labels(path: Path) -> dict[str, list[str]]:
-    with open(path, newline="") as handle:
-        return {row["name"]: parse_labels(row["openset"]) for row in csv.DictReader(handle)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    )
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         tables = load_wheels(args.data / "emotion_wheel", cache_dir=cache)
     extractor = RuleExtractor(tables)
-    truth = _labels(args.data / "ovmerd" / "check-openset.csv")
+    truth = read_predictions(args.data / "ovmerd" / "check-openset.csv").labels
     with open(args.data / "ovmerd" / "published_table4.csv", newline="") as handle:
         published = {row["model"]: float(row["M-avg"]) for row in csv.DictReader(handle)}
     gaps = []
@@ -46,8 +42,9 @@ def main() -> None:
         pred = {name: extractor.extract(text) for name, text in reasons.items()}
         elapsed = time.perf_counter() - started
         ours = score_dataset(truth, pred, tables).m_avg * 100
-        authors = score_dataset(truth, _labels(folder / "openset.csv"), tables).m_avg * 100
-        agree = score_dataset(_labels(folder / "openset.csv"), pred, tables).groupings["M1"].f_score * 100
+        theirs = read_predictions(folder / "openset.csv").labels
+        authors = score_dataset(truth, theirs, tables).m_avg * 100
+        agree = score_dataset(theirs, pred, tables).groupings["M1"].f_score * 100
         gaps.append(ours - published[folder.name])
         print(
             f"{folder.name:12s} extractor M-avg {ours:6.2f}  published (LLM) {published[folder.name]:6.2f}"

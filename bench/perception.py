@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -21,21 +20,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from common import SHARED_MEDIA, median_time
+
 from omni_emotion.faces import FaceConfig, FaceTracker, load_face_analyzer
 from omni_emotion.faces.detectors import YuFaceDetector
 from omni_emotion.media import iter_frames, load_audio, load_clip
 
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "media"
 SPEECH_TEXT = "The weather was lovely today, so we walked along the river and talked for hours."
-
-
-def median_time(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def face_speed(analyzer, frames: list[tuple[float, np.ndarray]], path: Path, fps: float, repeat: int) -> None:

@@ -26,8 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from omni_emotion.media import check_media
     from omni_emotion.pipeline import EmotionPipeline
 
+    check_media(args.clip)  # a missing or unreadable file is reported before the models load (~10 s)
     with tqdm(total=100, desc="loading models", file=sys.stderr, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}|") as bar:
         pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, weights_dir=args.weights_dir)

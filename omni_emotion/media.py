@@ -30,7 +30,7 @@ from omni_emotion.errors import (
 )
 from omni_emotion.types import SAMPLE_RATE, Clip
 
-__all__ = ["MediaConfig", "load_clip", "iter_frames", "load_audio", "clip_from_arrays", "resample_audio"]
+__all__ = ["MediaConfig", "check_media", "load_clip", "iter_frames", "load_audio", "clip_from_arrays", "resample_audio"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ def _open(p: Path) -> av.container.InputContainer:
         raise UnsupportedMediaError(
             f"{p.name} is not a readable audio, video or image file ({_reason(err)})."
         ) from err
+
+
+def check_media(path: str | os.PathLike) -> Path:
+    """``path`` once it exists, is a non-empty file and ffmpeg can open it (MediaError subclasses otherwise):
+    a cheap check to run before loading models."""
+    p = _check_path(path)
+    with _open(p):
+        return p
 
 
 def _reason(err: Exception) -> str:

@@ -39,20 +39,22 @@ class Perceiver:
         self.speech = speech_analyzer
 
     def perceive_file(self, path: str | Path, fps: float = 5.0, num_frames: int = 8,
-                      progress: ProgressFn | None = None) -> Perception:
-        """Decode ``path`` (num_frames sampled frames + audio), analyse speech, track faces at ``fps``."""
+                      progress: ProgressFn | None = None,
+                      config: media.MediaConfig = media.MediaConfig()) -> Perception:
+        """Decode ``path`` (num_frames sampled frames + audio, limits from ``config``), analyse speech, track
+        faces at ``fps`` frames/s. Face boxes and landmarks come back in source-frame pixels."""
         report = progress or (lambda fraction, message: None)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report(0.0, "decoding")
-        clip = media.load_clip(path, num_frames=num_frames)
+        clip = media.load_clip(path, num_frames=num_frames, config=config)
         timings["decode"] = 1e3 * (time.perf_counter() - t0)
         transcript, prosody = self._listen(clip, timings, report)
         frames: Iterable[tuple[float, np.ndarray]]
         if clip.is_image or len(clip.frames) <= 1:
             frames = zip(clip.timestamps.tolist(), clip.frames)
         else:
-            frames = media.iter_frames(path, fps=fps)
+            frames = media.iter_frames(path, fps=fps, config=config)
         faces = self._track(clip, frames, prosody, timings, report)
         return Perception(clip, faces, transcript, prosody, timings)
 

@@ -95,7 +95,8 @@ class Clip:
 class FaceTrack:
     """One person's face followed over time.
 
-    timestamps: (T,) seconds;  boxes: (T, 4) float32 x1, y1, x2, y2 in source-frame pixels;
+    timestamps: (T,) seconds;  boxes: (T, 4) float32 x1, y1, x2, y2 in pixels of the frames the tracker was
+                given (Perceiver rescales them to source-frame pixels, as Analysis.faces reports them);
     landmarks:  (T, 5, 2) float32 (eyes, nose, mouth corners) or None when the detector has none;
     scores:     (T,) detection confidences;
     crops:      (K, 224, 224, 3) uint8 aligned face crops at ``crop_times`` (K <= T, bounded by the tracker);

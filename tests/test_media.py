@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from conftest import write_av, write_wav
 from omni_emotion import errors
 from omni_emotion.cli import main as cli_main
 from omni_emotion.media import MediaConfig, clip_from_arrays, iter_frames, load_audio, load_clip, resample_audio
-from omni_emotion.types import SAMPLE_RATE
+from omni_emotion.types import SAMPLE_RATE, FaceTrack, Prosody, Transcript
 
 
 def dominant_hz(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
@@ -225,3 +226,65 @@ def test_console_script_exit_code_without_traceback(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr and "does not exist" in result.stderr
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env={**os.environ})
     assert version.returncode == 0 and version.stdout.startswith("omni-emotion ")
+
+
+class _RecordingFaces:
+    """Fake face analyzer: one track with a fixed box in the pixels of the frames it is given."""
+
+    def __init__(self):
+        self.sizes, self.regions = [], None
+
+    def track(self, frames, speech_regions=None):
+        frames = list(frames)
+        self.sizes, self.regions = [f.shape[:2] for _, f in frames], speech_regions
+        ts = np.array([t for t, _ in frames])
+        box = np.tile([10, 20, 110, 140], (len(ts), 1)).astype(np.float32)
+        return [FaceTrack(1, ts, box, np.ones(len(ts)), main=True)]
+
+
+class _FixedSpeech:
+    def analyze(self, audio, sample_rate=16000):
+        return Transcript("hi", "en"), Prosody(description="calm", speech_regions=[(0.2, 0.8)])
+
+
+def test_probe_faces_speech_pass_regions_and_report_source_pixels(make_av, monkeypatch, capsys):
+    import omni_emotion.faces
+    import omni_emotion.speech
+
+    faces = _RecordingFaces()
+    monkeypatch.setattr(omni_emotion.faces, "load_face_analyzer", lambda: faces)
+    monkeypatch.setattr(omni_emotion.speech, "load_speech_analyzer", lambda: _FixedSpeech())
+    path = make_av("wide.mp4", seconds=1.0, fps=10, size=(1280, 720))
+    assert cli_main(["probe", str(path), "--faces", "--speech", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert faces.regions == [(0.2, 0.8)]
+    assert faces.sizes and all(s == (360, 640) for s in faces.sizes)  # the tracker saw 640-px frames
+    assert facts["faces"][0]["median_box_px"] == [20.0, 40.0, 220.0, 280.0]  # x2 back to 1280-px frames
+    assert facts["faces"][0]["mean_face_px"] == 200.0
+    assert facts["speech_regions"] == [[0.2, 0.8]] and facts["transcript"] == "hi"
+
+
+@pytest.mark.parametrize("option", [["--frames", "0"], ["--fps", "0"], ["--max-duration", "-1"]])
+def test_probe_bad_option_values_exit_2(make_av, capsys, option):
+    path = make_av("opt.mp4", seconds=0.5)
+    assert cli_main(["probe", str(path), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omni-emotion: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyze", "{tmp}/none.mp4"], "does not exist"),
+        (["analyze", "{tmp}/bad.mp4"], "not a readable"),
+        (["weights", "init", "--llava", "{tmp}", "--whisper", "{tmp}", "--out", "{tmp}/o"], "no config.json"),
+        (["weights", "init", "--llava", "{tmp}/none", "--whisper", "{tmp}/none"], "could not be downloaded"),
+        (["eval", "--gt", "{tmp}/bad.mp4", "--videos", "{tmp}/none", "--wheels", "{tmp}"], "missing"),
+    ],
+)
+def test_cli_user_errors_are_one_sentence_and_exit_2(tmp_path, capsys, argv, message):
+    """Missing and corrupt inputs fail fast (before any model loads) with one line on stderr."""
+    (tmp_path / "bad.mp4").write_text("not a video")
+    assert cli_main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("omni-emotion: error: ") and message in err[-1] and "Traceback" not in "".join(err)

@@ -207,3 +207,13 @@ def test_a_chosen_english_only_model_transcribes_english_and_refuses_other_langu
     assert errors / total <= 0.25
     with pytest.raises(ConfigError, match="cannot transcribe language 'zh'"):
         asr.transcribe(audio, [(0.0, 1.0)], language="zh")
+
+
+def test_asr_device_accepts_a_gpu_index_and_refuses_others():
+    from omni_emotion.errors import ConfigError
+    from omni_emotion.speech.asr import AsrConfig
+
+    assert AsrConfig(device="cuda:1").device == "cuda:1"
+    for bad in ("gpu", "cuda:", "cuda:x"):
+        with pytest.raises(ConfigError, match="cuda:N"):
+            AsrConfig(device=bad)

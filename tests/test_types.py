@@ -59,7 +59,9 @@ def test_target_size_bounds_and_aspect(width, height, max_side):
         assert (w, h) == (width, height)
     else:
         assert max(w, h) <= max_side + 1 and w % 2 == 0 and h % 2 == 0
-        assert abs(w / h - width / height) / (width / height) < 0.25 or min(w, h) == 2
+        # even sizes: each side within 1 px of the exact scaled size (at least 2 px)
+        scale = max_side / max(width, height)
+        assert abs(w - max(2.0, width * scale)) <= 1.0 and abs(h - max(2.0, height * scale)) <= 1.0
 
 
 @settings(max_examples=25, deadline=None)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from omni_emotion.errors import ConfigError
+from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.evaluation.metrics import EvalResult
 from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
 
@@ -111,6 +111,8 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
     else:
         run_id = _run_id(Path(args.gt), Path(args.videos), args.engine)
         cache = Path(args.cache) if args.cache else default_cache_dir() / "eval-runs" / f"{run_id}.jsonl"
+        if not Path(args.videos).is_dir():  # before the models load (~10 s)
+            raise EvaluationDataError(f"The clips folder {args.videos} does not exist.")
         if pipeline is None:
             from omni_emotion.pipeline import EmotionPipeline
 
@@ -125,6 +127,11 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         print(f"per-clip results: {cache}\npredictions CSV: {csv_path}", file=sys.stderr)
         label = f"ours ({args.engine})"
     result = runner.evaluate(truth, pred, tables)
+    if result.n_scored == 0:
+        raise EvaluationDataError(
+            f"no prediction matches a ground-truth sample of {args.gt} ({result.n_skipped} skipped; first: "
+            + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:1]) + ")."
+        )
     if args.json:
         summary = result.summary()
         summary["skipped"] = dict(result.skipped)

@@ -179,36 +179,37 @@ def predict_clips(
 
     Each finished clip is appended to the JSONL ``cache`` at once (``{"name", "labels", "reason",
     "engine"}`` or ``{"name", "error"}``), so an interrupted run resumes where it stopped. Missing clips and
-    clips the pipeline rejects (``OmniEmotionError``) become problems. ``progress`` wraps the name iterator
-    (e.g. ``tqdm``).
+    clips the pipeline rejects (``OmniEmotionError``) become problems; missing clips are not cached, so a
+    later run picks them up once they are in the folder. ``progress`` wraps the name iterator (e.g. ``tqdm``).
     """
     folder, cache = Path(videos), Path(cache)
     if not folder.is_dir():
         raise EvaluationDataError(f"The clips folder {folder} does not exist.")
     done = _read_cache(cache)
     todo = [name for name in names if name not in done]
+    missing: dict[str, dict[str, Any]] = {}
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache, "a", encoding="utf-8") as handle:
         for name in progress(todo) if progress else todo:
             clip = find_clip(folder, name)
             if clip is None:
-                record: dict[str, Any] = {"name": name, "error": f"no clip named {name}.* in {folder}"}
-            else:
-                try:
-                    analysis = pipeline.analyze_file(clip)
-                    record = {
-                        "name": name,
-                        "labels": list(analysis.labels),
-                        "reason": analysis.explanation,
-                        "engine": analysis.engine,
-                    }
-                except OmniEmotionError as err:
-                    record = {"name": name, "error": str(err)}
+                missing[name] = {"name": name, "error": f"no clip named {name}.* in {folder}"}
+                continue
+            try:
+                analysis = pipeline.analyze_file(clip)
+                record: dict[str, Any] = {
+                    "name": name,
+                    "labels": list(analysis.labels),
+                    "reason": analysis.explanation,
+                    "engine": analysis.engine,
+                }
+            except OmniEmotionError as err:
+                record = {"name": name, "error": str(err)}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             handle.flush()
             done[name] = record
     out = Labelled()
-    for name, record in done.items():
+    for name, record in (done | missing).items():
         if "error" in record:
             out.problems[name] = f"clip failed: {record['error']}"
         else:
@@ -248,9 +249,14 @@ def default_published_path() -> Path:
 
 
 def read_published(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
-    """Published EW scores (percent) per model; empty when the file is absent or unreadable."""
+    """Published EW scores (percent) per model. The default file may be absent or unreadable (empty result,
+    a warning); a file the user names must exist and hold rows of ``model`` plus every score column."""
+    explicit = path is not None
     path = Path(path) if path else default_published_path()
+    what = f"The published-scores file {path}"
     if not path.is_file():
+        if explicit:
+            raise EvaluationDataError(f"{what} does not exist.")
         return {}
     table: dict[str, dict[str, float]] = {}
     try:
@@ -259,7 +265,13 @@ def read_published(path: str | os.PathLike[str] | None = None) -> dict[str, dict
                 scores = {col: float(row[col]) for col in (*GROUPINGS, "M-avg") if row.get(col)}
                 if row.get("model") and len(scores) == len(GROUPINGS) + 1:
                     table[row["model"]] = scores
-    except (OSError, ValueError, csv.Error) as err:
+    except (OSError, ValueError, csv.Error, UnicodeDecodeError) as err:
+        if explicit:
+            raise EvaluationDataError(f"{what} is not a readable scores CSV ({err}).") from err
         log.warning("ignoring published baselines %s (%s)", path, err)
         return {}
+    if explicit and not table:
+        raise EvaluationDataError(
+            f"{what} has no row with a 'model' column and all of {', '.join((*GROUPINGS, 'M-avg'))}."
+        )
     return table

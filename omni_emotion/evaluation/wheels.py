@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omni_emotion.errors import EvaluationDataError
+from omni_emotion.weights import cache_root
 
 __all__ = [
     "GROUPINGS",
@@ -49,7 +50,6 @@ GROUPINGS = ("M1", "M2", *(f"W{k}-L{lvl}" for k in range(1, NUM_WHEELS + 1) for 
 L1_GROUPINGS = tuple(g for g in GROUPINGS if g.endswith("-L1"))
 CACHE_FORMAT = 1  # bump when the cached JSON layout or the resolution rules change
 WHEELS_ENV = "OMNI_EMOTION_WHEELS"
-CACHE_ENV = "OMNI_EMOTION_CACHE"
 _SPLIT = re.compile(r"['\",]")
 
 
@@ -68,8 +68,8 @@ def split_list_string(text: str) -> list[str]:
 
 
 def default_cache_dir() -> Path:
-    """``$OMNI_EMOTION_CACHE`` or ``~/.cache/omni-emotion``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "omni-emotion")
+    """omni-emotion's cache folder (``omni_emotion.weights.cache_root``)."""
+    return cache_root()
 
 
 def default_wheels_dir() -> Path:

@@ -11,6 +11,7 @@ modality tokens).
 from __future__ import annotations
 
 import logging
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -43,7 +44,10 @@ def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, tor
             raise ModelNotFoundError(
                 f"FaceXFormer checkpoint {path} does not exist (get ckpts/model.pt from kartiknarayan/facexformer)"
             )
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except (RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as err:  # corrupt or not a checkpoint
+            raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read ({type(err).__name__})") from err
         state = checkpoint.get("state_dict_backbone", checkpoint)
         config = swin_config or SwinConfig(**SWIN_B)
         return {f"model.face.{k}": v for k, v in convert_facexformer_state_dict(state).items()}, config

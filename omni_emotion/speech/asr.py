@@ -18,6 +18,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
 from omni_emotion.types import SAMPLE_RATE, Segment, Transcript, Word
+from omni_emotion.weights import cache_root
 
 __all__ = [
     "AsrConfig",
@@ -53,7 +55,7 @@ ENGLISH_MIN_PROBABILITY = 0.5
 @dataclass(frozen=True)
 class AsrConfig:
     """model: "auto", a faster-whisper size or Hub repo id, or a local folder (see module docstring).
-    device: "cpu", "cuda" or "auto";  compute_type: CTranslate2 type ("int8", "float16", "int8_float16", ...);
+    device: "cpu", "cuda", "cuda:N" (GPU index N) or "auto";  compute_type: CTranslate2 type ("int8", "float16", "int8_float16", ...);
     cpu_threads: threads per model, 0 = all cores;  beam_size: 1 = greedy (fastest);
     word_timestamps: align words (costs one extra decoder pass);
     download: allow fetching a named model from the Hugging Face Hub (False = local files only).
@@ -70,19 +72,12 @@ class AsrConfig:
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("ASR model must be 'auto', a faster-whisper size, a Hub repo id or a folder.")
-        if self.device not in DEVICES:
-            raise ConfigError(f"ASR device must be one of {', '.join(DEVICES)}, got {self.device!r}.")
+        if self.device not in DEVICES and not re.fullmatch(r"cuda:\d+", self.device):
+            raise ConfigError(f"ASR device must be one of {', '.join(DEVICES)} or cuda:N, got {self.device!r}.")
         if self.cpu_threads < 0:
             raise ConfigError(f"cpu_threads must be >= 0, got {self.cpu_threads}.")
         if self.beam_size < 1:
             raise ConfigError(f"beam_size must be >= 1, got {self.beam_size}.")
-
-
-def cache_root() -> Path:
-    """omni-emotion's cache folder: $OMNI_EMOTION_CACHE, else $XDG_CACHE_HOME/omni-emotion, else ~/.cache/..."""
-    if os.environ.get("OMNI_EMOTION_CACHE"):
-        return Path(os.environ["OMNI_EMOTION_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omni-emotion"
 
 
 def _package_dir(module: str, distribution: str) -> Path:
@@ -221,18 +216,21 @@ class WhisperAsr:
     def _load(self, folder: Path):
         from faster_whisper import WhisperModel
 
-        device = self.config.device
+        device, _, index = self.config.device.partition(":")
+        device_index = int(index or 0)
         if device == "cuda":
             import ctranslate2
 
-            if ctranslate2.get_cuda_device_count() == 0:
+            if ctranslate2.get_cuda_device_count() <= device_index:
                 raise DeviceUnavailableError(
-                    "ASR device 'cuda' was asked for but CTranslate2 sees no CUDA GPU."
+                    f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
+                    f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
                 )
         threads = self.config.cpu_threads or (os.cpu_count() or 1)
         try:
             return WhisperModel(
-                str(folder), device=device, compute_type=self.config.compute_type, cpu_threads=threads
+                str(folder), device=device, device_index=device_index, compute_type=self.config.compute_type,
+                cpu_threads=threads,
             )
         except ValueError as err:  # CTranslate2 rejects compute types the device cannot run
             raise ConfigError(f"faster-whisper cannot load {folder} on {device}: {err}.") from err
