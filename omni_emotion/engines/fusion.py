@@ -26,8 +26,8 @@ import numpy as np
 
 from omni_emotion.engines.clue_acoustic import AcousticClues
 from omni_emotion.engines.clue_textual import TextualClues
-from omni_emotion.engines.clue_visual import FER_FAMILY, VisualClues
-from omni_emotion.expressions import FER_LABELS
+from omni_emotion.engines.clue_visual import VisualClues
+from omni_emotion.expressions import FER_FAMILY, FER_LABELS
 from omni_emotion.lexicon import FAMILIES, lookup
 
 __all__ = ["FusionConfig", "Label", "fuse", "visual_family_evidence"]

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
+from omni_emotion.expressions import FER_FAMILY
 from omni_emotion.lexicon import FAMILIES, lookup
 
 __all__ = ["OTHER_COLOUR", "expression_colour", "label_colour", "label_family"]
 
 OTHER_COLOUR = "#5f6b76"  # labels the lexicon does not know
-_FER_FAMILY = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "joy",
-    "sad": "sadness",
-    "surprise": "surprise",
-    "neutral": "neutral",
-}
 
 
 def label_family(label: str) -> str:
@@ -31,5 +23,5 @@ def label_colour(label: str) -> str:
 
 def expression_colour(expression: str) -> str:
     """Colour of a FER2013 class name (angry, ..., neutral); grey for "" (no expression model)."""
-    family = _FER_FAMILY.get(expression)
+    family = FER_FAMILY.get(expression)
     return FAMILIES[family].colour if family else OTHER_COLOUR
