@@ -340,7 +340,9 @@ class LiveSession:
         self._last_input = self.now()
         self._closed.clear()
         if self._background and (self._worker is None or not self._worker.is_alive()):
-            self._worker = threading.Thread(target=self._run, name="omni-emotion-live", daemon=True)
+            # Not a daemon: the interpreter waits for it (it stops after idle_stop_s without input) instead
+            # of killing it inside a torch kernel at exit, which aborts the whole process.
+            self._worker = threading.Thread(target=self._run, name="omni-emotion-live", daemon=False)
             self._worker.start()
 
     def _free(self) -> None:
