@@ -227,3 +227,45 @@ def test_close_without_waiting_frees_at_once_and_the_worker_ends_after_its_analy
     while session.running and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not session.running
+
+
+EXIT_SCRIPT = """
+import threading, time
+import numpy as np, torch
+from omni_emotion.live import LiveConfig, LiveModels, LiveSession
+from omni_emotion.types import Analysis
+
+norm = torch.nn.BatchNorm2d(64).eval()
+
+def slow_torch_analysis(clip):
+    x = torch.randn(8, 64, 64, 64)
+    for _ in range(200):  # long enough that the process ends while this runs
+        norm(x)
+    return Analysis(labels=["calm"], explanation="")
+
+class Detector:
+    def detect(self, frame):
+        return []
+
+class Tracker:
+    def update(self, t, detections):
+        return []
+
+models = LiveModels(Detector(), Tracker, None, slow_torch_analysis, threading.Lock())
+session = LiveSession(models, LiveConfig(refresh_s=0.05, idle_stop_s=0.5))
+for _ in range(5):
+    session.process_frame(np.zeros((48, 64, 3), np.uint8))
+    time.sleep(0.02)
+time.sleep(0.3)  # the worker is inside the torch loop now; the script ends without closing the session
+"""
+
+
+def test_process_exits_cleanly_while_a_live_analysis_runs(tmp_path):
+    """A background analysis still running when the interpreter exits must not abort the process."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "exit_during_analysis.py"
+    script.write_text(EXIT_SCRIPT)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
