@@ -109,19 +109,21 @@ def describe_textual(clues: TextualClues) -> str:
     """The textual clue sentence(s): the quote, then what the words convey. Empty when nothing was said."""
     if not clues.text:
         return ""
-    parts = [f'The person says: "{clues.text}"']
+    # a quote that ends its own sentence takes no extra full stop after the closing mark
+    stop = "" if clues.text.rstrip()[-1:] in ".!?。！？…" else "."
+    quote = f'The person says: "{clues.text}"{stop}'
     if clues.valence is None:
-        return parts[0] + "."
+        return quote
     tone = ("clearly positive" if clues.valence >= 0.5 else "somewhat positive" if clues.valence >= 0.05
             else "clearly negative" if clues.valence <= -0.5 else "somewhat negative" if clues.valence <= -0.05
             else "neutral")
-    parts.append(f"The wording is {tone} (VADER compound {clues.valence:+.2f})")
+    parts = [f"The wording is {tone} (VADER compound {clues.valence:+.2f})"]
     if clues.explicit:
         parts.append("and names the feeling" + (" " if len(clues.explicit) == 1 else "s ")
                      + ", ".join(f'"{w}"' for w in clues.explicit))
     if clues.negated:
         parts.append("while denying " + ", ".join(f'"{w}"' for w in clues.negated))
-    text = parts[0] + ". " + " ".join(parts[1:]) + "."
+    text = quote + " " + " ".join(parts) + "."
     if clues.similar:
         text += " In meaning it is closest to " + ", ".join(f"{w} ({s:.2f})" for w, s in clues.similar) + "."
     return text
