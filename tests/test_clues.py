@@ -166,3 +166,13 @@ def test_explanation_order_video_audio_words_inference():
     text = explain("VIDEO.", "AUDIO.", "WORDS.", labels)
     assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS") < text.index("Taken together")
     assert "sad" in text.split("Taken together")[1]
+
+
+def test_a_single_observation_is_described_without_a_time_course():
+    probs = np.zeros((1, len(FER_LABELS)))
+    probs[0, FER_LABELS.index("surprise")] = 0.8
+    probs[0, FER_LABELS.index("neutral")] = 0.2
+    clues = VisualClues(np.zeros(1), probs, np.repeat(probs, 3, axis=0), face_seconds=0.0, duration=0.0)
+    text = describe_visual(clues)
+    assert text.startswith("The person's facial expression reads as surprised (expression model: surprise 0.80).")
+    assert "beginning" not in text and "Over the clip" not in text

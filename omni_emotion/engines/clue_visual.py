@@ -112,7 +112,11 @@ def describe_visual(clues: VisualClues) -> str:
         return ("No face of the main person is visible, so there are no facial clues." + extra) if clues.duration else ""
     parts = []
     tops = clues.phase_top()
-    if len({label for label, _ in tops}) == 1 and len(clues.probs) > 1:
+    if len(clues.probs) == 1:  # a still image, or a face seen in one frame only: no change over time to tell
+        index = int(np.argmax(clues.probs[0]))
+        parts.append(f"The person's facial expression reads as {_adj(FER_LABELS[index])} "
+                     f"(expression model: {FER_LABELS[index]} {clues.probs[0, index]:.2f}).")
+    elif len({label for label, _ in tops}) == 1:
         label = max(tops, key=lambda x: x[1])[0]
         parts.append(f"Throughout the clip the person's facial expression reads as {_adj(label)} "
                      f"(expression model: {label} {clues.probs[:, FER_LABELS.index(label)].mean():.2f} on average).")
