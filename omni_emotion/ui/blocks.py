@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from omni_emotion.live import LiveModels, load_live_models
@@ -14,10 +16,8 @@ from omni_emotion.ui.status_tab import build_status_tab
 
 __all__ = ["build_demo", "launch_kwargs"]
 
-_CSS = """
-.oe-labels { min-height: 2.4em; }
-.oe-empty { color: #6b7785; font-style: italic; }
-"""
+# The project's static files (assets/ at the repository root, next to this package in the editable install).
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels | None = None) -> gr.Blocks:
@@ -45,4 +45,6 @@ def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels
 
 def launch_kwargs(config: UIConfig) -> dict:
     """The launch() settings that belong to the config: upload limit and page style."""
-    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": _CSS}
+    style = ASSETS / "app.css"
+    # a wheel install has no assets/: the page then keeps Gradio's own style
+    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text() if style.is_file() else ""}
