@@ -176,3 +176,33 @@ def test_a_single_observation_is_described_without_a_time_course():
     text = describe_visual(clues)
     assert text.startswith("The person's facial expression reads as surprised (expression model: surprise 0.80).")
     assert "beginning" not in text and "Over the clip" not in text
+
+
+def test_changes_between_halves_ignore_silence_outside_speech():
+    t = np.linspace(0, 10, 100).tolist()
+    p = Prosody(loudness_db=-25, speech_regions=[(5.0, 10.0)],
+                contour={"time_s": t, "loudness_db": [-100.0] * 50 + [-25.0] * 50, "f0_hz": [0.0] * 50 + [180.0] * 50})
+    facts = acoustic_clues(p).facts
+    assert "louder" not in facts and "softer" not in facts
+
+
+def test_no_sarcasm_without_a_measured_smile():
+    text = TextualClues(text="This is terrible.", valence=-0.6, similar=[("cheerful", 0.5)])
+    labels = fuse(_visual(["neutral"] * 3), _voice(None), text)
+    assert "sarcastic" not in [lab.word for lab in labels]
+    smiling = fuse(_visual(["happy"] * 3), _voice(None), text)
+    sarcastic = next(lab for lab in smiling if lab.word == "sarcastic")
+    assert sarcastic.evidence[0].startswith("the face reads happy (0.90 at the")
+
+
+def test_voice_description_agrees_with_its_arousal():
+    assert "an activated voice (arousal 0.90)" in describe_acoustic(_voice(0.9), True)
+    assert "a subdued voice" in describe_acoustic(_voice(0.1), True)
+    assert "an even, moderate voice" in describe_acoustic(_voice(0.5), True)
+
+
+def test_neutral_with_measured_support_is_not_called_weak():
+    labels = fuse(_visual(["neutral"] * 3, strength=0.95), _voice(None), TextualClues())
+    assert labels[0].word == "neutral" and labels[0].evidence[0].startswith("face reads neutral (mean 0.95")
+    text = explain("The face reads neutral.", "", "", labels[:1])
+    assert "clues are weak" not in text and "face reads neutral (mean 0.95" in text

@@ -17,11 +17,15 @@ import numpy as np
 from omni_emotion.speech.prosody import ProsodyConfig
 from omni_emotion.types import Prosody
 
-__all__ = ["AcousticClues", "acoustic_clues", "describe_acoustic"]
+__all__ = ["ACTIVATED", "SUBDUED", "AcousticClues", "acoustic_clues", "describe_acoustic"]
 
 _LONG_PAUSE_S = 0.7
 _CHANGE_DB = 3.0  # level change between halves that is audible
 _CHANGE_ST = 1.5  # pitch change between halves, semitones
+# Arousal in [0, 1] at or above which the voice is called activated, at or below which subdued; fusion uses
+# the same two numbers so the explanation and the labels never disagree about the voice.
+ACTIVATED = 0.65
+SUBDUED = 0.3
 
 
 @dataclass
@@ -41,11 +45,21 @@ def _scale(value: float, low: float, high: float) -> float:
     return float(np.clip((value - low) / (high - low), 0.0, 1.0))
 
 
-def _halves(times: list[float], values: list[float]) -> tuple[float, float] | None:
-    """Median of the valid (non-zero, finite) values in the first and second half of a contour."""
+def _halves(
+    times: list[float], values: list[float], regions: list[tuple[float, float]]
+) -> tuple[float, float] | None:
+    """Median of the valid values in the first and second half of a contour, inside speech regions only.
+
+    The contour covers every frame, silences too: level and pitch outside speech are background, not voice.
+    """
     t = np.asarray(times, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(v) & (v != 0.0)
+    if t.size != v.size:
+        return None
+    in_speech = np.zeros(t.size, dtype=bool)
+    for start, end in regions:
+        in_speech |= (t >= start) & (t <= end)
+    ok = np.isfinite(v) & (v != 0.0) & in_speech
     if ok.sum() < 6:
         return None
     t, v = t[ok], v[ok]
@@ -97,11 +111,11 @@ def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> Acous
                            f"pause{'s' if len(long_pauses) > 1 else ''} (longest {max(long_pauses):.1f} s)")
     contour = p.contour or {}
     times = contour.get("time_s", [])
-    level = _halves(times, contour.get("loudness_db", []))
+    level = _halves(times, contour.get("loudness_db", []), p.speech_regions)
     if level and abs(level[1] - level[0]) >= _CHANGE_DB:
         key = "louder" if level[1] > level[0] else "softer"
         facts[key] = f"the voice gets {key} in the second half ({level[1] - level[0]:+.0f} dB)"
-    pitch = _halves(times, contour.get("f0_hz", []))
+    pitch = _halves(times, contour.get("f0_hz", []), p.speech_regions)
     if pitch:
         change = 12.0 * np.log2(pitch[1] / pitch[0])
         if abs(change) >= _CHANGE_ST:
@@ -116,10 +130,12 @@ def describe_acoustic(clues: AcousticClues, has_audio: bool) -> str:
         return ""
     if not clues.has_speech:
         return "The audio contains no detectable speech."
+    overall = ("" if clues.arousal is None else "activated" if clues.arousal >= ACTIVATED
+               else "subdued" if clues.arousal <= SUBDUED else "")
     if not clues.facts:
-        return f"The person speaks for about {clues.speech_seconds:.1f} s in an even, moderate voice."
+        voice = f"an {overall}" if overall == "activated" else f"a {overall}" if overall else "an even, moderate"
+        score = "" if clues.arousal is None else f" (arousal {clues.arousal:.2f})"
+        return f"The person speaks for about {clues.speech_seconds:.1f} s in {voice} voice{score}."
     body = "; ".join(clues.facts.values())
-    level = "" if clues.arousal is None else (
-        " Overall the voice sounds activated." if clues.arousal >= 0.65
-        else " Overall the voice sounds subdued." if clues.arousal <= 0.3 else "")
+    level = f" Overall the voice sounds {overall} (arousal {clues.arousal:.2f})." if overall else ""
     return f"In the audio, {body}.{level}"

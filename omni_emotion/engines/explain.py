@@ -24,7 +24,8 @@ def explain(visual: str, acoustic: str, textual: str, labels: list[Label]) -> st
     if not parts:
         parts.append("The clip offers no visible face, no speech and no words to go on.")
     words = [lab.word for lab in labels]
-    if words == ["neutral"] or not words:
+    # "weak" only when nothing measured supports neutral either (fusion then cites "weak evidence overall")
+    if not words or (words == ["neutral"] and labels[0].evidence in ([], ["weak evidence overall"])):
         parts.append("Taken together, the clues are weak, so the person most likely feels neutral.")
     else:
         first = labels[0]

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni_emotion.engines.clue_acoustic import AcousticClues
+from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.expressions import FER_FAMILY, FER_LABELS
+from omni_emotion.facial_actions import PHASES
 from omni_emotion.lexicon import FAMILIES, lookup
 
 __all__ = ["FusionConfig", "Label", "fuse", "visual_family_evidence"]
@@ -119,14 +120,14 @@ def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     reasons: dict[str, list[str]] = {f: [] for f in FAMILIES}
     for fam in FAMILIES:
         s = cfg.visual_weight * vis[fam] + cfg.text_weight * txt[fam]
-        if arousal is not None and ((fam in HIGH_AROUSAL and arousal >= 0.6) or (fam in LOW_AROUSAL and arousal <= 0.35)):
+        if arousal is not None and ((fam in HIGH_AROUSAL and arousal >= ACTIVATED) or (fam in LOW_AROUSAL and arousal <= SUBDUED)):
             s += cfg.arousal_bonus
-            reasons[fam].append(f"voice {'activated' if arousal >= 0.6 else 'subdued'} (arousal {arousal:.2f})")
+            reasons[fam].append(f"voice {'activated' if arousal >= ACTIVATED else 'subdued'} (arousal {arousal:.2f})")
         if fam in NEGATIVE:
             s *= cfg.negativity_weight
         scores[fam] = s
     _face_reasons(visual, reasons)
-    _text_reasons(text, reasons)
+    _text_reasons(text, txt, reasons)
     arc = _recovery_arc(visual)
     if arc is not None:
         # Relief is the resolution of a prior negative state: the clip's emotional event is that state, and
@@ -183,7 +184,7 @@ def _face_reasons(visual: VisualClues, reasons: dict[str, list[str]]) -> None:
             reasons["sadness"].append(f"{fact.name} at the {fact.phase}")
 
 
-def _text_reasons(text: TextualClues, reasons: dict[str, list[str]]) -> None:
+def _text_reasons(text: TextualClues, text_scores: dict[str, float], reasons: dict[str, list[str]]) -> None:
     for word in text.explicit:
         entry = lookup(word)
         if entry is not None:
@@ -193,9 +194,23 @@ def _text_reasons(text: TextualClues, reasons: dict[str, list[str]]) -> None:
         if entry is not None:
             reasons[entry.family].append(f'words close to "{word}" ({sim:.2f})')
     if text.valence is not None and abs(text.valence) >= 0.05:
-        fams = ["joy"] if text.valence > 0 else sorted(NEGATIVE)
+        # cite the wording only where it added to the score (see _text_family_evidence)
+        fams = ["joy"] if text.valence > 0 else [f for f in sorted(NEGATIVE) if text_scores.get(f, 0.0) > 0]
         for fam in fams:
             reasons[fam].append(f"wording {'positive' if text.valence > 0 else 'negative'} (VADER {text.valence:+.2f})")
+
+
+def _measured_smile(visual: VisualClues) -> str:
+    """How the face showed a smile, with its number, or "" when nothing measured one."""
+    if not visual.has_face:
+        return ""
+    happy = FER_LABELS.index("happy")
+    best = max(range(len(visual.phases)), key=lambda i: visual.phases[i][happy])
+    if FER_LABELS[int(np.argmax(visual.phases[best]))] == "happy":
+        return f"the face reads happy ({visual.phases[best][happy]:.2f} at the {PHASES[best]})"
+    if any("smile" in fact.phrase for fact in visual.actions):
+        return "the mouth corners widen as in a smile"
+    return ""
 
 
 def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
@@ -209,21 +224,22 @@ def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClue
         out.append(Label(word, lookup(word).family, score * factor, [why, *base_reasons[:2]]))
 
     if fam == "sadness":
-        if a is not None and a <= 0.35:
+        if a is not None and a <= SUBDUED:
             add("dejected", 0.9, f"sad with a subdued voice (arousal {a:.2f})")
         elif any(f.name in ("head lowered", "face drops") for f in visual.actions):
             add("dejected", 0.85, "sad with the head lowered")
         if acoustic.has("trembling"):
             add("upset", 0.85, "sad with an unsteady voice")
     elif fam == "joy":
-        if a is not None and a >= 0.6:
+        if a is not None and a >= ACTIVATED:
             add("excited", 0.9, f"happy with an activated voice (arousal {a:.2f})")
         if _recovery_arc(visual) is not None:
             add("relieved", 0.8, f"face turns from {tops[0]} at the beginning to happy at the end")
-        if text.valence is not None and text.valence <= -0.3 and visual.has_face:
-            add("sarcastic", 0.85, f"smiling while the words are negative (VADER {text.valence:+.2f})")
+        smile = _measured_smile(visual)
+        if text.valence is not None and text.valence <= -0.3 and smile:
+            add("sarcastic", 0.85, f"{smile} while the words are negative (VADER {text.valence:+.2f})")
     elif fam == "fear":
-        if a is not None and a >= 0.6:
+        if a is not None and a >= ACTIVATED:
             add("nervous", 0.9, f"worried with an activated voice (arousal {a:.2f})")
     elif fam == "anger":
         if a is not None and a >= 0.75 and acoustic.has("loud"):
@@ -234,6 +250,6 @@ def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClue
         if text.valence is not None and text.valence <= -0.3:
             add("shocked", 0.85, f"surprised while the words are negative (VADER {text.valence:+.2f})")
     elif fam == "neutral":
-        if a is not None and a <= 0.35:
+        if a is not None and a <= SUBDUED:
             add("calm", 0.9, f"subdued, even voice (arousal {a:.2f})")
     return out
