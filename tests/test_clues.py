@@ -206,3 +206,13 @@ def test_neutral_with_measured_support_is_not_called_weak():
     assert labels[0].word == "neutral" and labels[0].evidence[0].startswith("face reads neutral (mean 0.95")
     text = explain("The face reads neutral.", "", "", labels[:1])
     assert "clues are weak" not in text and "face reads neutral (mean 0.95" in text
+
+
+def test_english_detection_tolerates_typographic_characters():
+    from omni_emotion.engines.clue_textual import _is_english
+    from omni_emotion.types import Transcript
+
+    assert _is_english(Transcript(text="I’m not happy — it’s a café thing.", language="en"))
+    assert _is_english(Transcript(text="I’m fine.", language=""))
+    assert not _is_english(Transcript(text="我很高兴", language=""))
+    assert not _is_english(Transcript(text="je suis content", language="fr"))

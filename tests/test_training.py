@@ -90,6 +90,9 @@ def test_empty_or_absent_manifest(tmp_path):
         read_manifest(tmp_path / "e.jsonl")
     with pytest.raises(TrainingDataError, match="does not exist"):
         read_manifest(tmp_path / "nope.jsonl")
+    (tmp_path / "latin1.jsonl").write_bytes('{"id": "caf\u00e9"}\n'.encode("latin-1"))
+    with pytest.raises(TrainingDataError, match="not UTF-8 text"):
+        read_manifest(tmp_path / "latin1.jsonl")
 
 
 # -- templates and converters -------------------------------------------------------------------------------

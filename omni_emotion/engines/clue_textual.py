@@ -82,7 +82,11 @@ class TextModels:
 
 
 def _is_english(transcript: Transcript) -> bool:
-    return transcript.language in ("", "en") and transcript.text.isascii()
+    """English by the detected language; with none, by its letters (a curly quote or "café" still counts)."""
+    if transcript.language not in ("", "en"):
+        return False
+    letters = [c for c in transcript.text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) >= 0.9 * len(letters)
 
 
 def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:

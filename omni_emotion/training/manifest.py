@@ -127,31 +127,34 @@ def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> list[
         raise TrainingDataError(f"the manifest {p} does not exist.")
     folder = p.resolve().parent
     samples: list[Sample] = []
-    with p.open(encoding="utf-8") as f:
-        for n, text in enumerate(f, start=1):
-            if not text.strip():
-                continue
-            where = f"{p.name}, line {n}"
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise TrainingDataError(f"{where}: not valid JSON ({err.msg} at column {err.colno}).") from err
-            paths, turns = _parse_line(obj, where, folder, check_files)
-            problem = _conversation_problem(tuple(turns))
-            if problem:
-                raise TrainingDataError(f"{where}: {problem}.")
-            if not paths:
-                raise TrainingDataError(f"{where}: a sample needs a 'video' or an 'audio' path.")
-            samples.append(
-                Sample(
-                    id=obj.get("id") or f"line-{n}",
-                    conversation=tuple(turns),
-                    video=paths.get("video"),
-                    audio=paths.get("audio"),
-                    task=obj.get("task", ""),
-                    line=n,
-                )
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise TrainingDataError(f"the manifest {p} is not UTF-8 text (byte {err.start}).") from err
+    for n, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        where = f"{p.name}, line {n}"
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise TrainingDataError(f"{where}: not valid JSON ({err.msg} at column {err.colno}).") from err
+        paths, turns = _parse_line(obj, where, folder, check_files)
+        problem = _conversation_problem(tuple(turns))
+        if problem:
+            raise TrainingDataError(f"{where}: {problem}.")
+        if not paths:
+            raise TrainingDataError(f"{where}: a sample needs a 'video' or an 'audio' path.")
+        samples.append(
+            Sample(
+                id=obj.get("id") or f"line-{n}",
+                conversation=tuple(turns),
+                video=paths.get("video"),
+                audio=paths.get("audio"),
+                task=obj.get("task", ""),
+                line=n,
             )
+        )
     if not samples:
         raise TrainingDataError(f"the manifest {p} holds no samples.")
     return samples
