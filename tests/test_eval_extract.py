@@ -14,6 +14,7 @@ from omni_emotion.evaluation.extract import (
     Vocabulary,
     extraction_prompt,
     find_emotion_mentions,
+    parse_reply,
 )
 from omni_emotion.evaluation.metrics import parse_labels, score_dataset
 from omni_emotion.evaluation.wheels import load_wheels
@@ -102,6 +103,33 @@ def test_llm_extractor_builds_the_prompt_and_parses_the_reply():
     )
     assert LLMExtractor(lambda p: "[]").extract("unclear") == []
     assert LLMExtractor(lambda p: "happy, sad").extract("x") == ["happy", "sad"]
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("\n\n Happy.\nMore text", ["happy"]),
+        ('["let down", "Self-conscious"]', ["let down", "self-conscious"]),
+        ("[none]", []),
+        ("[unknown, sad]", ["sad"]),
+        ("q#1, zz9, [", []),
+        ("[a very long label of words]", []),
+        ("", []),
+    ],
+)
+def test_replies_keep_only_usable_labels(reply, expected):
+    assert parse_reply(reply) == expected
+
+
+def test_known_words_tell_an_answer_from_noise():
+    known = {"nervous", "happy"}
+    assert LLMExtractor(lambda p: "[wistful, nervous]", known=known).extract("x") == ["wistful", "nervous"]
+    assert LLMExtractor(lambda p: "[very happy]", known=known).extract("x") == ["very happy"]
+    assert LLMExtractor(lambda p: "vpwyhap, jjjt", known=known).extract("x") == []
+    assert LLMExtractor(lambda p: "vpwyhap, jjjt").extract("x") == ["vpwyhap", "jjjt"]
+    assert LLMExtractor(lambda p: "[a, b, c]", max_labels=2).extract("x") == ["a", "b"]
+    with pytest.raises(ValueError, match="max_labels"):
+        LLMExtractor(lambda p: "", max_labels=0)
 
 
 def test_extractor_on_shared_baselines_stays_near_the_authors_llm_extraction(data_dir, tmp_path):

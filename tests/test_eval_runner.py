@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import torch
 from test_eval_wheels import write_tables
 
 from omni_emotion.cli import main
 from omni_emotion.errors import EvaluationDataError, UnsupportedMediaError
 from omni_emotion.evaluation import cli as eval_cli
 from omni_emotion.evaluation.download import download_wheels
+from omni_emotion.evaluation.extract import LLMExtractor
 from omni_emotion.evaluation.runner import (
     evaluate,
+    is_free_text,
     predict_clips,
     read_ground_truth,
     read_predictions,
@@ -90,6 +93,78 @@ def test_jsonl_free_text_is_extracted_first(env):
     assert result.n_scored == 2 and result.groupings["M1"].precision == pytest.approx(1.0)
 
 
+def test_reading_free_text_reports_progress_over_its_lines(env):
+    tmp, _, _ = env
+    pred = tmp / "reasons.ndjson"
+    pred.write_text('{"name": "s1", "reason": "x"}\n{"name": "s2", "reason": "y"}\n')
+    seen = []
+
+    def progress(lines):
+        for item in lines:
+            seen.append(item[0])
+            yield item
+
+    got = read_predictions(pred, extractor=LLMExtractor(lambda p: "[calm]"), progress=progress)
+    assert got.labels == {"s1": ["calm"], "s2": ["calm"]} and seen == [1, 2]
+    assert is_free_text(pred) and is_free_text("a.JSONL") and not is_free_text("a.csv")
+
+
+def _one_sentence(err):
+    return len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_llm_extractor_without_weights_or_gpu_exits_2_with_one_sentence(env, capsys, monkeypatch):
+    tmp, wheels, gt = env
+    pred = tmp / "reasons.jsonl"
+    pred.write_text('{"name": "s1", "reason": "In conclusion he is happy."}\n')
+    empty = tmp / "weights"
+    empty.mkdir()
+    base = ("--gt", gt, "--pred", pred, "--wheels", wheels, "--extractor", "llm")
+    code, out, err = _eval(capsys, *base, "--weights-dir", empty)
+    assert code == 2 and out == "" and _one_sentence(err) and "weights init" in err
+    # weights but no CUDA GPU: the default device for --extractor llm is cuda
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    weights = _tiny_omni(tmp / "tiny")
+    capsys.readouterr()  # saving shows a progress bar
+    code, _, err = _eval(capsys, *base, "--weights-dir", weights)
+    assert code == 2 and _one_sentence(err) and "CUDA" in err
+    csv_pred = tmp / "pred.csv"
+    csv_pred.write_text("name,openset\ns1,[happy]\n")
+    code, _, err = _eval(capsys, "--gt", gt, "--pred", csv_pred, "--wheels", wheels, "--extractor", "llm")
+    assert code == 2 and _one_sentence(err) and "JSONL" in err
+
+
+def _tiny_omni(folder: Path) -> Path:
+    """A saved tiny random Omni-Emotion model with its tokenizer (what `weights init` writes, at toy size)."""
+    from omni_emotion.model import OmniEmotionForConditionalGeneration
+    from omni_emotion.model.presets import preset_config, tiny_tokenizer
+
+    torch.manual_seed(0)
+    OmniEmotionForConditionalGeneration(preset_config("tiny")).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
+    tmp, wheels, gt = env
+    pred = tmp / "reasons.jsonl"
+    lines = [
+        {"name": "s1", "reason": "He is not calm. In conclusion he is happy and angry."},
+        {"name": "s2", "reason": "She is calm."},
+        {"name": "s3", "reason": "He is glad."},
+    ]
+    pred.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    weights = _tiny_omni(tmp / "tiny")
+    base = ("--gt", gt, "--pred", pred, "--wheels", wheels, "--json")
+    code, out, _ = _eval(capsys, *base)
+    assert code == 0 and json.loads(out.splitlines()[-1])["M1"] == pytest.approx(1.0)  # rules: all right
+    code, out, err = _eval(capsys, *base, "--extractor", "llm", "--weights-dir", weights, "--device", "cpu")
+    summary = json.loads(out.splitlines()[-1])
+    # the random model's replies name no emotion: every sample is scored, and scores 0
+    assert code == 0 and summary["n_scored"] == 3 and summary["M1"] == 0.0
+    assert "extracting labels" in err
+
+
 def test_unusable_files_exit_2_with_one_sentence(env, capsys):
     tmp, wheels, gt = env
     bad = tmp / "bad.csv"
@@ -124,7 +199,9 @@ def test_readable_table_shows_published_baselines(env, capsys, monkeypatch):
         read_published(tmp / "absent.csv")
     with pytest.raises(EvaluationDataError, match="no row"):
         read_published(gt)
-    code, _, err = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--published", tmp / "absent.csv")
+    code, _, err = _eval(
+        capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--published", tmp / "absent.csv"
+    )
     assert code == 2 and "does not exist" in err
 
 

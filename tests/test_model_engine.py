@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
 import torch
 
 from omni_emotion.engines.base import Engine
-from omni_emotion.engines.omni import OmniEngine, choose_labels, split_clues, user_prompt
+from omni_emotion.engines.omni import (
+    OmniEngine,
+    OmniEngineConfig,
+    choose_labels,
+    split_clues,
+    text_prompt,
+    user_prompt,
+)
 from omni_emotion.errors import ModelNotFoundError
+from omni_emotion.evaluation.extract import LLMExtractor, RuleExtractor, extraction_prompt
 from omni_emotion.model import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
 from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
@@ -58,7 +67,7 @@ def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir):
     assert analysis.engine == "omni" and analysis.transcript == "I can't believe it"
     assert isinstance(analysis.explanation, str) and isinstance(analysis.labels, list)
     assert seen[0] == 0.0 and seen[-1] == 1.0
-    assert {"omni_labels", "omni_explanation", "omni_total"} <= set(analysis.timings_ms)
+    assert {"omni_labels", "omni_explanation", "omni_extraction", "omni_total"} <= set(analysis.timings_ms)
     assert set(json.loads(analysis.to_json())) == set(analysis.JSON_KEYS)
 
 
@@ -72,6 +81,73 @@ def test_engine_streams_the_generated_text(tiny_dir):
         ids[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
     )
     assert "".join(pieces) == expected
+
+
+def test_text_generation_is_greedy_text_only_and_extraction_parses_its_answer(tiny_dir, monkeypatch):
+    engine = OmniEngine.load(tiny_dir, device="cpu", config=OmniEngineConfig(max_new_tokens_extraction=7))
+    calls, prompts, replies = [], [], []
+    generate, generate_text = engine.model.generate, engine.generate_text
+
+    def spy_generate(**kwargs):
+        calls.append(kwargs)
+        return generate(**kwargs)
+
+    def spy_text(prompt, max_new_tokens=None):
+        prompts.append(prompt)
+        reply = generate_text(prompt, max_new_tokens)
+        replies.append(reply)
+        return reply
+
+    monkeypatch.setattr(engine.model, "generate", spy_generate)
+    monkeypatch.setattr(engine, "generate_text", spy_text)
+    explanation = "Her voice trembles. Overall she is nervous and not angry."
+    labels = engine.extract_labels(explanation, "calm")
+    # one text-only greedy call: the ChatML turn of the extraction prompt, no media inputs, short budget
+    assert prompts == [extraction_prompt(explanation)]
+    (call,) = calls
+    assert set(call) == {"input_ids", "attention_mask", "max_new_tokens", "do_sample"}
+    assert call["do_sample"] is False and call["max_new_tokens"] == 7
+    ids = engine.processor.tokenizer(text_prompt(extraction_prompt(explanation)), add_special_tokens=False)
+    assert call["input_ids"][0].tolist() == ids.input_ids
+    # the reply is the decoded new tokens; a random model's reply holds no emotion word: rules take over
+    with torch.no_grad():
+        out = generate(input_ids=call["input_ids"], max_new_tokens=7, do_sample=False)
+    tokenizer = engine.processor.tokenizer
+    assert (
+        replies[0] == tokenizer.decode(out[0, call["input_ids"].shape[1] :], skip_special_tokens=True).strip()
+    )
+    parsed = LLMExtractor(lambda prompt: replies[0], known=engine._known).extract(explanation)
+    assert labels == (parsed or RuleExtractor().extract(explanation))
+    assert labels == ["nervous"]
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("[Frustrated, Let down, frustrated]", ["frustrated", "let down"]),
+        ("The states are: [anxious]. Because...", ["anxious"]),
+        ("wistful, nervous", ["wistful", "nervous"]),  # one known word vouches for the open-vocabulary rest
+    ],
+)
+def test_engine_labels_come_from_its_extraction_answer(tiny_dir, monkeypatch, reply, expected):
+    engine = OmniEngine.load(tiny_dir, device="cpu")
+    monkeypatch.setattr(engine, "generate_text", lambda prompt, max_new_tokens=None: reply)
+    assert engine.extract_labels("Overall she is happy.", "calm") == expected
+
+
+@pytest.mark.parametrize("reply", ["", "[]", "[none]", "vpwyhapwyhap qq", "@|TUV@| jjjjt", "[3, #]"])
+def test_unusable_extraction_answer_falls_back_to_rules(tiny_dir, monkeypatch, caplog, reply):
+    engine = OmniEngine.load(tiny_dir, device="cpu")
+    monkeypatch.setattr(engine, "generate_text", lambda prompt, max_new_tokens=None: reply)
+    with caplog.at_level(logging.DEBUG, logger="omni_emotion.engines.omni"):
+        labels = engine.extract_labels("He sighs. In conclusion, he is sad and tired, not angry.", "calm")
+    assert labels == RuleExtractor().extract("He sighs. In conclusion, he is sad and tired, not angry.")
+    assert "sad" in labels and "angry" not in labels
+    assert any(r.levelno == logging.DEBUG and "rule extractor" in r.getMessage() for r in caplog.records)
+    # nothing from the model nor the rules: the direct label answer; an empty explanation asks no model
+    assert engine.extract_labels("The weather is mild.", "Calm, relieved") == ["calm", "relieved"]
+    monkeypatch.setattr(engine, "generate_text", lambda prompt, max_new_tokens=None: pytest.fail("called"))
+    assert engine.extract_labels("  ", "Calm") == ["calm"]
 
 
 def test_engine_availability_and_missing_weights(tmp_path, tiny_dir, monkeypatch):

@@ -1,5 +1,6 @@
 """The "omni" engine: the Omni-Emotion MLLM answers two prompts per clip -- open-vocabulary labels and a
-clue-citing explanation -- streaming tokens; labels are then extracted from the explanation.
+clue-citing explanation -- streaming tokens; labels are then extracted from the explanation by the same
+model in a text-only turn (evaluation.extract's LLMExtractor), with the rule extractor as the fallback.
 
 Loads once: bf16 on CUDA; fp32 on CPU (with a warning: usable for tests, far too slow for people).
 """
@@ -18,6 +19,7 @@ import torch
 
 from omni_emotion.engines.base import ProgressFn
 from omni_emotion.errors import DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.evaluation.extract import LLMExtractor, RuleExtractor, project_vocabulary
 from omni_emotion.types import Analysis, Clues, Perception
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "OmniEngineConfig",
     "choose_labels",
     "split_clues",
+    "text_prompt",
     "user_prompt",
 ]
 
@@ -57,10 +60,18 @@ _TEXTUAL = re.compile(r"\b(says?|said|words?|subtitle|sentence|text|mentions?|te
 class OmniEngineConfig:
     max_new_tokens_labels: int = 32
     max_new_tokens_explanation: int = 256
+    # the extraction reply is a short bracketed list of emotion words ("[frustrated, angry]")
+    max_new_tokens_extraction: int = 40
     max_transcript_chars: int = 1000
 
     def __post_init__(self) -> None:
-        if min(self.max_new_tokens_labels, self.max_new_tokens_explanation, self.max_transcript_chars) < 1:
+        limits = (
+            self.max_new_tokens_labels,
+            self.max_new_tokens_explanation,
+            self.max_new_tokens_extraction,
+            self.max_transcript_chars,
+        )
+        if min(limits) < 1:
             raise ValueError("token and character limits must be >= 1")
 
 
@@ -68,6 +79,12 @@ def user_prompt(task: str, transcript: str, max_chars: int = 1000) -> str:
     """The task text, preceded by the transcript (the paper's prompts give the subtitle) when there is one."""
     said = transcript.strip()[:max_chars]
     return f'The person says: "{said}"\n{task}' if said else task
+
+
+def text_prompt(user_text: str) -> str:
+    """A text-only ChatML user turn. Unlike ``model.layout.chat_prompt`` it has no media block: extraction
+    is a reading task for the LLM decoder, and empty media markers would announce a clip that is not there."""
+    return f"<|im_start|>user\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
 
 
 def split_clues(explanation: str) -> Clues:
@@ -81,14 +98,8 @@ def split_clues(explanation: str) -> Clues:
 
 
 def choose_labels(explanation: str, label_answer: str) -> list[str]:
-    """Labels extracted from the explanation (evaluation.extract's RuleExtractor); the direct label answer when
-    that module is absent or finds nothing."""
-    try:
-        from omni_emotion.evaluation.extract import RuleExtractor
-    except ImportError:
-        extracted = []
-    else:
-        extracted = RuleExtractor().extract(explanation)
+    """Labels the rule extractor finds in the explanation; the direct label answer when it finds nothing."""
+    extracted = RuleExtractor().extract(explanation)
     if extracted:
         return extracted
     words = [w.strip(" .;:!\"'[]()").lower() for w in re.split(r"[,\n;]", label_answer)]
@@ -107,6 +118,8 @@ class OmniEngine:
         self.processor = processor
         self.device = device
         self.config = config
+        # word forms that show the model's extraction reply is an answer, not noise (see LLMExtractor)
+        self._known = frozenset(project_vocabulary()) or None
 
     @staticmethod
     def is_available(weights_dir: Path | str) -> bool:
@@ -180,6 +193,35 @@ class OmniEngine:
         if errors:
             raise errors[0]
 
+    def generate_text(self, prompt: str, max_new_tokens: int | None = None) -> str:
+        """Greedy text-only answer to ``prompt`` (no video, face or audio features); the reply, stripped.
+
+        ``max_new_tokens`` defaults to ``config.max_new_tokens_extraction``.
+        """
+        if max_new_tokens is None:
+            max_new_tokens = self.config.max_new_tokens_extraction
+        tokenizer = self.processor.tokenizer
+        ids = tokenizer(text_prompt(prompt), add_special_tokens=False, return_tensors="pt").input_ids
+        ids = ids.to(self.device)
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+            )
+        return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
+
+    def extract_labels(self, explanation: str, label_answer: str = "") -> list[str]:
+        """Labels from ``explanation`` by this model (LLMExtractor over ``generate_text``); when its reply has
+        no usable label, ``choose_labels`` (the rule extractor, then the direct ``label_answer``)."""
+        if explanation.strip():
+            labels = LLMExtractor(self.generate_text, known=self._known).extract(explanation)
+            if labels:
+                return labels
+            log.debug("the model's label extraction gave no usable label; using the rule extractor")
+        return choose_labels(explanation, label_answer)
+
     def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:
         timings = dict(perception.timings_ms)
         start = time.perf_counter()
@@ -191,13 +233,18 @@ class OmniEngine:
         budget = self.config.max_new_tokens_explanation
         for piece in self.stream(perception, EXPLAIN_PROMPT, budget):
             pieces.append(piece)
-            report(0.3 + 0.7 * min(len(pieces) / budget, 1.0), "omni: explanation")
+            report(0.3 + 0.6 * min(len(pieces) / budget, 1.0), "omni: explanation")
         explanation = "".join(pieces).strip()
         timings["omni_explanation"] = (time.perf_counter() - start) * 1000 - timings["omni_labels"]
+        report(0.9, "omni: labels from the explanation")
+        labels = self.extract_labels(explanation, label_answer)
+        timings["omni_extraction"] = (
+            (time.perf_counter() - start) * 1000 - timings["omni_labels"] - timings["omni_explanation"]
+        )
         timings["omni_total"] = (time.perf_counter() - start) * 1000
         report(1.0, "omni: done")
         return Analysis(
-            labels=choose_labels(explanation, label_answer),
+            labels=labels,
             explanation=explanation,
             clues=split_clues(explanation),
             transcript=perception.transcript.text,

@@ -6,14 +6,16 @@ import argparse
 import hashlib
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from omni_emotion.errors import ConfigError, EvaluationDataError
+from omni_emotion.evaluation.extract import LabelExtractor, LLMExtractor, RuleExtractor
 from omni_emotion.evaluation.metrics import EvalResult
 from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
 
-__all__ = ["register", "run", "format_table"]
+__all__ = ["format_table", "register", "run"]
 
 MAX_LISTED_PROBLEMS = 10
 
@@ -33,7 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--pred", help="predictions: CSV name,openset, or JSONL of {name, reason} free text")
     src.add_argument("--videos", help="folder of clips <name>.<ext> to run an engine on instead of --pred")
     p.add_argument("--engine", default="auto", choices=("auto", "clues", "omni"), help="engine for --videos")
-    p.add_argument("--device", default="cpu", help="device for --videos (cpu, cuda, cuda:0)")
+    p.add_argument(
+        "--extractor",
+        default="rule",
+        choices=("rule", "llm"),
+        help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the omni "
+        "model answers the extraction prompt; needs its weights and, by default, a CUDA GPU)",
+    )
+    p.add_argument(
+        "--device",
+        help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
+    )
+    p.add_argument("--weights-dir", default="weights", help="folder of model weights (default weights)")
     p.add_argument(
         "--wheels", help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache)"
     )
@@ -83,12 +96,18 @@ def _run_id(gt: Path, videos: Path, engine: str) -> str:
     return f"{videos.name or 'clips'}-{engine}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
+def _llm_extractor(weights_dir: str, device: str) -> LLMExtractor:
+    """LLM extraction by the omni model's text-only generation (loads the model: minutes for 7B)."""
+    from omni_emotion.engines.omni import OmniEngine
+
+    return LLMExtractor(OmniEngine.load(weights_dir, device=device).generate_text)
+
+
 def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:
     """The ``eval`` command; ``pipeline`` replaces ``EmotionPipeline.create(...)`` for --videos (tests)."""
     from tqdm import tqdm
 
     from omni_emotion.evaluation import runner
-    from omni_emotion.evaluation.extract import RuleExtractor
 
     out = stdout or sys.stdout
     if args.download:
@@ -99,6 +118,8 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
             return 0
     if not args.gt or not (args.pred or args.videos):
         raise ConfigError("eval needs --gt GT.csv and either --pred PRED or --videos DIR (or --download).")
+    if args.extractor == "llm" and not (args.pred and runner.is_free_text(args.pred)):
+        raise ConfigError("--extractor llm reads free text: give a JSONL of {name, reason} as --pred.")
     tables = load_wheels(args.wheels)
     truth = runner.read_ground_truth(args.gt)
     if args.pred:
@@ -107,7 +128,13 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         label = "ours: " + (
             pred_path.parent.name if pred_path.stem in ("openset", "reasons") else pred_path.stem
         )
-        pred = runner.read_predictions(args.pred, extractor=RuleExtractor(tables))
+        extractor: LabelExtractor = RuleExtractor(tables)
+        progress = None
+        if args.extractor == "llm":
+            extractor = _llm_extractor(args.weights_dir, args.device or "cuda")
+            label += " (llm extraction)"
+            progress = partial(tqdm, desc="extracting labels", unit="line", file=sys.stderr)
+        pred = runner.read_predictions(args.pred, extractor=extractor, progress=progress)
     else:
         run_id = _run_id(Path(args.gt), Path(args.videos), args.engine)
         cache = Path(args.cache) if args.cache else default_cache_dir() / "eval-runs" / f"{run_id}.jsonl"
@@ -116,7 +143,9 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         if pipeline is None:
             from omni_emotion.pipeline import EmotionPipeline
 
-            pipeline = EmotionPipeline.create(engine=args.engine, device=args.device)
+            pipeline = EmotionPipeline.create(
+                engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir
+            )
 
         def progress(names):
             return tqdm(names, desc="clips", unit="clip", file=sys.stderr)
@@ -130,7 +159,8 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
     if result.n_scored == 0:
         raise EvaluationDataError(
             f"no prediction matches a ground-truth sample of {args.gt} ({result.n_skipped} skipped; first: "
-            + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:1]) + ")."
+            + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:1])
+            + ")."
         )
     if args.json:
         summary = result.summary()

@@ -11,7 +11,7 @@ conclusion sentences and the final summary. ``RuleExtractor`` turns mentions int
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,14 +19,15 @@ from omni_emotion.evaluation.metrics import parse_labels
 from omni_emotion.evaluation.wheels import WheelTables
 
 __all__ = [
+    "LLMExtractor",
+    "LabelExtractor",
     "Mention",
     "MentionConfig",
-    "Vocabulary",
-    "find_emotion_mentions",
-    "LabelExtractor",
     "RuleExtractor",
-    "LLMExtractor",
+    "Vocabulary",
     "extraction_prompt",
+    "find_emotion_mentions",
+    "parse_reply",
     "project_vocabulary",
 ]
 
@@ -319,17 +320,47 @@ def extraction_prompt(text: str) -> str:
     )
 
 
-class LLMExtractor:
-    """Label extraction by a language model; ``generate(prompt) -> str`` is injected (e.g. the MLLM's)."""
+# A usable label: one to four lowercase words of letters ("happy", "let down", "self-conscious").
+_LABEL_SHAPE = re.compile(r"[a-z]+(?:['-][a-z]+)*(?: [a-z]+(?:['-][a-z]+)*){0,3}")
+# Answers that mean "no emotion found" rather than naming one.
+_NO_LABEL = frozenset({"none", "unknown", "unclear", "nothing", "no emotion", "not sure", "n/a"})
 
-    def __init__(self, generate: Callable[[str], str], *, max_labels: int = 10) -> None:
+
+class LLMExtractor:
+    """Label extraction by a language model; ``generate(prompt) -> str`` is injected (e.g. the MLLM's).
+
+    Only usable labels are returned: one to four words of letters, not a "none"-like answer; a reply with
+    none (garbage, prose, ``[]``) gives ``[]``, so callers can fall back to ``RuleExtractor``. With ``known``
+    (e.g. the lexicon's word forms) a reply also needs one label that is, or contains, a known word: that
+    tells an answer from fluent noise, while the reply's other labels stay open-vocabulary.
+    """
+
+    def __init__(
+        self, generate: Callable[[str], str], *, max_labels: int = 10, known: Container[str] | None = None
+    ) -> None:
+        if max_labels < 1:
+            raise ValueError(f"max_labels must be >= 1, got {max_labels}")
         self.generate = generate
         self.max_labels = max_labels
+        self.known = known
 
     def extract(self, text: str) -> list[str]:
-        reply = self.generate(extraction_prompt(text))
-        # Keep only the first bracketed list when the model adds prose around it.
-        found = re.search(r"\[[^\[\]]*\]", reply)
-        labels = parse_labels(found.group() if found else reply.splitlines()[0] if reply.strip() else "")
-        unique = list(dict.fromkeys(label for label in labels if len(label.split()) <= 4))
-        return unique[: self.max_labels]
+        labels = parse_reply(self.generate(extraction_prompt(text)))
+        if self.known is not None and not any(
+            label in self.known or any(word in self.known for word in label.split()) for label in labels
+        ):
+            return []
+        return labels[: self.max_labels]
+
+
+def parse_reply(reply: str) -> list[str]:
+    """The usable labels of an extraction reply, in order, without duplicates.
+
+    Reads the first bracketed list when the model adds prose around it, else the first non-empty line.
+    """
+    found = re.search(r"\[[^\[\]]*\]", reply)
+    lines = [line for line in reply.splitlines() if line.strip()]
+    labels = parse_labels(found.group() if found else lines[0] if lines else "")
+    cleaned = (" ".join(label.strip(" .;:!\"'`*").split()) for label in labels)
+    usable = (label for label in cleaned if _LABEL_SHAPE.fullmatch(label) and label not in _NO_LABEL)
+    return list(dict.fromkeys(usable))

@@ -23,22 +23,24 @@ from omni_emotion.evaluation.metrics import EvalResult, parse_labels, score_data
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
 
 __all__ = [
+    "CLIP_EXTENSIONS",
     "Labelled",
+    "default_published_path",
+    "evaluate",
+    "find_clip",
+    "is_free_text",
+    "predict_clips",
     "read_ground_truth",
     "read_predictions",
-    "find_clip",
-    "predict_clips",
-    "write_predictions_csv",
-    "evaluate",
     "read_published",
-    "default_published_path",
-    "CLIP_EXTENSIONS",
+    "write_predictions_csv",
 ]
 
 log = logging.getLogger(__name__)
 
 CLIP_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".wav", ".mp3", ".flac", ".m4a")
 _LABEL_COLUMNS = ("openset", "labels", "label")
+_FREE_TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 
 @dataclass
@@ -94,14 +96,25 @@ def read_ground_truth(path: str | os.PathLike[str]) -> Labelled:
     return _read_label_csv(Path(path), "ground-truth")
 
 
-def read_predictions(path: str | os.PathLike[str], extractor: LabelExtractor | None = None) -> Labelled:
+def is_free_text(path: str | os.PathLike[str]) -> bool:
+    """True when ``read_predictions`` reads ``path`` as JSONL (free text or labels), not as a labels CSV."""
+    return Path(path).suffix.lower() in _FREE_TEXT_SUFFIXES
+
+
+def read_predictions(
+    path: str | os.PathLike[str],
+    extractor: LabelExtractor | None = None,
+    *,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> Labelled:
     """Predictions from a CSV (``name,openset``) or a JSONL of ``{"name", "reason"}`` free text.
 
     JSONL lines may carry ``"labels"`` (a list or list-like string) instead of ``"reason"``; free text is
-    turned into labels with ``extractor`` (required when any line has only a reason).
+    turned into labels with ``extractor`` (required when any line has only a reason). ``progress`` wraps the
+    iteration over JSONL lines (e.g. ``tqdm``, for a slow LLM extractor).
     """
     path = Path(path)
-    if path.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
+    if not is_free_text(path):
         return _read_label_csv(path, "prediction")
     out = Labelled()
     with _open_text(path, "prediction") as handle:
@@ -109,7 +122,7 @@ def read_predictions(path: str | os.PathLike[str], extractor: LabelExtractor | N
             lines = list(enumerate(handle, start=1))
         except UnicodeDecodeError as err:
             raise EvaluationDataError(f"The prediction file {path} is not UTF-8 text ({err}).") from err
-    for number, line in lines:
+    for number, line in progress(lines) if progress else lines:
         if not line.strip():
             continue
         try:
