@@ -315,3 +315,19 @@ def test_cli_bad_manifest_is_one_sentence(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("omni-emotion: error: m.jsonl, line 1: ") and "\n" not in err, err
+
+
+def test_cache_key_follows_the_face_trackers_settings(faces, tmp_path):
+    _, processor = tiny_model()
+
+    def tagged(tag):
+        def face_fn(clip, path):
+            return centre_face(clip, path)
+
+        face_fn.cache_tag = tag
+        return face_fn
+
+    at5, at10 = tagged("faces:fps=5"), tagged("faces:fps=10")
+    key = FeatureCache(processor, tmp_path, face_fn=at5).key(faces[0])
+    assert key == FeatureCache(processor, tmp_path, face_fn=tagged("faces:fps=5")).key(faces[0])
+    assert key != FeatureCache(processor, tmp_path, face_fn=at10).key(faces[0])

@@ -141,7 +141,8 @@ class FeatureCache:
         settings = [
             CACHE_VERSION, _file_id(sample.video), _file_id(sample.audio), cfg.num_frames, cfg.image_size,
             cfg.face_size, cfg.use_face and self.face_fn is not None, cfg.face_max_gap_s, cfg.use_audio, cfg.n_mels,
-            cfg.mel_frames, getattr(self.face_fn, "__qualname__", repr(type(self.face_fn))),
+            # a face_fn's ``cache_tag`` names its detector and settings, so changing them re-tracks the clips
+            cfg.mel_frames, getattr(self.face_fn, "cache_tag", getattr(self.face_fn, "__qualname__", repr(type(self.face_fn)))),
         ]
         return hashlib.sha1(json.dumps(settings).encode()).hexdigest()
 

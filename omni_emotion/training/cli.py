@@ -88,6 +88,7 @@ def _face_fn(fps: float):
         tracks = analyzer.track(iter_frames(path, fps=fps))
         return next((t for t in tracks if t.main), None)
 
+    main_track.cache_tag = f"faces:{type(analyzer.detector).__name__}:{analyzer.config!r}:fps={fps}"
     return main_track
 
 
