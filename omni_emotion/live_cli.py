@@ -12,9 +12,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError
+
+if TYPE_CHECKING:  # live.py pulls in the models; import it only when a command runs
+    from omni_emotion.live import LiveConfig
 
 __all__ = ["add_serve_arguments", "check_microphone", "live", "open_camera", "register", "serve"]
 
