@@ -264,3 +264,37 @@ def test_main_person_prefers_screen_time_and_flags_exactly_one():
     select_main(tracks, 50)
     assert [t.main for t in tracks] == [False, True, False]
     assert select_main([], 10) == []
+
+
+class ScriptedDetector:
+    """Returns the detections scripted for each call, in order (a stand-in for a real detector)."""
+
+    name = "scripted"
+
+    def __init__(self, script):
+        self.script = iter(script)
+
+    def detect(self, frame):
+        return next(self.script)
+
+
+def test_tracking_memory_stays_bounded_as_people_come_and_go():
+    from omni_emotion.faces.analyzer import FaceAnalyzer
+    from omni_emotion.faces.detectors import Detection
+
+    fps, people = 5, 30
+    script = []
+    for person in range(people):
+        x = 20.0 + (person % 5) * 50
+        box = np.array([x, 40, x + 40, 80], np.float32)
+        script += [[Detection(box, 0.9)]] * 5 + [[]] * 10  # 1 s visible, then 2 s gone: the track ends
+        if person % 3 == 0:  # a one-frame false detection somewhere else, which never becomes a track
+            script[-5] = [Detection(np.array([250, 150, 290, 190], np.float32), 0.5)]
+    frames = [(i / fps, np.full((240, 320, 3), 128, np.uint8)) for i in range(len(script))]
+    analyzer = FaceAnalyzer(ScriptedDetector(script))
+    tracks = analyzer.track(frames, max_crops_per_track=4, max_total_crops=20)
+    assert len(tracks) == people and sum(t.main for t in tracks) == 1
+    assert all(len(t.timestamps) == 5 for t in tracks)  # detections are all kept: only crops are thinned
+    assert sum(0 if t.crops is None else len(t.crops) for t in tracks) <= 20
+    with pytest.raises(ConfigError, match="max_total_crops"):
+        analyzer.track(frames, max_crops_per_track=8, max_total_crops=4)

@@ -165,6 +165,21 @@ class _TrackBuilder:
         )
 
 
+def _release_ended(builders: dict[int, _TrackBuilder], live: set[int], min_hits: int, max_total_crops: int) -> None:
+    """Drop ended tracks too short to count, then thin ended tracks' crops until the total fits the budget."""
+    for track_id in [k for k, b in builders.items() if k not in live and len(b.times) < min_hits]:
+        del builders[track_id]
+    total = sum(len(b.crops.items) for b in builders.values())
+    ended = sorted((b for k, b in builders.items() if k not in live), key=lambda b: len(b.times))
+    for builder in ended:
+        while total > max_total_crops and builder.crops.items:
+            kept = builder.crops.items[::2] if len(builder.crops.items) > 1 else []
+            total -= len(builder.crops.items) - len(kept)
+            builder.crops.items = kept
+        if total <= max_total_crops:
+            return
+
+
 class FaceAnalyzer:
     """Owns one detector backend. ``detect`` per frame; ``track`` over a clip's dense frames."""
 
@@ -206,15 +221,24 @@ class FaceAnalyzer:
         frames: Iterable[tuple[float, np.ndarray]],
         speech_regions: Sequence[tuple[float, float]] | None = None,
         max_crops_per_track: int = 32,
+        max_total_crops: int = 512,
     ) -> list[FaceTrack]:
         """Tracks over (time s, frame (H, W, 3) uint8 RGB) pairs in time order, e.g. media.iter_frames(...).
 
         Returns the tracks with at least ``min_hits`` detections (or every track when fewer frames were
         seen), ordered by start time, exactly one flagged ``main`` when any. speech_regions: VAD (start, end)
         seconds, used to prefer the person whose mouth moves with the speech.
+
+        Memory stays bounded however many people come and go: a track that ended with fewer than ``min_hits``
+        detections is dropped at once, and ended tracks give up crops (fewest detections first) so that all
+        tracks together hold at most ``max_total_crops`` (512 aligned 224x224 crops = 77 MB).
         """
         if max_crops_per_track < 0:
             raise ConfigError(f"max_crops_per_track must be >= 0, got {max_crops_per_track}")
+        if max_total_crops < max_crops_per_track:
+            raise ConfigError(
+                f"max_total_crops ({max_total_crops}) must be >= max_crops_per_track ({max_crops_per_track})"
+            )
         tracker = self.new_tracker()
         builders: dict[int, _TrackBuilder] = {}
         frames_seen = 0
@@ -224,6 +248,9 @@ class FaceAnalyzer:
             for track_id, det in tracker.update(t, self.detect(frame)):
                 builder = builders.setdefault(track_id, _TrackBuilder(track_id, max_crops_per_track))
                 builder.add(float(t), det, frame, self.config.crop_size)
+            live = tracker.live_ids
+            if len(builders) > len(live):
+                _release_ended(builders, set(live), self.config.tracker.min_hits, max_total_crops)
         min_hits = min(self.config.tracker.min_hits, frames_seen)
         tracks = [b.build() for b in builders.values() if len(b.times) >= min_hits]
         tracks.sort(key=lambda tr: (tr.start, tr.track_id))
