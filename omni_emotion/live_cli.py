@@ -45,7 +45,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", action="append", default=[], metavar="DIR",
                         help="a directory the Evaluate tab may read (repeatable); nothing else is readable there")
     parser.add_argument("--examples", metavar="DIR", default=None,
-                        help="a folder of example clips offered on the Analyze tab")
+                        help="a folder of example clips offered on the Analyze tab (default: spoken examples "
+                             "the app makes once with espeak-ng)")
     parser.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload accepted (default 500)")
 
 
@@ -53,7 +54,10 @@ def _example_clips(folder: str | None) -> tuple[Path, ...]:
     from omni_emotion.ui.config import VIDEO_SUFFIXES
 
     if not folder:
-        return ()
+        from omni_emotion.ui.examples import make_examples
+        from omni_emotion.weights import cache_root
+
+        return make_examples(cache_root() / "examples")
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise ConfigError(f"The examples folder {path} does not exist.")
