@@ -242,15 +242,18 @@ class FaceAnalyzer:
         tracker = self.new_tracker()
         builders: dict[int, _TrackBuilder] = {}
         frames_seen = 0
+        ended_seen = 0
         for t, frame in frames:
             frame = as_rgb(frame)
             frames_seen += 1
             for track_id, det in tracker.update(t, self.detect(frame)):
                 builder = builders.setdefault(track_id, _TrackBuilder(track_id, max_crops_per_track))
                 builder.add(float(t), det, frame, self.config.crop_size)
-            live = tracker.live_ids
-            if len(builders) > len(live):
-                _release_ended(builders, set(live), self.config.tracker.min_hits, max_total_crops)
+            live = set(tracker.live_ids)
+            ended = sum(1 for k in builders if k not in live)
+            if ended > ended_seen:  # only when a track has just ended: nothing else changes the budget
+                _release_ended(builders, live, self.config.tracker.min_hits, max_total_crops)
+                ended_seen = sum(1 for k in builders if k not in live)
         min_hits = min(self.config.tracker.min_hits, frames_seen)
         tracks = [b.build() for b in builders.values() if len(b.times) >= min_hits]
         tracks.sort(key=lambda tr: (tr.start, tr.track_id))
