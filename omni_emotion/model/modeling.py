@@ -11,14 +11,12 @@ Module names under ``model.vision`` / ``model.language_model`` / ``lm_head`` mir
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
-from transformers.cache_utils import Cache
-from transformers.modeling_outputs import ModelOutput
+from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from encoders.audio import AudioEncoder
 from encoders.face import FaceEncoder
@@ -64,15 +62,14 @@ def llava_onevision_key_map(key: str) -> str:
     return key
 
 
-@dataclass
-class OmniEmotionOutput(ModelOutput):
-    """loss (1,) when labels are given; logits (B, L, vocab); past_key_values; hidden_states/attentions on request."""
+# transformers 5.24 renamed the KV cache of forward arguments and outputs from ``past_key_values`` to ``cache``;
+# the cache travels through ``**kwargs`` under whichever name the installed version's ``generate`` uses.
+CACHE_NAME = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Cache | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
+
+class OmniEmotionOutput(CausalLMOutputWithPast):
+    """loss (1,) when labels are given; logits (B, L, vocab); the KV cache (field ``CACHE_NAME``);
+    hidden_states/attentions on request."""
 
 
 class FrameTimeEmbedding(nn.Module):
@@ -104,7 +101,7 @@ class OmniEmotionPreTrainedModel(PreTrainedModel):
     base_model_prefix = "model"
     input_modalities = ("video", "audio", "text")
     supports_gradient_checkpointing = True
-    _skip_keys_device_placement = ["past_key_values"]
+    _skip_keys_device_placement = [CACHE_NAME]
     _supports_flash_attn = True
     _supports_sdpa = True
     _supports_attention_backend = True
@@ -250,7 +247,6 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         pixel_values_videos: torch.Tensor | None = None,
         face_pixel_values: torch.Tensor | None = None,
@@ -282,7 +278,6 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
             use_cache=use_cache,
             **kwargs,
         )
@@ -395,7 +390,6 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         pixel_values_videos: torch.Tensor | None = None,
         face_pixel_values: torch.Tensor | None = None,
@@ -413,7 +407,6 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
             input_ids=input_ids,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
             inputs_embeds=inputs_embeds,
             pixel_values_videos=pixel_values_videos,
             face_pixel_values=face_pixel_values,
@@ -439,9 +432,9 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
         return OmniEmotionOutput(
             loss=loss,
             logits=logits,
-            past_key_values=outputs.past_key_values,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
+            **{CACHE_NAME: outputs.get(CACHE_NAME)},
         )
 
     def prepare_inputs_for_generation(self, *args, is_first_iteration: bool | None = False, **kwargs):
