@@ -4,7 +4,8 @@
 
 For each shared baseline: extract labels from reasons.jsonl, score them against check-openset.csv, and print
 our M-avg beside the published one (LLM extraction, percent), plus how well our labels agree with the authors'
-extracted labels (M1 F-score, treating theirs as truth) and the extraction time.
+extracted labels (M1 F-score, treating theirs as truth) and the extraction time; every M-avg stands beside the
+floor (the best constant answer for the ground truth, chosen with it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from common import SHARED_DATA
 
 from omni_emotion.evaluation.extract import RuleExtractor
+from omni_emotion.evaluation.floor import best_constant
 from omni_emotion.evaluation.metrics import score_dataset
 from omni_emotion.evaluation.runner import read_predictions
 from omni_emotion.evaluation.wheels import load_wheels
@@ -32,6 +34,8 @@ def main() -> None:
         tables = load_wheels(args.data / "emotion_wheel", cache_dir=cache)
     extractor = RuleExtractor(tables)
     truth = read_predictions(args.data / "ovmerd" / "check-openset.csv").labels
+    floor = best_constant(truth, tables).result.m_avg * 100
+    print(f"floor (best constant answer, chosen with the ground truth): M-avg {floor:.2f}")
     with open(args.data / "ovmerd" / "published_table4.csv", newline="") as handle:
         published = {row["model"]: float(row["M-avg"]) for row in csv.DictReader(handle)}
     gaps = []
@@ -48,7 +52,8 @@ def main() -> None:
         gaps.append(ours - published[folder.name])
         print(
             f"{folder.name:12s} extractor M-avg {ours:6.2f}  published (LLM) {published[folder.name]:6.2f}"
-            f"  gap {gaps[-1]:+5.2f}  authors' labels here {authors:6.2f}  M1 agreement {agree:5.1f}"
+            f"  gap {gaps[-1]:+5.2f}  above floor {ours - floor:+5.2f}  authors' labels here {authors:6.2f}"
+            f"  M1 agreement {agree:5.1f}"
             f"  labels/sample {sum(map(len, pred.values())) / len(pred):.2f}"
             f"  {elapsed / len(reasons) * 1000:.2f} ms/text"
         )

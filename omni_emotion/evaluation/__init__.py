@@ -5,6 +5,8 @@ Typical use::
     tables = load_wheels("path/to/emotion_wheel")
     result = score_dataset(truth_labels, predicted_labels, tables)   # name -> list[str] each
     result.summary()["M-avg"]
+    floor = best_constant(truth_labels, tables)   # the best constant answer: the score's floor
+    floor.labels, floor.result.m_avg
 """
 
 from omni_emotion.evaluation.extract import (
@@ -16,6 +18,7 @@ from omni_emotion.evaluation.extract import (
     Vocabulary,
     find_emotion_mentions,
 )
+from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
 from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, parse_labels, score_dataset, set_scores
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
 
@@ -29,6 +32,9 @@ __all__ = [
     "parse_labels",
     "score_dataset",
     "set_scores",
+    "Floor",
+    "best_constant",
+    "floor_of",
     "Mention",
     "MentionConfig",
     "Vocabulary",

@@ -12,10 +12,11 @@ from typing import TextIO
 
 from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.evaluation.extract import LabelExtractor, LLMExtractor, RuleExtractor
+from omni_emotion.evaluation.floor import OBJECTIVES, Floor, floor_of
 from omni_emotion.evaluation.metrics import EvalResult
 from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
 
-__all__ = ["format_table", "register", "run"]
+__all__ = ["floor_note", "format_table", "register", "run"]
 
 MAX_LISTED_PROBLEMS = 10
 
@@ -58,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--published", help="CSV of published baseline scores (default: ../shared/data/ovmerd/...)"
     )
     p.add_argument(
+        "--floor-objective",
+        default="M-avg",
+        choices=OBJECTIVES,
+        help="what the floor (the best constant answer for this ground truth) maximises (default M-avg)",
+    )
+    p.add_argument(
         "--json", action="store_true", help="print one JSON object (fractions 0..1) on the last line"
     )
     p.add_argument(
@@ -66,14 +73,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def format_table(result: EvalResult, label: str, published: dict[str, dict[str, float]]) -> str:
-    """Our scores beside the published baselines, in percent, one model per row (like OV-MER Table 4)."""
+def _percent(result: EvalResult) -> dict[str, float]:
+    return {**{g: result.groupings[g].f_score * 100 for g in GROUPINGS}, "M-avg": result.m_avg * 100}
+
+
+def floor_note(floor: Floor) -> str:
+    """One sentence saying what the floor is and that it was chosen with the ground truth."""
+    return (
+        f"floor: the best constant answer, the same labels for every sample, chosen WITH this ground truth "
+        f"(greedy over its most frequent labels, maximising {floor.objective}); a score below it is no "
+        "better than guessing those labels."
+    )
+
+
+def format_table(
+    result: EvalResult, label: str, published: dict[str, dict[str, float]], floor: Floor | None = None
+) -> str:
+    """Our scores, then the floor, beside the published baselines, in percent, one model per row (like
+    OV-MER Table 4)."""
     columns = (*GROUPINGS, "M-avg")
-    width = max([len(label), *map(len, published), 5]) + 1
-    ours = {g: result.groupings[g].f_score * 100 for g in GROUPINGS}
-    ours["M-avg"] = result.m_avg * 100
+    rows = [(label, _percent(result))]
+    if floor is not None:
+        rows.append((f"floor (best constant: {', '.join(floor.labels)})", _percent(floor.result)))
+    width = max([*(len(name) for name, _ in rows), *map(len, published), 5]) + 1
     lines = [f"{'model':<{width}}" + "".join(f"{c:>7}" for c in columns)]
-    lines.append(f"{label:<{width}}" + "".join(f"{ours[c]:>7.2f}" for c in columns))
+    lines += [f"{name:<{width}}" + "".join(f"{scores[c]:>7.2f}" for c in columns) for name, scores in rows]
     if published:
         lines.append("-" * len(lines[0]) + "  published (OV-MER Table 4)")
         for model, scores in sorted(published.items(), key=lambda item: item[1]["M-avg"]):
@@ -83,6 +107,12 @@ def format_table(result: EvalResult, label: str, published: dict[str, dict[str, 
         f"L1-avg {result.l1_avg * 100:.2f}   precision {result.precision * 100:.2f}   recall "
         f"{result.recall * 100:.2f}   avg {result.avg * 100:.2f}   (means over the 12 groupings)"
     )
+    if floor is not None:
+        lines.append(
+            f"floor  L1-avg {floor.result.l1_avg * 100:.2f}   precision {floor.result.precision * 100:.2f}"
+            f"   recall {floor.result.recall * 100:.2f}   avg {floor.result.avg * 100:.2f}"
+        )
+        lines.append(floor_note(floor))
     lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
     for key, reason in list(result.skipped.items())[:MAX_LISTED_PROBLEMS]:
         lines.append(f"  skipped {key}: {reason}")
@@ -162,10 +192,12 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
             + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:1])
             + ")."
         )
+    floor = floor_of(result, truth.labels, tables, args.floor_objective)
     if args.json:
         summary = result.summary()
         summary["skipped"] = dict(result.skipped)
+        summary["floor"] = floor.summary()
         print(json.dumps(summary), file=out)
     else:
-        print(format_table(result, label, runner.read_published(args.published)), file=out)
+        print(format_table(result, label, runner.read_published(args.published), floor), file=out)
     return 0
