@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -9,15 +10,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_eval_wheels import write_tables
 
 from omni_emotion.cli import main
 from omni_emotion.errors import EvaluationDataError, UnsupportedMediaError
 from omni_emotion.evaluation import cli as eval_cli
+from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
 from omni_emotion.evaluation.extract import LLMExtractor
+from omni_emotion.evaluation.metrics import score_dataset
 from omni_emotion.evaluation.runner import (
     evaluate,
+    find_clip,
     is_free_text,
     predict_clips,
     read_ground_truth,
@@ -213,6 +219,29 @@ def test_predictions_matching_no_sample_exit_2(env, tmp_path, capsys):
     assert code == 2 and "no prediction matches" in err and err.count("\n") == 1
 
 
+def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
+    tmp, wheels, gt = env
+    pred = tmp / "pred.csv"
+    pred.write_text('name,openset\ns1,"[happy]"\ns2,[calm]\n')  # s3 has no prediction
+    code, out, _ = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--json")
+    summary = json.loads(out.strip().splitlines()[-1])
+    floor = summary.pop("floor")
+    assert code == 0 and set(summary) - {"skipped"} <= set(floor) and floor["objective"] == "M-avg"
+    # over the samples our score used (s3 had no prediction), and scored like any prediction
+    truth = {"s1": ["happy", "angry"], "s2": ["calm"]}
+    tables = load_wheels(wheels, cache_dir=tmp / "tables")
+    again = score_dataset(truth, {name: floor["labels"] for name in truth}, tables)
+    assert floor["n_scored"] == 2 and floor["M-avg"] == pytest.approx(again.m_avg)
+    assert floor["L1-avg"] == pytest.approx(again.l1_avg)
+    code, out, _ = _eval(
+        capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--floor-objective", "L1-avg"
+    )
+    rows = out.splitlines()
+    assert rows[1].startswith("ours: pred") and rows[2].startswith("floor (best constant: ")
+    assert "chosen WITH this ground truth" in out and "maximising L1-avg" in out
+    assert any(line.startswith("floor  L1-avg ") for line in rows)
+
+
 @dataclass
 class FakeAnalysis:
     labels: list[str]
@@ -331,3 +360,143 @@ def test_otter_table_from_the_issue(data_dir, capsys, tmp_path, monkeypatch):
     )
     assert code == 0
     assert out.splitlines()[1].startswith("ours: Otter") and "published" in out
+
+
+def _clip_env(tmp_path):
+    """A clip folder with s1, a secret clip beside it, and links from inside to outside and to inside."""
+    videos, outside = tmp_path / "clips", tmp_path / "outside"
+    videos.mkdir()
+    outside.mkdir()
+    (videos / "s1.mp4").write_bytes(b"x")
+    (outside / "secret.mp4").write_bytes(b"x")
+    (videos / "leak.mp4").symlink_to(outside / "secret.mp4")
+    (videos / "alias.mp4").symlink_to(videos / "s1.mp4")
+    return videos, outside
+
+
+def test_names_that_are_paths_or_links_out_are_refused_not_analysed(tmp_path):
+    videos, outside = _clip_env(tmp_path)
+    names = ["s1", "../outside/secret", str(outside / "secret"), "..", "a\\..\\b", "leak", "alias", "x" * 300]
+    pipeline = FakePipeline({"s1": ["happy"], "alias": ["calm"], "secret": ["sad"]})
+    got = predict_clips(names, videos, pipeline, tmp_path / "run.jsonl")
+    assert got.labels == {"s1": ["happy"], "alias": ["happy"]}  # alias resolves to s1.mp4, inside the folder
+    assert sorted(pipeline.calls) == ["s1", "s1"]
+    for name in ("../outside/secret", str(outside / "secret"), "..", "a\\..\\b"):
+        assert got.problems[name] == "refused: the name is a path, not a plain file name"
+    assert "links outside the clip folder" in got.problems["leak"]
+    assert got.problems["x" * 300] == "refused: the name is longer than 200 bytes"
+    with pytest.raises(EvaluationDataError, match="not a plain file name"):
+        find_clip(videos, "../outside/secret")
+
+
+def test_eval_videos_skips_names_that_are_paths_with_a_reason(env, tmp_path, capsys):
+    _, wheels, _ = env
+    videos, outside = _clip_env(tmp_path)
+    gt = tmp_path / "gt-paths.csv"
+    gt.write_text(
+        f"name,openset\ns1,[happy]\n../outside/secret,[sad]\n{outside / 'secret'},[sad]\nleak,[sad]\n"
+    )
+    parser = __import__("omni_emotion.cli", fromlist=["build_parser"]).build_parser()
+    args = parser.parse_args(["eval", "--gt", str(gt), "--videos", str(videos), "--wheels", str(wheels),
+                              "--cache", str(tmp_path / "run.jsonl"), "--json"])
+    pipeline = FakePipeline({"s1": ["happy"], "secret": ["sad"]})
+    assert eval_cli.run(args, pipeline=pipeline) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert pipeline.calls == ["s1"] and summary["n_scored"] == 1 and summary["n_skipped"] == 3
+    assert summary["skipped"]["../outside/secret"].startswith("refused: the name is a path")
+    assert "links outside" in summary["skipped"]["leak"]
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\",\"y\")", "@SUM(1+1)", "-2+3", "\tx", "\rx"]
+
+
+def test_written_csv_cells_cannot_run_as_formulas_and_read_back(tmp_path):
+    names = [*FORMULAS, "'=already quoted", "''@twice", "'tis", "plain", "a=b"]
+    path = write_predictions_csv(tmp_path / "p.csv", {name: ["happy"] for name in names})
+    with open(path, newline="", encoding="utf-8") as handle:
+        cells = [row[0] for row in csv.reader(handle)][1:]
+    assert all(cell.startswith("'") for cell in cells[: len(FORMULAS) + 2])
+    assert cells[len(FORMULAS):] == ["''=already quoted", "'''@twice", "'tis", "plain", "a=b"]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert list(read_predictions(path).labels) == names  # the quote keeps even "\tx" whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_neutralise_then_restore_is_the_identity(cell):
+    safe = neutralise_cell(cell)
+    assert restore_cell(safe) == cell
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+names_st = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1).filter(
+    lambda name: name == name.strip() and name != ""
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(names_st, min_size=1, max_size=5, unique=True))
+def test_predictions_csv_round_trip_for_any_names(tmp_path_factory, names):
+    path = write_predictions_csv(tmp_path_factory.mktemp("rt") / "p.csv", {n: ["calm"] for n in names})
+    assert read_predictions(path).labels == {n: ["calm"] for n in names}
+
+
+def test_eval_videos_out_csv_is_neutralised(env, tmp_path, capsys):
+    _, wheels, _ = env
+    videos = tmp_path / "clips"
+    videos.mkdir()
+    names = ["@SUM(1+1)", "=HYPERLINK(1)", "-x"]
+    for name in names:
+        (videos / f"{name}.mp4").write_bytes(b"x")
+    gt = tmp_path / "gt-formulas.csv"
+    write_predictions_csv(gt, {name: ["happy"] for name in names})  # our own writer, so names read back
+    out_csv = tmp_path / "preds.csv"
+    parser = __import__("omni_emotion.cli", fromlist=["build_parser"]).build_parser()
+    args = parser.parse_args(["eval", "--gt", str(gt), "--videos", str(videos), "--wheels", str(wheels),
+                              "--out", str(out_csv), "--cache", str(tmp_path / "run.jsonl"), "--json"])
+    assert eval_cli.run(args, pipeline=FakePipeline({n: ["happy"] for n in names})) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n_scored"] == 3
+    rows = out_csv.read_text().splitlines()[1:]
+    assert rows == ["'@SUM(1+1),[happy]", "'=HYPERLINK(1),[happy]", "'-x,[happy]"]
+
+
+def test_hostile_jsonl_lines_are_skipped_with_reasons(tmp_path):
+    pred = tmp_path / "pred.jsonl"
+    lines = [
+        "[" * 100_000,
+        '{"a": ' * 100_000,
+        '{"name": "deep", "labels": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"name": ' + "9" * 5000 + ', "labels": ["happy"]}',
+        '{"name": "big", "labels": [' + "1" * 5000 + "]}",
+        '{"name": "nested", "labels": [["happy"]]}',
+        '{"name": ["s1"], "labels": ["happy"]}',
+        '{"name": "s1", "labels": ["happy"]}',
+    ]
+    pred.write_text("\n".join(lines) + "\n")
+    got = read_predictions(pred)
+    assert got.labels == {"s1": ["happy"]}
+    assert got.problems == {
+        "prediction line 1": "JSON nested too deeply",
+        "prediction line 2": "JSON nested too deeply",
+        "prediction line 3": "JSON nested too deeply",
+        "prediction line 4": "a number too long to read",
+        "prediction line 5": "a number too long to read",
+        "nested": "labels are not a list of strings (prediction line 6)",
+        "prediction line 7": "line without a name",
+    }
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text(lines[0] + "\n" + lines[3] + "\n")
+    with pytest.raises(EvaluationDataError, match="no usable lines"):
+        read_predictions(only_bad)
+
+
+def test_hostile_cache_lines_are_ignored(tmp_path):
+    videos = tmp_path / "clips"
+    videos.mkdir()
+    (videos / "s1.mp4").write_bytes(b"x")
+    cache = tmp_path / "run.jsonl"
+    lines = ["[" * 100_000, '{"name": ' + "9" * 5000 + "}", '{"name": "s2", "labels": [[1]]}']
+    cache.write_text("\n".join(lines) + "\n")
+    pipeline = FakePipeline({"s1": ["happy"]})
+    got = predict_clips(["s1", "s2"], videos, pipeline, cache)
+    assert got.labels == {"s1": ["happy"]} and got.problems["s2"] == "the cached result has no list of labels"

@@ -3,7 +3,8 @@ over a folder of clips), then score them with the EW metric.
 
 Bad rows never stop an evaluation: each problem is recorded as ``key -> reason`` and counted in
 ``n_skipped``. Files that cannot be used at all raise ``EvaluationDataError`` (one sentence; exit 2 at the
-CLI).
+CLI). Sample names are names, not paths: clips are looked up strictly inside the clip folder. CSV cells are
+written neutralised against spreadsheet formulas and restored on reading (``csvcells``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import csv
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from omni_emotion.errors import EvaluationDataError, OmniEmotionError
+from omni_emotion.evaluation.csvcells import restore_cell, write_csv
 from omni_emotion.evaluation.extract import LabelExtractor
 from omni_emotion.evaluation.metrics import EvalResult, parse_labels, score_dataset
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
@@ -25,6 +27,7 @@ from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
 __all__ = [
     "CLIP_EXTENSIONS",
     "Labelled",
+    "clip_name_problem",
     "default_published_path",
     "evaluate",
     "find_clip",
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 CLIP_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".wav", ".mp3", ".flac", ".m4a")
 _LABEL_COLUMNS = ("openset", "labels", "label")
 _FREE_TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson")
+_MAX_NAME_BYTES = 200  # file names may have 255 bytes; this leaves room for the extension
 
 
 @dataclass
@@ -74,8 +78,9 @@ def _read_label_csv(path: Path, what: str) -> Labelled:
                 )
             reader.fieldnames = fields
             for line, row in enumerate(reader, start=2):
-                name = (row.get("name") or "").strip()
+                name = restore_cell((row.get("name") or "").strip())
                 value = row.get(column)
+                value = None if value is None else restore_cell(value.strip())
                 if not name:
                     out.problems[f"{what} line {line}"] = "row without a name"
                 elif name in out.labels or name in out.problems:
@@ -94,6 +99,35 @@ def _read_label_csv(path: Path, what: str) -> Labelled:
 def read_ground_truth(path: str | os.PathLike[str]) -> Labelled:
     """GT CSV (``name,openset``) -> labels per sample; nameless, duplicate or empty rows are reported."""
     return _read_label_csv(Path(path), "ground-truth")
+
+
+def _parse_json_line(line: str) -> tuple[Any, str | None]:
+    """(value, None), or (None, why the line is unusable); hostile lines must not become tracebacks."""
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError:
+        return None, "not valid JSON"
+    except ValueError:  # an integer beyond Python's digit limit for str -> int (4300 digits by default)
+        return None, "a number too long to read"
+    except RecursionError:
+        return None, "JSON nested too deeply"
+
+
+def _record_name(record: Any) -> str:
+    """The record's name as text; "" when there is none or it is not a string or an integer."""
+    name = record.get("name") if isinstance(record, dict) else None
+    if isinstance(name, bool) or not isinstance(name, (str, int)):
+        return ""
+    return str(name).strip()
+
+
+def _label_list(value: Any) -> list[str] | None:
+    """Labels from a list-like string or a flat list of strings; None for anything else (nested lists)."""
+    if isinstance(value, str):
+        return parse_labels(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return parse_labels(value)
+    return None
 
 
 def is_free_text(path: str | os.PathLike[str]) -> bool:
@@ -125,20 +159,20 @@ def read_predictions(
     for number, line in progress(lines) if progress else lines:
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            out.problems[f"prediction line {number}"] = "not valid JSON"
-            continue
-        name = str(record.get("name", "")).strip() if isinstance(record, dict) else ""
-        if not name:
-            out.problems[f"prediction line {number}"] = "line without a name"
+        record, problem = _parse_json_line(line)
+        name = _record_name(record)
+        if problem or not name:
+            out.problems[f"prediction line {number}"] = problem or "line without a name"
             continue
         if name in out.labels or name in out.problems:
             out.problems[f"prediction line {number}"] = f"duplicate line for {name} (the first one is used)"
             continue
         if record.get("labels") is not None:
-            out.labels[name] = parse_labels(record["labels"])
+            labels = _label_list(record["labels"])
+            if labels is None:
+                out.problems[name] = f"labels are not a list of strings (prediction line {number})"
+            else:
+                out.labels[name] = labels
         elif isinstance(record.get("reason"), str) and record["reason"].strip():
             if extractor is None:
                 raise EvaluationDataError(f"{path} holds free text but no label extractor was given.")
@@ -156,12 +190,34 @@ class Pipeline(Protocol):
     def analyze_file(self, path: str | os.PathLike[str], progress: Any = None) -> Any: ...
 
 
+def clip_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a clip, or None: a sample name is a plain file name, never a path."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        return "is a path, not a plain file name"
+    if len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
+        return f"is longer than {_MAX_NAME_BYTES} bytes"
+    return None
+
+
 def find_clip(folder: Path, name: str) -> Path | None:
-    """``folder/<name>.<ext>`` for the first known media extension present, else None."""
+    """The resolved ``folder/<name>.<ext>`` for the first known media extension present, else None.
+
+    Raises EvaluationDataError when ``name`` is not a plain file name or the clip is a link that leads
+    outside ``folder``: a ground-truth file must not make us read files elsewhere.
+    """
+    problem = clip_name_problem(name)
+    if problem:
+        raise EvaluationDataError(f"The sample name {name[:80]!r} {problem}, so no clip is looked up for it.")
+    root = folder.resolve()
     for ext in CLIP_EXTENSIONS:
         for candidate in (folder / f"{name}{ext}", folder / f"{name}{ext.upper()}"):
             if candidate.is_file():
-                return candidate
+                target = candidate.resolve()
+                if not target.is_relative_to(root):
+                    raise EvaluationDataError(
+                        f"The clip {candidate.name} links outside the clip folder {folder}."
+                    )
+                return target
     return None
 
 
@@ -171,12 +227,10 @@ def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
         return done
     with open(cache, encoding="utf-8") as handle:
         for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:  # a run killed mid-write leaves a partial last line
-                continue
-            if isinstance(record, dict) and record.get("name"):
-                done[str(record["name"])] = record
+            record, problem = _parse_json_line(line)  # a run killed mid-write leaves a partial last line
+            name = _record_name(record)
+            if not problem and name:
+                done[name] = record
     return done
 
 
@@ -193,20 +247,27 @@ def predict_clips(
     Each finished clip is appended to the JSONL ``cache`` at once (``{"name", "labels", "reason",
     "engine"}`` or ``{"name", "error"}``), so an interrupted run resumes where it stopped. Missing clips and
     clips the pipeline rejects (``OmniEmotionError``) become problems; missing clips are not cached, so a
-    later run picks them up once they are in the folder. ``progress`` wraps the name iterator (e.g. ``tqdm``).
+    later run picks them up once they are in the folder. Names that are paths, and clips that link outside
+    ``videos``, are refused (problems, never analysed). Only ``names`` come back, whatever the cache holds.
+    ``progress`` wraps the name iterator (e.g. ``tqdm``).
     """
     folder, cache = Path(videos), Path(cache)
     if not folder.is_dir():
         raise EvaluationDataError(f"The clips folder {folder} does not exist.")
+    wanted = list(dict.fromkeys(names))
+    refused = {name: f"refused: the name {why}" for name in wanted if (why := clip_name_problem(name))}
     done = _read_cache(cache)
-    todo = [name for name in names if name not in done]
-    missing: dict[str, dict[str, Any]] = {}
+    todo = [name for name in wanted if name not in done and name not in refused]
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache, "a", encoding="utf-8") as handle:
         for name in progress(todo) if progress else todo:
-            clip = find_clip(folder, name)
+            try:
+                clip = find_clip(folder, name)
+            except EvaluationDataError as err:
+                refused[name] = f"refused: {err}"
+                continue
             if clip is None:
-                missing[name] = {"name": name, "error": f"no clip named {name}.* in {folder}"}
+                refused[name] = f"clip failed: no clip named {name}.* in {folder}"
                 continue
             try:
                 analysis = pipeline.analyze_file(clip)
@@ -221,25 +282,31 @@ def predict_clips(
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             handle.flush()
             done[name] = record
+    return _clip_results(wanted, done, refused)
+
+
+def _clip_results(
+    names: list[str], done: Mapping[str, dict[str, Any]], refused: Mapping[str, str]
+) -> Labelled:
     out = Labelled()
-    for name, record in (done | missing).items():
-        if "error" in record:
+    for name in names:
+        record = done.get(name, {})
+        labels = _label_list(record.get("labels") or [])
+        if name in refused:
+            out.problems[name] = refused[name]
+        elif "error" in record:
             out.problems[name] = f"clip failed: {record['error']}"
+        elif labels is None:
+            out.problems[name] = "the cached result has no list of labels"
         else:
-            out.labels[name] = parse_labels(record.get("labels") or [])
+            out.labels[name] = labels
     return out
 
 
-def write_predictions_csv(path: str | os.PathLike[str], labels: dict[str, list[str]]) -> Path:
-    """Write ``name,openset`` rows (the format ``--pred`` reads back)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "openset"])
-        for name, labels_ in labels.items():
-            writer.writerow([name, "[" + ", ".join(labels_) + "]"])
-    return path
+def write_predictions_csv(path: str | os.PathLike[str], labels: Mapping[str, list[str]]) -> Path:
+    """Write ``name,openset`` rows (the format ``--pred`` reads back), cells neutralised (``csvcells``)."""
+    rows = ([name, "[" + ", ".join(labels_) + "]"] for name, labels_ in labels.items())
+    return write_csv(path, ["name", "openset"], rows)
 
 
 def evaluate(truth: Labelled, pred: Labelled, tables: WheelTables) -> EvalResult:

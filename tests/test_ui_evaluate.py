@@ -1,0 +1,95 @@
+"""The Evaluate tab's request without a server: the floor beside the scores, clip names that are paths, and a
+download CSV that spreadsheets cannot run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from test_eval_wheels import write_tables
+
+from omni_emotion.ui.config import UIConfig
+from omni_emotion.ui.evaluate_tab import METRIC_COLUMNS, SOURCES, evaluate_request
+
+
+class FakeProgress:
+    def __call__(self, fraction, desc=""):
+        pass
+
+    def tqdm(self, iterable, desc=""):
+        return iterable
+
+
+@dataclass
+class FakePipeline:
+    labels: dict[str, list[str]]
+    engine_name: str = "fake"
+    calls: list[str] = field(default_factory=list)
+
+    def analyze_file(self, path, progress=None):
+        self.calls.append(Path(path).stem)
+        return SimpleNamespace(labels=self.labels[Path(path).stem], explanation="because", engine="fake")
+
+
+def _ctx(data: Path, pipeline=None):
+    return SimpleNamespace(config=UIConfig(data_dirs=(data,)), pipeline=pipeline,
+                           live_models=SimpleNamespace(analysis_lock=threading.Lock()))
+
+
+@pytest.fixture()
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMNI_EMOTION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("OMNI_EMOTION_SHARED", str(tmp_path / "no-shared"))  # no published rows
+    data = tmp_path / "data"
+    write_tables(data / "wheels")
+    (data / "clips").mkdir()
+    return data
+
+
+def test_floor_row_and_sentence_stand_beside_the_scores(data):
+    (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
+    summary, rows, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
+                                               FakeProgress())
+    ours, floor = rows
+    assert len(ours) == len(floor) == len(METRIC_COLUMNS)
+    assert ours[0] == "pred.csv" and floor[0].startswith("floor (best constant: ")
+    assert "chosen **with** this ground truth" in summary and "L1-avg" in summary
+    scores = json.loads(Path(files[1]).read_text())
+    shown = floor[0].removeprefix("floor (best constant: ").rstrip(")")
+    assert scores["floor"]["labels"] == shown.split(", ")
+    assert round(100 * scores["floor"]["M-avg"], 2) == floor[METRIC_COLUMNS.index("M-avg")]
+    assert round(100 * scores["floor"]["L1-avg"], 2) == floor[METRIC_COLUMNS.index("L1-avg")]
+
+
+def test_clip_folder_mode_refuses_names_that_lead_outside(data, tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.mp4").write_bytes(b"x")
+    (data / "clips" / "s1.mp4").write_bytes(b"x")
+    (data / "gt.csv").write_text(f"name,openset\ns1,[happy]\n../../outside/secret,[sad]\n"
+                                 f"{tmp_path / 'outside' / 'secret'},[sad]\n")
+    pipeline = FakePipeline({"s1": ["happy"], "secret": ["sad"]})
+    ctx = _ctx(data, pipeline)
+    summary, _, samples, _ = evaluate_request(ctx, "gt.csv", SOURCES[1], "", "clips", "wheels", 0,
+                                              FakeProgress())
+    assert pipeline.calls == ["s1"] and "Scored **1** samples, skipped **2**" in summary
+    status = {row[0]: row[4] for row in samples}
+    assert status["../../outside/secret"].startswith("refused: the name is a path")
+    assert status[str(tmp_path / "outside" / "secret")].startswith("refused: the name is a path")
+
+
+def test_download_csv_cannot_run_as_a_formula(data):
+    names = ["=cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\")", "@SUM(1+1)"]
+    with open(data / "gt.csv", "w", newline="") as handle:  # written raw, as a hostile file would be
+        csv.writer(handle).writerows([["name", "openset"], *([name, "[happy]"] for name in names)])
+    (data / "pred.csv").write_bytes((data / "gt.csv").read_bytes())
+    _, _, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
+                                      FakeProgress())
+    with open(files[0], newline="", encoding="utf-8") as handle:
+        cells = [row[0] for row in csv.reader(handle)][1:]
+    assert cells == ["'" + name for name in names]
