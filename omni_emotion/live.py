@@ -28,9 +28,9 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from omni_emotion.errors import ConfigError, OmniEmotionError
+from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
 from omni_emotion.expressions import FER_LABELS, crop_face
-from omni_emotion.media import clip_from_arrays
+from omni_emotion.media import MediaConfig, clip_from_arrays
 from omni_emotion.types import Analysis, Clip
 
 __all__ = [
@@ -58,6 +58,7 @@ class LiveConfig:
     refresh_s:       the background analysis starts at most this often (it runs back to back when slower).
     buffer_fps:      frames kept per second for the background analysis (the fast path sees every frame).
     max_side:        frames are downscaled so the longer side is at most this many pixels before buffering.
+    max_pixels:      larger frames are refused (FrameTooLargeError), the same limit as files (MediaConfig).
     idle_stop_s:     no frame or audio for this long means the stream stopped: buffers are freed.
     min_audio_s:     an audio-only window shorter than this is not analysed.
     smoothing:       weight of the previous expression probabilities per track (0 = no smoothing).
@@ -67,6 +68,7 @@ class LiveConfig:
     refresh_s: float = 1.0
     buffer_fps: float = 4.0
     max_side: int = 640
+    max_pixels: int = MediaConfig.max_pixels
     idle_stop_s: float = 3.0
     min_audio_s: float = 0.5
     smoothing: float = 0.5
@@ -75,6 +77,8 @@ class LiveConfig:
         for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"LiveConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.max_pixels <= 0:
+            raise ConfigError(f"LiveConfig.max_pixels must be positive, got {self.max_pixels}")
         if self.max_side < 32:
             raise ConfigError(f"LiveConfig.max_side must be >= 32, got {self.max_side}")
         if not 0.0 <= self.smoothing < 1.0:
@@ -231,6 +235,7 @@ class LiveSession:
         self._t0 = clock()
         self._lock = threading.Lock()
         self._frames: deque[tuple[float, np.ndarray]] = deque(maxlen=config.max_buffered_frames)
+        self._frame_shape: tuple[int, ...] | None = None  # of the frames buffered and tracked now
         self._audio = _AudioRing(config.window_s)
         self._tracker = models.new_tracker()
         self._smoothed: dict[int, np.ndarray] = {}
@@ -253,9 +258,11 @@ class LiveSession:
         frame = np.ascontiguousarray(frame_rgb)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame must be (H, W, 3) uint8, got {frame.dtype} {frame.shape}")
+        self._check_pixels(frame)
         t = started - self._t0
         detections = self.models.detector.detect(frame)
         with self._lock:
+            self._follow_size(frame.shape)
             tracked = self._tracker.update(t, detections)
         faces = self._expressions(frame, tracked)
         self._buffer_frame(t, frame)
@@ -329,9 +336,28 @@ class LiveSession:
                 faces.append(LiveFace(int(track_id), box, float(getattr(det, "score", 1.0)), expression, p))
         return tuple(faces)
 
+    def _check_pixels(self, frame: np.ndarray) -> None:
+        height, width = frame.shape[:2]
+        if width * height > self.config.max_pixels:
+            raise FrameTooLargeError(
+                f"The live frame is {width}x{height} ({width * height / 1e6:.1f} MP), above the"
+                f" {self.config.max_pixels / 1e6:.1f} MP limit; send smaller frames."
+            )
+
+    def _follow_size(self, shape: tuple[int, ...]) -> None:
+        """A new frame size (a rotated phone, a resized window) starts a new window: earlier frames cannot
+        share a clip with it, nor their face boxes a track (caller holds ``_lock``)."""
+        if shape != self._frame_shape:
+            self._frames.clear()
+            self._smoothed.clear()
+            self._tracker = self.models.new_tracker()
+            self._frame_shape = shape
+
     def _buffer_frame(self, t: float, frame: np.ndarray) -> None:
         with self._lock:
-            if not self._frames or t - self._frames[-1][0] >= 1.0 / self.config.buffer_fps:
+            # a frame of the old size that raced a size change is not buffered with the new ones
+            due = not self._frames or t - self._frames[-1][0] >= 1.0 / self.config.buffer_fps
+            if due and frame.shape == self._frame_shape:
                 self._frames.append((t, _downscale(frame, self.config.max_side).copy()))
             self._touch()
 
@@ -347,6 +373,7 @@ class LiveSession:
 
     def _free(self) -> None:
         self._frames.clear()
+        self._frame_shape = None
         self._audio.clear()
         self._smoothed.clear()
         self._tracker = self.models.new_tracker()

@@ -8,9 +8,11 @@ resampler (or a polyphase filter for in-memory buffers).
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
+import stat
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +30,7 @@ from omni_emotion.errors import (
     MediaNotFoundError,
     UnsupportedMediaError,
 )
+from omni_emotion.image_header import declared_image_size
 from omni_emotion.types import SAMPLE_RATE, Clip
 
 __all__ = ["MediaConfig", "check_media", "load_clip", "iter_frames", "load_audio", "clip_from_arrays", "resample_audio"]
@@ -54,14 +57,39 @@ class MediaConfig:
 
 
 def _check_path(path: str | os.PathLike) -> Path:
+    """The path once it is a non-empty regular file. Messages name the file, not its folder: uploads sit in
+    the app's temporary folder, which means nothing to the person who sent them."""
     p = Path(path)
-    if not p.exists():
-        raise MediaNotFoundError(f"{p} does not exist.")
-    if p.is_dir():
-        raise MediaNotFoundError(f"{p} is a directory, not a media file.")
-    if p.stat().st_size == 0:
-        raise EmptyMediaError(f"{p} is an empty file (0 bytes).")
+    try:
+        info = p.stat()
+    except OSError as err:
+        raise MediaNotFoundError(_unreachable(p, err)) from err
+    if stat.S_ISDIR(info.st_mode):
+        raise MediaNotFoundError(f"{p.name or p} is a directory, not a media file.")
+    if not stat.S_ISREG(info.st_mode):
+        # reading a pipe or a device blocks or never ends; its size says nothing either
+        raise MediaNotFoundError(f"{p.name} is a {_kind(info.st_mode)}, not a regular media file.")
+    if info.st_size == 0:
+        raise EmptyMediaError(f"{p.name} is an empty file (0 bytes).")
     return p
+
+
+def _unreachable(p: Path, err: OSError) -> str:
+    if err.errno == errno.ELOOP:
+        return f"{p.name} is a loop of symbolic links that never reaches a file."
+    if p.is_symlink():
+        return f"{p.name} is a symbolic link to {os.readlink(p)}, which does not exist."
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return f"{p.name} cannot be read: permission denied."
+    return f"{p.name} does not exist."
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
 
 
 def _open(p: Path) -> av.container.InputContainer:
@@ -73,12 +101,25 @@ def _open(p: Path) -> av.container.InputContainer:
         ) from err
 
 
-def check_media(path: str | os.PathLike) -> Path:
-    """``path`` once it exists, is a non-empty file and ffmpeg can open it (MediaError subclasses otherwise):
-    a cheap check to run before loading models."""
+def check_media(path: str | os.PathLike, config: MediaConfig = MediaConfig()) -> Path:
+    """``path`` once it exists, is a non-empty file, ffmpeg can open it and its declared size and duration are
+    within ``config`` (MediaError subclasses otherwise): a cheap check to run before loading models."""
+    p = _checked_path(path, config)
+    with _open(p) as container:
+        if container.streams.video:
+            _check_size(container.streams.video[0], config, p.name)
+        _check_duration(_container_seconds(container), config, p.name)
+    return p
+
+
+def _checked_path(path: str | os.PathLike, config: MediaConfig) -> Path:
+    """The checks that come before ffmpeg sees the file: it exists, is not empty, and an image's declared
+    picture size is within the pixel limit (ffmpeg allocates the whole picture while probing it)."""
     p = _check_path(path)
-    with _open(p):
-        return p
+    size = declared_image_size(p)
+    if size is not None:
+        _check_pixels(*size, config, p.name)
+    return p
 
 
 def _reason(err: Exception) -> str:
@@ -133,7 +174,10 @@ def _frame_time(frame, stream) -> float | None:
 
 
 def _check_size(vstream, config: MediaConfig, name: str) -> None:
-    w, h = vstream.codec_context.width, vstream.codec_context.height
+    _check_pixels(vstream.codec_context.width, vstream.codec_context.height, config, name)
+
+
+def _check_pixels(w: int, h: int, config: MediaConfig, name: str) -> None:
     if w * h > config.max_pixels:
         raise FrameTooLargeError(
             f"{name} has {w}x{h} frames ({w * h / 1e6:.1f} MP), above the {config.max_pixels / 1e6:.1f} MP limit;"
@@ -145,6 +189,15 @@ def _check_duration(seconds: float | None, config: MediaConfig, name: str) -> No
     if seconds is not None and seconds > config.max_duration_s:
         raise ClipTooLongError(
             f"{name} lasts {seconds:.0f} s, longer than the {config.max_duration_s:.0f} s limit;"
+            " trim it or raise MediaConfig.max_duration_s."
+        )
+
+
+def _check_decoded_time(seconds: float, config: MediaConfig, name: str) -> None:
+    """The limit counted while decoding: files that declare no duration (or a wrong one) stop here."""
+    if seconds > config.max_duration_s:
+        raise ClipTooLongError(
+            f"{name} runs past the {config.max_duration_s:.0f} s limit;"
             " trim it or raise MediaConfig.max_duration_s."
         )
 
@@ -161,7 +214,7 @@ def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[
             if t is None:
                 t = index / rate
             t = max(t, last_t) if last_t > -math.inf else max(t, 0.0)
-            _check_duration(t, config, p.name)
+            _check_decoded_time(t, config, p.name)
             last_t = t
             index += 1
             yield t, frame
@@ -186,7 +239,6 @@ def _decode_audio(path: Path, config: MediaConfig) -> tuple[np.ndarray, str | No
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
         total = 0
-        limit = int(config.max_duration_s * SAMPLE_RATE)
         try:
             for frame in container.decode(astream):
                 frame.pts = None  # let the resampler count samples; broken pts must not insert silence
@@ -194,8 +246,7 @@ def _decode_audio(path: Path, config: MediaConfig) -> tuple[np.ndarray, str | No
                     chunk = out.to_ndarray().reshape(-1)
                     chunks.append(chunk)
                     total += chunk.size
-                if total > limit:
-                    _check_duration(total / SAMPLE_RATE, config, path.name)
+                _check_decoded_time(total / SAMPLE_RATE, config, path.name)
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as err:
@@ -210,7 +261,7 @@ def _decode_audio(path: Path, config: MediaConfig) -> tuple[np.ndarray, str | No
 
 def load_audio(path: str | os.PathLike, config: MediaConfig = MediaConfig()) -> np.ndarray:
     """Mono float32 audio at 16 kHz, shape (S,); empty when the file has no audio stream."""
-    return _decode_audio(_check_path(path), config)[0]
+    return _decode_audio(_checked_path(path, config), config)[0]
 
 
 def load_clip(
@@ -232,7 +283,7 @@ def load_clip(
         raise ConfigError(f"num_frames must be >= 1 when fps is not given, got {num_frames}")
     if fps is not None and fps <= 0:
         raise ConfigError(f"fps must be positive, got {fps}")
-    p = _check_path(path)
+    p = _checked_path(path, config)
     with _open(p) as container:
         vstream = container.streams.video[0] if container.streams.video else None
         streams = [_describe(s) for s in container.streams if s.type in ("video", "audio")]
@@ -289,18 +340,25 @@ def _sample_frames(container, vstream, p, config, size, num_frames, fps, seconds
     if seconds:
         targets = (np.arange(num_frames) + 0.5) * seconds / num_frames
         return _nearest(_decode_video(container, vstream, p, config), targets, size, seconds)
-    # Unknown duration (some streams, webm without cues): decode once to time it, then once to sample.
-    last = None
-    step = None
-    for t, _ in _decode_video(container, vstream, p, config):
-        step = t - last if last is not None else step
-        last = t
-    if last is None:
+    seconds = _time_video(p, config)
+    if seconds is None:
         return [], [], 0.0
-    seconds = last + (step or 0.04)
-    container.seek(0)
     targets = (np.arange(num_frames) + 0.5) * seconds / num_frames
     return _nearest(_decode_video(container, vstream, p, config), targets, size, seconds)
+
+
+def _time_video(p: Path, config: MediaConfig) -> float | None:
+    """Seconds of video in a file that declares no duration (live webm, raw .h264), by decoding it once.
+
+    A second container is used because such inputs often cannot seek (raw streams) and a decoder that has
+    run cannot be reconfigured; the duration limit is enforced frame by frame while timing."""
+    last = step = None
+    with _open(p) as container:
+        vstream = container.streams.video[0]
+        for t, _ in _decode_video(container, vstream, p, config):
+            step = t - last if last is not None else step
+            last = t
+    return None if last is None else last + (step or 0.04)
 
 
 def _nearest(decoded, targets: np.ndarray, size, seconds: float):
@@ -350,7 +408,7 @@ def iter_frames(
     """
     if fps <= 0:
         raise ConfigError(f"fps must be positive, got {fps}")
-    p = _check_path(path)
+    p = _checked_path(path, config)
     with _open(p) as container:
         if not container.streams.video:
             return
@@ -393,6 +451,8 @@ def clip_from_arrays(
     source: str = "live",
 ) -> Clip:
     """Build a Clip from in-memory buffers (live webcam + microphone). Inputs are copied, never modified."""
+    if len({np.shape(f) for f in frames}) > 1:
+        raise MediaError(f"live buffer mixes frame sizes {sorted({np.shape(f) for f in frames})}; start a new window.")
     stack = np.stack(frames).astype(np.uint8, copy=True) if len(frames) else np.zeros((0, 1, 1, 3), np.uint8)
     if stack.ndim == 3:  # grayscale frames
         stack = np.repeat(stack[..., None], 3, axis=-1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from omni_emotion.errors import ConfigError, MediaError
+from omni_emotion.errors import ConfigError, FrameTooLargeError, MediaError
 from omni_emotion.live import EXPRESSIONS, LiveConfig, LiveModels, LiveSession
 from omni_emotion.types import Analysis
 
@@ -269,3 +269,44 @@ def test_process_exits_cleanly_while_a_live_analysis_runs(tmp_path):
     script.write_text(EXIT_SCRIPT)
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_change_of_frame_size_starts_a_new_window():
+    """Three 640x480 frames then three 320x240 (a rotated phone, a resized window): the analysis sees only
+    the new size instead of failing to stack mixed sizes."""
+    clock = Clock()
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(buffer_fps=10.0), clock=clock, background=False)
+    for h, w in [(480, 640)] * 3 + [(240, 320)] * 3:
+        session.process_frame(frame(h, w))
+        clock.t += 0.2
+        update = session.analyze_now()
+        assert update.error == "" and update.analysis is not None
+    assert analyzer.clips[-1].frames.shape == (3, 240, 320, 3)
+
+
+def test_the_worker_survives_a_change_of_frame_size():
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(refresh_s=0.05, idle_stop_s=5.0, buffer_fps=50.0))
+    try:
+        for h, w in [(480, 640)] * 3 + [(240, 320)] * 3:
+            session.process_frame(frame(h, w))
+            time.sleep(0.03)
+        worker = session._worker
+        deadline = time.monotonic() + 5
+        while (session.latest is None or session.latest.window_end < session.now() - 0.2) and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert session.latest is not None and session.latest.error == ""
+        assert session.running and session._worker is worker
+    finally:
+        session.close()
+
+
+def test_a_frame_above_the_pixel_limit_is_refused_before_any_model_runs():
+    detector = FakeDetector()
+    detector.detect = lambda f: pytest.fail("the detector ran on a refused frame")
+    session = LiveSession(models(detector=detector), background=False)
+    with pytest.raises(FrameTooLargeError, match="9000x9000"):
+        session.process_frame(np.zeros((9000, 9000, 3), np.uint8))  # calloc'd: no 243 MB actually touched
+    assert session.buffered == (0, 0.0)

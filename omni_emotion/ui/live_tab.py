@@ -17,7 +17,7 @@ import numpy as np
 
 from omni_emotion.errors import MediaError
 from omni_emotion.live import LiveSession, LiveUpdate
-from omni_emotion.ui.context import UIContext
+from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
 
@@ -73,6 +73,7 @@ def build_live_tab(ctx: UIContext) -> None:
         lag = f" · labels {update.lag_s:.1f} s behind" if update is not None else ""
         return f"{view.fps:.1f} fps · window {cfg.live.window_s:.0f} s{lag} · engine {ctx.pipeline.engine_name}"
 
+    @user_errors  # a frame above the pixel limit is refused with its sentence
     def on_frame(frame: np.ndarray | None, view: LiveView | None):
         view = ensure(view)
         if frame is None:

@@ -1,0 +1,118 @@
+"""Hostile media a user (or a browser) may hand the app, written into a folder by the tests themselves.
+
+Each maker writes one file (or special path) and returns it; ``hostile_corpus(folder)`` writes them all.
+Nothing here is shared data: every input is generated, so the corpus needs no ../shared folder.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from conftest import write_av, write_wav
+
+__all__ = ["hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
+
+
+def _frames(seconds: float, fps: int, size: tuple[int, int]):
+    for i in range(int(round(seconds * fps))):
+        img = np.zeros((size[1], size[0], 3), np.uint8)
+        img[..., 0] = (i * 7) % 256
+        img[: size[1] // 2, : size[0] // 2, 1] = 200
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, fps)
+        yield frame
+
+
+def live_webm(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, int] = (320, 240)) -> Path:
+    """A webm as a browser's MediaRecorder writes it (``live=1``): no duration, no cues, VP8 + Opus."""
+    with av.open(str(path), "w", format="webm", options={"live": "1"}) as container:
+        video = container.add_stream("libvpx", rate=fps)
+        video.width, video.height, video.pix_fmt = *size, "yuv420p"
+        audio = container.add_stream("libopus", rate=48_000)
+        audio.layout = "mono"
+        for frame in _frames(seconds, fps, size):
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+        total = int(seconds * 48_000)
+        tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(total) / 48_000)).astype(np.float32)
+        for start in range(0, total, 960):
+            chunk = av.AudioFrame.from_ndarray(tone[None, start : start + 960], format="fltp", layout="mono")
+            chunk.sample_rate, chunk.pts, chunk.time_base = 48_000, start, Fraction(1, 48_000)
+            container.mux(audio.encode(chunk))
+        container.mux(audio.encode())
+    return path
+
+
+def raw_h264(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, int] = (320, 240)) -> Path:
+    """A raw H.264 elementary stream (``.h264``): no container, no timestamps, cannot seek."""
+    with av.open(str(path), "w", format="h264") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = *size, "yuv420p"
+        for frame in _frames(seconds, fps, size):
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+    return path
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
+    """A 1 KB PNG declaring ``width`` x ``height`` 16-bit RGB pixels (only ten rows of data follow): ffmpeg
+    would allocate the whole picture to probe it."""
+    row = b"\0" * (1 + width * 6)
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+                     + _png_chunk(b"IDAT", zlib.compress(row * 10, 9)) + _png_chunk(b"IEND", b""))
+    return path
+
+
+def _special_paths(folder: Path) -> dict[str, Path]:
+    """Paths that are not regular files: a symlink loop, a dangling link, a FIFO, a directory."""
+    loop_a, loop_b = folder / "loop_a.mp4", folder / "loop_b.mp4"
+    loop_a.symlink_to(loop_b.name)
+    loop_b.symlink_to(loop_a.name)
+    dangling = folder / "dangling.mp4"
+    dangling.symlink_to("nowhere.mp4")
+    fifo = folder / "pipe.mp4"
+    os.mkfifo(fifo)
+    directory = folder / "folder.mp4"
+    directory.mkdir()
+    return {"symlink_loop": loop_a, "dangling_symlink": dangling, "fifo": fifo, "directory": directory,
+            "missing": folder / "missing.mp4"}
+
+
+def hostile_corpus(folder: Path) -> dict[str, Path]:
+    """Every hostile input by name. Regular files among them must come out of any command unchanged."""
+    good = write_av(folder / "good.mp4", seconds=1.0)
+    data = good.read_bytes()
+    wav = write_wav(folder / "ok.wav", np.zeros(16_000), 16_000).read_bytes()
+    files = {
+        "empty": folder / "empty.mp4",
+        "text_as_mp4": folder / "notes.mp4",
+        "random_bytes": folder / "noise.mkv",
+        "truncated_mp4": folder / "truncated.mp4",
+        "header_only_mp4": folder / "header_only.mp4",
+        "broken_wav": folder / "broken.wav",
+        "wav_named_mp4": folder / "really_audio.mp4",
+        "mp4_named_jpg": folder / "really_video.jpg",
+    }
+    files["empty"].write_bytes(b"")
+    files["text_as_mp4"].write_text("this is a text file, not a video\n" * 20)
+    files["random_bytes"].write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    files["truncated_mp4"].write_bytes(data[: len(data) // 3])
+    files["header_only_mp4"].write_bytes(data[:64])
+    files["broken_wav"].write_bytes(b"RIFX" + wav[4:8] + b"JUNK" + wav[12:])
+    files["wav_named_mp4"].write_bytes(wav)
+    files["mp4_named_jpg"].write_bytes(data)
+    files["live_webm"] = live_webm(folder / "recorded.webm")
+    files["raw_h264"] = raw_h264(folder / "stream.h264")
+    files["png_bomb"] = png_bomb(folder / "bomb.png")
+    return files | _special_paths(folder)
