@@ -21,6 +21,7 @@ __all__ = [
     "Segment",
     "Transcript",
     "Prosody",
+    "VoiceProfile",
     "Perception",
     "Clues",
     "Analysis",
@@ -154,16 +155,50 @@ class Segment:
 
 @dataclass
 class Transcript:
-    """What was said: full text, detected language (ISO 639-1, e.g. "en", "zh") and timed segments."""
+    """What was said: full text, detected language (ISO 639-1, e.g. "en", "zh") and timed segments;
+    translation: the English translation when the language is not English ("" otherwise)."""
 
     text: str = ""
     language: str = ""
     language_probability: float = 0.0
     segments: list[Segment] = field(default_factory=list)
+    translation: str = ""
+
+    @property
+    def english(self) -> str:
+        """The words in English: the translation where there is one, else the text itself."""
+        return self.translation or self.text
+
+    @property
+    def display(self) -> str:
+        """What people read: the words as said, then the English translation when there is one."""
+        return f"{self.text} [English: {self.translation}]" if self.translation else self.text
 
     @property
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """Voice-quality numbers of the speech regions (eGeMAPS functionals, see speech/voice.py).
+
+    f0_mean_st: mean pitch in semitones above 27.5 Hz (120 Hz = 25.5 st, 210 Hz = 35.2 st);
+    f0_range_st: 20th-80th percentile pitch range in semitones;  alpha_ratio_db: energy 1-5 kHz over
+    50 Hz-1 kHz in voiced frames (higher = tenser, brighter voice);  hammarberg_db: strongest peak 0-2 kHz
+    over 2-5 kHz (lower = tenser);  hnr_db: harmonics-to-noise ratio (higher = clearer, more regular voice);
+    voiced_segments_per_s: voiced stretches per second (a syllable-rate proxy);  mean_unvoiced_s: mean
+    length of unvoiced stretches inside speech;  speech_seconds: how much speech was measured.
+    """
+
+    f0_mean_st: float
+    f0_range_st: float
+    alpha_ratio_db: float
+    hammarberg_db: float
+    hnr_db: float
+    voiced_segments_per_s: float
+    mean_unvoiced_s: float
+    speech_seconds: float
 
 
 @dataclass
@@ -175,6 +210,7 @@ class Prosody:
     voiced_ratio: fraction of speech frames that are voiced;  speech_rate: words (or syllables) per second;
     pauses: (start, end) seconds of silences inside speech;  speech_regions: VAD (start, end) seconds.
     description: a short factual sentence, e.g. "loud, high and rising pitch, fast speech".
+    voice: eGeMAPS voice-quality numbers of the speech (None without enough voiced speech).
     """
 
     loudness_db: float | None = None
@@ -191,6 +227,7 @@ class Prosody:
     speech_regions: list[tuple[float, float]] = field(default_factory=list)
     description: str = ""
     contour: dict[str, list[float]] = field(default_factory=dict)
+    voice: VoiceProfile | None = None
 
     @property
     def has_speech(self) -> bool:

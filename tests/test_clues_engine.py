@@ -7,7 +7,11 @@ import pytest
 
 from omni_emotion.engines.base import Engine
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.types import Analysis, Clip, FaceTrack, Perception, Prosody, Segment, Transcript
+from omni_emotion.types import Analysis, Clip, FaceTrack, Perception, Prosody, Segment, Transcript, VoiceProfile
+
+# eGeMAPS numbers of a high, tense, quick lower-register voice with a wide range (an excited man)
+ACTIVATED_VOICE = VoiceProfile(f0_mean_st=35.0, f0_range_st=7.5, alpha_ratio_db=-12.0, hammarberg_db=21.0,
+                               hnr_db=7.0, voiced_segments_per_s=4.2, mean_unvoiced_s=0.08, speech_seconds=2.4)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,7 @@ def test_textual_clues_valence_similarity_and_negation(engine):
 def test_words_only_clip_gives_json_contract(engine):
     assert isinstance(engine, Engine)
     speech = Prosody(loudness_db=-14, f0_median_hz=240, f0_min_hz=160, f0_max_hz=380, speech_rate=4.0,
-                     speech_regions=[(0.2, 2.6)])
+                     speech_regions=[(0.2, 2.6)], voice=ACTIVATED_VOICE)
     p = Perception(_clip(), [], _said("This is the best news ever, I'm thrilled!"), speech)
     calls = []
     a = engine.analyze(p, progress=lambda f, m: calls.append(f))
@@ -63,6 +67,15 @@ def test_chinese_transcript_is_quoted_as_said(engine):
     a = engine.analyze(p)
     assert "我真的很难过" in a.explanation and a.language == "zh"
     assert a.labels == ["neutral"]
+
+
+def test_translated_words_feed_the_textual_clue(engine):
+    said = Transcript("我真的很难过,我很伤心", "zh", 0.98, [Segment(0.0, 2.0, "我真的很难过,我很伤心")],
+                      translation="I am really sad, I am heartbroken.")
+    a = engine.analyze(Perception(_clip(), [], said, Prosody()))
+    assert '"我真的很难过,我很伤心"' in a.explanation and 'In English: "I am really sad, I am heartbroken."' in a.explanation
+    assert "The translated wording is clearly negative" in a.clues.textual
+    assert a.labels[0] == "sad" and a.transcript == "我真的很难过,我很伤心 [English: I am really sad, I am heartbroken.]"
 
 
 def test_face_track_drives_timeline(engine):

@@ -121,6 +121,17 @@ def test_language_is_detected_for_spanish(analyzer, espeak):
     assert e / n <= 0.25
 
 
+def test_non_english_speech_is_translated_to_english(analyzer, espeak):
+    pcm, rate = espeak(SPANISH, voice="es")
+    transcript, _ = analyzer.analyze(pcm, rate)
+    english = set(words_of(transcript.translation))
+    # "Today I am very happy because the weather is good": the emotion word must survive the translation
+    assert "happy" in english and transcript.translation.isascii(), transcript.translation
+    assert transcript.english == transcript.translation and transcript.text in transcript.display
+    english_speech, _ = analyzer.analyze(*espeak(SENTENCES[2]))
+    assert english_speech.translation == "" and english_speech.english == english_speech.text
+
+
 def test_mandarin_is_written_in_characters_and_timed_in_syllables(analyzer, espeak):
     pcm, rate = espeak(MANDARIN_PINYIN, voice="cmn-latn-pinyin")
     transcript, prosody = analyzer.analyze(pcm, rate, language="zh")

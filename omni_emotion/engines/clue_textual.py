@@ -6,7 +6,8 @@
   when no emotion word is said. Lexicon embeddings are computed once per process.
 - Emotion words said explicitly are found with the evaluation extractor's negation handling, so
   "I'm not angry" does not count as anger.
-Both models read English; for other languages only the quoted transcript is reported.
+Both models read English. Speech in another language is read through its English translation (Whisper's
+``translate`` task, done by the speech module); the clue quotes the original and the translation.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ _TOP_SIMILAR = 3
 
 @dataclass
 class TextualClues:
-    """text as said; language; valence (VADER compound, None when not English); similar (word, cosine);
-    explicit (lexicon words said and not negated); negated (words said under negation)."""
+    """text as said; language; translation (English, when the speech was not); valence (VADER compound of
+    the English words, None when there are none); similar (word, cosine); explicit (lexicon words said and
+    not negated); negated (words said under negation)."""
 
     text: str = ""
     language: str = ""
+    translation: str = ""
     valence: float | None = None
     similar: list[tuple[str, float]] = field(default_factory=list)
     explicit: list[str] = field(default_factory=list)
@@ -90,10 +93,14 @@ def _is_english(transcript: Transcript) -> bool:
 
 
 def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
-    """Valence, nearest lexicon words and explicit emotion words of the transcript."""
-    text = transcript.text.strip()
-    clues = TextualClues(text=text, language=transcript.language)
-    if not text or not _is_english(transcript):
+    """Valence, nearest lexicon words and explicit emotion words of the transcript (or its translation)."""
+    clues = TextualClues(text=transcript.text.strip(), language=transcript.language,
+                         translation=transcript.translation.strip())
+    if clues.translation:
+        text = clues.translation
+    elif clues.text and _is_english(transcript):
+        text = clues.text
+    else:
         return clues
     clues.valence = float(models.vader.polarity_scores(text)["compound"])
     sims = models.word_vectors @ models.encode([text])[0]
@@ -113,15 +120,16 @@ def describe_textual(clues: TextualClues) -> str:
     """The textual clue sentence(s): the quote, then what the words convey. Empty when nothing was said."""
     if not clues.text:
         return ""
-    # a quote that ends its own sentence takes no extra full stop after the closing mark
-    stop = "" if clues.text.rstrip()[-1:] in ".!?。！？…" else "."
-    quote = f'The person says: "{clues.text}"{stop}'
+    quote = f'The person says: "{clues.text}"{_stop(clues.text)}'
+    if clues.translation:
+        quote += f' In English: "{clues.translation}"{_stop(clues.translation)}'
     if clues.valence is None:
         return quote
     tone = ("clearly positive" if clues.valence >= 0.5 else "somewhat positive" if clues.valence >= 0.05
             else "clearly negative" if clues.valence <= -0.5 else "somewhat negative" if clues.valence <= -0.05
             else "neutral")
-    parts = [f"The wording is {tone} (VADER compound {clues.valence:+.2f})"]
+    subject = "The translated wording" if clues.translation else "The wording"
+    parts = [f"{subject} is {tone} (VADER compound {clues.valence:+.2f})"]
     if clues.explicit:
         parts.append("and names the feeling" + (" " if len(clues.explicit) == 1 else "s ")
                      + ", ".join(f'"{w}"' for w in clues.explicit))
@@ -131,3 +139,8 @@ def describe_textual(clues: TextualClues) -> str:
     if clues.similar:
         text += " In meaning it is closest to " + ", ".join(f"{w} ({s:.2f})" for w, s in clues.similar) + "."
     return text
+
+
+def _stop(quoted: str) -> str:
+    """A quote that ends its own sentence takes no extra full stop after the closing mark."""
+    return "" if quoted.rstrip()[-1:] in ".!?。！？…" else "."

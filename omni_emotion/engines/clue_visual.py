@@ -1,8 +1,10 @@
 """Visual clues: facial-expression probabilities of the main face over time, plus facial actions.
 
 Crops of the main face (cut from the clip's sampled frames with the track's boxes, framed the way `fer`
-frames its input) go through the FER2013 expression model. Probabilities are summarised per
-phase (beginning, middle, end of the track), per time window (the UI timeline), and per emotion family.
+frames its input) go through the FER2013 expression model. Each frame is weighted by its face quality
+(size, frontality, sharpness, detector score: faces/quality.py), so the clear frames of a drama clip
+outweigh the small, turned or blurred ones. Probabilities are summarised per phase (beginning, middle,
+end of the track), per time window (the UI timeline), and per emotion family.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omni_emotion.expressions import FER_FAMILY, FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.faces.quality import FaceQuality, face_quality
 from omni_emotion.facial_actions import PHASES, ActionFact, describe_actions, phase_slices
 from omni_emotion.types import FaceTrack, Perception
 
 __all__ = ["VisualClues", "expression_inputs", "timeline_windows", "visual_clues"]
 
 _MAX_BOX_GAP_S = 0.5  # a sampled frame uses the track's nearest box only when it is this close in time
+THIN_QUALITY = 0.4  # mean face-quality weight under which the clues call the face evidence thin
 
 
 @dataclass
 class VisualClues:
-    """What the face showed. probs (K, 7) in FER_LABELS order at ``times`` (K,) seconds; phases (3, 7)."""
+    """What the face showed. probs (K, 7) in FER_LABELS order at ``times`` (K,) seconds; phases (3, 7) are
+    quality-weighted phase means; ``qualities`` (K,) the per-frame face quality."""
 
     times: np.ndarray
     probs: np.ndarray
@@ -31,40 +36,61 @@ class VisualClues:
     other_faces: int = 0
     face_seconds: float = 0.0
     duration: float = 0.0
+    qualities: list[FaceQuality] = field(default_factory=list)
 
     @property
     def has_face(self) -> bool:
         return len(self.probs) > 0
 
-    def family_means(self) -> dict[str, float]:
-        """Mean probability per family over the whole track (0 when there is no face)."""
-        mean = self.probs.mean(axis=0) if self.has_face else np.zeros(len(FER_LABELS))
-        return {FER_FAMILY[label]: float(p) for label, p in zip(FER_LABELS, mean)}
+    @property
+    def weights(self) -> np.ndarray:
+        """(K,) per-frame weights; 1 where no quality was measured."""
+        if len(self.qualities) != len(self.probs):
+            return np.ones(len(self.probs))
+        return np.array([q.weight for q in self.qualities])
+
+    @property
+    def quality(self) -> float:
+        """Mean face-quality weight in [0.1, 1]; 1 without a face (nothing to discount)."""
+        return float(self.weights.mean()) if self.has_face else 1.0
+
+    def weighted_mean(self) -> np.ndarray:
+        """(7,) quality-weighted mean probabilities over the track."""
+        return np.average(self.probs, axis=0, weights=self.weights)
 
     def phase_top(self) -> list[tuple[str, float]]:
         """The dominant FER class and its mean probability in each phase."""
         return [(FER_LABELS[int(np.argmax(p))], float(np.max(p))) for p in self.phases]
 
 
-def expression_inputs(track: FaceTrack, perception: Perception) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(times, crops) for the expression model.
+def expression_inputs(track: FaceTrack, perception: Perception
+                      ) -> tuple[np.ndarray, list[np.ndarray], list[FaceQuality]]:
+    """(times, crops, qualities) for the expression model.
 
     Crops are cut from the clip's sampled frames with the track's nearest box, framed as `fer` frames its
     training input (the tracker's aligned crops are framed differently and shift the model's output); the
     track's own crops are the fallback when no sampled frame lies near a detection (e.g. live buffers).
     """
     clip = perception.clip
-    times, crops = [], []
+    times, crops, qualities = [], [], []
     if len(track.timestamps):
         for t, frame in zip(clip.timestamps, clip.frames):
             i = int(np.argmin(np.abs(track.timestamps - t)))
             if abs(track.timestamps[i] - t) <= _MAX_BOX_GAP_S:
                 times.append(float(t))
                 crops.append(crop_face(frame, track.boxes[i]))
+                qualities.append(_quality(track, i, crops[-1]))
     if not crops and track.crops is not None and len(track.crops):
         fallback = track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
-        return np.asarray(fallback, dtype=np.float64), list(track.crops)
-    return np.asarray(times, dtype=np.float64), crops
+        nearest = [int(np.argmin(np.abs(track.timestamps - t))) for t in fallback]
+        qualities = [_quality(track, i, crop) for i, crop in zip(nearest, track.crops)]
+        return np.asarray(fallback, dtype=np.float64), list(track.crops), qualities
+    return np.asarray(times, dtype=np.float64), crops, qualities
+
+
+def _quality(track: FaceTrack, index: int, crop: np.ndarray) -> FaceQuality:
+    landmarks = None if track.landmarks is None else track.landmarks[index]
+    return face_quality(track.boxes[index], float(track.scores[index]), crop, landmarks)
 
 
 def visual_clues(perception: Perception, model: ExpressionModel) -> VisualClues:
@@ -75,14 +101,16 @@ def visual_clues(perception: Perception, model: ExpressionModel) -> VisualClues:
     if track is None:
         return VisualClues(np.zeros(0), np.zeros((0, len(FER_LABELS))), np.zeros((3, len(FER_LABELS))),
                            other_faces=others, duration=clip.duration)
-    times, crops = expression_inputs(track, perception)
+    times, crops, qualities = expression_inputs(track, perception)
     probs = model.predict(crops) if crops else np.zeros((0, len(FER_LABELS)), dtype=np.float32)
     order = np.argsort(times, kind="stable")
     times, probs = times[order], probs[order]
-    phases = (np.stack([probs[s].mean(axis=0) for s in phase_slices(len(probs))])
+    qualities = [qualities[i] for i in order]
+    weights = np.array([q.weight for q in qualities])
+    phases = (np.stack([np.average(probs[s], axis=0, weights=weights[s]) for s in phase_slices(len(probs))])
               if len(probs) else np.zeros((3, len(FER_LABELS))))
     actions = describe_actions(track.boxes, track.timestamps, track.landmarks)
-    return VisualClues(times, probs, phases, actions, others, track.end - track.start, clip.duration)
+    return VisualClues(times, probs, phases, actions, others, track.end - track.start, clip.duration, qualities)
 
 
 def timeline_windows(clues: VisualClues, window_s: float = 1.0) -> list[dict]:
@@ -126,11 +154,27 @@ def describe_visual(clues: VisualClues) -> str:
     for fact in clues.actions:
         where = "Throughout the clip" if fact.phase == "throughout" else f"At the {fact.phase}"
         parts.append(f"{where}, {fact.phrase}.")
+    thin = _thin_evidence(clues)
+    if thin:
+        parts.append(thin)
     if clues.duration and clues.face_seconds < 0.6 * clues.duration:
         parts.append(f"The face is visible for about {clues.face_seconds:.1f} of {clues.duration:.1f} seconds.")
     if clues.other_faces:
         parts.append(f"{clues.other_faces} other face{'s' if clues.other_faces > 1 else ''} also appear{'' if clues.other_faces > 1 else 's'}.")
     return " ".join(parts)
+
+
+def _thin_evidence(clues: VisualClues) -> str:
+    """A sentence saying the face evidence is thin, naming the weakest factor; "" when it is not."""
+    if clues.quality >= THIN_QUALITY:
+        return ""
+    factors = {name: float(np.mean([getattr(q, name) for q in clues.qualities]))
+               for name in ("size", "frontality", "sharpness", "detection")}
+    weakest = min(factors, key=factors.get)
+    why = {"size": "the face is small", "frontality": "the face is turned away",
+           "sharpness": "the face is blurred", "detection": "the face is hard to detect"}[weakest]
+    return (f"The face evidence is thin ({why}; quality {clues.quality:.2f} of 1), "
+            f"so the expression counts for less.")
 
 
 _AT = {"beginning": "at the beginning", "middle": "in the middle", "end": "by the end"}

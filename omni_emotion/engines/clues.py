@@ -75,7 +75,7 @@ class ClueEngine:
             labels=[lab.word for lab in labels],
             explanation=explanation,
             clues=clues,
-            transcript=perception.transcript.text,
+            transcript=perception.transcript.display,
             language=perception.transcript.language,
             faces=[f.summary() for f in perception.faces],
             timeline=timeline_windows(visual, self.config.window_s),

@@ -7,7 +7,7 @@ here measures it.
 
 from __future__ import annotations
 
-from omni_emotion.engines.fusion import Label
+from omni_emotion.engines.fusion import NEAR_NORM, Label
 
 __all__ = ["explain"]
 
@@ -24,8 +24,8 @@ def explain(visual: str, acoustic: str, textual: str, labels: list[Label]) -> st
     if not parts:
         parts.append("The clip offers no visible face, no speech and no words to go on.")
     words = [lab.word for lab in labels]
-    # "weak" only when nothing measured supports neutral either (fusion then cites "weak evidence overall")
-    if not words or (words == ["neutral"] and labels[0].evidence in ([], ["weak evidence overall"])):
+    # "weak" only when nothing measured supports neutral either
+    if not words or (words == ["neutral"] and labels[0].evidence in ([], [NEAR_NORM])):
         parts.append("Taken together, the clues are weak, so the person most likely feels neutral.")
     else:
         first = labels[0]

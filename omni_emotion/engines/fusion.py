@@ -1,19 +1,28 @@
 """A transparent scorer that merges visual, acoustic and textual clues into 1 to 6 emotion labels.
 
-Steps (every constant is named below and every label keeps the reasons that produced it):
-1. Family evidence per modality. Face: the expression model's probabilities, each class divided by the
-   square root of its share in FER2013's training set (a tempered label-shift correction: the model has
-   seen 16x more happy than disgusted faces, and a full correction would blow up noise on rare classes);
-   salience is the mean of the whole-track average and the strongest phase, so an emotion shown clearly
-   for a third of the clip still counts. Text: explicit emotion words, similar lexicon words, valence.
-2. Family score = visual + text evidence, with a small bonus when the voice's arousal fits the family.
-   Negative families get a mild salience weight (negativity bias: people attend to and report negative
-   displays more than positive ones of equal strength).
-3. Families above an absolute and a relative threshold are kept (at most three); each gives its base word
-   and, where a specific clue supports it, a nuanced word (sad + subdued voice or lowered head ->
-   "dejected"; happy + activated voice -> "excited"; sad then happy -> "relieved"; negative words + smile ->
-   "sarcastic"). Weak evidence everywhere gives "neutral" (and "calm" with a subdued voice).
-4. Recovery arc: when the face is clearly negative at the beginning and clearly happy at the end (crying,
+The decision rule (every constant is named below; every label keeps the measured reasons behind it):
+1. Evidence per family and modality, each in [0, 1].
+   Face: the expression model's probabilities, each class divided by the square root of its share in
+   FER2013's training set (a tempered label-shift correction: the model has seen 16x more happy than
+   disgusted faces), salience = mean of the whole-track average and the strongest phase, times the face's
+   quality (size, frontality, sharpness, detector score: a small, turned, blurred face says less).
+   Voice: the population-norm reading's posterior per pattern (voice_reading.py), times how much speech
+   it rests on. Boredom is a voice pattern of its own; it labels "bored".
+   Words: explicit emotion words, similar lexicon words, and the wording's valence; a machine translation
+   counts TRANSLATED_WORDS as much (its word choice is the translator's, and it errs).
+2. Family score = the weighted sum over modalities.
+3. Neutral only when the clues sit near the norm: the best family scores under MIN_FAMILY, or the face's
+   and voice's neutral evidence is NEUTRAL_DOMINANCE times the best family's score.
+4. The label set follows the evidence. The best family always gives its base word. Another family joins
+   when it scores at least SUPPORT_RATIO of the best (so one dominant family gives few labels and several
+   supported families give more), at most ``max_families``. A family of the opposite valence joins only
+   with its own distinct evidence: a change over time on the face (sad, then happy), or a modality of its
+   own (the face smiles while the words are negative), never the same clue read two ways.
+5. Specific words: a family's more specific word ("furious", "dejected", "relieved", "sarcastic", ...)
+   is added only when a measured clue specific to it is present, and only for the leading family when
+   several families are named (and for joy in a recovery arc, whose specific clue is the arc). Words the
+   person says about their own feeling are kept (in their own language's words, not a translation's).
+6. Recovery arc: when the face is clearly negative at the beginning and clearly happy at the end (crying,
    then laughing), the negative family leads and "relieved" is added: relief is the resolution of a prior
    negative state, so that state is the clip's emotional event even if the smile lasts as long.
 """
@@ -24,23 +33,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues
+from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues, voice_evidence
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.expressions import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
 from omni_emotion.lexicon import FAMILIES, lookup
 
-__all__ = ["FusionConfig", "Label", "fuse", "visual_family_evidence"]
+__all__ = ["NEAR_NORM", "FusionConfig", "Label", "fuse", "visual_family_evidence"]
 
 # FER2013 training-set class counts (public dataset statistics), in FER_LABELS order.
 FER2013_COUNTS = np.array([3995, 436, 4097, 7215, 4830, 3171, 4965], dtype=np.float64)
+# What the scorer ranks: the lexicon's families plus boredom, which the voice can show but the face cannot.
+SCORED = (*FAMILIES, "boredom")
 BASE_WORD = {"joy": "happy", "sadness": "sad", "anger": "angry", "fear": "worried", "surprise": "surprised",
-             "disgust": "disgusted", "contempt": "contemptuous", "neutral": "neutral"}
-NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt"}
-# Families whose typical displays are activated (voice loud, fast) vs subdued.
-HIGH_AROUSAL = {"joy", "anger", "fear", "surprise"}
-LOW_AROUSAL = {"sadness", "neutral"}
+             "disgust": "disgusted", "contempt": "contemptuous", "neutral": "neutral", "boredom": "bored"}
+NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt", "boredom"}
+POSITIVE = {"joy"}
+TRANSLATED_WORDS = 0.5
+FULL_VOICE_S = 1.5  # seconds of speech at which the voice reading counts fully
+MODALITIES = ("face", "voice", "words")
+NEAR_NORM = "the clues sit near the norm"  # the evidence of a neutral label that nothing measured supports
 
 
 @dataclass(frozen=True)
@@ -48,13 +61,14 @@ class FusionConfig:
     """Weights and thresholds of the scorer (dimensionless; evidence is in [0, 1] per modality)."""
 
     visual_weight: float = 1.0
+    voice_weight: float = 1.0
     text_weight: float = 0.8
-    valence_weight: float = 0.4  # how much VADER valence adds to joy / the negative families
-    arousal_bonus: float = 0.1  # added when the voice's arousal fits the family
-    negativity_weight: float = 1.15
+    valence_weight: float = 0.4  # how much the wording's valence adds to joy / the negative families
     prior_power: float = 0.5  # exponent of the FER2013 prior correction (0 = none, 1 = full)
-    min_family: float = 0.18  # absolute score a family needs to give a label
-    relative_family: float = 0.35  # ... and relative to the best family
+    min_family: float = 0.25  # score the best family needs before anything but neutral is said
+    neutral_dominance: float = 1.5  # neutral evidence this many times the best family's score -> neutral
+    support_ratio: float = 0.6  # another family joins at this fraction of the best family's score
+    distinct_min: float = 0.15  # a modality's contribution that counts as a family's own evidence
     max_families: int = 3
     max_labels: int = 6
 
@@ -65,11 +79,13 @@ class FusionConfig:
             raise ValueError(f"max_families must be in 1..max_labels, got {self.max_families}")
         if not 0.0 <= self.prior_power <= 1.0:
             raise ValueError(f"prior_power must be in [0, 1], got {self.prior_power}")
+        if not 0.0 < self.support_ratio <= 1.0:
+            raise ValueError(f"support_ratio must be in (0, 1], got {self.support_ratio}")
 
 
 @dataclass
 class Label:
-    """One output label with its score and the measured reasons behind it."""
+    """One output label with its score and the measured reasons behind it (``family``: a lexicon family)."""
 
     word: str
     family: str
@@ -77,17 +93,19 @@ class Label:
     evidence: list[str] = field(default_factory=list)
 
 
-def visual_family_evidence(probs: np.ndarray, phases: np.ndarray, prior_power: float = 0.5) -> dict[str, float]:
-    """Per-family salience in [0, 1] from (K, 7) probabilities and (3, 7) phase means (see module doc)."""
+def visual_family_evidence(probs: np.ndarray, phases: np.ndarray, prior_power: float = 0.5,
+                           weights: np.ndarray | None = None) -> dict[str, float]:
+    """Per-family salience in [0, 1] from (K, 7) probabilities, (3, 7) phase means and optional (K,) frame
+    weights (see module doc)."""
     if len(probs) == 0:
         return {f: 0.0 for f in FAMILIES}
-    weights = (FER2013_COUNTS / FER2013_COUNTS.sum()) ** -prior_power
+    prior_correction = (FER2013_COUNTS / FER2013_COUNTS.sum()) ** -prior_power
 
     def corrected(p: np.ndarray) -> np.ndarray:
-        q = p * weights
+        q = p * prior_correction
         return q / q.sum(axis=-1, keepdims=True)
 
-    mean = corrected(probs).mean(axis=0)
+    mean = np.average(corrected(probs), axis=0, weights=weights)
     peak = corrected(phases).max(axis=0)
     salience = 0.5 * (mean + peak)
     out = {f: 0.0 for f in FAMILIES}
@@ -102,51 +120,55 @@ def _text_family_evidence(text: TextualClues, cfg: FusionConfig) -> dict[str, fl
         if text.valence > 0:
             scores["joy"] += cfg.valence_weight * text.valence
         else:
-            negative = {f: scores[f] for f in NEGATIVE}
+            negative = {f: scores[f] for f in NEGATIVE if f in scores}
             total = sum(negative.values())
-            for f in ("sadness", "anger") if total == 0 else NEGATIVE:
+            for f in ("sadness", "anger") if total == 0 else negative:
                 share = 0.5 if total == 0 else negative[f] / total
                 scores[f] += cfg.valence_weight * -text.valence * share
     return scores
 
 
+def _voice_family_evidence(acoustic: AcousticClues) -> dict[str, float]:
+    """The voice reading's posterior per scored family, scaled by how much speech it rests on."""
+    out = {f: 0.0 for f in SCORED}
+    if acoustic.reading is None:
+        return out
+    reliability = min(1.0, acoustic.speech_seconds / FULL_VOICE_S)
+    for family, p in acoustic.reading.families.items():
+        out[family] = reliability * p
+    return out
+
+
+def _evidence(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
+              cfg: FusionConfig) -> dict[str, dict[str, float]]:
+    """Weighted contribution of each modality to each scored family: {family: {modality: value}}."""
+    vis = visual_family_evidence(visual.probs, visual.phases, cfg.prior_power, visual.weights)
+    voice = _voice_family_evidence(acoustic)
+    txt = _text_family_evidence(text, cfg)
+    text_weight = cfg.text_weight * (TRANSLATED_WORDS if text.translation else 1.0)
+    return {f: {"face": cfg.visual_weight * visual.quality * vis.get(f, 0.0),
+                "voice": cfg.voice_weight * voice[f],
+                "words": text_weight * txt.get(f, 0.0)} for f in SCORED}
+
+
 def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
          cfg: FusionConfig = FusionConfig()) -> list[Label]:
     """Labels, most salient first, each with its evidence; never empty."""
-    vis = visual_family_evidence(visual.probs, visual.phases, cfg.prior_power)
-    txt = _text_family_evidence(text, cfg)
-    arousal = acoustic.arousal
-    scores: dict[str, float] = {}
-    reasons: dict[str, list[str]] = {f: [] for f in FAMILIES}
-    for fam in FAMILIES:
-        s = cfg.visual_weight * vis[fam] + cfg.text_weight * txt[fam]
-        if arousal is not None and ((fam in HIGH_AROUSAL and arousal >= ACTIVATED) or (fam in LOW_AROUSAL and arousal <= SUBDUED)):
-            s += cfg.arousal_bonus
-            reasons[fam].append(f"voice {'activated' if arousal >= ACTIVATED else 'subdued'} (arousal {arousal:.2f})")
-        if fam in NEGATIVE:
-            s *= cfg.negativity_weight
-        scores[fam] = s
-    _face_reasons(visual, reasons)
-    _text_reasons(text, txt, reasons)
+    evidence = _evidence(visual, acoustic, text, cfg)
+    scores = {f: sum(parts.values()) for f, parts in evidence.items()}
+    reasons = _reasons(visual, acoustic, text, evidence)
     arc = _recovery_arc(visual)
     if arc is not None:
-        # Relief is the resolution of a prior negative state: the clip's emotional event is that state, and
-        # the later smile is its resolution, so the negative family leads.
         scores[arc] = max(scores[arc], 1.05 * scores["joy"])
         reasons[arc].insert(0, "shown first, before the face turns happy")
 
-    ranked = sorted((f for f in FAMILIES if f != "neutral"), key=lambda f: -scores[f])
-    best = scores[ranked[0]]
-    chosen = [f for f in ranked if scores[f] >= cfg.min_family and scores[f] >= cfg.relative_family * best]
-    chosen = chosen[: cfg.max_families]
-    if not chosen or scores["neutral"] > 1.5 * scores[chosen[0]]:
-        chosen = ["neutral"] + chosen[: cfg.max_families - 1]
-
+    chosen = _choose_families(scores, evidence, arc, cfg)
     labels: list[Label] = []
     for fam in chosen:
-        labels.append(Label(BASE_WORD[fam], fam, scores[fam], reasons[fam] or ["weak evidence overall"]))
-        labels.extend(_nuanced(fam, scores[fam], visual, acoustic, text, reasons[fam]))
-    for word in text.explicit:  # what the person says they feel is kept, in the family's place
+        labels.append(_base_label(fam, scores[fam], reasons[fam]))
+        if fam == chosen[0] or (arc is not None and fam == "joy"):  # the arc is joy's own specific clue
+            labels.extend(_nuanced(fam, scores[fam], visual, acoustic, text, reasons[fam]))
+    for word in [] if text.translation else text.explicit:  # what the person says they feel is kept
         entry = lookup(word)
         if entry is not None and all(lab.word != entry.word for lab in labels):
             labels.append(Label(entry.word, entry.family, scores[entry.family] + 0.05, [f'says "{word}"']))
@@ -154,6 +176,42 @@ def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     seen: set[str] = set()
     unique = [lab for lab in labels if not (lab.word in seen or seen.add(lab.word))]
     return unique[: cfg.max_labels]
+
+
+def _choose_families(scores: dict[str, float], evidence: dict[str, dict[str, float]], arc: str | None,
+                     cfg: FusionConfig) -> list[str]:
+    """The families to name, best first (steps 3 and 4 of the module's rule)."""
+    ranked = sorted((f for f in SCORED if f != "neutral"), key=lambda f: -scores[f])
+    best = ranked[0]
+    neutral = evidence["neutral"]["face"] + evidence["neutral"]["voice"]
+    if scores[best] < cfg.min_family or neutral >= cfg.neutral_dominance * scores[best]:
+        return ["neutral"]
+    chosen = [best]
+    for fam in ranked[1:]:
+        if len(chosen) == cfg.max_families:
+            break
+        if scores[fam] < max(cfg.min_family, cfg.support_ratio * scores[best]):
+            break
+        if _opposed(fam, best) and not (arc in (fam, best) or _has_own_evidence(fam, best, evidence, cfg)):
+            continue
+        chosen.append(fam)
+    return chosen
+
+
+def _opposed(a: str, b: str) -> bool:
+    return (a in POSITIVE and b in NEGATIVE) or (a in NEGATIVE and b in POSITIVE)
+
+
+def _has_own_evidence(fam: str, best: str, evidence: dict[str, dict[str, float]], cfg: FusionConfig) -> bool:
+    """True when ``fam`` rests on a modality that gives the best family little: distinct evidence."""
+    return any(evidence[fam][m] >= cfg.distinct_min and evidence[best][m] < cfg.distinct_min
+               for m in MODALITIES)
+
+
+def _base_label(fam: str, score: float, reasons: list[str]) -> Label:
+    word = BASE_WORD[fam]
+    entry = lookup(word)
+    return Label(word, entry.family if entry else fam, score, reasons or [NEAR_NORM])
 
 
 def _recovery_arc(visual: VisualClues) -> str | None:
@@ -167,10 +225,20 @@ def _recovery_arc(visual: VisualClues) -> str | None:
     return None
 
 
+def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
+             evidence: dict[str, dict[str, float]]) -> dict[str, list[str]]:
+    """Per scored family, the measured clues that point to it specifically."""
+    reasons: dict[str, list[str]] = {f: [] for f in SCORED}
+    _face_reasons(visual, reasons)
+    _voice_reasons(acoustic, reasons)
+    _text_reasons(text, evidence, reasons)
+    return reasons
+
+
 def _face_reasons(visual: VisualClues, reasons: dict[str, list[str]]) -> None:
     if not visual.has_face:
         return
-    mean = visual.probs.mean(axis=0)
+    mean = visual.weighted_mean()
     for i, label in enumerate(FER_LABELS):
         peak_phase = int(np.argmax(visual.phases[:, i]))
         if visual.phases[peak_phase, i] >= 0.2:
@@ -184,7 +252,19 @@ def _face_reasons(visual: VisualClues, reasons: dict[str, list[str]]) -> None:
             reasons["sadness"].append(f"{fact.name} at the {fact.phase}")
 
 
-def _text_reasons(text: TextualClues, text_scores: dict[str, float], reasons: dict[str, list[str]]) -> None:
+_VOICE_MIN_P = 0.15  # a voice pattern this likely is worth citing for its family
+
+
+def _voice_reasons(acoustic: AcousticClues, reasons: dict[str, list[str]]) -> None:
+    if acoustic.reading is None:
+        return
+    for family, p in acoustic.reading.families.items():
+        if p >= _VOICE_MIN_P:
+            cues = voice_evidence(acoustic, family) if family != "neutral" else []
+            reasons[family].append(f"voice fits {family} ({p:.2f})" + (f": {', '.join(cues)}" if cues else ""))
+
+
+def _text_reasons(text: TextualClues, evidence: dict[str, dict[str, float]], reasons: dict[str, list[str]]) -> None:
     for word in text.explicit:
         entry = lookup(word)
         if entry is not None:
@@ -195,7 +275,7 @@ def _text_reasons(text: TextualClues, text_scores: dict[str, float], reasons: di
             reasons[entry.family].append(f'words close to "{word}" ({sim:.2f})')
     if text.valence is not None and abs(text.valence) >= 0.05:
         # cite the wording only where it added to the score (see _text_family_evidence)
-        fams = ["joy"] if text.valence > 0 else [f for f in sorted(NEGATIVE) if text_scores.get(f, 0.0) > 0]
+        fams = ["joy"] if text.valence > 0 else [f for f in sorted(NEGATIVE) if evidence[f]["words"] > 0]
         for fam in fams:
             reasons[fam].append(f"wording {'positive' if text.valence > 0 else 'negative'} (VADER {text.valence:+.2f})")
 
@@ -208,9 +288,13 @@ def _measured_smile(visual: VisualClues) -> str:
     best = max(range(len(visual.phases)), key=lambda i: visual.phases[i][happy])
     if FER_LABELS[int(np.argmax(visual.phases[best]))] == "happy":
         return f"the face reads happy ({visual.phases[best][happy]:.2f} at the {PHASES[best]})"
-    if any("smile" in fact.phrase for fact in visual.actions):
+    if any(fact.name == "mouth widened" for fact in visual.actions):
         return "the mouth corners widen as in a smile"
     return ""
+
+
+_FURIOUS_AROUSAL = 0.85  # anger this activated in the voice reads as fury
+_MILD_ANGER = 0.3
 
 
 def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
@@ -242,9 +326,10 @@ def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClue
         if a is not None and a >= ACTIVATED:
             add("nervous", 0.9, f"worried with an activated voice (arousal {a:.2f})")
     elif fam == "anger":
-        if a is not None and a >= 0.75 and acoustic.has("loud"):
-            add("furious", 0.85, "angry with a loud, activated voice")
-        elif score < 0.3:
+        if a is not None and a >= _FURIOUS_AROUSAL and acoustic.reading is not None \
+                and acoustic.reading.cues["tension"] >= 2.0:
+            add("furious", 0.85, f"angry with a very tense, activated voice (arousal {a:.2f})")
+        elif score < _MILD_ANGER:
             add("annoyed", 0.9, "mild anger")
     elif fam == "surprise":
         if text.valence is not None and text.valence <= -0.3:

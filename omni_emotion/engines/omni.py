@@ -158,7 +158,7 @@ class OmniEngine:
         return cls(model, processor, device=device, config=config)
 
     def _inputs(self, perception: Perception, task: str) -> dict[str, torch.Tensor]:
-        text = user_prompt(task, perception.transcript.text, self.config.max_transcript_chars)
+        text = user_prompt(task, perception.transcript.english, self.config.max_transcript_chars)
         inputs = self.processor(perception.clip, perception.main_face, text)
         dtype = self.model.dtype
         return {
@@ -247,7 +247,7 @@ class OmniEngine:
             labels=labels,
             explanation=explanation,
             clues=split_clues(explanation),
-            transcript=perception.transcript.text,
+            transcript=perception.transcript.display,
             language=perception.transcript.language,
             faces=[f.summary() for f in perception.faces],
             engine=self.name,

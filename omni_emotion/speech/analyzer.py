@@ -1,8 +1,8 @@
-"""One object that owns the speech models: audio -> VAD regions -> transcript (+ words) -> prosody."""
+"""One object that owns the speech models: audio -> VAD regions -> transcript (+ words) -> prosody + voice."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from omni_emotion.errors import MediaError
 from omni_emotion.speech.asr import AsrConfig, WhisperAsr
 from omni_emotion.speech.prosody import ProsodyConfig, measure_prosody
 from omni_emotion.speech.vad import SileroVad, VadConfig
+from omni_emotion.speech.voice import VoiceMeter
 from omni_emotion.types import SAMPLE_RATE, Prosody, Transcript
 
 __all__ = ["SpeechAnalyzer", "SpeechConfig", "load_speech_analyzer", "prepare_audio"]
@@ -61,6 +62,7 @@ class SpeechAnalyzer:
         self.config = config
         self._vad = SileroVad(config.vad)
         self._asr = WhisperAsr(config.asr)
+        self._voice = VoiceMeter()
 
     def vad(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
         """Speech regions as (start, end) seconds, sorted; [] for silence or no audio."""
@@ -88,7 +90,7 @@ class SpeechAnalyzer:
     def analyze(
         self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, language: str | None = None
     ) -> tuple[Transcript, Prosody]:
-        """VAD, then ASR and prosody on the speech regions. Silence or no audio give empty results."""
+        """VAD, then ASR, prosody and voice quality on the speech regions. Silence or no audio give empty results."""
         samples = prepare_audio(audio, sample_rate)
         regions = self._vad.regions(samples)
         if not regions:
@@ -97,7 +99,7 @@ class SpeechAnalyzer:
             )
         transcript = self._asr.transcribe(samples, regions, language)
         prosody = measure_prosody(samples, SAMPLE_RATE, regions, transcript.words, self.config.prosody)
-        return transcript, prosody
+        return transcript, replace(prosody, voice=self._voice.measure(samples, regions))
 
 
 def load_speech_analyzer(

@@ -58,6 +58,8 @@ class AsrConfig:
     device: "cpu", "cuda", "cuda:N" (GPU index N) or "auto";  compute_type: CTranslate2 type ("int8", "float16", "int8_float16", ...);
     cpu_threads: threads per model, 0 = all cores;  beam_size: 1 = greedy (fastest);
     word_timestamps: align words (costs one extra decoder pass);
+    translate: also translate non-English speech to English with the multilingual model (Whisper's
+    ``translate`` task), so that the English-only text cues can read it;
     download: allow fetching a named model from the Hugging Face Hub (False = local files only).
     """
 
@@ -67,6 +69,7 @@ class AsrConfig:
     cpu_threads: int = 0
     beam_size: int = 1
     word_timestamps: bool = True
+    translate: bool = True
     download: bool = True
 
     def __post_init__(self) -> None:
@@ -268,12 +271,25 @@ class WhisperAsr:
             vad_filter=False,  # regions are already speech
         )
         out = [seg for seg in (self._segment(s, mapping) for s in segments) if seg.text]
+        text = ("" if language in NO_SPACE_LANGUAGES else " ").join(s.text for s in out)
+        translation = self.translate(joined, language) if text and self.config.translate else ""
         return Transcript(
-            text=("" if language in NO_SPACE_LANGUAGES else " ").join(s.text for s in out),
+            text=text,
             language=language,
             language_probability=float(probability),
             segments=out,
+            translation=translation,
         )
+
+    def translate(self, speech: np.ndarray, language: str) -> str:
+        """English translation of 16 kHz speech (S,) in ``language``; "" for English or an English-only model."""
+        if language == "en" or not self.model.model.is_multilingual:
+            return ""
+        segments, _ = self.model.transcribe(
+            speech, language=language, task="translate", beam_size=self.config.beam_size,
+            word_timestamps=False, condition_on_previous_text=False, vad_filter=False,
+        )
+        return " ".join(s.text.strip() for s in segments if s.text.strip())
 
     def language_of(self, audio: np.ndarray, regions: list[tuple[float, float]]) -> tuple[str, float]:
         """(ISO 639-1 code, probability) of the speech ``regions`` of 16 kHz ``audio`` (S,)."""
