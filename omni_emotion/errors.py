@@ -16,6 +16,7 @@ __all__ = [
     "FrameTooLargeError",
     "ModelNotFoundError",
     "EvaluationDataError",
+    "JSONInputError",
     "DeviceUnavailableError",
     "ConfigError",
 ]
@@ -59,6 +60,10 @@ class ModelNotFoundError(OmniEmotionError):
 
 class EvaluationDataError(OmniEmotionError):
     """Ground-truth, prediction or grouping-table files are missing or unusable."""
+
+
+class JSONInputError(OmniEmotionError, ValueError):
+    """A JSON text from a user's file is not JSON, nests too deeply or holds an absurdly long number."""
 
 
 class DeviceUnavailableError(OmniEmotionError):
