@@ -66,7 +66,8 @@ truth_st = st.dictionaries(
 
 
 def _same_scores(got, want):
-    assert (got.n_scored, got.n_skipped, dict(got.skipped)) == (want.n_scored, want.n_skipped, dict(want.skipped))
+    assert (got.n_scored, got.n_skipped) == (want.n_scored, want.n_skipped)
+    assert dict(got.skipped) == dict(want.skipped)
     for g in GROUPINGS:
         a, b = got.groupings[g], want.groupings[g]
         assert (a.precision, a.recall, a.n) == (pytest.approx(b.precision), pytest.approx(b.recall), b.n)
@@ -75,7 +76,8 @@ def _same_scores(got, want):
 @settings(max_examples=150, deadline=None)
 @given(tables=tables_st, truth=truth_st, labels=st.lists(st.sampled_from(WORDS + ["unknown"]), max_size=4))
 def test_constant_scores_equal_the_metric(tables, truth, labels):
-    _same_scores(score_constant(truth, labels, tables), score_dataset(truth, {n: labels for n in truth}, tables))
+    want = score_dataset(truth, {name: labels for name in truth}, tables)
+    _same_scores(score_constant(truth, labels, tables), want)
 
 
 @settings(max_examples=150, deadline=None)
