@@ -102,14 +102,38 @@ def _open(p: Path) -> av.container.InputContainer:
 
 
 def check_media(path: str | os.PathLike, config: MediaConfig = MediaConfig()) -> Path:
-    """``path`` once it exists, is a non-empty file, ffmpeg can open it and its declared size and duration are
-    within ``config`` (MediaError subclasses otherwise): a cheap check to run before loading models."""
+    """``path`` once it exists, is a non-empty file, ffmpeg can open it, its declared size and duration are
+    within ``config`` and its first video and audio frames decode (MediaError subclasses otherwise): a cheap
+    check to run before loading models."""
     p = _checked_path(path, config)
     with _open(p) as container:
         if container.streams.video:
             _check_size(container.streams.video[0], config, p.name)
         _check_duration(_container_seconds(container), config, p.name)
+    if not (_first_video_decodes(p, config) | _first_audio_decodes(p)):
+        raise EmptyMediaError(f"{p.name} decodes to zero frames and zero audio samples.")
     return p
+
+
+def _first_video_decodes(p: Path, config: MediaConfig) -> bool:
+    """False when there is no video or it holds no frame; UnsupportedMediaError when its first cannot decode."""
+    with _open(p) as container:
+        if container.streams.video:
+            for _ in _decode_video(container, container.streams.video[0], p, config):
+                return True
+    return False
+
+
+def _first_audio_decodes(p: Path) -> bool:
+    with _open(p) as container:
+        if not container.streams.audio:
+            return False
+        try:
+            for _ in container.decode(container.streams.audio[0]):
+                return True
+        except av.error.FFmpegError as err:
+            raise UnsupportedMediaError(f"{p.name} has an audio stream that cannot be decoded ({_reason(err)}).") from err
+    return False
 
 
 def _checked_path(path: str | os.PathLike, config: MediaConfig) -> Path:

@@ -16,7 +16,7 @@ import av
 import numpy as np
 from conftest import write_av, write_wav
 
-__all__ = ["hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
+__all__ = ["garbled_mp4", "hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
 
 
 def _frames(seconds: float, fps: int, size: tuple[int, int]):
@@ -57,6 +57,16 @@ def raw_h264(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, i
         for frame in _frames(seconds, fps, size):
             container.mux(video.encode(frame))
         container.mux(video.encode())
+    return path
+
+
+def garbled_mp4(path: Path, good: Path) -> Path:
+    """``good`` with its media data overwritten by noise: the container opens, no frame decodes."""
+    data = bytearray(good.read_bytes())
+    start = data.find(b"mdat") + 4
+    size = int.from_bytes(data[start - 8 : start - 4], "big") - 8
+    data[start : start + size] = np.random.default_rng(1).integers(0, 256, size, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -112,6 +122,7 @@ def hostile_corpus(folder: Path) -> dict[str, Path]:
     files["broken_wav"].write_bytes(b"RIFX" + wav[4:8] + b"JUNK" + wav[12:])
     files["wav_named_mp4"].write_bytes(wav)
     files["mp4_named_jpg"].write_bytes(data)
+    files["garbled_mp4"] = garbled_mp4(folder / "garbled.mp4", good)
     files["live_webm"] = live_webm(folder / "recorded.webm")
     files["raw_h264"] = raw_h264(folder / "stream.h264")
     files["png_bomb"] = png_bomb(folder / "bomb.png")

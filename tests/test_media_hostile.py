@@ -12,9 +12,11 @@ import textwrap
 import cv2
 import numpy as np
 import pytest
-from hostile import live_webm, png_bomb, raw_h264
+from conftest import write_av
+from hostile import garbled_mp4, live_webm, png_bomb, raw_h264
 
 from omni_emotion import errors
+from omni_emotion.cli import main as cli_main
 from omni_emotion.image_header import declared_image_size
 from omni_emotion.media import MediaConfig, check_media, iter_frames, load_clip
 
@@ -92,3 +94,12 @@ def test_error_messages_name_the_file_not_its_folder(tmp_path):
         with pytest.raises(errors.MediaError) as info:
             check_media(path)
         assert path.name in str(info.value) and str(folder) not in str(info.value)
+
+
+def test_analyze_reports_an_undecodable_clip_before_loading_models(tmp_path, capsys):
+    """The container opens but no frame decodes: the sentence comes before any progress bar or weights."""
+    path = garbled_mp4(tmp_path / "garbled.mp4", write_av(tmp_path / "good.mp4", seconds=1.0))
+    assert cli_main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omni-emotion: error: garbled.mp4 has a video stream that cannot be decoded")
+    assert err.count("\n") == 1, err  # nothing else: no progress bar, no weight loading
