@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,13 +85,21 @@ def _load_pipeline(args: argparse.Namespace) -> Any:
 def serve(args: argparse.Namespace) -> int:
     """Build the pipeline once, build the app around it and serve it until interrupted."""
     from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
+    from omni_emotion.ui.tempfiles import app_temp_dir
 
     config = UIConfig(data_dirs=tuple(args.data_dir), examples=_example_clips(args.examples),
                       max_upload_mb=args.max_upload_mb)
     pipeline = _load_pipeline(args)
-    demo = build_demo(pipeline, config)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(config))
+    # `kill` stops the app like Ctrl+C, so the uploads folder is removed either way
+    signal.signal(signal.SIGTERM, _interrupt)
+    with app_temp_dir():
+        demo = build_demo(pipeline, config)
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(config))
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def open_camera(index: int) -> Any:

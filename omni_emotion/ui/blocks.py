@@ -13,6 +13,7 @@ from omni_emotion.ui.context import UIContext
 from omni_emotion.ui.evaluate_tab import build_evaluate_tab
 from omni_emotion.ui.live_tab import build_live_tab
 from omni_emotion.ui.status_tab import build_status_tab
+from omni_emotion.ui.tempfiles import DELETE_CACHE
 
 __all__ = ["build_demo", "launch_kwargs"]
 
@@ -26,12 +27,15 @@ def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels
     pipeline:     an EmotionPipeline (or any object with ``engine_name``, ``analyze_file``, ``analyze_clip``).
     live_models:  the fast-path models; by default the pipeline's face detector and expression model.
     The queue is bounded (``config.queue_size``); events that run the engine share one concurrency slot.
+    Uploads and outputs go where ``GRADIO_TEMP_DIR`` points when this runs: serve inside
+    ``tempfiles.app_temp_dir()`` to keep them in one private folder removed at shutdown.
     """
     config = config or UIConfig()
     if live_models is None:
         live_models = load_live_models(pipeline, device=str(getattr(pipeline, "device", "cpu")))
     ctx = UIContext(pipeline=pipeline, config=config, live_models=live_models)
-    with gr.Blocks(title=config.title) as demo:
+    # a local demo phones nowhere (no version check, no telemetry); uploads expire (see ui/tempfiles.py)
+    with gr.Blocks(title=config.title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(f"# {config.title}\nOpen-vocabulary emotion recognition from face, voice and words "
                     f"· engine **{pipeline.engine_name}**")
         with gr.Tabs():
