@@ -16,7 +16,14 @@ import av
 import numpy as np
 from conftest import write_av, write_wav
 
-__all__ = ["garbled_mp4", "hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
+__all__ = ["CORPUS", "garbled_mp4", "hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
+
+# what hostile_corpus writes, by name: regular files first, then paths that are not regular files
+CORPUS = (
+    "empty", "text_as_mp4", "random_bytes", "truncated_mp4", "header_only_mp4", "broken_wav", "wav_named_mp4",
+    "mp4_named_jpg", "garbled_mp4", "live_webm", "raw_h264", "png_bomb",
+    "symlink_loop", "dangling_symlink", "fifo", "directory", "missing",
+)
 
 
 def _frames(seconds: float, fps: int, size: tuple[int, int]):
