@@ -1,14 +1,17 @@
-"""Perception: decode a clip, listen (VAD, ASR, prosody), then find and follow faces -> ``Perception``.
+"""Perception: decode a clip, listen (VAD, ASR, prosody, voice) and find and follow faces -> ``Perception``.
 
-Speech runs first so the face tracker can use the speech regions to pick the person who talks. Dense
-frames for tracking are streamed (``media.iter_frames``), so a long file never sits in memory; the clip
-itself keeps only ``num_frames`` sampled frames (what the MLLM engine and the fallback crops use).
+Voice activity detection runs first (milliseconds) so the face tracker can use the speech regions to pick
+the person who talks; then the rest of the listening (ASR, translation, voice quality) runs in a worker
+thread while the faces are tracked, since both spend their time in native code that releases the GIL.
+Dense frames for tracking are streamed (``media.iter_frames``), so a long file never sits in memory; the
+clip itself keeps only ``num_frames`` sampled frames (what the MLLM engine and the fallback crops use).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +31,10 @@ class FaceTracker(Protocol):
 
 
 class SpeechListener(Protocol):
-    def analyze(self, audio: np.ndarray, sample_rate: int = ...) -> tuple[Transcript, Prosody]: ...
+    def vad(self, audio: np.ndarray, sample_rate: int = ...) -> list[tuple[float, float]]: ...
+
+    def analyze(self, audio: np.ndarray, sample_rate: int = ...,
+                regions: list[tuple[float, float]] | None = ...) -> tuple[Transcript, Prosody]: ...
 
 
 class Perceiver:
@@ -49,33 +55,47 @@ class Perceiver:
         report(0.0, "decoding")
         clip = media.load_clip(path, num_frames=num_frames, config=config)
         timings["decode"] = 1e3 * (time.perf_counter() - t0)
-        transcript, prosody = self._listen(clip, timings, report)
         frames: Iterable[tuple[float, np.ndarray]]
         if clip.is_image or len(clip.frames) <= 1:
             frames = zip(clip.timestamps.tolist(), clip.frames)
         else:
             frames = media.iter_frames(path, fps=fps, config=config)
-        faces = self._track(clip, frames, prosody, timings, report)
-        return Perception(clip, faces, transcript, prosody, timings)
+        perception = self._perceive(clip, frames, timings, report)
+        timings["perception"] = 1e3 * (time.perf_counter() - t0)
+        return perception
 
     def perceive_clip(self, clip: Clip, progress: ProgressFn | None = None) -> Perception:
         """The same for an in-memory clip (a live buffer): its own frames are the tracking frames."""
         report = progress or (lambda fraction, message: None)
+        t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        transcript, prosody = self._listen(clip, timings, report)
-        faces = self._track(clip, zip(clip.timestamps.tolist(), clip.frames), prosody, timings, report)
+        perception = self._perceive(clip, zip(clip.timestamps.tolist(), clip.frames), timings, report)
+        timings["perception"] = 1e3 * (time.perf_counter() - t0)
+        return perception
+
+    def _perceive(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], timings: dict[str, float],
+                  report: ProgressFn) -> Perception:
+        """VAD, then listening in a worker thread while the faces are tracked here."""
+        listening = self.speech is not None and clip.has_audio
+        if listening:
+            report(0.1, "listening")  # from this thread: progress callbacks (tqdm, gr.Progress) stay on one thread
+        regions = self.speech.vad(clip.audio, clip.sample_rate) if listening else []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-emotion-listen") as pool:
+            heard = pool.submit(self._listen, clip, regions, timings)
+            faces = self._track(clip, frames, regions, timings, report)
+            transcript, prosody = heard.result()
         return Perception(clip, faces, transcript, prosody, timings)
 
-    def _listen(self, clip: Clip, timings: dict[str, float], report: ProgressFn) -> tuple[Transcript, Prosody]:
+    def _listen(self, clip: Clip, regions: list[tuple[float, float]],
+                timings: dict[str, float]) -> tuple[Transcript, Prosody]:
         if self.speech is None or not clip.has_audio:
             return Transcript(), Prosody(description="no audio" if not clip.has_audio else "")
-        report(0.1, "listening")
         t0 = time.perf_counter()
-        transcript, prosody = self.speech.analyze(clip.audio, clip.sample_rate)
+        transcript, prosody = self.speech.analyze(clip.audio, clip.sample_rate, regions=regions)
         timings["speech"] = 1e3 * (time.perf_counter() - t0)
         return transcript, prosody
 
-    def _track(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], prosody: Prosody,
+    def _track(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], speech_regions: list[tuple[float, float]],
                timings: dict[str, float], report: ProgressFn) -> list[FaceTrack]:
         if self.faces is None or not clip.has_video:
             return []
@@ -83,7 +103,7 @@ class Perceiver:
         t0 = time.perf_counter()
         seen: list[tuple[int, int]] = []
         tracks = self.faces.track(_progress_frames(frames, clip.duration, report, seen),
-                                  speech_regions=prosody.speech_regions or None)
+                                  speech_regions=speech_regions or None)
         timings["faces"] = 1e3 * (time.perf_counter() - t0)
         if seen and clip.has_video:
             # Tracking frames may be downscaled (iter_frames' max_side); FaceTrack boxes are source pixels.

@@ -243,7 +243,10 @@ class _RecordingFaces:
 
 
 class _FixedSpeech:
-    def analyze(self, audio, sample_rate=16000):
+    def vad(self, audio, sample_rate=16000):
+        return [(0.2, 0.8)]
+
+    def analyze(self, audio, sample_rate=16000, regions=None):
         return Transcript("hi", "en"), Prosody(description="calm", speech_regions=[(0.2, 0.8)])
 
 

@@ -42,7 +42,10 @@ class _FakeFaces:
 
 
 class _FakeSpeech:
-    def analyze(self, audio, sample_rate=16000):
+    def vad(self, audio, sample_rate=16000):
+        return [(0.0, 1.0)]
+
+    def analyze(self, audio, sample_rate=16000, regions=None):
         return Transcript("hello", "en"), Prosody(speech_regions=[(0.0, 1.0)])
 
 

@@ -88,11 +88,14 @@ class SpeechAnalyzer:
         return self._asr.language_of(samples, regions) if regions else ("", 0.0)
 
     def analyze(
-        self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, language: str | None = None
+        self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, language: str | None = None,
+        regions: list[tuple[float, float]] | None = None,
     ) -> tuple[Transcript, Prosody]:
-        """VAD, then ASR, prosody and voice quality on the speech regions. Silence or no audio give empty results."""
+        """VAD (unless ``regions`` come from an earlier ``vad`` call), then ASR, prosody and voice quality on
+        the speech regions. Silence or no audio give empty results."""
         samples = prepare_audio(audio, sample_rate)
-        regions = self._vad.regions(samples)
+        if regions is None:
+            regions = self._vad.regions(samples)
         if not regions:
             return Transcript(language=language or ""), measure_prosody(
                 samples, SAMPLE_RATE, [], (), self.config.prosody
