@@ -83,3 +83,21 @@ def test_cli_json_last_line(media_dir, capsys):
     data = json.loads(out[-1])
     assert data["engine"] == "clues" and data["labels"]
     assert main(["analyze", str(media_dir / "missing.mp4"), "--engine", "clues"]) == 2
+
+
+def test_non_english_speech_is_quoted_with_its_translation(pipeline, tmp_path):
+    """Spanish speech (espeak-ng): the explanation quotes the words and their English, the text cue reads the English."""
+    import shutil
+    import subprocess
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    path = tmp_path / "triste.wav"
+    said = "Estoy muy triste. Hoy es un día terrible y me siento muy solo."
+    subprocess.run(["espeak-ng", "-v", "es", "-s", "140", "-w", str(path), said], check=True)
+    a = pipeline.analyze_file(path)
+    assert a.language == "es" and "[English: " in a.transcript
+    original, english = a.transcript.split(" [English: ")
+    assert f'The person says: "{original}' in a.explanation and f'In English: "{english.rstrip("]")}' in a.explanation
+    assert "The translated wording is" in a.clues.textual and "negative" in a.clues.textual
+    assert any(lookup(w) is not None and lookup(w).family == "sadness" for w in a.labels), a.labels

@@ -265,10 +265,11 @@ def _voice_reasons(acoustic: AcousticClues, reasons: dict[str, list[str]]) -> No
 
 
 def _text_reasons(text: TextualClues, evidence: dict[str, dict[str, float]], reasons: dict[str, list[str]]) -> None:
+    said = "the translation says" if text.translation else "says"
     for word in text.explicit:
         entry = lookup(word)
         if entry is not None:
-            reasons[entry.family].append(f'says "{word}"')
+            reasons[entry.family].append(f'{said} "{word}"')
     for word, sim in text.similar:
         entry = lookup(word)
         if entry is not None:
