@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni_emotion.expressions import FER_FAMILY, FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.faces.quality import FaceQuality, face_quality
 from omni_emotion.facial_actions import PHASES, ActionFact, describe_actions, phase_slices
 from omni_emotion.types import FaceTrack, Perception
