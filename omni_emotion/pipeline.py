@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from omni_emotion.engines.base import Engine, ProgressFn
 from omni_emotion.errors import ConfigError
 from omni_emotion.perception import Perceiver
+from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip, Perception
 
 __all__ = ["ENGINES", "EmotionPipeline", "resolve_engine"]
@@ -107,11 +108,20 @@ class EmotionPipeline:
                                                       progress=_scaled(progress, 0.0, 0.6))
             return self._analyze(perception, progress, t0), perception
 
-    def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None) -> Analysis:
-        """Perceive and analyse an in-memory clip (a live buffer)."""
+    def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None, speaker: SpeakerVoice | None = None,
+                     fresh_seconds: float | None = None) -> Analysis:
+        """Perceive and analyse an in-memory clip (a live buffer).
+
+        speaker: the session's memory of this speaker's voice; the window is read against it (as it was
+        before this window), then the window's voice joins it, counting ``fresh_seconds`` of new speech.
+        """
         with self._lock:
             t0 = time.perf_counter()
             perception = self.perceiver.perceive_clip(clip, progress=_scaled(progress, 0.0, 0.6))
+            if speaker is not None:
+                voice = perception.prosody.voice
+                perception.prosody = replace(perception.prosody, speaker=speaker.typical())
+                speaker.add(voice, fresh_seconds)
             return self._analyze(perception, progress, t0)
 
     def _analyze(self, perception: Perception, progress: ProgressFn | None, t0: float) -> Analysis:

@@ -210,7 +210,8 @@ class Prosody:
     voiced_ratio: fraction of speech frames that are voiced;  speech_rate: words (or syllables) per second;
     pauses: (start, end) seconds of silences inside speech;  speech_regions: VAD (start, end) seconds.
     description: a short factual sentence, e.g. "loud, high and rising pitch, fast speech".
-    voice: eGeMAPS voice-quality numbers of the speech (None without enough voiced speech).
+    voice: eGeMAPS voice-quality numbers of the speech (None without enough voiced speech);
+    speaker: the same person's typical voice from their earlier speech in a session, when known.
     """
 
     loudness_db: float | None = None
@@ -228,6 +229,7 @@ class Prosody:
     description: str = ""
     contour: dict[str, list[float]] = field(default_factory=dict)
     voice: VoiceProfile | None = None
+    speaker: VoiceProfile | None = None
 
     @property
     def has_speech(self) -> bool:

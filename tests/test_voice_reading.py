@@ -144,3 +144,29 @@ def test_real_acted_speech_single_utterances(meter, data_dir):
     sad = read_voice(meter.measure(s := _read_wav(folder / "emodb_03a02Ta.wav"), [(0.0, s.size / SAMPLE_RATE)]))
     assert angry.top[0] != "neutral" and angry.arousal > 0.7
     assert sad.arousal < 0.4 and sad.arousal < angry.arousal
+
+
+def test_the_speakers_own_voice_moves_the_norms_a_third_of_the_way():
+    from omni_emotion.engines.voice_reading import SPEAKER_WEIGHT, speaker_weight
+    from omni_emotion.speech.voice import SpeakerVoice
+
+    memory = SpeakerVoice(max_profiles=5)
+    assert memory.typical() is None and speaker_weight(None) == 0.0
+    for _ in range(3):  # a speaker whose ordinary voice is tense and high: 3 x 2 s counted, not enough yet
+        memory.add(ANGRY_LOW, fresh_seconds=2.0)
+    assert memory.typical().speech_seconds == pytest.approx(6.0) and speaker_weight(memory.typical()) == 0.0
+    for _ in range(30):  # overlapping windows count only their fresh speech; the oldest fall out
+        memory.add(ANGRY_LOW, fresh_seconds=10.0)
+    typical = memory.typical()
+    assert typical.speech_seconds == pytest.approx(5 * ANGRY_LOW.speech_seconds)
+    assert typical.f0_mean_st == ANGRY_LOW.f0_mean_st
+    assert 0.0 < speaker_weight(typical) < SPEAKER_WEIGHT
+    long_known = dataclasses.replace(typical, speech_seconds=600.0)
+    assert speaker_weight(long_known) == SPEAKER_WEIGHT
+    alone, relative = read_voice(ANGRY_LOW), read_voice(ANGRY_LOW, long_known)
+    # the same voice sounds less aroused against a speaker who always sounds like that, but still aroused
+    assert relative.arousal < alone.arousal and relative.top[0] != "neutral"
+    assert relative.speaker_seconds == 600.0 and alone.speaker_seconds == 0.0
+    text = describe_acoustic(acoustic_clues(Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)],
+                                                    voice=ANGRY_LOW, speaker=long_known)), True)
+    assert "this speaker's own voice over 600 s of earlier speech" in text

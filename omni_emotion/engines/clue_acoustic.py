@@ -4,9 +4,10 @@ Two views of the voice:
 - Against population norms (engines/voice_reading.py): one utterance is enough. The eGeMAPS numbers are
   compared with typical neutral adult voices of the speaker's likely register, giving the family pattern
   the voice fits, an arousal estimate in [0, 1] and a (weaker) valence estimate.
-- Against the speaker's own earlier speech, when the clip holds enough of it: changes within the clip
-  (louder towards the end, pitch falling) compare the speaker with their own first half, which removes
-  the recording level and the speaker's natural pitch from the comparison.
+- Against the speaker's own earlier speech, when there is enough of it: in a live session the norms move
+  towards the speaker's typical voice so far (``Prosody.speaker``), and changes within a clip (louder
+  towards the end, pitch falling) compare the speaker with their own first half, which removes the
+  recording level and the speaker's natural pitch from the comparison.
 Adjective thresholds for the plain facts come from ``ProsodyConfig`` (the same words the speech module's
 own description uses).
 """
@@ -120,7 +121,7 @@ def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> Acous
         if abs(change) >= _CHANGE_ST:
             key = "higher" if change > 0 else "lower"
             facts[key] = f"the voice goes {key} in the second half ({change:+.1f} semitones)"
-    reading = read_voice(p.voice) if p.voice is not None else None
+    reading = read_voice(p.voice, p.speaker) if p.voice is not None else None
     return AcousticClues(True, reading.arousal if reading else None, facts, speech_s, reading, p.voice)
 
 
@@ -184,5 +185,7 @@ def _reading_sentence(clues: AcousticClues) -> str:
     family, p = clues.reading.top
     why = voice_evidence(clues, family) if family != "neutral" else []
     because = f": {'; '.join(why)}" if why else ""
-    return (f" Compared with typical adult voices of the {clues.reading.register} register, the voice fits "
-            f"the pattern of {_PATTERN_NAMES[family]} best ({p:.2f}){because}.")
+    own = (f" and with this speaker's own voice over {clues.reading.speaker_seconds:.0f} s of earlier speech"
+           if clues.reading.speaker_seconds else "")
+    return (f" Compared with typical adult voices of the {clues.reading.register} register{own}, the voice "
+            f"fits the pattern of {_PATTERN_NAMES[family]} best ({p:.2f}){because}.")

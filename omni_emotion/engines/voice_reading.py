@@ -20,6 +20,9 @@ Decision rule, step by step (every number is a named constant below):
    intensity, so a voice near the norms reads neutral.
 4. Posterior over (family, register) with equal priors, marginalised both ways. Arousal and valence follow
    from the cues and the family posterior.
+5. The speaker's own voice, when there is enough of it (a live session): every norm moves towards this
+   speaker's typical values from their earlier speech, up to SPEAKER_WEIGHT once SPEAKER_FULL_S of speech
+   is known. Only a third of the way: a person who has been angry all along must not come to sound neutral.
 
 Nothing here was fitted to data: norms are round typical values for neutral adult speech under eGeMAPS'
 definitions, and the patterns' signs and rough sizes come from the reviews above. They were checked, not
@@ -34,7 +37,7 @@ import numpy as np
 
 from omni_emotion.types import VoiceProfile
 
-__all__ = ["CUES", "PATTERNS", "REGISTERS", "VoiceReading", "cue_scores", "read_voice"]
+__all__ = ["CUES", "PATTERNS", "REGISTERS", "VoiceReading", "cue_scores", "read_voice", "speaker_weight"]
 
 CUES = ("pitch", "range", "tension", "clarity", "tempo", "pauses")
 CUE_WEIGHTS = np.array([1.0, 1.0, 1.0, 0.5, 0.5, 0.5])  # level cues are the most robust in the literature
@@ -62,13 +65,17 @@ MIN_INTENSITY, MAX_INTENSITY = 0.5, 3.0
 INTENSITY_PENALTY = 1.0  # log-likelihood cost of the free intensity (one parameter)
 VALENCE = {"anger": -0.6, "joy": 0.8, "fear": -0.6, "sadness": -0.7, "boredom": -0.3, "neutral": 0.0}
 AROUSAL_WEIGHTS = {"pitch": 1.0, "tension": 1.0, "tempo": 0.5, "pauses": -0.5}
+SPEAKER_MIN_S = 15.0  # earlier speech needed before the speaker's own voice counts at all
+SPEAKER_FULL_S = 60.0
+SPEAKER_WEIGHT = 1.0 / 3.0
 
 
 @dataclass(frozen=True)
 class VoiceReading:
     """families: posterior per pattern (sums to 1); register: "lower"/"higher", the one under which the
     likeliest family fits best, with the register's overall probability;
-    cues: z-score per cue (pitch under the likelier register); arousal in [0, 1]; valence in [-1, 1]."""
+    cues: z-score per cue (pitch under the likelier register); arousal in [0, 1]; valence in [-1, 1];
+    speaker_seconds: earlier speech of this speaker whose typical voice shifted the norms (0 = none)."""
 
     families: dict[str, float]
     register: str
@@ -76,6 +83,7 @@ class VoiceReading:
     cues: dict[str, float]
     arousal: float
     valence: float
+    speaker_seconds: float = 0.0
 
     @property
     def top(self) -> tuple[str, float]:
@@ -83,16 +91,35 @@ class VoiceReading:
         return family, self.families[family]
 
 
-def cue_scores(voice: VoiceProfile, register: str) -> np.ndarray:
-    """(6,) z-scores of the cues in CUES order for one register hypothesis, clipped to +-Z_LIMIT."""
+def _values(voice: VoiceProfile) -> np.ndarray:
+    """(7,) the measured numbers the cues read: pitch, range, alpha ratio, Hammarberg, HNR, tempo, pauses."""
+    return np.array([voice.f0_mean_st, voice.f0_range_st, voice.alpha_ratio_db, voice.hammarberg_db,
+                     voice.hnr_db, voice.voiced_segments_per_s, voice.mean_unvoiced_s], dtype=np.float64)
+
+
+def speaker_weight(speaker: VoiceProfile | None) -> float:
+    """How much of each norm the speaker's typical voice replaces (0 without enough earlier speech)."""
+    if speaker is None or speaker.speech_seconds < SPEAKER_MIN_S:
+        return 0.0
+    return SPEAKER_WEIGHT * min(1.0, speaker.speech_seconds / SPEAKER_FULL_S)
+
+
+def cue_scores(voice: VoiceProfile, register: str, speaker: VoiceProfile | None = None) -> np.ndarray:
+    """(6,) z-scores of the cues in CUES order for one register hypothesis, clipped to +-Z_LIMIT; with a
+    ``speaker`` (their typical voice from earlier speech) the norms move towards it by ``speaker_weight``."""
+    norms = np.array([REGISTERS[register], RANGE_NORM_ST, ALPHA_NORM_DB, HAMMARBERG_NORM_DB, HNR_NORM_DB,
+                      TEMPO_NORM, PAUSE_NORM_S])
+    w = speaker_weight(speaker)
+    if w > 0:
+        norms = (1.0 - w) * norms + w * np.nan_to_num(_values(speaker), nan=0.0)
+    d = _values(voice) - norms
     z = np.array([
-        (voice.f0_mean_st - REGISTERS[register]) / PITCH_SD_ST,
-        (voice.f0_range_st - RANGE_NORM_ST) / RANGE_SD_ST,
-        0.5 * ((voice.alpha_ratio_db - ALPHA_NORM_DB) / ALPHA_SD_DB
-               + (HAMMARBERG_NORM_DB - voice.hammarberg_db) / HAMMARBERG_SD_DB),
-        (voice.hnr_db - HNR_NORM_DB) / HNR_SD_DB,
-        (voice.voiced_segments_per_s - TEMPO_NORM) / TEMPO_SD,
-        (voice.mean_unvoiced_s - PAUSE_NORM_S) / PAUSE_SD_S,
+        d[0] / PITCH_SD_ST,
+        d[1] / RANGE_SD_ST,
+        0.5 * (d[2] / ALPHA_SD_DB - d[3] / HAMMARBERG_SD_DB),
+        d[4] / HNR_SD_DB,
+        d[5] / TEMPO_SD,
+        d[6] / PAUSE_SD_S,
     ])
     return np.clip(np.nan_to_num(z), -Z_LIMIT, Z_LIMIT)
 
@@ -106,11 +133,12 @@ def _fit(z: np.ndarray, pattern: np.ndarray) -> float:
     return float(-0.5 * np.sum(CUE_WEIGHTS * (z - a * pattern) ** 2) - INTENSITY_PENALTY)
 
 
-def read_voice(voice: VoiceProfile) -> VoiceReading:
-    """Family posterior, register, cue z-scores, arousal and valence of one utterance's voice."""
+def read_voice(voice: VoiceProfile, speaker: VoiceProfile | None = None) -> VoiceReading:
+    """Family posterior, register, cue z-scores, arousal and valence of one utterance's voice; ``speaker``:
+    the same person's typical voice from earlier speech, when known (see step 5 of the module doc)."""
     names = list(PATTERNS)
     registers = list(REGISTERS)
-    z = {r: cue_scores(voice, r) for r in registers}
+    z = {r: cue_scores(voice, r, speaker) for r in registers}
     loglik = np.array([[_fit(z[r], np.asarray(PATTERNS[f])) for f in names] for r in registers])  # (R, F)
     joint = np.exp(loglik - loglik.max())
     joint /= joint.sum()
@@ -125,4 +153,5 @@ def read_voice(voice: VoiceProfile) -> VoiceReading:
     drive /= sum(abs(w) for w in AROUSAL_WEIGHTS.values())
     arousal = float(1.0 / (1.0 + np.exp(-1.5 * drive)))
     valence = float(sum(families[f] * VALENCE[f] for f in names))
-    return VoiceReading(families, registers[best], float(by_register[best]), cues, arousal, valence)
+    speaker_s = speaker.speech_seconds if speaker_weight(speaker) > 0 else 0.0
+    return VoiceReading(families, registers[best], float(by_register[best]), cues, arousal, valence, speaker_s)

@@ -9,12 +9,15 @@ units (``VoiceProfile``); turning them into emotion evidence is the engines' job
 
 from __future__ import annotations
 
+import dataclasses
+from collections import deque
+
 import numpy as np
 
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.types import SAMPLE_RATE, VoiceProfile
 
-__all__ = ["VoiceMeter", "speech_audio"]
+__all__ = ["SpeakerVoice", "VoiceMeter", "speech_audio"]
 
 MIN_SPEECH_S = 0.5  # less voiced material gives unstable pitch and spectral statistics
 MAX_SPEECH_S = 120.0  # a long clip's voice is measured on its first two minutes of speech: bounded cost
@@ -74,3 +77,29 @@ class VoiceMeter:
         if not np.isfinite(values["f0_mean_st"]) or values["f0_mean_st"] <= 0:
             return None  # no voiced frames: whisper, noise or music
         return VoiceProfile(speech_seconds=speech.size / sample_rate, **values)
+
+
+class SpeakerVoice:
+    """One speaker's typical voice, learned from their earlier speech in a session (a live stream).
+
+    Keeps the last ``max_profiles`` window profiles (bounded memory on an endless stream); ``typical`` is
+    the median of each number, with ``speech_seconds`` the speech they cover. Live windows overlap, so each
+    window counts only the speech it adds (``fresh_seconds``).
+    """
+
+    def __init__(self, max_profiles: int = 120) -> None:
+        self._profiles: deque[VoiceProfile] = deque(maxlen=max_profiles)
+
+    def add(self, profile: VoiceProfile | None, fresh_seconds: float | None = None) -> None:
+        if profile is None:
+            return
+        counted = profile.speech_seconds if fresh_seconds is None else min(profile.speech_seconds, fresh_seconds)
+        self._profiles.append(dataclasses.replace(profile, speech_seconds=max(0.0, counted)))
+
+    def typical(self) -> VoiceProfile | None:
+        """The median voice so far (None before any), its ``speech_seconds`` the total speech counted."""
+        if not self._profiles:
+            return None
+        fields = [f.name for f in dataclasses.fields(VoiceProfile) if f.name != "speech_seconds"]
+        medians = {name: float(np.median([getattr(p, name) for p in self._profiles])) for name in fields}
+        return VoiceProfile(speech_seconds=sum(p.speech_seconds for p in self._profiles), **medians)
