@@ -46,7 +46,7 @@ def pool_frame_features(features: torch.Tensor, side: int) -> torch.Tensor:
 class VisionEncoder(nn.Module):
     """SigLIP tower + two-layer projector + per-frame pooling + the learned newline embedding.
 
-    forward(pixel_values (B, F, 3, S, S) normalised with the CLIP mean/std) -> (B, F, P, D_text) where
+    forward(pixel_values (B, F, 3, S, S) normalised with mean and std 0.5, as SigLIP) -> (B, F, P, D_text) where
     P = ceil((S // patch) / 2)**2 (196 for 384 px, patch 14). ``image_newline`` (D_text,) is appended once
     per video by the fusion step.
     """

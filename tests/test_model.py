@@ -84,7 +84,15 @@ def test_chat_prompt_wraps_modalities():
     assert (
         "<vi_start><video><video><video><vi_end><au_start><audio><audio><au_end>\nHow does she feel?" in text
     )
-    assert text.startswith("<|im_start|>user\n") and text.endswith("<|im_start|>assistant\n")
+    assert text.endswith("<|im_start|>assistant\n")
+    # LLaVA-NeXT's qwen_1_5 template, which LLaVA-OneVision was tuned with, opens with this system turn
+    assert text.startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n")
+    assert chat_prompt("?", 1, 0, system=None).startswith("<|im_start|>user\n")
+    # zero-shot: LLaVA-OneVision's own layout, video placeholders alone
+    plain = chat_prompt("How?", 2, 0, markers=False)
+    assert "<|im_start|>user\n<video><video>\nHow?<|im_end|>" in plain and "<vi_start>" not in plain
+    with pytest.raises(ValueError, match="no audio"):
+        chat_prompt("How?", 2, 3, markers=False)
 
 
 def test_merge_counts_mismatch_names_modality():

@@ -4,8 +4,8 @@ LLaVA-OneVision (SigLIP + projector + Qwen2, renamed with ``llava_onevision_key_
 and the face backbone (FaceXFormer's checkpoint through ``convert_facexformer_state_dict``, or an ImageNet
 Swin) are written into one state dict; transformers' ``from_pretrained`` then initialises what is new (face
 and audio projectors, face fusion when starting from ImageNet, the zero time embedding) and the result is
-saved with safetensors together with the processor (its settings and the tokenizer, which gains the
-modality tokens).
+saved with safetensors (``untrained_modules`` naming the parts still random) together with the processor
+(its settings and the tokenizer, which gains the modality tokens).
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ from safetensors.torch import save_file
 from encoders.face import convert_facexformer_state_dict
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
-from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration, llava_onevision_key_map
+from omni_emotion.model.modeling import (
+    GROUP_PREFIXES,
+    OmniEmotionForConditionalGeneration,
+    llava_onevision_key_map,
+)
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.weights import resolve_hub
 
@@ -68,7 +72,7 @@ def assemble(
 ) -> Path:
     """Build and save the model folder ``out``; returns it. ``llava``/``whisper``/``swin`` are hub ids or
     local folders; ``face`` a FaceXFormer ``model.pt`` (then ``swin`` is not used)."""
-    from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration, WhisperModel
+    from transformers import AutoTokenizer, GenerationConfig, LlavaOnevisionForConditionalGeneration, WhisperModel
 
     out = Path(out)
     llava_dir, whisper_dir = resolve_hub(llava), resolve_hub(whisper)
@@ -100,6 +104,12 @@ def assemble(
             table[new_ids] = table[: min(new_ids)].float().mean(0).to(table.dtype)
             state[key] = table
 
+    # what this folder starts without: FaceXFormer brings its fusion MLPs, an ImageNet Swin does not
+    untrained = ["face_projector", "audio_projector", "frame_embedding"]
+    if face is None:
+        untrained.append("face_fusion")
+    if config_overrides.get("fusion") == "cross_attention":
+        untrained.append("cross_attention")
     config = OmniEmotionConfig(
         vision_config=vision_config,
         text_config=text_config,
@@ -116,13 +126,18 @@ def assemble(
         vision_feature_layer=llava_config.vision_feature_layer,
         multimodal_projector_bias=llava_config.multimodal_projector_bias,
         face_image_size=face_config.image_size,
+        untrained_modules=untrained,
         **config_overrides,
     )
     with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
         config.save_pretrained(tmp)
         save_file({k: v.contiguous() for k, v in state.items()}, str(Path(tmp) / "model.safetensors"))
         del state
-        model = OmniEmotionForConditionalGeneration.from_pretrained(tmp, dtype=dtype)
+        allowed = [prefix for group in untrained for prefix in GROUP_PREFIXES[group]]
+        model = OmniEmotionForConditionalGeneration.from_pretrained(tmp, dtype=dtype, allow_missing=allowed)
+    if (llava_dir / "generation_config.json").is_file():
+        # LLaVA-OneVision's stop token (<|im_end|>) and defaults, not ones derived from the config alone
+        model.generation_config = GenerationConfig.from_pretrained(llava_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     OmniEmotionProcessor(tokenizer, ProcessorConfig.from_model_config(model.config)).save_pretrained(out)

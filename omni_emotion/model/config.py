@@ -34,6 +34,10 @@ class OmniEmotionConfig(PreTrainedConfig):
     audio_pool_stride (`int`): Whisper frames (20 ms) averaged per audio token; 3 gives 60 ms tokens.
     use_face / use_audio (`bool`): build the face / audio branch; off, the model is plain LLaVA-OneVision
         (plus an all-zero frame embedding) and its logits equal transformers' for the same weights.
+    untrained_modules (`list[str]`): module groups (``modeling.MODULE_GROUPS``) still at their random start.
+        ``weights init`` lists the new projectors; ``set_trainable`` removes the groups it trains. A stream
+        whose projector is untrained never reaches the LLM (its placeholders get zeros), and with neither the
+        face nor the audio stream trained the model runs zero-shot: LLaVA-OneVision's own video path only.
     """
 
     model_type = "omni_emotion"
@@ -102,6 +106,7 @@ class OmniEmotionConfig(PreTrainedConfig):
     audio_pool_stride: int = 3
     use_face: bool = True
     use_audio: bool = True
+    untrained_modules: list[str] | tuple[str, ...] = ()
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -127,6 +132,22 @@ class OmniEmotionConfig(PreTrainedConfig):
             and self.text_config.hidden_size % self.text_config.num_attention_heads
         ):
             raise ValueError("cross_attention fusion needs text hidden_size divisible by num_attention_heads")
+
+    @property
+    def face_live(self) -> bool:
+        """The face stream reaches the LLM: the branch exists and none of its own modules is untrained."""
+        own = ("face_fusion", "face_projector") + (("cross_attention",) if self.fusion == "cross_attention" else ())
+        return self.use_face and not set(own) & set(self.untrained_modules)
+
+    @property
+    def audio_live(self) -> bool:
+        """The audio stream reaches the LLM: the branch exists and its projector is trained."""
+        return self.use_audio and "audio_projector" not in self.untrained_modules
+
+    @property
+    def zero_shot(self) -> bool:
+        """Neither the face nor the audio stream is live: LLaVA-OneVision's own layout (video tokens only)."""
+        return not (self.face_live or self.audio_live)
 
     @property
     def face_grid(self) -> int:

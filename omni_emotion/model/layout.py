@@ -11,7 +11,11 @@ from collections.abc import Callable
 
 import torch
 
+# LLaVA-OneVision was tuned with LLaVA-NeXT's ``qwen_1_5`` conversation template, whose system turn is this
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+
 __all__ = [
+    "DEFAULT_SYSTEM_PROMPT",
     "chat_prompt",
     "fuse_visual",
     "merge_placeholders",
@@ -67,10 +71,27 @@ def modality_block(
     return f"<vi_start>{video_token * vision_tokens}<vi_end><au_start>{audio_token * audio_tokens}<au_end>"
 
 
-def chat_prompt(user_text: str, vision_tokens: int, audio_tokens: int, *, system: str | None = None) -> str:
-    """The ChatML turn LLaVA-OneVision (Qwen2) was tuned on, media block first, ending at the assistant's turn."""
+def chat_prompt(
+    user_text: str,
+    vision_tokens: int,
+    audio_tokens: int,
+    *,
+    system: str | None = DEFAULT_SYSTEM_PROMPT,
+    markers: bool = True,
+) -> str:
+    """The ChatML turn LLaVA-OneVision (Qwen2) was tuned on: its system turn (None or "" leaves it out), then
+    the user turn with the media block first, ending at the assistant's turn.
+
+    ``markers=False`` is LLaVA-OneVision's own video layout (``<video>*V`` alone, no ``<vi_start>`` ... markers
+    and no audio), used in zero-shot mode where the new modality tokens are untrained.
+    """
     head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-    media = modality_block(vision_tokens, audio_tokens)
+    if markers:
+        media = modality_block(vision_tokens, audio_tokens)
+    elif audio_tokens:
+        raise ValueError("the layout without modality markers carries no audio tokens")
+    else:
+        media = "<video>" * vision_tokens
     return f"{head}<|im_start|>user\n{media}\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
 
 

@@ -14,18 +14,22 @@ from collections.abc import Iterable
 
 import torch
 from torch import nn
-from transformers import AutoModel, GenerationMixin, PreTrainedModel
+from transformers import AutoModel, GenerationMixin, LogitsProcessor, LogitsProcessorList, PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from encoders.audio import AudioEncoder
 from encoders.face import FaceEncoder
 from encoders.vision import VisionEncoder
+from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import OmniEmotionConfig
 from omni_emotion.model.layout import fuse_visual, merge_placeholders
 
 __all__ = [
+    "GROUP_PREFIXES",
     "MODULE_GROUPS",
+    "IncompleteCheckpointError",
+    "ModalityTokenBlocker",
     "OmniEmotionForConditionalGeneration",
     "OmniEmotionModel",
     "OmniEmotionOutput",
@@ -46,6 +50,32 @@ MODULE_GROUPS = (
     "frame_embedding",
     "llm",
 )
+
+# State-dict key prefixes of the groups ``weights init`` may leave at their random start.
+GROUP_PREFIXES = {
+    "face_fusion": ("model.face.linear_c.", "model.face.linear_fuse."),
+    "cross_attention": ("model.cross_attention.",),
+    "face_projector": ("model.face.projector.",),
+    "audio_projector": ("model.audio.projector.",),
+    "frame_embedding": ("model.frame_embedding.",),
+}
+
+
+class IncompleteCheckpointError(ModelNotFoundError):
+    """A saved folder lacks weights the model needs; loading it would leave them random."""
+
+
+class ModalityTokenBlocker(LogitsProcessor):
+    """Sets the scores of the modality tokens to -inf: they are inputs only, and a generated placeholder
+    would ask the next step for features that do not exist."""
+
+    def __init__(self, token_ids: Iterable[int]):
+        self.token_ids = sorted(set(token_ids))
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        blocked = torch.tensor(self.token_ids, device=scores.device)
+        return scores.index_fill(-1, blocked, float("-inf"))
+
 
 _FACE_INPUTS = ("face_pixel_values", "face_mask", "frame_mask", "audio_mask", "audio_token_lengths")
 
@@ -202,11 +232,12 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
                 encoded = encoded + time[0, :, 0][real.nonzero()[:, 1]][:, None]
                 general = general.to(encoded.dtype).index_put((real,), encoded)
         face = None
-        if self.face is not None:
+        # zero-shot: no face tokens at all (LLaVA-OneVision's layout); an untrained face stream: zero tokens
+        if self.face is not None and not self.config.zero_shot:
             face = torch.zeros(
                 batch, frames, self.config.face_tokens_per_frame, time.shape[-1], dtype=dtype, device=device
             )
-            if face_pixel_values is not None:
+            if face_pixel_values is not None and self.config.face_live:
                 present = (
                     torch.ones(batch, frames, dtype=torch.bool, device=face.device)
                     if face_mask is None
@@ -219,6 +250,11 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
                     )
                     face = face.index_put((present,), encoded.to(face.dtype))
         visual = fuse_visual(general, self.vision.image_newline, face, self.config.fusion, self.cross_attention)
+        if face is not None and self.cross_attention is not None and not self.config.face_live:
+            # the untrained cross-attention's output is the face stream's: zero, the newline kept
+            keep = torch.zeros(visual.shape[1], 1, dtype=torch.bool, device=visual.device)
+            keep[-1] = True
+            visual = visual.masked_fill(~keep, 0.0)
         if real is not None and not bool(real.any(1).all()):
             # a sample with no real frame has no video (its crops belong to frames): all its tokens are zero,
             # the newline too, exactly as when it is run alone without pixel values
@@ -306,11 +342,11 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
         if n_audio:
             if input_features is not None and self.audio is None:
                 raise ValueError("audio features were given but this model was built with use_audio=False")
-            if input_features is not None:
+            if input_features is not None and self.config.audio_live:
                 if audio_token_lengths is None:
                     raise ValueError("audio_token_lengths is required with input_features")
                 rows = self.audio_features(input_features, audio_token_lengths, audio_mask)
-            else:
+            else:  # no audio, or an untrained audio projector: its output must not reach the LLM
                 rows = inputs_embeds.new_zeros(n_audio, dim)
             features["audio"] = (audio_id, rows)
         return features
@@ -344,6 +380,51 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, allow_missing: Iterable[str] = (), **kwargs):
+        """transformers' ``from_pretrained`` that refuses to leave weights random.
+
+        Legacy parameter names (SigLIP under ``vision_model.``, Swin's ``attention.self.query`` ...) are
+        renamed by transformers' checkpoint conversion mapping of each sub-model. Any weight still missing or
+        of the wrong shape raises IncompleteCheckpointError, unless its key starts with one of
+        ``allow_missing`` (``weights init`` lists the new projectors there).
+        """
+        want_info = kwargs.pop("output_loading_info", False)
+        model, info = super().from_pretrained(
+            pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs
+        )
+        allowed = tuple(allow_missing)
+        missing = sorted(
+            key
+            for key in (*info["missing_keys"], *(m[0] for m in info["mismatched_keys"]))
+            if not (allowed and key.startswith(allowed))
+        )
+        if missing:
+            raise IncompleteCheckpointError(
+                f"{pretrained_model_name_or_path} lacks {len(missing)} weights this model needs (first: "
+                f"{missing[0]}), so loading it would leave them random; re-assemble it with `omni-emotion weights "
+                "init` or load it with the omni-emotion version that saved it"
+            )
+        return (model, info) if want_info else model
+
+    def modality_token_ids(self) -> list[int]:
+        """Ids of the placeholder and marker tokens, which generation must never emit."""
+        c = self.config
+        return [
+            c.video_token_id,
+            c.audio_token_id,
+            c.vi_start_token_index,
+            c.vi_end_token_index,
+            c.au_start_token_index,
+            c.au_end_token_index,
+        ]
+
+    def generate(self, *args, logits_processor: LogitsProcessorList | None = None, **kwargs):
+        """``GenerationMixin.generate`` with the modality tokens blocked (``ModalityTokenBlocker``)."""
+        processors = LogitsProcessorList(logits_processor or [])
+        processors.append(ModalityTokenBlocker(self.modality_token_ids()))
+        return super().generate(*args, logits_processor=processors, **kwargs)
+
     def set_output_embeddings(self, value: nn.Module) -> None:
         self.lm_head = value
 
@@ -367,7 +448,8 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
     def set_trainable(self, groups: Iterable[str]) -> int:
         """Freeze every parameter, then unfreeze the named groups; returns the trainable parameter count.
 
-        The image newline is trained with the vision projector.
+        The image newline is trained with the vision projector. The groups leave ``config.untrained_modules``,
+        so the folder this model is saved to records them as trained and their streams reach the LLM.
         """
         groups = set(groups)
         unknown = groups - set(MODULE_GROUPS)
@@ -376,6 +458,7 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
                 f"unknown module groups {sorted(unknown)}; choose from {', '.join(MODULE_GROUPS)}"
             )
         self.requires_grad_(False)
+        self.config.untrained_modules = [g for g in self.config.untrained_modules if g not in groups]
         table = self.module_groups()
         for name in groups:
             for module in table[name]:

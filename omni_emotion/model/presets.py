@@ -43,6 +43,9 @@ _SIGLIP_SO400M = dict(
     patch_size=14,
     vision_use_head=False,
 )
+# llava-hf/llava-onevision-qwen2-{0.5b,7b}-ov-hf: text_config and generation_config.json carry
+# bos <|endoftext|> and eos <|im_end|>, the ChatML turn end the model was tuned to stop at
+_QWEN2_SPECIAL = dict(bos_token_id=151643, eos_token_id=151645)
 _QWEN2 = {
     "0.5b": dict(
         vocab_size=152000,
@@ -137,7 +140,7 @@ def preset_config(size: str, **overrides) -> OmniEmotionConfig:
     else:
         kwargs = dict(
             vision_config=SiglipVisionConfig(**_SIGLIP_SO400M),
-            text_config=Qwen2Config(**_QWEN2[size]),
+            text_config=Qwen2Config(**_QWEN2[size], **_QWEN2_SPECIAL),
             audio_config=WhisperConfig(**_WHISPER_LARGE_V3),
             face_config=SwinConfig(**_SWIN_B),
         )

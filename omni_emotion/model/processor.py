@@ -1,7 +1,8 @@
 """Turn a Clip + the main FaceTrack + a prompt into Omni-Emotion model inputs (and batches of them).
 
-Frames: ``num_frames`` sampled uniformly, resized to the SigLIP size (bicubic), CLIP mean/std -- as
-LLaVA-OneVision's video processor. A clip with fewer frames (a still image, a short clip) is padded with
+Frames: ``num_frames`` sampled uniformly, resized to the SigLIP size (bicubic), mean and std 0.5 -- what
+LLaVA-OneVision's checkpoints ship in their video processor config (copied from SigLIP's; the CLIP values are
+only transformers' class defaults). A clip with fewer frames (a still image, a short clip) is padded with
 zero frames to ``num_frames`` and ``frame_mask`` marks the real ones, so every sample has the same visual
 token count and any mix of videos, stills and audio-only clips batches together. Faces: for each sampled
 frame, the track's aligned crop nearest in time (within ``face_max_gap_s``), resized to 224, ImageNet
@@ -9,6 +10,9 @@ mean/std as FaceXFormer; frames without one are masked. Audio: Whisper log-mel (
 window, 10 ms hop) padded to the encoder's window; the token count follows the real duration. A log-mel
 computed earlier (a training cache) is passed as ``audio_features=(mel, n_samples)``. Numpy/torch only
 (transformers' image processors need torchvision, which has no CPU build here).
+
+Zero-shot layout (``ProcessorConfig.zero_shot``, for a model whose face and audio projectors are untrained):
+LLaVA-OneVision's own prompt, ``<video>*V`` without modality markers, no face crops and no audio.
 
 ``save_pretrained(folder)`` writes ``processor_config.json`` and the tokenizer; ``from_pretrained(folder)``
 reads them back (deriving the settings from the model's ``config.json`` when the folder has no processor
@@ -30,7 +34,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase, WhisperFeatureE
 
 from encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_token_count
 from omni_emotion.model.config import OmniEmotionConfig
-from omni_emotion.model.layout import chat_prompt, vision_token_count
+from omni_emotion.model.layout import DEFAULT_SYSTEM_PROMPT, chat_prompt, vision_token_count
 from omni_emotion.types import Clip, FaceTrack
 
 __all__ = ["IGNORE_INDEX", "PROCESSOR_CONFIG_FILE", "OmniEmotionProcessor", "ProcessorConfig", "sample_indices"]
@@ -39,7 +43,8 @@ log = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100  # label value the loss skips
 PROCESSOR_CONFIG_FILE = "processor_config.json"
-CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+# google/siglip-so400m-patch14-384's preprocessor config, which LLaVA-OneVision's conversion copied
+SIGLIP_MEAN, SIGLIP_STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -59,6 +64,10 @@ class ProcessorConfig:
     mel_frames: int = 3000  # 2 * Whisper max_source_positions: 30 s
     audio_pool_stride: int = 3
     face_max_gap_s: float = 0.5
+    # LLaVA-OneVision's own layout: general video tokens only (see the module docstring). Not derived by
+    # ``from_model_config``: it follows the model's trained state when used (the omni engine sets it), while
+    # training always builds the full layout
+    zero_shot: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -112,11 +121,15 @@ class ProcessorConfig:
 
     def vision_tokens(self, frames: int) -> int:
         return vision_token_count(
-            self.fusion, frames, self.vision_tokens_per_frame, self.face_tokens_per_frame, self.use_face
+            self.fusion,
+            frames,
+            self.vision_tokens_per_frame,
+            self.face_tokens_per_frame,
+            self.use_face and not self.zero_shot,
         )
 
     def audio_tokens(self, num_samples: int) -> int:
-        if not self.use_audio:
+        if not self.use_audio or self.zero_shot:
             return 0
         return audio_token_count(
             num_samples, max_source_positions=self.mel_frames // 2, pool_stride=self.audio_pool_stride
@@ -206,7 +219,7 @@ class OmniEmotionProcessor:
             return None, None, np.zeros(0)
         size, frames = self.config.image_size, self.config.num_frames
         pixels = torch.zeros(1, frames, 3, size, size)
-        pixels[0, : len(idx)] = _normalise(clip.frames[idx], size, CLIP_MEAN, CLIP_STD)
+        pixels[0, : len(idx)] = _normalise(clip.frames[idx], size, SIGLIP_MEAN, SIGLIP_STD)
         mask = torch.zeros(1, frames, dtype=torch.bool)
         mask[0, : len(idx)] = True
         return pixels, mask, clip.timestamps[idx]
@@ -218,6 +231,7 @@ class OmniEmotionProcessor:
         frames that have one."""
         if (
             not self.config.use_face
+            or self.config.zero_shot
             or track is None
             or track.crops is None
             or not len(track.crops)
@@ -253,7 +267,7 @@ class OmniEmotionProcessor:
 
     def audio(self, clip: Clip) -> tuple[torch.Tensor | None, int]:
         """(1, n_mels, mel_frames) log-mel (None without audio) and the number of audio tokens."""
-        if not self.config.use_audio:
+        if not self.config.use_audio or self.config.zero_shot:
             return None, 0
         if not clip.has_audio:
             return None, self.config.audio_tokens(int(clip.duration * SAMPLE_RATE))
@@ -263,7 +277,7 @@ class OmniEmotionProcessor:
     def _given_audio(self, audio_features: tuple[torch.Tensor, int]) -> tuple[torch.Tensor | None, int]:
         """Check a precomputed ``(log-mel, samples)`` pair; returns it as ``audio`` does."""
         mel, samples = audio_features
-        if not self.config.use_audio:
+        if not self.config.use_audio or self.config.zero_shot:
             return None, 0
         mel = mel if mel.ndim == 3 else mel[None]
         expected = (1, self.config.n_mels, self.config.mel_frames)
@@ -284,16 +298,23 @@ class OmniEmotionProcessor:
         prompt: str,
         *,
         answer: str | None = None,
-        system: str | None = None,
+        system: str | None = DEFAULT_SYSTEM_PROMPT,
         audio_features: tuple[torch.Tensor, int] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Model inputs for one sample. ``audio_features=(mel, n_samples)``: a log-mel already computed by
         ``log_mel`` ((n_mels, mel_frames) or (1, n_mels, mel_frames)) and the samples it covers; it replaces
-        the clip's audio, and the result equals that of the clip carrying those samples."""
+        the clip's audio, and the result equals that of the clip carrying those samples. ``system`` is the
+        system turn (LLaVA-OneVision's by default; None leaves it out)."""
         pixels, frame_mask, times = self.frames(clip)
         face_pixels, face_mask = self.faces(face, times)
         mel, n_audio = self.audio(clip) if audio_features is None else self._given_audio(audio_features)
-        text = chat_prompt(prompt, self.config.vision_tokens(self.config.num_frames), n_audio, system=system)
+        text = chat_prompt(
+            prompt,
+            self.config.vision_tokens(self.config.num_frames),
+            n_audio,
+            system=system,
+            markers=not self.config.zero_shot,
+        )
         ids = self.tokenizer(text, add_special_tokens=False).input_ids
         labels = [IGNORE_INDEX] * len(ids)
         if answer is not None:
