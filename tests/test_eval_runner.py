@@ -211,6 +211,23 @@ def test_readable_table_shows_published_baselines(env, capsys, monkeypatch):
     assert code == 2 and "does not exist" in err
 
 
+def test_published_baselines_stand_only_beside_ovmerd_scores(env, capsys, monkeypatch):
+    tmp, wheels, gt = env
+    pred = tmp / "pred.csv"
+    pred.write_text(GT)
+    shared = tmp / "shared"
+    (shared / "data" / "ovmerd").mkdir(parents=True)
+    header = "model,GPT," + ",".join(GROUPINGS) + ",M-avg\n"
+    (shared / "data" / "ovmerd" / "published_table4.csv").write_text(header + "Base," + ",".join(["50.00"] * 14) + "\n")
+    monkeypatch.setenv("OMNI_EMOTION_SHARED", str(shared))
+    _, other, _ = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels)
+    assert "published" not in other and "Base" not in other  # a dev set was never scored by them
+    ovmerd = tmp / "check-openset.csv"
+    ovmerd.write_text(GT)
+    _, beside, _ = _eval(capsys, "--gt", ovmerd, "--pred", pred, "--wheels", wheels)
+    assert "published (OV-MER Table 4)" in beside and "\nBase " in beside
+
+
 def test_predictions_matching_no_sample_exit_2(env, tmp_path, capsys):
     _, wheels, gt = env
     pred = tmp_path / "other.csv"

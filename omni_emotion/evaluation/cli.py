@@ -19,6 +19,7 @@ from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wh
 __all__ = ["floor_note", "format_table", "register", "run"]
 
 MAX_LISTED_PROBLEMS = 10
+OVMERD_GT_NAME = "check-openset.csv"  # the published baselines were scored on this ground truth only
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="where --videos writes its predictions CSV (default: beside --cache)")
     p.add_argument(
-        "--published", help="CSV of published baseline scores (default: ../shared/data/ovmerd/...)"
+        "--published",
+        help="CSV of published baseline scores to print beside ours (default: ../shared/data/ovmerd/..., shown "
+        "only when --gt is OV-MERD's check-openset.csv: other ground truths were never scored by them)",
     )
     p.add_argument(
         "--floor-objective",
@@ -119,6 +122,15 @@ def format_table(
     if result.n_skipped > MAX_LISTED_PROBLEMS:
         lines.append(f"  ... and {result.n_skipped - MAX_LISTED_PROBLEMS} more")
     return "\n".join(lines)
+
+
+def _published_for(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The published OV-MER baselines, beside OV-MERD scores only (or when a file is named explicitly)."""
+    from omni_emotion.evaluation import runner
+
+    if args.published is None and Path(args.gt).name != OVMERD_GT_NAME:
+        return {}
+    return runner.read_published(args.published)
 
 
 def _run_id(gt: Path, videos: Path, engine: str) -> str:
@@ -199,5 +211,5 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         summary["floor"] = floor.summary()
         print(json.dumps(summary), file=out)
     else:
-        print(format_table(result, label, runner.read_published(args.published), floor), file=out)
+        print(format_table(result, label, _published_for(args), floor), file=out)
     return 0
