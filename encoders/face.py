@@ -7,20 +7,37 @@ upsampling to the first stage's grid, concatenation in deepest-first order, a 1x
 the two-layer face projector to the LLM width.
 
 ``facexformer_key_map`` renames the public FaceXFormer checkpoint (torchvision Swin names, under
-``backbone.0``/``backbone.1``) to this module's names.
+``backbone.0``/``backbone.1``) to this module's names; ``load_facexformer_checkpoint`` reads its ``model.pt``.
 """
 
 from __future__ import annotations
 
+import pickle
 import re
+from pathlib import Path
 
+import numpy as np
 import torch
+from numpy._core.multiarray import scalar as _scalar
 from torch import nn
 from transformers import SwinConfig, SwinModel
 
 from encoders.vision import TwoLayerProjector
+from omni_emotion.errors import ModelNotFoundError
 
-__all__ = ["FaceEncoder", "convert_facexformer_state_dict", "facexformer_key_map"]
+__all__ = ["FaceEncoder", "convert_facexformer_state_dict", "facexformer_key_map", "load_facexformer_checkpoint"]
+
+# FaceXFormer's inference.py reads checkpoint["state_dict_backbone"]: the training checkpoint layout of
+# insightface's arcface_torch, which also stores epoch, step, optimizer and LR-scheduler state beside it
+_STATE_KEYS = ("state_dict_backbone", "state_dict", "model")
+# numpy scalars that LR-scheduler and metric state pickle; reading them runs no code, unlike arbitrary globals.
+# numpy 1 pickles name the scalar constructor numpy.core.multiarray.scalar, numpy 2 numpy._core.multiarray.scalar
+_NUMPY_SCALARS = [
+    np.dtype,
+    _scalar,
+    (_scalar, "numpy.core.multiarray.scalar"),
+    *sorted({type(np.dtype(c)) for c in "bhilqefdg?"}, key=str),
+]
 
 
 class FaceEncoder(nn.Module):
@@ -127,3 +144,39 @@ def convert_facexformer_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[
         for target, part in zip(targets, parts):
             converted[target] = part.contiguous()
     return converted
+
+
+def load_facexformer_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
+    """The network weights of a FaceXFormer ``model.pt``, read without running pickled code.
+
+    Accepts the training-checkpoint dict (weights under ``state_dict_backbone``, as the authors save them, or
+    ``state_dict``/``model``) or a bare state dict; a ``module.`` prefix (a DistributedDataParallel wrapper)
+    is removed. ``torch.load(weights_only=True)`` with numpy scalars allowed; anything else in the pickle
+    raises ModelNotFoundError instead of being executed.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"FaceXFormer checkpoint {path} does not exist (get ckpts/model.pt from kartiknarayan/facexformer)"
+        )
+    try:
+        with torch.serialization.safe_globals(_NUMPY_SCALARS):
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):  # not a pickle at all
+            raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read (not a torch file)") from err
+        # a global outside the allow-list: refuse to run it
+        raise ModelNotFoundError(
+            f"FaceXFormer checkpoint {path} holds pickled objects other than tensors, which omni-emotion will not "
+            "execute; re-save its state_dict_backbone alone with torch.save"
+        ) from err
+    except (RuntimeError, ValueError, EOFError) as err:  # corrupt, truncated or not a torch file
+        raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read ({type(err).__name__})") from err
+    state = checkpoint
+    if isinstance(checkpoint, dict):
+        state = next((checkpoint[k] for k in _STATE_KEYS if isinstance(checkpoint.get(k), dict)), checkpoint)
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelNotFoundError(
+            f"FaceXFormer checkpoint {path} has no state dict of tensors (looked under {', '.join(_STATE_KEYS)})"
+        )
+    return {k.removeprefix("module."): v for k, v in state.items()}

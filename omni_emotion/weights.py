@@ -20,6 +20,8 @@ from omni_emotion.errors import ModelNotFoundError
 
 __all__ = [
     "DEFAULT_WEIGHTS_DIR",
+    "HUB_MODEL_FILES",
+    "HUB_TOKENIZER_FILES",
     "REGISTRY",
     "cache_root",
     "ModelSpec",
@@ -37,6 +39,30 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+# What `weights init` downloads from a hub repository: top-level safetensors weights and configs (plus the
+# tokenizer and processor files for the LLM). Exact names, not "*.safetensors": whisper-large-v3 also carries
+# fp32 duplicates (model.fp32-0000N-of-00002.safetensors), flax and .bin copies, and the llava-hf repositories
+# an onnx/ folder, none of which is loaded.
+HUB_MODEL_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "model-*-of-*.safetensors",
+)
+HUB_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.json",
+    "chat_template.jinja",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "video_preprocessor_config.json",
+)
 # files an assembled Omni-Emotion folder must hold (weights may be sharded: checked separately)
 OMNI_FILES = ("config.json", "tokenizer_config.json")
 

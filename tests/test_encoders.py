@@ -174,3 +174,59 @@ def test_pool_frame_features_matches_bilinear_halving():
     assert pool_frame_features(torch.randn(2, 27 * 27, 3), 27).shape == (2, 14 * 14, 3)
     with pytest.raises(ValueError, match="tokens per frame"):
         pool_frame_features(torch.randn(1, 15, 3), 4)
+
+
+# ---- FaceXFormer model.pt as the authors save it -------------------------------------------------------
+
+
+def _training_checkpoint(state: dict[str, torch.Tensor], *, ddp: bool = False) -> dict:
+    """FaceXFormer's model.pt layout: insightface arcface_torch's training checkpoint, read by the authors'
+    inference.py as checkpoint["state_dict_backbone"], beside epoch, step, optimizer and scheduler state
+    (whose values include numpy scalars)."""
+    import numpy as np
+
+    params = [torch.nn.Parameter(v.float().clone()) for v in list(state.values())[:2]]
+    optimizer = torch.optim.AdamW(params, lr=1e-4)
+    params[0].grad = torch.ones_like(params[0])
+    optimizer.step()
+    return {
+        "epoch": 11,
+        "global_step": np.int64(123_456),
+        "state_dict_backbone": {(f"module.{k}" if ddp else k): v for k, v in state.items()},
+        "state_optimizer": optimizer.state_dict(),
+        "state_lr_scheduler": {"base_lrs": [1e-4], "last_epoch": 11, "_last_lr": [np.float64(3e-5)]},
+    }
+
+
+@pytest.mark.parametrize("ddp", [False, True])
+def test_facexformer_training_checkpoint_loads_safely(tmp_path, ddp):
+    from encoders.face import load_facexformer_checkpoint
+
+    source = facexformer_state_dict(SWIN)
+    path = tmp_path / "model.pt"
+    torch.save(_training_checkpoint(source, ddp=ddp), path)
+    state = load_facexformer_checkpoint(path)
+    assert state.keys() == source.keys()
+    encoder = FaceEncoder(SWIN, 16, fusion_dim=8, tokens_per_frame=4)
+    missing, unexpected = encoder.load_state_dict(convert_facexformer_state_dict(state), strict=False)
+    assert unexpected == [] and all(k.startswith("projector.") for k in missing)
+
+
+class _Payload:
+    """Stands for any pickled object that is not weights: loading it would run code."""
+
+
+def test_facexformer_checkpoint_with_foreign_objects_is_refused(tmp_path):
+    from encoders.face import load_facexformer_checkpoint
+    from omni_emotion.errors import ModelNotFoundError
+
+    path = tmp_path / "model.pt"
+    torch.save({"state_dict_backbone": facexformer_state_dict(SWIN), "args": _Payload()}, path)
+    with pytest.raises(ModelNotFoundError, match="will not execute"):
+        load_facexformer_checkpoint(path)
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelNotFoundError, match="cannot be read"):
+        load_facexformer_checkpoint(tmp_path / "broken.pt")
+    torch.save({"epoch": 3}, tmp_path / "empty.pt")
+    with pytest.raises(ModelNotFoundError, match="no state dict"):
+        load_facexformer_checkpoint(tmp_path / "empty.pt")

@@ -11,14 +11,13 @@ saved with safetensors (``untrained_modules`` naming the parts still random) tog
 from __future__ import annotations
 
 import logging
-import pickle
 import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 
-from encoders.face import convert_facexformer_state_dict
+from encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
 from omni_emotion.model.modeling import (
@@ -27,7 +26,7 @@ from omni_emotion.model.modeling import (
     llava_onevision_key_map,
 )
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
-from omni_emotion.weights import resolve_hub
+from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_hub
 
 __all__ = ["SWIN_B", "assemble"]
 
@@ -43,19 +42,11 @@ def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, tor
     from transformers import SwinConfig, SwinModel
 
     if face is not None:
-        path = Path(face).expanduser()
-        if not path.is_file():
-            raise ModelNotFoundError(
-                f"FaceXFormer checkpoint {path} does not exist (get ckpts/model.pt from kartiknarayan/facexformer)"
-            )
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as err:  # corrupt or not a checkpoint
-            raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read ({type(err).__name__})") from err
-        state = checkpoint.get("state_dict_backbone", checkpoint)
+        state = load_facexformer_checkpoint(face)
         config = swin_config or SwinConfig(**SWIN_B)
         return {f"model.face.{k}": v for k, v in convert_facexformer_state_dict(state).items()}, config
-    model = SwinModel.from_pretrained(resolve_hub(swin), add_pooling_layer=False)
+    folder = resolve_hub(swin, allow_patterns=list(HUB_MODEL_FILES))
+    model = SwinModel.from_pretrained(folder, add_pooling_layer=False)
     return {f"model.face.backbone.{k}": v for k, v in model.state_dict().items()}, model.config
 
 
@@ -75,7 +66,8 @@ def assemble(
     from transformers import AutoTokenizer, GenerationConfig, LlavaOnevisionForConditionalGeneration, WhisperModel
 
     out = Path(out)
-    llava_dir, whisper_dir = resolve_hub(llava), resolve_hub(whisper)
+    llava_dir = resolve_hub(llava, allow_patterns=[*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES])
+    whisper_dir = resolve_hub(whisper, allow_patterns=list(HUB_MODEL_FILES))  # the encoder only
     tokenizer = AutoTokenizer.from_pretrained(llava_dir)
     tokenizer.add_special_tokens({"additional_special_tokens": list(SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<video>", *SPECIAL_TOKENS)}
