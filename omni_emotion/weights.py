@@ -26,6 +26,8 @@ __all__ = [
     "cache_root",
     "ModelSpec",
     "ModelStatus",
+    "OmniStreams",
+    "omni_streams",
     "find_omni_checkpoint",
     "locate",
     "manifest",
@@ -293,6 +295,31 @@ class ModelStatus:
     present: bool
     path: str | None  # where it was found
     get: str  # how to get it when absent
+    streams: str = ""  # an assembled Omni-Emotion folder: its mode and live streams (OmniStreams.sentence)
+
+
+@dataclass(frozen=True)
+class OmniStreams:
+    """What an assembled folder feeds the LLM: ``mode`` "zero-shot" or "trained", the ``live`` streams
+    (video, face, audio) and the ``untrained`` module groups."""
+
+    mode: str
+    live: tuple[str, ...]
+    untrained: tuple[str, ...]
+
+    def sentence(self) -> str:
+        off = [s for s in ("face", "audio") if s not in self.live]
+        tail = f"; {' and '.join(off)} untrained, kept from the LLM" if off else ""
+        return f"{self.mode}: {', '.join(self.live)} live{tail}"
+
+
+def omni_streams(folder: Path) -> OmniStreams:
+    """Read the mode and live streams of the assembled model in ``folder`` from its config.json."""
+    from omni_emotion.model.config import OmniEmotionConfig
+
+    config = OmniEmotionConfig.from_pretrained(folder)
+    live = ("video",) + (("face",) if config.face_live else ()) + (("audio",) if config.audio_live else ())
+    return OmniStreams("zero-shot" if config.zero_shot else "trained", live, tuple(config.untrained_modules))
 
 
 def _hub_folder(item: ModelSpec, weights_dir: Path) -> Path:
@@ -324,7 +351,8 @@ def status(weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> list[ModelStatus]:
     rows = []
     for item in REGISTRY:
         path = locate(item, weights_dir)
-        rows.append(ModelStatus(item.name, path is not None, None if path is None else str(path), item.get))
+        streams = omni_streams(path).sentence() if path is not None and item.kind == "local" else ""
+        rows.append(ModelStatus(item.name, path is not None, None if path is None else str(path), item.get, streams))
     return rows
 
 

@@ -2,11 +2,18 @@
 clue-citing explanation -- streaming tokens; labels are then extracted from the explanation by the same
 model in a text-only turn (evaluation.extract's LLMExtractor), with the rule extractor as the fallback.
 
+Two modes, read from the model folder (``OmniEmotionConfig.untrained_modules``). Zero-shot, while neither the
+face nor the audio projector is trained (what `weights init` assembles): only LLaVA-OneVision's pretrained
+video path sees the clip, and the CPU perception's clues enter the prompt as text -- the transcript (its
+English translation when not English), the prosody sentence and the main face's expression timeline.
+Trained: the full model (video, face and audio streams whose projectors were trained) and the transcript.
+
 Loads once: bf16 on CUDA; fp32 on CPU (with a warning: usable for tests, far too slow for people).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -29,8 +36,10 @@ __all__ = [
     "OmniEngineConfig",
     "choose_labels",
     "split_clues",
+    "expression_timeline",
     "text_prompt",
     "user_prompt",
+    "zero_shot_prompt",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +72,8 @@ class OmniEngineConfig:
     # the extraction reply is a short bracketed list of emotion words ("[frustrated, angry]")
     max_new_tokens_extraction: int = 40
     max_transcript_chars: int = 1000
+    # zero-shot prompt: at most this many windows of the face's expression timeline
+    max_timeline_windows: int = 12
 
     def __post_init__(self) -> None:
         limits = (
@@ -70,6 +81,7 @@ class OmniEngineConfig:
             self.max_new_tokens_explanation,
             self.max_new_tokens_extraction,
             self.max_transcript_chars,
+            self.max_timeline_windows,
         )
         if min(limits) < 1:
             raise ValueError("token and character limits must be >= 1")
@@ -79,6 +91,34 @@ def user_prompt(task: str, transcript: str, max_chars: int = 1000) -> str:
     """The task text, preceded by the transcript (the paper's prompts give the subtitle) when there is one."""
     said = transcript.strip()[:max_chars]
     return f'The person says: "{said}"\n{task}' if said else task
+
+
+def expression_timeline(perception: Perception, expressions, max_windows: int = 12) -> str:
+    """The main face's expression over time, one FER class per window, e.g. "0-1 s neutral (0.62); 1-2 s
+    happy (0.71)"; "" without a face. Windows are 1 s, longer when the face spans more than ``max_windows``."""
+    from omni_emotion.engines.clue_visual import timeline_windows, visual_clues
+
+    clues = visual_clues(perception, expressions)
+    if not clues.has_face:
+        return ""
+    span = float(clues.times[-1] - clues.times[0])
+    windows = timeline_windows(clues, window_s=max(1.0, span / max_windows))
+    return "; ".join(
+        f"{w['start_s']:g}-{w['end_s']:g} s {w['top']} ({w['scores'][w['top']]:.2f})" for w in windows[:max_windows]
+    )
+
+
+def zero_shot_prompt(task: str, perception: Perception, timeline: str, max_chars: int = 1000) -> str:
+    """The task preceded by the CPU perception's clues as text (the parts that were measured)."""
+    lines = []
+    said = perception.transcript.english.strip()[:max_chars]
+    if said:
+        lines.append(f'The person says: "{said}"')
+    if perception.prosody.description:
+        lines.append(f"Their voice: {perception.prosody.description}.")
+    if timeline:
+        lines.append(f"Their facial expression over time: {timeline}.")
+    return "\n".join([*lines, task])
 
 
 def text_prompt(user_text: str) -> str:
@@ -112,12 +152,23 @@ class OmniEngine:
     name = "omni"
 
     def __init__(
-        self, model, processor, *, device: torch.device, config: OmniEngineConfig = OmniEngineConfig()
+        self,
+        model,
+        processor,
+        *,
+        device: torch.device,
+        config: OmniEngineConfig = OmniEngineConfig(),
+        expressions=None,
     ):
+        """``expressions``: the ExpressionModel for the zero-shot prompt's face timeline (None: no timeline)."""
         self.model = model.eval()
+        self.zero_shot = bool(model.config.zero_shot)
+        # the prompt layout follows what is trained now, not what the folder's processor config says
+        processor.config = dataclasses.replace(processor.config, zero_shot=self.zero_shot)
         self.processor = processor
         self.device = device
         self.config = config
+        self.expressions = expressions
         # word forms that show the model's extraction reply is an answer, not noise (see LLMExtractor)
         self._known = frozenset(project_vocabulary()) or None
 
@@ -155,10 +206,30 @@ class OmniEngine:
         model = OmniEmotionForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device)
         # the settings the model was trained with (e.g. fewer frames), saved beside it
         processor = OmniEmotionProcessor.from_pretrained(folder)
-        return cls(model, processor, device=device, config=config)
+        expressions = None
+        if model.config.zero_shot:
+            from omni_emotion.expressions import ExpressionModel
+
+            log.info("omni engine: zero-shot (face and audio projectors untrained); clues go in the prompt as text")
+            try:
+                expressions = ExpressionModel.load("cpu")
+            except ModelNotFoundError as err:
+                log.warning("zero-shot prompts will lack the face's expression timeline: %s", err)
+        return cls(model, processor, device=device, config=config, expressions=expressions)
+
+    def prompt(self, perception: Perception, task: str) -> str:
+        """The user text for ``task``: with the perception's clues in zero-shot mode, the transcript otherwise."""
+        if self.zero_shot:
+            timeline = (
+                expression_timeline(perception, self.expressions, self.config.max_timeline_windows)
+                if self.expressions is not None
+                else ""
+            )
+            return zero_shot_prompt(task, perception, timeline, self.config.max_transcript_chars)
+        return user_prompt(task, perception.transcript.english, self.config.max_transcript_chars)
 
     def _inputs(self, perception: Perception, task: str) -> dict[str, torch.Tensor]:
-        text = user_prompt(task, perception.transcript.english, self.config.max_transcript_chars)
+        text = self.prompt(perception, task)
         inputs = self.processor(perception.clip, perception.main_face, text)
         dtype = self.model.dtype
         return {

@@ -74,5 +74,6 @@ def _status(args: argparse.Namespace) -> int:
     for r in rows:
         print(
             f"{'ok ' if r.present else '-- '} {r.name:<{width}}  {r.path if r.present else 'missing: ' + r.get}"
+            + (f"  ({r.streams})" if r.streams else "")
         )
     return 0

@@ -1,5 +1,5 @@
-"""Status tab: which engine and device run, and which model files are present or missing (with the command
-that gets each one)."""
+"""Status tab: which engine and device run, which model files are present or missing (with the command
+that gets each one), and for each assembled Omni-Emotion model its mode and which streams reach the LLM."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def status_report(ctx: UIContext) -> dict[str, Any]:
     for item in status():
         spec = purposes[item.name]
         rows.append({"model": item.name, "engine": spec.engine, "purpose": spec.purpose, "present": item.present,
-                     "location": item.path, "get": item.get})
+                     "location": item.path, "get": item.get, "streams": item.streams})
     return {
         "version": __version__,
         "engine": ctx.pipeline.engine_name,
@@ -52,6 +52,9 @@ def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
         "The clues engine needs the `clues` and `perception` rows; the omni engine also needs the `omni` rows "
         "and a CUDA GPU (`--engine auto` picks it when both are there)."
     )
+    for w in report["weights"]:
+        if w.get("streams"):
+            head += f"\n\n**{w['model']}** runs {w['streams']}."
     rows = [[w["model"], w["engine"], w["purpose"], "yes" if w["present"] else "missing",
              w["location"] if w["present"] else w["get"]] for w in report["weights"]]
     return head, rows
