@@ -47,7 +47,8 @@ def _bmp(head: bytes) -> tuple[int, int] | None:
     if len(head) < 18:
         return None
     # the 12-byte OS/2 header has 16-bit sizes; later ones signed 32-bit (a negative height is top-down)
-    return _unpack("<HH", head, 18) if struct.unpack_from("<I", head, 14)[0] == 12 else _unpack("<ii", head, 18)
+    os2 = struct.unpack_from("<I", head, 14)[0] == 12
+    return _unpack("<HH", head, 18) if os2 else _unpack("<ii", head, 18)
 
 
 def _webp(head: bytes) -> tuple[int, int] | None:

@@ -116,7 +116,7 @@ def check_media(path: str | os.PathLike, config: MediaConfig = MediaConfig()) ->
 
 
 def _first_video_decodes(p: Path, config: MediaConfig) -> bool:
-    """False when there is no video or it holds no frame; UnsupportedMediaError when its first cannot decode."""
+    """False when there is no video or it holds no frame; UnsupportedMediaError when the first cannot decode."""
     with _open(p) as container:
         if container.streams.video:
             for _ in _decode_video(container, container.streams.video[0], p, config):
@@ -132,7 +132,9 @@ def _first_audio_decodes(p: Path) -> bool:
             for _ in container.decode(container.streams.audio[0]):
                 return True
         except av.error.FFmpegError as err:
-            raise UnsupportedMediaError(f"{p.name} has an audio stream that cannot be decoded ({_reason(err)}).") from err
+            raise UnsupportedMediaError(
+                f"{p.name} has an audio stream that cannot be decoded ({_reason(err)})."
+            ) from err
     return False
 
 
@@ -476,7 +478,8 @@ def clip_from_arrays(
 ) -> Clip:
     """Build a Clip from in-memory buffers (live webcam + microphone). Inputs are copied, never modified."""
     if len({np.shape(f) for f in frames}) > 1:
-        raise MediaError(f"live buffer mixes frame sizes {sorted({np.shape(f) for f in frames})}; start a new window.")
+        sizes = sorted({np.shape(f) for f in frames})
+        raise MediaError(f"live buffer mixes frame sizes {sizes}; start a new window.")
     stack = np.stack(frames).astype(np.uint8, copy=True) if len(frames) else np.zeros((0, 1, 1, 3), np.uint8)
     if stack.ndim == 3:  # grayscale frames
         stack = np.repeat(stack[..., None], 3, axis=-1)

@@ -34,7 +34,9 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH, max_digits: int = MAX_NUMBER
     def bounded(kind: type) -> Any:
         def parse(digits: str) -> Any:
             if len(digits) > max_digits:
-                raise JSONInputError(f"JSON holds a number of {len(digits)} characters, more than {max_digits}.")
+                raise JSONInputError(
+                    f"JSON holds a number of {len(digits)} characters, more than {max_digits}."
+                )
             return kind(digits)
 
         return parse
