@@ -59,20 +59,20 @@ class CountingPipeline:
         self.live_analyses = 0
         self.live_workers: set[int] = set()
 
-    def analyze_file(self, path, progress=None):
-        return self.pipeline.analyze_file(path, progress)
+    def analyze_file(self, path, *args, **kwargs):
+        return self.pipeline.analyze_file(path, *args, **kwargs)
 
-    def analyze_file_with_perception(self, path, progress=None):
-        return self.pipeline.analyze_file_with_perception(path, progress)
+    def analyze_file_with_perception(self, path, *args, **kwargs):
+        return self.pipeline.analyze_file_with_perception(path, *args, **kwargs)
 
-    def analyze_clip(self, clip, progress=None):
+    def analyze_clip(self, clip, *args, **kwargs):
         thread = threading.current_thread()
         if thread.name == "omni-emotion-live":
             if thread.ident not in self.live_workers:
                 print(f"live worker {thread.ident} started its first analysis", flush=True)
             self.live_workers.add(thread.ident)
             self.live_analyses += 1
-        return self.pipeline.analyze_clip(clip, progress)
+        return self.pipeline.analyze_clip(clip, *args, **kwargs)
 
 
 def rss_mb() -> float:
