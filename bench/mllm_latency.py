@@ -1,11 +1,12 @@
 """Omni-Emotion MLLM latency with random weights at real shapes (no download needed).
 
-Input: 8 frames + 10 s of audio + face tokens, then 128 new tokens (greedy, forced: no early stop).
+Input: 8 frames + 10 s of audio + face tokens (the trained layout) and a question (with ``--prompt-tokens N``
+filler text instead, making the prompt N tokens long), then 128 new tokens (greedy, forced: no early stop).
 Prints prefill time, time to first token (encoders + prefill + first sampled token), decode tokens/s and
-peak memory; the last line is JSON with ``ttft_ms`` and ``decode_tok_s``.
+peak memory; the last line is JSON with ``ttft_ms`` and ``decode_tok_s``. Random weights, no download.
 
     python bench/mllm_latency.py --size tiny                 # CPU, seconds
-    python bench/mllm_latency.py --size 7b --device cuda --dtype bfloat16 --attn sdpa
+    python bench/mllm_latency.py --size 7b --device cuda --dtype bfloat16 --attn sdpa --prompt-tokens 1933
     python bench/mllm_latency.py --size 7b --device cuda --static-cache --compile
 """
 
@@ -24,8 +25,12 @@ from omni_emotion.model.presets import SIZES, preset_config, tiny_tokenizer
 from omni_emotion.types import Clip, FaceTrack
 
 
-def _inputs(config, seconds: float, device, dtype) -> dict[str, torch.Tensor]:
-    """Processor output for a synthetic clip (random frames, face crops and noise audio) with a short question."""
+QUESTION = "Which emotions does the person show, and why?"
+
+
+def _inputs(config, seconds: float, device, dtype, prompt_tokens: int | None = None) -> dict[str, torch.Tensor]:
+    """Processor output for a synthetic clip (random frames, face crops and noise audio) with a short question,
+    padded with filler words to ``prompt_tokens`` tokens when given."""
     rng = np.random.default_rng(0)
     times = np.linspace(0, seconds, 8, endpoint=False)
     clip = Clip(
@@ -44,7 +49,16 @@ def _inputs(config, seconds: float, device, dtype) -> dict[str, torch.Tensor]:
         main=True,
     )
     processor = OmniEmotionProcessor(_tokenizer(config), ProcessorConfig.from_model_config(config))
-    batch = processor(clip, face, "Which emotions does the person show, and why?")
+    batch = processor(clip, face, QUESTION)
+    if prompt_tokens is not None:
+        # the user text becomes filler of the length that makes the prompt ``prompt_tokens`` long (the bench
+        # tokenizers give one token per character, so the question's own words would count 45 tokens)
+        fixed = processor(clip, face, "")["input_ids"].shape[1]
+        if prompt_tokens < fixed:
+            raise SystemExit(f"--prompt-tokens must be at least {fixed}: system turn, media and chat tokens")
+        batch = processor(clip, face, "x" * (prompt_tokens - fixed))
+        if batch["input_ids"].shape[1] != prompt_tokens:
+            raise SystemExit("--prompt-tokens needs the bench's one-token-per-character tokenizer")
     return {k: v.to(device, dtype) if v.is_floating_point() else v.to(device) for k, v in batch.items()}
 
 
@@ -94,6 +108,7 @@ def main() -> None:
     )
     parser.add_argument("--attn", default="sdpa", help="attn_implementation: sdpa, eager, flash_attention_2")
     parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--prompt-tokens", type=int, help="pad the prompt to this many tokens (e.g. 1933)")
     parser.add_argument("--audio-seconds", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
@@ -117,7 +132,7 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     if args.compile:
         model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=False)
-    inputs = _inputs(config, args.audio_seconds, device, dtype)
+    inputs = _inputs(config, args.audio_seconds, device, dtype, args.prompt_tokens)
     prompt_len = inputs["input_ids"].shape[1]
     gen = dict(do_sample=False, min_new_tokens=args.new_tokens, max_new_tokens=args.new_tokens)
     if args.static_cache:

@@ -164,8 +164,9 @@ class OmniEngine:
         self.model = model.eval()
         self.zero_shot = bool(model.config.zero_shot)
         # the prompt layout follows what is trained now, not what the folder's processor config says
-        processor.config = dataclasses.replace(processor.config, zero_shot=self.zero_shot)
-        self.processor = processor
+        self.processor = type(processor)(
+            processor.tokenizer, dataclasses.replace(processor.config, zero_shot=self.zero_shot)
+        )
         self.device = device
         self.config = config
         self.expressions = expressions
