@@ -13,6 +13,7 @@ import pytest
 from conftest import write_av
 from fake_app import FakePipeline, fake_demo
 from gradio_client import handle_file
+from hostile import png_bomb
 
 from omni_emotion.ui.tempfiles import DELETE_CACHE, FILE_TTL_S, app_temp_dir, call_dir
 
@@ -73,6 +74,14 @@ def test_live_frame_refuses_frames_over_the_pixel_limit(server, tmp_path):
     client.reset_session()
     with pytest.raises(Exception, match="9000x9000 .* above the 16.8 MP limit"):
         client.predict(handle_file(str(png(tmp_path / "huge.png", 9000, 9000))), api_name="/live_frame")
+
+
+def test_live_frame_refuses_a_picture_bomb_before_decoding_it(server, tmp_path):
+    """A 1 KB PNG declaring 16000x16000 pixels: refused from its header, not by the decoder running out."""
+    _, client = server
+    client.reset_session()
+    with pytest.raises(Exception, match=r"bomb.png is 16000x16000 \(256.0 MP\), above the 16.8 MP limit"):
+        client.predict(handle_file(str(png_bomb(tmp_path / "bomb.png"))), api_name="/live_frame")
 
 
 def test_live_frame_follows_a_change_of_frame_size(server, tmp_path):

@@ -10,18 +10,21 @@ a non-streaming twin: ``/live_frame`` (one image), ``/live_audio`` (one audio ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import cv2
 import gradio as gr
 import numpy as np
 
-from omni_emotion.errors import MediaError
+from omni_emotion.errors import FrameTooLargeError, MediaError, UnsupportedMediaError
+from omni_emotion.image_header import declared_image_size
 from omni_emotion.live import LiveSession, LiveUpdate
 from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
 
-__all__ = ["LiveView", "build_live_tab"]
+__all__ = ["LiveView", "build_live_tab", "read_frame"]
 
 _WAITING = "Waiting for the first analysis (about a second after the stream starts)."
 
@@ -52,6 +55,21 @@ def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
         return chips_html([], empty=f"Analysis failed: {update.error}"), "", ""
     a = update.analysis
     return chips_html(a.labels, a.evidence, empty="No emotion labels yet."), a.explanation, a.transcript
+
+
+def read_frame(path: str, max_pixels: int) -> np.ndarray:
+    """A frame sent as an image file (the /live_frame twin) as RGB uint8 (H, W, 3); its declared size is
+    checked against ``max_pixels`` before a pixel is decoded."""
+    name = Path(path).name
+    size = declared_image_size(path)
+    if size is not None and size[0] * size[1] > max_pixels:
+        width, height = size
+        raise FrameTooLargeError(f"{name} is {width}x{height} ({width * height / 1e6:.1f} MP), above the"
+                                 f" {max_pixels / 1e6:.1f} MP limit; send smaller frames.")
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise UnsupportedMediaError(f"{name} is not a readable image.")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def build_live_tab(ctx: UIContext) -> None:
@@ -87,6 +105,11 @@ def build_live_tab(ctx: UIContext) -> None:
         labels = update.analysis.labels if update is not None and update.analysis is not None else []
         annotated = draw_overlay(frame, result.faces, labels)
         return (annotated, *refreshed(view), status(view), view)
+
+    @user_errors
+    def on_frame_file(path: str | None, view: LiveView | None):
+        """The twin's input is a file path, so an oversized picture is refused before it is decoded."""
+        return on_frame(read_frame(path, cfg.live.max_pixels) if path else None, view)
 
     def on_audio(chunk: tuple[int, np.ndarray] | None, view: LiveView | None):
         view = ensure(view)
@@ -127,6 +150,8 @@ def build_live_tab(ctx: UIContext) -> None:
                 stat = gr.Markdown(elem_id="live-status")
         with gr.Row(visible=False):  # the non-streaming twins, for scripts and tests
             frame_twin = gr.Button("frame")
+            # a file, not an image: Gradio would decode an image (or refuse a huge one in its own words)
+            frame_file = gr.File(type="filepath", label="frame file")
             audio_twin = gr.Button("audio")
             labels_twin = gr.Button("labels")
             labels_json = gr.JSON()
@@ -140,7 +165,7 @@ def build_live_tab(ctx: UIContext) -> None:
         mic.stream(on_audio, [mic, view], audio_outputs, stream_every=0.5, time_limit=cfg.live_time_limit_s,
                    concurrency_limit=cfg.live_sessions, concurrency_id="live-audio", api_visibility="private",
                    show_progress="hidden")
-        frame_twin.click(on_frame, [cam, view], frame_outputs, api_name="live_frame",
+        frame_twin.click(on_frame_file, [frame_file, view], frame_outputs, api_name="live_frame",
                          concurrency_id="live-frames", concurrency_limit=cfg.live_sessions)
         audio_twin.click(on_audio, [mic, view], audio_outputs, api_name="live_audio",
                          concurrency_id="live-audio", concurrency_limit=cfg.live_sessions)
