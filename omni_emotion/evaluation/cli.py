@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
+from omni_emotion.batch import add_ray_arguments
 from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.evaluation.extract import LabelExtractor, LLMExtractor, RuleExtractor
 from omni_emotion.evaluation.floor import OBJECTIVES, Floor, floor_of
@@ -73,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--download", action="store_true", help="download the grouping tables into --wheels or the cache"
     )
+    add_ray_arguments(p)  # --ray [ADDRESS], --actors, --cpus-per-actor, --gpus-per-actor (for --videos)
     p.set_defaults(func=run)
 
 
@@ -182,7 +184,18 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         cache = Path(args.cache) if args.cache else default_cache_dir() / "eval-runs" / f"{run_id}.jsonl"
         if not Path(args.videos).is_dir():  # before the models load (~10 s)
             raise EvaluationDataError(f"The clips folder {args.videos} does not exist.")
-        if pipeline is None:
+        if args.ray is not None:
+            from omni_emotion.batch import LazyPipeline, analyze_eval_clips, ray_config, tqdm_progress
+            from omni_emotion.scale import PipelineSpec
+
+            # Ray analyses the clips into the same cache; predict_clips below then finds them all done
+            spec = PipelineSpec(engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir)
+            job = analyze_eval_clips(
+                truth.labels, args.videos, cache, spec, ray_config(args), progress=tqdm_progress
+            )
+            print(job.line(), file=sys.stderr)
+            pipeline = LazyPipeline(spec)
+        elif pipeline is None:
             from omni_emotion.pipeline import EmotionPipeline
 
             pipeline = EmotionPipeline.create(

@@ -1,0 +1,185 @@
+"""Folder jobs: every clip of a folder through ``EmotionPipeline``, sequentially or on Ray Data.
+
+    omni-emotion analyze DIR --out results.jsonl [--ray [ADDRESS]] [--actors 2] [--format parquet]
+    omni-emotion eval --gt GT.csv --videos DIR --ray [ADDRESS]
+
+Results stream back to this process, which appends each to the output as it arrives (``scale.sinks``): a run
+that stops resumes by skipping the keys already written, and a file that fails is a record with its error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omni_emotion.scale.jobs import ClipResult, PipelineFactory, RayConfig, list_media, run_clips
+from omni_emotion.scale.sinks import JsonlSink, open_sink
+
+__all__ = [
+    "JobSummary",
+    "LazyPipeline",
+    "add_ray_arguments",
+    "analyze_eval_clips",
+    "analyze_folder",
+    "eval_record",
+    "output_record",
+    "ray_config",
+    "tqdm_progress",
+]
+
+Progress = Callable[[Iterable[ClipResult], int], Iterable[ClipResult]]
+
+
+def output_record(result: ClipResult) -> dict[str, Any]:
+    """What ``analyze DIR`` writes per clip: ``{"clip", **Analysis}`` or ``{"clip", "error"}``."""
+    if result.error is not None:
+        return {"clip": result.key, "error": result.error}
+    return {"clip": result.key, **(result.analysis or {})}
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """Counts of one run; ``seconds`` is wall time from the start (model loading included)."""
+
+    analysed: int
+    failed: int
+    skipped: int
+    seconds: float
+
+    @property
+    def clips_per_s(self) -> float:
+        return self.analysed / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        return (
+            f"analysed {self.analysed} clips in {self.seconds:.1f} s ({self.clips_per_s:.2f} clips/s, model "
+            f"loading included); {self.failed} failed with their error recorded; {self.skipped} already in "
+            "the output were skipped"
+        )
+
+
+def analyze_folder(
+    folder: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    factory: PipelineFactory,
+    *,
+    fmt: str = "jsonl",
+    ray: RayConfig | None = None,
+    progress: Progress | None = None,
+) -> JobSummary:
+    """Analyse every media file under ``folder`` not yet in ``out``, appending one record per clip.
+
+    ``progress(results, total)`` wraps the stream of results (e.g. ``tqdm``, whose rate is clips/s).
+    """
+    t0 = time.perf_counter()
+    jobs = list_media(folder)
+    sink = open_sink(out, fmt)
+    done = sink.done_keys()
+    todo = [(key, path) for key, path in jobs if key not in done]
+    analysed = failed = 0
+    with sink:
+        results = run_clips(todo, factory, ray)
+        for result in progress(results, len(todo)) if progress else results:
+            sink.write(output_record(result))
+            analysed += 1
+            failed += result.error is not None
+    return JobSummary(analysed, failed, len(jobs) - len(todo), time.perf_counter() - t0)
+
+
+# -- eval --videos DIR --ray --------------------------------------------------------------------------------
+
+
+def eval_record(result: ClipResult) -> dict[str, Any]:
+    """The eval runner's cache record: ``{"name", "labels", "reason", "engine"}`` or ``{"name", "error"}``."""
+    if result.error is not None:
+        return {"name": result.key, "error": result.error}
+    analysis = result.analysis or {}
+    return {"name": result.key, "labels": list(analysis.get("labels", [])),
+            "reason": analysis.get("explanation", ""), "engine": analysis.get("engine", "")}
+
+
+def analyze_eval_clips(
+    names: Iterable[str],
+    videos: str | os.PathLike[str],
+    cache: str | os.PathLike[str],
+    factory: PipelineFactory,
+    ray: RayConfig | None,
+    *,
+    progress: Progress | None = None,
+) -> JobSummary:
+    """Analyse the ground truth's clips not yet in the eval runner's ``cache`` and append their records there,
+    so that ``runner.predict_clips`` then finds every clip done. Names it would refuse (paths, links out of
+    ``videos``) and missing clips are left to it, to be reported with their reason."""
+    from omni_emotion.errors import EvaluationDataError
+    from omni_emotion.evaluation.runner import clip_name_problem, find_clip
+
+    t0 = time.perf_counter()
+    sink = JsonlSink(Path(cache), key="name")
+    done = sink.done_keys()
+    jobs = []
+    for name in dict.fromkeys(names):
+        if name in done or clip_name_problem(name):
+            continue
+        try:
+            clip = find_clip(Path(videos), name)
+        except EvaluationDataError:
+            continue
+        if clip is not None:
+            jobs.append((name, clip))
+    analysed = failed = 0
+    with sink:
+        results = run_clips(jobs, factory, ray)
+        for result in progress(results, len(jobs)) if progress else results:
+            sink.write(eval_record(result))
+            analysed += 1
+            failed += result.error is not None
+    return JobSummary(analysed, failed, len(done), time.perf_counter() - t0)
+
+
+class LazyPipeline:
+    """Builds its pipeline at the first clip. After a Ray run ``predict_clips`` normally finds every clip in
+    its cache; only a clip added to the folder meanwhile is analysed here."""
+
+    def __init__(self, factory: PipelineFactory):
+        self.factory, self._pipeline = factory, None
+
+    def analyze_file(self, path: str | os.PathLike[str], progress: Any = None) -> Any:
+        if self._pipeline is None:
+            self._pipeline = self.factory.create()
+        return self._pipeline.analyze_file(path, progress)
+
+
+# -- command-line options shared by analyze and eval ---------------------------------------------------------
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Ray (needs the scale extra: pip install 'omni-emotion[scale]')")
+    group.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="run the folder job on Ray Data: alone, a private local Ray; with an address (auto, HOST:6379, "
+        "ray://HOST:10001) it joins that cluster. Put it after the folder.",
+    )
+    group.add_argument("--actors", type=int, default=2, help="pipelines at once, one per actor (default 2)")
+    group.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs per actor (default 1)")
+    group.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor (default 0)")
+
+
+def ray_config(args: argparse.Namespace) -> RayConfig | None:
+    """The ``RayConfig`` that ``add_ray_arguments``' options ask for, or None without ``--ray``."""
+    if args.ray is None:
+        return None
+    return RayConfig(address=None if args.ray == "local" else args.ray, actors=args.actors,
+                     cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor)
+
+
+def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipResult]:
+    """A progress bar on stderr whose rate is clips per second."""
+    from tqdm import tqdm
+
+    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1)
