@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from omni_emotion.errors import EvaluationDataError, OmniEmotionError
+from omni_emotion.errors import EvaluationDataError, JSONInputError, OmniEmotionError
 from omni_emotion.evaluation.csvcells import restore_cell, write_csv
 from omni_emotion.evaluation.extract import LabelExtractor
+from omni_emotion import safe_json
 from omni_emotion.evaluation.metrics import EvalResult, parse_labels, score_dataset
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
 
@@ -104,13 +105,9 @@ def read_ground_truth(path: str | os.PathLike[str]) -> Labelled:
 def _parse_json_line(line: str) -> tuple[Any, str | None]:
     """(value, None), or (None, why the line is unusable); hostile lines must not become tracebacks."""
     try:
-        return json.loads(line), None
-    except json.JSONDecodeError:
-        return None, "not valid JSON"
-    except ValueError:  # an integer beyond Python's digit limit for str -> int (4300 digits by default)
-        return None, "a number too long to read"
-    except RecursionError:
-        return None, "JSON nested too deeply"
+        return safe_json.loads(line), None
+    except JSONInputError as err:
+        return None, str(err)
 
 
 def _record_name(record: Any) -> str:
