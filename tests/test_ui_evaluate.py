@@ -93,3 +93,15 @@ def test_download_csv_cannot_run_as_a_formula(data):
     with open(files[0], newline="", encoding="utf-8") as handle:
         cells = [row[0] for row in csv.reader(handle)][1:]
     assert cells == ["'" + name for name in names]
+
+
+def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
+    from omni_emotion.ui.tempfiles import app_temp_dir
+
+    (data / "gt.csv").write_text("name,openset\ns1,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\ns1,[happy]\n")
+    with app_temp_dir(tmp_path) as folder:
+        _, _, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
+                                          FakeProgress())
+        assert all(Path(f).resolve().is_relative_to(folder.resolve()) for f in files)
+    assert not any(Path(f).exists() for f in files)  # gone with the app's folder

@@ -4,7 +4,6 @@ baselines. Every path must lie inside the configured data directories (UIConfig.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from omni_emotion.evaluation.runner import (
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WHEEL_FILES, WheelTables, load_wheels
 from omni_emotion.ui.config import list_allowed_files, resolve_allowed
 from omni_emotion.ui.context import ENGINE_CONCURRENCY_ID, UIContext, user_errors
+from omni_emotion.ui.tempfiles import call_dir
 
 __all__ = ["METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request", "floor_summary",
            "metric_rows", "sample_rows"]
@@ -96,7 +96,7 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
     progress(0.0, desc="reading the grouping tables")
     tables = load_wheels(resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True))
     truth = read_ground_truth(resolve_allowed(gt, dirs, kind="ground-truth CSV"))
-    out_dir = Path(tempfile.mkdtemp(prefix="omni-emotion-eval-"))
+    out_dir = call_dir("eval-")  # inside the app's private folder, removed after FILE_TTL_S or at shutdown
     if source == SOURCES[0]:
         pred_file = resolve_allowed(pred_path, dirs, kind="predictions file")
         pred = read_predictions(pred_file, RuleExtractor(tables))
