@@ -31,6 +31,7 @@ import numpy as np
 from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
 from omni_emotion.expressions import FER_LABELS, crop_face
 from omni_emotion.media import MediaConfig, clip_from_arrays
+from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
 
 __all__ = [
@@ -111,14 +112,16 @@ class LiveModels:
     new_tracker:     makes a fresh stateful tracker per session (``.update(t, detections)``).
     expressions:     ``.predict(list of (S,S,3) uint8 crops) -> (K,7)`` probabilities in ``EXPRESSIONS`` order,
                      or None to skip expressions.
-    analyze_clip:    the slow path: Clip -> Analysis (the pipeline's ``analyze_clip``).
+    analyze_clip:    the slow path: (Clip, speaker=SpeakerVoice, fresh_seconds=float) -> Analysis (the
+                     pipeline's ``analyze_clip``: the window is read against the session's memory of the
+                     speaker's voice, which the window's new speech then joins).
     analysis_lock:   serialises the one model instance between live workers and other callers (the UI).
     """
 
     detector: _Detector
     new_tracker: Callable[[], _Tracker]
     expressions: _Expressions | None
-    analyze_clip: Callable[[Clip], Analysis]
+    analyze_clip: Callable[..., Analysis]
     analysis_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -242,6 +245,8 @@ class LiveSession:
         self._last_input = -math.inf
         self._latest: LiveUpdate | None = None
         self._seq = 0
+        self._speaker = SpeakerVoice()  # this person's voice so far: the speaker-relative view of the voice
+        self._analysed_until = -math.inf  # end of the last analysed window: overlapping windows add only news
         self._worker: threading.Thread | None = None
         self._closed = threading.Event()
         self._background = background
@@ -406,10 +411,12 @@ class LiveSession:
         if snap is None:
             return None
         clip, window_start, window_end = snap
+        fresh = window_end - max(window_start, self._analysed_until)
+        self._analysed_until = window_end
         analysis, error = None, ""
         try:
             with self.models.analysis_lock:
-                analysis = self.models.analyze_clip(clip)
+                analysis = self.models.analyze_clip(clip, speaker=self._speaker, fresh_seconds=max(0.0, fresh))
         except OmniEmotionError as err:
             error = str(err)
         except Exception as err:

@@ -26,7 +26,7 @@ class FakePipeline:
         check_media(path)
         return Analysis(labels=["calm"], explanation="fake", engine="fake")
 
-    def analyze_clip(self, clip, progress=None):
+    def analyze_clip(self, clip, progress=None, speaker=None, fresh_seconds=None):
         self.clips.append(clip)
         return Analysis(labels=["calm"], explanation="fake", engine="fake")
 

@@ -48,11 +48,13 @@ class FakeExpressions:
 class FakeAnalyzer:
     def __init__(self, gate: threading.Event | None = None, error: Exception | None = None):
         self.clips = []
+        self.calls = []  # (speaker memory, fresh seconds) of each call
         self.gate = gate
         self.error = error
 
-    def __call__(self, clip):
+    def __call__(self, clip, speaker=None, fresh_seconds=None):
         self.clips.append(clip)
+        self.calls.append((speaker, fresh_seconds))
         if self.gate is not None:
             self.gate.wait(10)
         if self.error is not None:
@@ -155,6 +157,25 @@ def test_audio_only_session_is_analysed_once_long_enough():
     session.add_audio(np.zeros(16_000, np.float32), 16_000)
     assert session.analyze_now() is not None
     assert not analyzer.clips[-1].has_video and analyzer.clips[-1].audio_seconds >= 1.0
+
+
+def test_windows_read_the_voice_against_the_sessions_memory_of_the_speaker():
+    clock = Clock()
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(window_s=4.0, min_audio_s=0.5), clock=clock,
+                          background=False)
+    for _ in range(3):  # three overlapping 4 s windows, one second apart
+        clock.t += 1.0
+        session.add_audio(np.zeros(16_000, np.float32), 16_000)
+        session.analyze_now()
+    (first, fresh1), (second, fresh2), (third, fresh3) = analyzer.calls
+    assert first is second is third  # one memory per session, carried from window to window
+    assert fresh1 == pytest.approx(4.0)  # all of the first window is new (SpeakerVoice caps it at its speech)
+    assert fresh2 == pytest.approx(1.0) and fresh3 == pytest.approx(1.0)  # overlaps count only the new second
+    other = LiveSession(models(analyzer), clock=clock, background=False)
+    other.add_audio(np.zeros(16_000, np.float32), 16_000)
+    other.analyze_now()
+    assert analyzer.calls[-1][0] is not first  # each session (each person) has its own
 
 
 def test_user_error_in_analysis_is_published_not_raised():

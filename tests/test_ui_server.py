@@ -62,8 +62,8 @@ class CountingPipeline:
     def analyze_file_with_perception(self, path, progress=None):
         return self._counted(self.pipeline.analyze_file_with_perception, path, progress)
 
-    def analyze_clip(self, clip, progress=None):
-        return self._counted(self.pipeline.analyze_clip, clip, progress)
+    def analyze_clip(self, clip, progress=None, **kwargs):
+        return self._counted(self.pipeline.analyze_clip, clip, progress, **kwargs)
 
 
 @dataclass
