@@ -107,6 +107,7 @@ def test_text_generation_is_greedy_text_only_and_extraction_parses_its_answer(ti
     (call,) = calls
     assert set(call) == {"input_ids", "attention_mask", "max_new_tokens", "do_sample"}
     assert call["do_sample"] is False and call["max_new_tokens"] == 7
+    assert text_prompt("Hi").startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user")
     ids = engine.processor.tokenizer(text_prompt(extraction_prompt(explanation)), add_special_tokens=False)
     assert call["input_ids"][0].tolist() == ids.input_ids
     # the reply is the decoded new tokens; a random model's reply holds no emotion word: rules take over

@@ -122,9 +122,15 @@ def zero_shot_prompt(task: str, perception: Perception, timeline: str, max_chars
 
 
 def text_prompt(user_text: str) -> str:
-    """A text-only ChatML user turn. Unlike ``model.layout.chat_prompt`` it has no media block: extraction
-    is a reading task for the LLM decoder, and empty media markers would announce a clip that is not there."""
-    return f"<|im_start|>user\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
+    """A text-only ChatML turn after LLaVA-OneVision's system turn. Unlike ``model.layout.chat_prompt`` it has
+    no media block: extraction is a reading task for the LLM decoder, and empty media markers would announce a
+    clip that is not there."""
+    from omni_emotion.model.layout import DEFAULT_SYSTEM_PROMPT  # the model package imports transformers
+
+    return (
+        f"<|im_start|>system\n{DEFAULT_SYSTEM_PROMPT}<|im_end|>\n"
+        f"<|im_start|>user\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
+    )
 
 
 def split_clues(explanation: str) -> Clues:
