@@ -19,7 +19,7 @@ json_error() {  # check name, exit status
 }
 
 # step budgets (seconds) add up to 450 s, leaving the 8-minute run a margin for start-up
-timeout 90 "$PY" -m pytest -q -m gpu tests/test_model_cuda.py >/tmp/gpu_check_pytest.log 2>&1
+timeout 60 "$PY" -m pytest -q -m gpu tests/test_model_cuda.py >/tmp/gpu_check_pytest.log 2>&1
 rc=$?
 passed=$(grep -Eo '[0-9]+ passed' /tmp/gpu_check_pytest.log | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '[0-9]+ failed' /tmp/gpu_check_pytest.log | grep -Eo '[0-9]+' || echo 0)
@@ -39,10 +39,11 @@ latency() {  # check name, step budget, bench arguments...
     fi
 }
 
-for size in 0.5b 7b; do
-    latency "latency $size sdpa" 45 --size "$size" --attn sdpa
-    latency "latency $size eager" 45 --size "$size" --attn eager
-done
-latency "latency 0.5b sdpa static+compile" 90 --size 0.5b --attn sdpa --static-cache --compile
-latency "latency 7b sdpa static+compile" 90 --size 7b --attn sdpa --static-cache --compile
+latency "latency 0.5b sdpa" 30 --size 0.5b --attn sdpa
+latency "latency 0.5b eager" 30 --size 0.5b --attn eager
+latency "latency 7b sdpa" 50 --size 7b --attn sdpa
+latency "latency 7b eager" 50 --size 7b --attn eager
+# compilation dominates these two; a timeout prints its error line and the check still ends in time
+latency "latency 0.5b sdpa static+compile" 100 --size 0.5b --attn sdpa --static-cache --compile
+latency "latency 7b sdpa static+compile" 130 --size 7b --attn sdpa --static-cache --compile
 printf '{"check": "total", "seconds": %s}\n' "$(( $(date +%s) - START ))"
