@@ -60,7 +60,11 @@ class _Expressions:
 
     labels = FER_LABELS
 
+    def __init__(self):
+        self.calls = 0
+
     def predict(self, crops):
+        self.calls += 1
         probs = np.full((len(crops), len(FER_LABELS)), 0.05, np.float32)
         probs[:, FER_LABELS.index("happy")] = 0.7
         return probs
@@ -174,8 +178,10 @@ def test_engine_zero_shot_mode_end_to_end(zero_shot_dir):
     inputs = engine._inputs(perception, "How?")
     assert "face_pixel_values" not in inputs and "input_features" not in inputs
     assert int((inputs["input_ids"][0] == VIDEO).sum()) == 8 * 4 + 1
+    engine.expressions.calls = 0
     analysis = engine.analyze(perception)
     assert analysis.engine == "omni" and analysis.transcript == perception.transcript.display
+    assert engine.expressions.calls == 1  # one timeline for both prompts
 
 
 def test_engine_trained_mode_uses_the_full_layout(tmp_path):

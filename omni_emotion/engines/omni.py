@@ -224,19 +224,22 @@ class OmniEngine:
                 log.warning("zero-shot prompts will lack the face's expression timeline: %s", err)
         return cls(model, processor, device=device, config=config, expressions=expressions)
 
-    def prompt(self, perception: Perception, task: str) -> str:
-        """The user text for ``task``: with the perception's clues in zero-shot mode, the transcript otherwise."""
+    def timeline(self, perception: Perception) -> str:
+        """The main face's expression timeline for zero-shot prompts ("" without an expression model)."""
+        if self.expressions is None:
+            return ""
+        return expression_timeline(perception, self.expressions, self.config.max_timeline_windows)
+
+    def prompt(self, perception: Perception, task: str, timeline: str | None = None) -> str:
+        """The user text for ``task``: with the perception's clues in zero-shot mode, the transcript otherwise.
+        ``timeline``: ``self.timeline(perception)`` when already computed."""
         if self.zero_shot:
-            timeline = (
-                expression_timeline(perception, self.expressions, self.config.max_timeline_windows)
-                if self.expressions is not None
-                else ""
-            )
+            timeline = self.timeline(perception) if timeline is None else timeline
             return zero_shot_prompt(task, perception, timeline, self.config.max_transcript_chars)
         return user_prompt(task, perception.transcript.english, self.config.max_transcript_chars)
 
-    def _inputs(self, perception: Perception, task: str) -> dict[str, torch.Tensor]:
-        text = self.prompt(perception, task)
+    def _inputs(self, perception: Perception, task: str, timeline: str | None = None) -> dict[str, torch.Tensor]:
+        text = self.prompt(perception, task, timeline)
         inputs = self.processor(perception.clip, perception.main_face, text)
         dtype = self.model.dtype
         return {
@@ -244,11 +247,14 @@ class OmniEngine:
             for k, v in inputs.items()
         }
 
-    def stream(self, perception: Perception, task: str, max_new_tokens: int) -> Iterator[str]:
-        """Greedy generation for ``task``; yields decoded text pieces as tokens arrive."""
+    def stream(
+        self, perception: Perception, task: str, max_new_tokens: int, *, timeline: str | None = None
+    ) -> Iterator[str]:
+        """Greedy generation for ``task``; yields decoded text pieces as tokens arrive. ``timeline``: the
+        zero-shot prompt's expression timeline when already computed (see ``prompt``)."""
         from transformers import TextIteratorStreamer
 
-        inputs = self._inputs(perception, task)
+        inputs = self._inputs(perception, task, timeline)
         streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[Exception] = []
 
@@ -305,11 +311,15 @@ class OmniEngine:
         start = time.perf_counter()
         report = progress or (lambda fraction, text: None)
         report(0.0, "omni: labels")
-        label_answer = "".join(self.stream(perception, LABELS_PROMPT, self.config.max_new_tokens_labels))
+        # the expression model runs once per clip, not once per prompt
+        timeline = self.timeline(perception) if self.zero_shot else ""
+        label_answer = "".join(
+            self.stream(perception, LABELS_PROMPT, self.config.max_new_tokens_labels, timeline=timeline)
+        )
         timings["omni_labels"] = (time.perf_counter() - start) * 1000
         pieces: list[str] = []
         budget = self.config.max_new_tokens_explanation
-        for piece in self.stream(perception, EXPLAIN_PROMPT, budget):
+        for piece in self.stream(perception, EXPLAIN_PROMPT, budget, timeline=timeline):
             pieces.append(piece)
             report(0.3 + 0.6 * min(len(pieces) / budget, 1.0), "omni: explanation")
         explanation = "".join(pieces).strip()
