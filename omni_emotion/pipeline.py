@@ -14,12 +14,15 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omni_emotion.engines.base import Engine, ProgressFn
 from omni_emotion.errors import ConfigError
 from omni_emotion.perception import Perceiver
-from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip, Perception
+
+if TYPE_CHECKING:  # the speech package loads scipy and the ASR stack: not at CLI start-up
+    from omni_emotion.speech.voice import SpeakerVoice
 
 __all__ = ["ENGINES", "EmotionPipeline", "resolve_engine"]
 
