@@ -1,4 +1,5 @@
-"""`omni-emotion train --phase {1,2,3} --data manifest.jsonl --init weights/DIR --out DIR` and
+"""`omni-emotion train --phase {1,2,3} --data manifest.jsonl --init weights/DIR --out DIR [--nproc N] [--shard]`
+(also under `torchrun --nproc-per-node N -m omni_emotion.cli train ...`) and
 `omni-emotion train convert --format {openset,reason,label} --input FILE --media DIR --out manifest.jsonl`."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import json
 import logging
 from pathlib import Path
 
-from omni_emotion.errors import ConfigError, ModelNotFoundError
-from omni_emotion.training.config import PHASES, phase_config
+from omni_emotion.errors import ConfigError, ModelNotFoundError, OmniEmotionError
+from omni_emotion.training.config import PHASES, TrainConfig, phase_config
 from omni_emotion.training.converters import FORMATS, convert
+from omni_emotion.training.distributed import DistContext, launch, process_group
 from omni_emotion.training.manifest import write_manifest
 
 __all__ = ["register"]
@@ -49,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="decode every clip every epoch")
     p.add_argument("--face-fps", type=float, default=5.0, help="face-tracking rate in frames/s (default 5)")
     p.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda when present)")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel processes on this machine, one per GPU (default 1; torchrun sets its own)")
+    p.add_argument("--shard", action="store_true",
+                   help="shard parameters, gradients and optimizer state over the processes (FSDP2) instead of DDP")
     p.set_defaults(func=run)
     conv = p.add_subparsers(dest="train_command", metavar="convert")
     c = conv.add_parser("convert", help="annotation CSV -> training manifest")
@@ -92,27 +98,20 @@ def _face_fn(fps: float):
     return main_track
 
 
-def run(args: argparse.Namespace) -> int:
-    missing = [f"--{k}" for k in ("phase", "data", "init", "out") if getattr(args, k) is None]
-    if missing:
-        raise ConfigError(f"train needs {', '.join(missing)} (or the 'convert' subcommand)")
-    import torch
-
-    from omni_emotion.evaluation.wheels import default_cache_dir
-    from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
-    from omni_emotion.model.processor import OmniEmotionProcessor
-    from omni_emotion.training.cache import FeatureCache
-    from omni_emotion.training.data import ManifestDataset
-    from omni_emotion.training.manifest import read_manifest
-    from omni_emotion.training.trainer import Trainer, latest_checkpoint
-    from omni_emotion.weights import omni_missing_files
-
+def _config(args: argparse.Namespace) -> TrainConfig:
     names = ("max_steps", "epochs", "learning_rate", "batch_size", "micro_batch_size", "warmup_ratio", "precision",
              "gradient_checkpointing", "num_frames", "max_length", "log_every", "save_every", "seed", "num_workers")
     overrides = {k: getattr(args, k) for k in names}
     if args.trainable:
         overrides["trainable"] = tuple(g.strip() for g in args.trainable.split(",") if g.strip())
-    config = phase_config(args.phase, **overrides)
+    return phase_config(args.phase, **overrides)
+
+
+def _source(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """The model folder to load and the checkpoint to resume from (None for a fresh run)."""
+    from omni_emotion.training.trainer import latest_checkpoint
+    from omni_emotion.weights import omni_missing_files
+
     resume = None
     if args.resume:
         resume = latest_checkpoint(args.out) if args.resume == "auto" else Path(args.resume)
@@ -125,27 +124,85 @@ def run(args: argparse.Namespace) -> int:
             f"{source} is not an Omni-Emotion model folder (missing {', '.join(lacking)}); "
             "assemble one with `omni-emotion weights init` or pass a previous phase's --out"
         )
-    samples = read_manifest(args.data)
-    cuda = (args.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
-    bf16 = config.precision == "bf16" or (config.precision == "auto" and cuda)
-    # bf16 on disk stays bf16 in memory; the trainer upcasts only the trained parameters to fp32
-    model = OmniEmotionForConditionalGeneration.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
-    saved = OmniEmotionProcessor.from_pretrained(source)
-    processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
-    needs_faces = model.config.use_face and any(s.video is not None for s in samples)
-    cache = FeatureCache(
-        processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
-        face_fn=_face_fn(args.face_fps) if needs_faces else None,
-    )
-    dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
-    trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=args.device, processor=processor)
-    print(
-        f"phase {config.phase}: {len(samples)} samples, {trainer.total} steps of {config.batch_size} "
-        f"({config.accumulation_steps} x {config.micro_batch_size}), lr {config.learning_rate:g}, training "
-        f"{', '.join(config.trainable)} ({trainer.trainable_params:,} parameters) on {trainer.device}"
-        + (f", resuming from {resume}" if resume else "")
-    )
-    result = trainer.train(resume=resume)
-    print(json.dumps(result.to_dict()))
+    return source, resume
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [f"--{k}" for k in ("phase", "data", "init", "out") if getattr(args, k) is None]
+    if missing:
+        raise ConfigError(f"train needs {', '.join(missing)} (or the 'convert' subcommand)")
+    # everything a user can get wrong is checked here, once, before any worker starts
+    config = _config(args)
+    _source(args)
+    ctx = DistContext.from_env()
+    if args.nproc < 1:
+        raise ConfigError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc == 1 or ctx.active:
+        if args.nproc > 1:
+            raise ConfigError("--nproc starts its own processes; under torchrun leave it out")
+        return _train(args, ctx)
+    if config.accumulation_steps % args.nproc:
+        raise ConfigError(
+            f"batch_size {config.batch_size} must be a multiple of micro_batch_size x --nproc "
+            f"({config.micro_batch_size} x {args.nproc}), so every process runs as many micro-batches"
+        )
+    results = launch(args.nproc, _rank_main, args)
+    errors = [r for r in results.values() if isinstance(r, OmniEmotionError)]
+    if errors:
+        raise errors[0]
     return 0
 
+
+def _rank_main(args: argparse.Namespace) -> int | OmniEmotionError:
+    """One worker of ``--nproc``: a user's error comes back to the launching process as the error itself."""
+    try:
+        return _train(args, DistContext.from_env())
+    except OmniEmotionError as err:
+        return err
+
+
+def _train(args: argparse.Namespace, ctx: DistContext) -> int:
+    import torch
+
+    from omni_emotion.evaluation.wheels import default_cache_dir
+    from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
+    from omni_emotion.model.processor import OmniEmotionProcessor
+    from omni_emotion.training.cache import FeatureCache
+    from omni_emotion.training.data import ManifestDataset
+    from omni_emotion.training.manifest import read_manifest
+    from omni_emotion.training.trainer import Trainer
+
+    config = _config(args)
+    source, resume = _source(args)
+    samples = read_manifest(args.data)
+    device = ctx.device(args.device)
+    bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    with process_group(ctx, device):
+        # bf16 on disk stays bf16 in memory; the trainer upcasts only the trained parameters to fp32
+        model = OmniEmotionForConditionalGeneration.from_pretrained(
+            source, dtype=torch.bfloat16 if bf16 else torch.float32
+        )
+        saved = OmniEmotionProcessor.from_pretrained(source)
+        processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
+        needs_faces = model.config.use_face and any(s.video is not None for s in samples)
+        cache = FeatureCache(
+            processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
+            face_fn=_face_fn(args.face_fps) if needs_faces else None,
+        )
+        dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
+        trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=device, processor=processor,
+                          dist=ctx, shard=args.shard)
+        if ctx.is_main:
+            print(
+                f"phase {config.phase}: {len(samples)} samples, {trainer.total} steps of {config.batch_size} "
+                f"({config.accumulation_steps} x {config.micro_batch_size}"
+                + (f" over {ctx.world_size} processes, {'FSDP2' if args.shard else 'DDP'}" if ctx.active else "")
+                + f"), lr {config.learning_rate:g}, training {', '.join(config.trainable)} "
+                f"({trainer.trainable_params:,} parameters) on {trainer.device}"
+                + (f", resuming from {resume}" if resume else ""),
+                flush=True,
+            )
+        result = trainer.train(resume=resume)
+    if ctx.is_main:
+        print(json.dumps(result.to_dict()), flush=True)
+    return 0

@@ -5,6 +5,10 @@ and, under bf16, stored in bf16 while the trained ones keep fp32 master weights.
 accumulated to the nominal batch; the loss of each micro-batch (mean over its answer tokens) is weighted by
 its share of the step's samples. Checkpoints are ``save_pretrained`` folders (what the omni engine and the
 next phase's ``--init`` load) plus ``trainer_state.pt`` (optimizer, scheduler, step) for resuming.
+
+Under torchrun (``distributed.py``) each of the W ranks runs its share of every step's micro-batches and the
+gradients are averaged (DDP) or reduce-scattered (FSDP2), each micro-batch weighted as above times W, so a
+step's update is the single-process one. Rank 0 alone logs and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from tqdm.auto import tqdm
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, OmniEmotionError
 from omni_emotion.training.config import TrainConfig
+from omni_emotion.training.distributed import DistContext, full_model_state, optimizer_state, wrap_model
 from omni_emotion.training.schedule import lr_factor, micro_batch_stream, total_steps
 
 __all__ = ["LOG_FILE", "STATE_FILE", "TrainResult", "Trainer", "TrainingDivergedError", "latest_checkpoint"]
@@ -94,6 +99,8 @@ class Trainer:
     ``processor`` (optional; anything with ``save_pretrained(folder)``, normally the OmniEmotionProcessor
     with its tokenizer) is saved next to every checkpoint so the folder is self-contained: the omni engine
     and the next phase load it with the settings (e.g. ``num_frames``) this run trained with.
+    ``dist``: this rank's place when started by torchrun (its process group already initialised);
+    ``shard``: FSDP2 instead of DDP.
     """
 
     def __init__(
@@ -107,23 +114,32 @@ class Trainer:
         device: torch.device | str | None = None,
         processor: Any = None,
         progress: bool = True,
+        dist: DistContext = DistContext(),
+        shard: bool = False,
     ):
         if len(dataset) == 0:
             raise ConfigError("the training set is empty")
         self.device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise DeviceUnavailableError("a CUDA device was asked for but PyTorch sees no GPU.")
+        if config.accumulation_steps % dist.world_size:
+            raise ConfigError(
+                f"batch_size {config.batch_size} must be a multiple of micro_batch_size x processes "
+                f"({config.micro_batch_size} x {dist.world_size}), so every process runs as many micro-batches"
+            )
+        self.dist, self.shard = dist, shard
         self.bf16 = config.precision == "bf16" or (config.precision == "auto" and self.device.type == "cuda")
         frames = getattr(model.config, "num_frames", config.num_frames)
         if config.num_frames > frames:
             raise ConfigError(f"num_frames {config.num_frames} exceeds the model's {frames} frame time embeddings")
         self.model, self.dataset, self.collate, self.config = model, dataset, collate, config
-        self.out_dir, self.processor, self.progress = Path(out_dir), processor, progress
+        self.out_dir, self.processor, self.progress = Path(out_dir), processor, progress and dist.is_main
         self.trainable_params = model.set_trainable(config.trainable)
-        self.params = [p for p in model.parameters() if p.requires_grad]
-        if not self.params:
+        if not any(p.requires_grad for p in model.parameters()):
             raise ConfigError(f"the groups {', '.join(config.trainable)} hold no parameters in this model")
         self._prepare_model()
+        # after wrapping: FSDP2 replaces each parameter by its shard
+        self.params = [p for p in model.parameters() if p.requires_grad]
         self.total = total_steps(len(dataset), config.batch_size, config.epochs, config.max_steps)
         self.optimizer = self._optimizer()
         warmup = round(config.warmup_ratio * self.total)
@@ -137,14 +153,16 @@ class Trainer:
         if self.bf16:
             # frozen weights in bf16 halve their memory; trained ones stay fp32 so small updates are not lost
             model.to(self.device, torch.bfloat16)
-            for p in self.params:
-                p.data = p.data.float()
+            for p in model.parameters():
+                if p.requires_grad:
+                    p.data = p.data.float()
         else:
             model.to(self.device, torch.float32)
         if self.config.gradient_checkpointing:
             # non-reentrant: frozen encoders feed the checkpointed layers inputs that need no gradient
             model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         model.train()
+        self.forward_model = wrap_model(model, self.dist, self.device, self.shard)
 
     def _optimizer(self) -> torch.optim.Optimizer:
         # no weight decay on biases, norms and embeddings-like vectors (1-D tensors)
@@ -159,22 +177,28 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> Path:
-        """Write model and processor (save_pretrained) and the trainer state to ``folder``."""
+        """Write model and processor (save_pretrained) and the trainer state to ``folder`` (rank 0; with
+        FSDP2 every rank takes part in gathering the full weights and optimizer state)."""
         self._save_model(folder)
-        state = {
-            "step": self.step,
-            "total": self.total,
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "config": self.config.to_dict(),
-            "torch_rng": torch.get_rng_state(),
-        }
-        torch.save(state, folder / STATE_FILE)
+        optimizer = optimizer_state(self.model, self.optimizer, self.dist, self.shard)
+        if self.dist.is_main:
+            state = {
+                "step": self.step,
+                "total": self.total,
+                "optimizer": optimizer,
+                "scheduler": self.scheduler.state_dict(),
+                "config": self.config.to_dict(),
+                "torch_rng": torch.get_rng_state(),
+            }
+            torch.save(state, folder / STATE_FILE)
         return folder
 
     def _save_model(self, folder: Path) -> None:
+        weights = full_model_state(self.model, self.dist, self.shard)
+        if not self.dist.is_main:
+            return
         folder.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(folder)
+        self.model.save_pretrained(folder, state_dict=weights)
         if self.processor is not None:
             self.processor.save_pretrained(folder)
 
@@ -188,7 +212,7 @@ class Trainer:
             raise ConfigError(f"{folder} was saved by phase {state['config']['phase']}, not phase {self.config.phase}")
         if state["config"]["trainable"] != list(self.config.trainable):
             raise ConfigError(f"{folder} trained other parameter groups ({', '.join(state['config']['trainable'])})")
-        self.optimizer.load_state_dict(state["optimizer"])
+        optimizer_state(self.model, self.optimizer, self.dist, self.shard, state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = int(state["step"])
         torch.set_rng_state(state["torch_rng"])
@@ -196,17 +220,20 @@ class Trainer:
     # -- loop ----------------------------------------------------------------------------------------------
 
     def _loader(self):
+        """This rank's micro-batches for the remaining steps, and each step's sample count over all ranks."""
         stream = micro_batch_stream(
             len(self.dataset), self.config.micro_batch_size, seed=self.config.seed,
             start=self.step * self.config.accumulation_steps,
         )
-        needed = (self.total - self.step) * self.config.accumulation_steps
-        batches = [next(stream) for _ in range(needed)]
+        accum, rank, world = self.config.accumulation_steps, self.dist.rank, self.dist.world_size
+        steps = [[next(stream) for _ in range(accum)] for _ in range(self.total - self.step)]
+        mine = [batch for group in steps for batch in group[rank::world]]
+        step_samples = [sum(len(b) for b in group) for group in steps]
         loader = torch.utils.data.DataLoader(
-            self.dataset, batch_sampler=batches, collate_fn=self.collate,
+            self.dataset, batch_sampler=mine, collate_fn=self.collate,
             num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda",
         )
-        return batches, loader
+        return mine, step_samples, loader
 
     def _log(self, record: dict[str, float]) -> None:
         with (self.out_dir / LOG_FILE).open("a", encoding="utf-8") as f:
@@ -220,50 +247,60 @@ class Trainer:
         else:
             logger.info(line)
 
+    def _sync(self, last: bool):
+        """DDP averages gradients on the step's last micro-batch only; FSDP2 reduce-scatters every one, so
+        no rank ever holds the LLM's full gradients."""
+        if isinstance(self.forward_model, nn.parallel.DistributedDataParallel) and not last:
+            return self.forward_model.no_sync()
+        return contextlib.nullcontext()
+
     def train(self, resume: str | Path | None = None) -> TrainResult:
-        """Run until the last step, logging every ``log_every`` steps; returns the summary."""
+        """Run until the last step, logging every ``log_every`` steps; returns the summary (on every rank)."""
         if resume is not None:
             self.load_state(resume)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        cfg, accum = self.config, self.config.accumulation_steps
+        if self.dist.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        cfg, world = self.config, self.dist.world_size
+        per_rank = cfg.accumulation_steps // world
         start_step, history = self.step, []
-        batches, loader = self._loader()
+        batches, step_samples, loader = self._loader()
         bar = tqdm(total=self.total, initial=self.step, desc=f"phase {cfg.phase}", unit="step", disable=not self.progress)
         window_loss, window_steps, samples, t0 = 0.0, 0, 0, time.perf_counter()
         window_t, window_samples = t0, 0
-        step_loss, step_samples, micro = 0.0, 0, 0
+        step_loss = 0.0
         for i, batch in enumerate(loader):
-            if micro == 0:
-                group = batches[i : i + accum]
-                step_total = sum(len(b) for b in group)
+            micro = i % per_rank
+            step_total = step_samples[i // per_rank]
             n = len(batches[i])
-            with _autocast(self.device, self.bf16):
-                out = self.model(**_to_device(batch, self.device), use_cache=False)
-            loss = out.loss.float()
-            if not torch.isfinite(loss):
-                raise TrainingDivergedError(
-                    f"the loss became {loss.item()} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
-                )
-            (loss * (n / step_total)).backward()
+            with self._sync(micro == per_rank - 1):
+                with _autocast(self.device, self.bf16):
+                    out = self.forward_model(**_to_device(batch, self.device), use_cache=False)
+                loss = out.loss.float()
+                # gradients are averaged over the ranks: times W restores this micro-batch's share of the step
+                (loss * (n * world / step_total)).backward()
             step_loss += loss.item() * n / step_total
-            step_samples += n
-            micro += 1
-            if micro < len(group):
+            if micro < per_rank - 1:
                 continue
+            (step_loss,) = self.dist.sum(step_loss)
+            if not math.isfinite(step_loss):  # the same verdict on every rank, from the summed loss
+                raise TrainingDivergedError(
+                    f"the loss became {step_loss} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
+                )
             # an infinite limit measures the norm without clipping
-            grad_norm = nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm or math.inf).item()
+            grad_norm = nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm or math.inf)
+            grad_norm = float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm)
             lr = self.optimizer.param_groups[0]["lr"]  # the rate this step used
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
-            samples += step_samples
+            samples += step_total
             window_loss += step_loss
             window_steps += 1
-            window_samples += step_samples
+            window_samples += step_total
             bar.update(1)
             bar.set_postfix(loss=f"{step_loss:.4f}")
-            step_loss, step_samples, micro = 0.0, 0, 0
+            step_loss = 0.0
             if self.step % cfg.log_every == 0 or self.step == self.total:
                 now = time.perf_counter()
                 record = {
@@ -274,7 +311,8 @@ class Trainer:
                     "samples_per_s": window_samples / max(now - window_t, 1e-9),
                 }
                 history.append(record)
-                self._log(record)
+                if self.dist.is_main:
+                    self._log(record)
                 window_loss, window_steps, window_t, window_samples = 0.0, 0, now, 0
             if cfg.save_every and self.step % cfg.save_every == 0 and self.step < self.total:
                 self.save(self.out_dir / f"checkpoint-{self.step}")
@@ -282,6 +320,7 @@ class Trainer:
         seconds = time.perf_counter() - t0
         final = self.save(self.out_dir / f"checkpoint-{self.step}")
         self._save_model(self.out_dir)
+        self.dist.barrier()  # every rank returns once rank 0 has written the final model
         losses = [h["loss"] for h in history] or [math.nan]
         return TrainResult(
             steps=self.step - start_step,
