@@ -62,8 +62,9 @@ def main() -> int:
             shutil.copy(args.clip, folder / f"clip{i:03d}{Path(args.clip).suffix}")
         figures = {"sequential": run(folder, Path(tmp) / "seq.jsonl", spec, None)}
         print(f"sequential: {figures['sequential']}", flush=True)
-        figures[f"ray_{args.actors}_actors"] = run(folder, Path(tmp) / "ray.jsonl", spec, RayConfig(actors=args.actors))
-        print(f"ray, {args.actors} actors: {figures[f'ray_{args.actors}_actors']}", flush=True)
+        ray = run(folder, Path(tmp) / "ray.jsonl", spec, RayConfig(actors=args.actors))
+        figures[f"ray_{args.actors}_actors"] = ray
+        print(f"ray, {args.actors} actors: {ray}", flush=True)
     print(json.dumps({"clip": args.clip, "n": args.n, "engine": args.engine, **figures}))
     return 0
 

@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 class TextPipeline:
-    """Labels are the file's text ("happy,calm"); a file whose text is "broken" is rejected like a bad clip."""
+    """Labels are the file's text ("happy,calm"); a file reading "broken" is rejected like a bad clip."""
 
     def __init__(self):
         self.calls: list[str] = []
@@ -77,7 +77,8 @@ def test_folder_job_writes_one_record_per_clip_and_records_failures(tmp_path):
     assert sorted(records) == ["a.mp4", "c.mov", "d.jpg", "sub/b.wav"]  # media only, hidden entries left out
     assert records["a.mp4"]["labels"] == ["happy", "calm"] and records["a.mp4"]["engine"] == "text"
     assert set(Analysis.JSON_KEYS) <= set(records["sub/b.wav"])
-    assert records["c.mov"] == {"clip": "c.mov", "error": "The file c.mov is not readable audio, video or image."}
+    error = "The file c.mov is not readable audio, video or image."
+    assert records["c.mov"] == {"clip": "c.mov", "error": error}
     assert (summary.analysed, summary.failed, summary.skipped) == (4, 1, 0)
     assert len(factory.built) == 1  # the pipeline loads once for the whole folder
     assert "analysed 4 clips" in summary.line() and "clips/s" in summary.line()
@@ -101,7 +102,8 @@ def test_an_interrupted_job_resumes_with_the_clips_not_yet_written(tmp_path):
         records[json.loads(line)["clip"]] = json.loads(line)
     assert sorted(records) == ["a.mp4", "b.mp4", "c.mp4", "d.mp4"] and records["c.mp4"]["labels"] == ["angry"]
     factory = TextFactory()
-    assert analyze_folder(videos, out, factory).analysed == 0 and factory.built == []  # nothing left: no model load
+    # nothing left to do: no model loads
+    assert analyze_folder(videos, out, factory).analysed == 0 and factory.built == []
 
 
 def test_parquet_output_is_a_folder_of_parts_and_resumes(tmp_path):
@@ -145,7 +147,8 @@ def test_folder_options_are_checked_with_one_sentence(tmp_path, capsys):
     assert code == 2 and "--out results.jsonl" in line
     code, line = _error_line(capsys, "analyze", videos / "a.mp4", "--out", tmp_path / "x.jsonl")
     assert code == 2 and "is not one" in line
-    code, line = _error_line(capsys, "analyze", videos, "--out", tmp_path / "x.jsonl", "--ray", "--actors", "0")
+    code, line = _error_line(capsys, "analyze", videos, "--out", tmp_path / "x.jsonl", "--ray",
+                             "--actors", "0")
     assert code == 2 and "--actors must be at least 1" in line
     (tmp_path / "file.parquet").write_text("x")
     with pytest.raises(ConfigError, match="writes a folder"):
@@ -169,10 +172,13 @@ def test_without_ray_the_ray_option_says_how_to_install_it(tmp_path, capsys, mon
 def ray_workers_import_tests(monkeypatch):
     """Ray workers unpickle the stand-in pipeline by module name: let them import it from tests/."""
     pytest.importorskip("ray")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
+    paths = [str(TESTS), os.environ.get("PYTHONPATH")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
 
 
-def test_ray_gives_the_same_results_as_one_process_with_one_pipeline_per_actor(tmp_path, ray_workers_import_tests):
+def test_ray_gives_the_same_results_as_one_process_with_one_pipeline_per_actor(
+    tmp_path, ray_workers_import_tests
+):
     texts = {f"clip{i}.mp4": ("broken" if i == 3 else f"happy,label{i}") for i in range(8)}
     videos = _clips(tmp_path / "videos", texts)
     marks = tmp_path / "marks"
