@@ -16,10 +16,10 @@ from test_eval_wheels import write_tables
 
 from omni_emotion.batch import analyze_eval_clips, analyze_folder
 from omni_emotion.cli import main
-from omni_emotion.errors import ConfigError, UnsupportedMediaError
+from omni_emotion.errors import ConfigError, ModelNotFoundError, UnsupportedMediaError
 from omni_emotion.evaluation.runner import predict_clips
-from omni_emotion.scale import ClipResult, RayConfig, run_clips
-from omni_emotion.scale.jobs import AnalyzeStage
+from omni_emotion.scale import RayConfig, run_clips
+from omni_emotion.scale.jobs import AnalyzeStage, decode_row
 from omni_emotion.types import Analysis
 
 TESTS = Path(__file__).resolve().parent
@@ -130,9 +130,22 @@ def test_the_ray_stage_builds_its_pipeline_once_and_serves_every_batch(tmp_path)
     first = stage({"key": ["a", "b"], "path": [str(videos / "a.mp4"), str(videos / "b.mp4")]})
     second = stage({"key": ["c"], "path": [str(videos / "c.mp4")]})
     assert len(factory.built) == 1
-    results = [ClipResult.from_json(text) for text in first["result"] + second["result"]]
+    results = [decode_row(text) for text in first["result"] + second["result"]]
     assert [r.key for r in results] == ["a", "b", "c"] and results[2].analysis["labels"] == ["sad"]
     assert results[1].analysis is None and "not readable" in results[1].error
+
+
+class MissingWeights:
+    def create(self):
+        raise ModelNotFoundError("No omni model under weights/; run `omni-emotion weights init`.")
+
+
+def test_a_pipeline_that_cannot_load_on_an_actor_stops_the_job_with_its_own_error(tmp_path):
+    stage = AnalyzeStage(MissingWeights())
+    rows = stage({"key": ["a", "b"], "path": [str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")]})["result"]
+    assert len(rows) == 2
+    with pytest.raises(ModelNotFoundError, match="^No omni model under weights/"):
+        decode_row(rows[0])
 
 
 def _error_line(capsys, *args) -> tuple[int, str]:

@@ -31,6 +31,7 @@ __all__ = [
     "RayConfig",
     "RayUnavailableError",
     "analyze_one",
+    "decode_row",
     "list_media",
     "run_clips",
 ]
@@ -107,11 +108,6 @@ class ClipResult:
         record = {"key": self.key, "analysis": self.analysis, "error": self.error}
         return json.dumps(record, ensure_ascii=False)
 
-    @classmethod
-    def from_json(cls, text: str) -> ClipResult:
-        data = json.loads(text)
-        return cls(data["key"], data["analysis"], data["error"])
-
 
 def analyze_one(pipeline: Pipeline, key: str, path: str | os.PathLike[str]) -> ClipResult:
     """The one step both modes run. Only user-caused errors are recorded; anything else is a bug and stops."""
@@ -156,14 +152,38 @@ def run_clips(
 
 
 class AnalyzeStage:
-    """The Ray Data stage: one per actor, so the pipeline loads once per actor, not once per batch."""
+    """The Ray Data stage: one per actor, so the pipeline loads once per actor, not once per batch.
+
+    A user's error while loading (missing weights, no GPU) comes back as a ``fatal`` row that the driver
+    raises as that error: raised here, Ray would only report that an actor died.
+    """
 
     def __init__(self, factory: PipelineFactory):
-        self.pipeline = factory.create()
+        try:
+            self.pipeline, self.failure = factory.create(), None
+        except OmniEmotionError as err:
+            self.pipeline, self.failure = None, err
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        if self.failure is not None:
+            fatal = json.dumps({"fatal": type(self.failure).__name__, "message": str(self.failure)})
+            return {"result": [fatal] * len(batch["key"])}
         pairs = zip(batch["key"], batch["path"])
         return {"result": [analyze_one(self.pipeline, str(k), str(p)).to_json() for k, p in pairs]}
+
+
+def decode_row(text: str) -> ClipResult:
+    """A stage row back to a ``ClipResult``; a ``fatal`` row raises its error, with its type when the
+    project defines it (``omni_emotion.errors``)."""
+    from omni_emotion import errors
+
+    data = json.loads(text)
+    if "fatal" in data:
+        kind = getattr(errors, data["fatal"], None)
+        if not (isinstance(kind, type) and issubclass(kind, OmniEmotionError)):
+            kind = OmniEmotionError
+        raise kind(data["message"])
+    return ClipResult(data["key"], data["analysis"], data["error"])
 
 
 @contextlib.contextmanager
@@ -214,4 +234,4 @@ def _ray_results(
             num_gpus=config.gpus_per_actor,
         )
         for row in ds.iter_rows():
-            yield ClipResult.from_json(row["result"])
+            yield decode_row(row["result"])
