@@ -1,7 +1,7 @@
 """Folder jobs (`analyze DIR --out`, `eval --videos --ray`): records, failures, resuming, Parquet, Ray.
 
 A light stand-in pipeline reads each clip's labels from the file's bytes, so the job logic is tested in
-milliseconds; the Ray tests start a real local Ray (loopback, 2 actors) with the same stand-in.
+milliseconds; the Ray tests start a real local Ray (this machine only, 2 actors) with the same stand-in.
 """
 
 from __future__ import annotations

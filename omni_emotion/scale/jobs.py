@@ -75,7 +75,7 @@ class PipelineSpec:
 class RayConfig:
     """Where and how wide a Ray job runs.
 
-    address: None starts a private local Ray (loopback, no dashboard, no usage stats) sized to the actors;
+    address: None starts a private local Ray (no dashboard, no usage stats) sized to the actors;
     otherwise it is passed to ``ray.init`` ("auto", "HOST:6379", "ray://HOST:10001") to join a cluster.
     actors: pipelines running at once, each in its own actor.  cpus_per_actor, gpus_per_actor: the resources
     Ray reserves for each (fractions allowed, e.g. 0.5 GPU to put two actors on one GPU).
@@ -207,7 +207,6 @@ def _ray_session(config: RayConfig):
             num_cpus=math.ceil(config.actors * config.cpus_per_actor),
             num_gpus=math.ceil(config.actors * config.gpus_per_actor),
             include_dashboard=False,
-            _node_ip_address="127.0.0.1",
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
             logging_level=logging.WARNING,
         )
