@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from omni_emotion.model.layout import DEFAULT_SYSTEM_PROMPT
 from omni_emotion.model.processor import IGNORE_INDEX, OmniEmotionProcessor
 from omni_emotion.training.cache import FeatureCache
 from omni_emotion.training.manifest import Sample, TrainingDataError
@@ -24,14 +25,16 @@ class ManifestDataset(torch.utils.data.Dataset):
     """``dataset[i]`` -> dict of batch-1 tensors for sample i (input_ids, labels, pixel/face/mel inputs).
 
     ``collate`` is the processor's. ``max_length`` cuts answers that would run past it; a prompt (media
-    placeholders included) longer than it is an error naming the sample.
+    placeholders included) longer than it is an error naming the sample. ``system``: the system turn, the
+    one the engine prompts with by default (train and serve alike); None leaves it out.
     """
 
     def __init__(self, samples: Sequence[Sample], processor: OmniEmotionProcessor, cache: FeatureCache, *,
-                 max_length: int = 4096):
+                 max_length: int = 4096, system: str | None = DEFAULT_SYSTEM_PROMPT):
         if not samples:
             raise TrainingDataError("the training set holds no samples.")
         self.samples, self.processor, self.cache, self.max_length = list(samples), processor, cache, max_length
+        self.system = system
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -40,7 +43,7 @@ class ManifestDataset(torch.utils.data.Dataset):
         sample = self.samples[index]
         features = self.cache.load(sample)
         out = self.processor(features.clip(str(sample.video or sample.audio)), features.face_track(), sample.prompt,
-                             answer=sample.answer,
+                             answer=sample.answer, system=self.system,
                              audio_features=features.audio_features(self.processor.config.mel_frames))
         return self._truncate(out, sample)
 
