@@ -1,8 +1,13 @@
-"""The Omni-Emotion MLLM (transformers conventions): config, modeling, processor, token layout."""
+"""The Omni-Emotion MLLM (transformers conventions): config, modeling, processor, token layout.
 
-from omni_emotion.model.config import FUSION_MODES, SPECIAL_TOKENS, OmniEmotionConfig
-from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
-from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
+The names below load on first use: importing a submodule (the CLI's ``omni_emotion.model.cli``) must not
+pull in torch and transformers, which take seconds before the CLI can even print a user error.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "FUSION_MODES",
@@ -12,3 +17,18 @@ __all__ = [
     "OmniEmotionProcessor",
     "ProcessorConfig",
 ]
+
+_HOMES = {
+    "FUSION_MODES": "config",
+    "SPECIAL_TOKENS": "config",
+    "OmniEmotionConfig": "config",
+    "OmniEmotionForConditionalGeneration": "modeling",
+    "OmniEmotionProcessor": "processor",
+    "ProcessorConfig": "processor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

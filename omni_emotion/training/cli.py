@@ -9,12 +9,15 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omni_emotion.errors import ConfigError, ModelNotFoundError, OmniEmotionError
 from omni_emotion.training.config import PHASES, TrainConfig, phase_config
 from omni_emotion.training.converters import FORMATS, convert
-from omni_emotion.training.distributed import DistContext, launch, process_group
 from omni_emotion.training.manifest import write_manifest
+
+if TYPE_CHECKING:
+    from omni_emotion.training.distributed import DistContext
 
 __all__ = ["register"]
 
@@ -132,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"train needs {', '.join(missing)} (or the 'convert' subcommand)")
     # everything a user can get wrong is checked here, once, before any worker starts
+    from omni_emotion.training.distributed import DistContext, launch  # torch: only once a run starts
+
     config = _config(args)
     _source(args)
     ctx = DistContext.from_env()
@@ -155,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _rank_main(args: argparse.Namespace) -> int | OmniEmotionError:
     """One worker of ``--nproc``: a user's error comes back to the launching process as the error itself."""
+    from omni_emotion.training.distributed import DistContext
+
     try:
         return _train(args, DistContext.from_env())
     except OmniEmotionError as err:
@@ -169,6 +176,7 @@ def _train(args: argparse.Namespace, ctx: DistContext) -> int:
     from omni_emotion.model.processor import OmniEmotionProcessor
     from omni_emotion.training.cache import FeatureCache
     from omni_emotion.training.data import ManifestDataset
+    from omni_emotion.training.distributed import process_group
     from omni_emotion.training.manifest import read_manifest
     from omni_emotion.training.trainer import Trainer
 
