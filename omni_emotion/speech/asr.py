@@ -51,6 +51,10 @@ DETECT_MIN_FRAMES = 1000  # 10 ms mel frames: the encoder sees at least 10 s (sh
 # base transcribes (tiny.en returns nothing or an English "translation" for other languages).
 ENGLISH_MIN_PROBABILITY = 0.5
 MAX_TOKENS_PER_WINDOW = 224  # per 30 s window: about twice what 30 s of fast speech needs
+# On unclear speech greedy decoding can loop ("and the sun and the sun ...") up to the window's budget, which
+# cost 1.9 s on 3.5 s of speech: the budget follows the speech's length, and a repeated 4-gram is refused.
+TOKENS_PER_SECOND, TOKEN_SLACK = 30, 10  # fast speech in scripts of many tokens a character (Thai) needs ~25
+NO_REPEAT_NGRAM = 4
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,11 @@ class RegionMap:
         return float(self.starts[i] + min(max(t - self.offsets[i], 0.0), self.lengths[i]))
 
 
+def _token_budget(samples: int) -> int:
+    """Most tokens worth decoding for ``samples`` of 16 kHz speech (see TOKENS_PER_SECOND)."""
+    return int(min(MAX_TOKENS_PER_WINDOW, TOKENS_PER_SECOND * samples / SAMPLE_RATE + TOKEN_SLACK))
+
+
 class WhisperAsr:
     """faster-whisper models, loaded once when the object is built."""
 
@@ -301,7 +310,7 @@ class WhisperAsr:
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         result = model.model.generate(
             encoded, [[*tokenizer.sot_sequence, tokenizer.no_timestamps]], beam_size=self.config.beam_size,
-            max_length=MAX_TOKENS_PER_WINDOW, suppress_tokens=[-1],
+            max_length=_token_budget(speech.size), no_repeat_ngram_size=NO_REPEAT_NGRAM, suppress_tokens=[-1],
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
@@ -359,10 +368,11 @@ class WhisperAsr:
         window = int(DETECT_SECONDS * SAMPLE_RATE)
         texts = []
         for start in range(0, speech.size, window):
-            states = encoded if encoded is not None and speech.size <= window else self._encode(
-                self.model, speech[start : start + window])
+            piece = speech[start : start + window]
+            states = encoded if encoded is not None and speech.size <= window else self._encode(self.model, piece)
             result = self.model.model.generate(
-                states, [prompt], beam_size=1, max_length=MAX_TOKENS_PER_WINDOW, suppress_tokens=[-1],
+                states, [prompt], beam_size=1, max_length=_token_budget(piece.size),
+                no_repeat_ngram_size=NO_REPEAT_NGRAM, suppress_tokens=[-1],
             )[0]
             texts.append(tokenizer.decode(result.sequences_ids[0]).strip())
         return " ".join(t for t in texts if t)
