@@ -82,14 +82,21 @@ def analyze_folder(
     sink = open_sink(out, fmt)
     done = sink.done_keys()
     todo = [(key, path) for key, path in jobs if key not in done]
+    analysed, failed = _drain(todo, factory, ray, sink, output_record, progress)
+    return JobSummary(analysed, failed, len(jobs) - len(todo), time.perf_counter() - t0)
+
+
+def _drain(jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, progress: Progress | None
+           ) -> tuple[int, int]:
+    """Run ``jobs`` (sequentially or on Ray) and write ``record(result)`` for each: (analysed, failed)."""
     analysed = failed = 0
     with sink:
-        results = run_clips(todo, factory, ray)
-        for result in progress(results, len(todo)) if progress else results:
-            sink.write(output_record(result))
+        results = run_clips(jobs, factory, ray)
+        for result in progress(results, len(jobs)) if progress else results:
+            sink.write(record(result))
             analysed += 1
             failed += result.error is not None
-    return JobSummary(analysed, failed, len(jobs) - len(todo), time.perf_counter() - t0)
+    return analysed, failed
 
 
 # -- eval --videos DIR --ray --------------------------------------------------------------------------------
@@ -132,13 +139,7 @@ def analyze_eval_clips(
             continue
         if clip is not None:
             jobs.append((name, clip))
-    analysed = failed = 0
-    with sink:
-        results = run_clips(jobs, factory, ray)
-        for result in progress(results, len(jobs)) if progress else results:
-            sink.write(eval_record(result))
-            analysed += 1
-            failed += result.error is not None
+    analysed, failed = _drain(jobs, factory, ray, sink, eval_record, progress)
     return JobSummary(analysed, failed, len(done), time.perf_counter() - t0)
 
 
