@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import write_av, write_wav
+from hostile import hostile_corpus
 from omni_emotion import errors
 from omni_emotion.cli import main as cli_main
 from omni_emotion.media import MediaConfig, clip_from_arrays, iter_frames, load_audio, load_clip, resample_audio
@@ -153,27 +154,12 @@ def test_shared_clip_facts(media_dir):
 
 # --- bad input -------------------------------------------------------------------------------------------
 
-def _bad_files(tmp_path: Path) -> dict[str, Path]:
-    good = write_av(tmp_path / "good.mp4", seconds=2.0)
-    data = good.read_bytes()
-    files = {
-        "empty": tmp_path / "empty.mp4",
-        "text": tmp_path / "notes.mp4",
-        "random": tmp_path / "noise.mkv",
-        "truncated": tmp_path / "truncated.mp4",
-        "broken_wav": tmp_path / "broken.wav",
-    }
-    files["empty"].write_bytes(b"")
-    files["text"].write_text("this is a text file, not a video\n" * 20)
-    files["random"].write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
-    files["truncated"].write_bytes(data[: len(data) // 3])
-    wav = write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000).read_bytes()
-    files["broken_wav"].write_bytes(b"RIFX" + wav[4:8] + b"JUNK" + wav[12:44] + wav[44:])
-    return files
+BROKEN_FILES = ("empty", "text_as_mp4", "random_bytes", "truncated_mp4", "broken_wav")
 
 
 def test_bad_inputs_raise_typed_errors_and_stay_untouched(tmp_path):
-    files = _bad_files(tmp_path)
+    corpus = hostile_corpus(tmp_path)
+    files = {kind: corpus[kind] for kind in BROKEN_FILES}
     hashes = {k: digest(p) for k, p in files.items()}
     for kind, path in files.items():
         with pytest.raises(errors.MediaError) as info:
