@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omni_emotion.pipeline import ENGINES, EmotionPipeline
+from omni_emotion.pipeline import ENGINES, EmotionPipeline  # ENGINES: the engine registry
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip")
-    parser.add_argument("--engine", choices=ENGINES, default="clues")
+    parser.add_argument("--engine", choices=ENGINES.choices(), default="clues")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs after the cold one")
     args = parser.parse_args()
 

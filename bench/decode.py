@@ -14,6 +14,7 @@ from common import SHARED_MEDIA, median_time
 
 from omni_emotion.media import iter_frames, load_audio, load_clip
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)

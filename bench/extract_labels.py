@@ -19,11 +19,11 @@ from pathlib import Path
 
 from common import SHARED_DATA
 
-from omni_emotion.evaluation.extract import RuleExtractor
 from omni_emotion.evaluation.floor import best_constant
 from omni_emotion.evaluation.metrics import score_dataset
 from omni_emotion.evaluation.runner import read_predictions
 from omni_emotion.evaluation.wheels import load_wheels
+from omni_emotion.mentions import RuleExtractor
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ def main() -> None:
     threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
     torch.set_num_threads(threads)  # what `omni-emotion serve` does: the fast path keeps a core
     pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads)
-    models = load_live_models(pipeline, device=args.device)
+    models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
           f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")
     session = LiveSession(models, LiveConfig(), background=not args.no_slow)

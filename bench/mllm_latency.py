@@ -24,7 +24,6 @@ from omni_emotion.model import OmniEmotionForConditionalGeneration, OmniEmotionP
 from omni_emotion.model.presets import SIZES, preset_config, tiny_tokenizer
 from omni_emotion.types import Clip, FaceTrack
 
-
 QUESTION = "Which emotions does the person show, and why?"
 
 

@@ -2,7 +2,7 @@
 clips (and harder versions of them: small, rotated, dark), and speech timings (VAD ms and ASR s per 4 s of
 speech) when omni_emotion.speech and its models are installed. Prints figures; not a test.
 
-    .venv/bin/python bench/perception.py [--backend auto|insightface|yuface] [--fps 10] [--no-speech]
+    .venv/bin/python bench/perception.py [--backend auto|NAME (faces/registry.py)] [--fps 10] [--no-speech]
 
 Goals (issue 4, 2 CPU cores): faces >= 15 frames/s, ASR <= 1.5 s and VAD <= 50 ms per 4 s of speech.
 """
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from common import SHARED_MEDIA, median_time
 
 from omni_emotion.faces import FaceConfig, FaceTracker, load_face_analyzer
 from omni_emotion.faces.detectors import YuFaceDetector
+from omni_emotion.faces.registry import DETECTORS
 from omni_emotion.media import iter_frames, load_audio, load_clip
 
 SPEECH_TEXT = "The weather was lovely today, so we walked along the river and talked for hours."
@@ -138,7 +138,7 @@ def speech_speed(repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="auto", choices=("auto", "insightface", "yuface"))
+    parser.add_argument("--backend", default="auto", choices=DETECTORS.choices())
     parser.add_argument("--fps", type=float, default=10.0, help="face tracking rate in frames/s (default 10)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--media", type=Path, default=SHARED_MEDIA)

@@ -1,4 +1,4 @@
-"""`omni-emotion analyze CLIP [--engine auto|clues|omni] [--json]`: labels and an explanation for one clip;
+"""`omni-emotion analyze CLIP [--engine NAME] [--face-backend NAME] [--json]`: labels and an explanation for one clip;
 `omni-emotion analyze DIR --out results.jsonl [--ray [ADDRESS]]`: every clip of a folder, resumably."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
 from omni_emotion.errors import ConfigError
-from omni_emotion.pipeline import ENGINES
-from omni_emotion.scale import FORMATS, PipelineSpec
+from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
+from omni_emotion.scale import FORMATS
 from omni_emotion.types import Analysis
 
 __all__ = ["register"]
@@ -20,10 +20,7 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="recognise and explain the emotions in a clip")
     p.add_argument("clip", help="video, audio or image file, or a folder of them (with --out)")
-    p.add_argument("--engine", choices=ENGINES, default="auto",
-                   help="auto = omni when its weights and a CUDA GPU are present, else clues (default auto)")
-    p.add_argument("--device", default="cpu", help="torch device for the models (default cpu)")
-    p.add_argument("--weights-dir", default="weights", help="folder of downloaded model weights")
+    add_pipeline_arguments(p)
     p.add_argument("--json", action="store_true", help="print the Analysis as one JSON object on the last line")
     folder = p.add_argument_group("a folder of clips")
     folder.add_argument("--out", help="results: JSONL file or Parquet folder; clips already there are skipped")
@@ -40,12 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from omni_emotion.media import check_media
-    from omni_emotion.pipeline import EmotionPipeline
-
     check_media(args.clip)  # a missing or unreadable file is reported before the models load (~10 s)
     with tqdm(total=100, desc="loading models", file=sys.stderr, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}|") as bar:
-        pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, weights_dir=args.weights_dir)
+        pipeline = pipeline_spec(args).create()
 
         def progress(fraction: float, message: str) -> None:
             bar.set_description(message)
@@ -66,8 +61,7 @@ def run_folder(args: argparse.Namespace) -> int:
     if args.json:
         raise ConfigError("--json prints one clip's Analysis; a folder's results go to --out.")
     ray = ray_config(args)  # options are checked before anything starts
-    spec = PipelineSpec(engine=args.engine, device=args.device, weights_dir=args.weights_dir)
-    result = analyze_folder(args.clip, args.out, spec, fmt=args.format, ray=ray, progress=tqdm_progress)
+    result = analyze_folder(args.clip, args.out, pipeline_spec(args), fmt=args.format, ray=ray, progress=tqdm_progress)
     print(result.line() + f"; results in {args.out}", file=sys.stderr)
     return 0
 

@@ -123,8 +123,8 @@ def analyze_eval_clips(
     """Analyse the ground truth's clips not yet in the eval runner's ``cache`` and append their records there,
     so that ``runner.predict_clips`` then finds every clip done. Names it would refuse (paths, links out of
     ``videos``) and missing clips are left to it, to be reported with their reason."""
+    from omni_emotion.clip_files import clip_name_problem, find_clip
     from omni_emotion.errors import EvaluationDataError
-    from omni_emotion.evaluation.runner import clip_name_problem, find_clip
 
     t0 = time.perf_counter()
     sink = JsonlSink(Path(cache), key="name")

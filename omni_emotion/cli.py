@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "omni_emotion.evaluation.cli",
     "omni_emotion.model.cli",
     "omni_emotion.live_cli",
+    "omni_emotion.ui.cli",
     "omni_emotion.training.cli",
 )
 

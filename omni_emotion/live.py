@@ -21,18 +21,21 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
-from omni_emotion.expressions import FER_LABELS, crop_face
-from omni_emotion.media import MediaConfig, clip_from_arrays
+from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.media import MediaConfig, clip_from_arrays, shrink_frame
 from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
+
+if TYPE_CHECKING:
+    from omni_emotion.faces import FaceAnalyzer, FaceTracker
+    from omni_emotion.pipeline import EmotionPipeline
 
 __all__ = [
     "EXPRESSIONS",
@@ -92,18 +95,6 @@ class LiveConfig:
         return math.ceil(self.window_s * self.buffer_fps) + 1
 
 
-class _Detector(Protocol):
-    def detect(self, frame_rgb: np.ndarray) -> list[Any]: ...
-
-
-class _Tracker(Protocol):
-    def update(self, t: float, detections: Sequence[Any]) -> list[tuple[int, Any]]: ...
-
-
-class _Expressions(Protocol):
-    def predict(self, crops: np.ndarray) -> np.ndarray: ...
-
-
 @dataclass
 class LiveModels:
     """What every live session shares (loaded once per process).
@@ -113,16 +104,14 @@ class LiveModels:
     expressions:     ``.predict(list of (S,S,3) uint8 crops) -> (K,7)`` probabilities in ``EXPRESSIONS`` order,
                      or None to skip expressions.
     analyze_clip:    the slow path: (Clip, speaker=SpeakerVoice, fresh_seconds=float) -> Analysis (the
-                     pipeline's ``analyze_clip``: the window is read against the session's memory of the
-                     speaker's voice, which the window's new speech then joins).
-    analysis_lock:   serialises the one model instance between live workers and other callers (the UI).
+                     pipeline's ``analyze_clip``, which holds the pipeline's model lock: the window is read
+                     against the session's memory of the speaker's voice, which its new speech then joins).
     """
 
-    detector: _Detector
-    new_tracker: Callable[[], _Tracker]
-    expressions: _Expressions | None
+    detector: FaceAnalyzer
+    new_tracker: Callable[[], FaceTracker]
+    expressions: ExpressionModel | None
     analyze_clip: Callable[..., Analysis]
-    analysis_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True)
@@ -161,15 +150,6 @@ class LiveUpdate:
     @property
     def lag_s(self) -> float:
         return self.ready_at - self.window_end
-
-
-def _downscale(frame: np.ndarray, max_side: int) -> np.ndarray:
-    height, width = frame.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1.0:
-        return frame
-    return cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
 
 
 class _AudioRing:
@@ -363,7 +343,7 @@ class LiveSession:
             # a frame of the old size that raced a size change is not buffered with the new ones
             due = not self._frames or t - self._frames[-1][0] >= 1.0 / self.config.buffer_fps
             if due and frame.shape == self._frame_shape:
-                self._frames.append((t, _downscale(frame, self.config.max_side).copy()))
+                self._frames.append((t, shrink_frame(frame, self.config.max_side).copy()))
             self._touch()
 
     def _touch(self) -> None:
@@ -415,8 +395,7 @@ class LiveSession:
         self._analysed_until = window_end
         analysis, error = None, ""
         try:
-            with self.models.analysis_lock:
-                analysis = self.models.analyze_clip(clip, speaker=self._speaker, fresh_seconds=max(0.0, fresh))
+            analysis = self.models.analyze_clip(clip, speaker=self._speaker, fresh_seconds=max(0.0, fresh))
         except OmniEmotionError as err:
             error = str(err)
         except Exception as err:
@@ -440,22 +419,12 @@ class LiveSession:
             self.analyze_now()
 
 
-def load_live_models(pipeline: Any, device: str = "cpu") -> LiveModels:
-    """The fast-path models for ``pipeline`` (an EmotionPipeline), shared by every session: the pipeline's
-    own face analyzer (detection in the given frame's pixels, one tracker per session with its config) and
-    the engine's expression model when it has one (the clue engine does), else a FER model loaded here.
-    The slow path is ``pipeline.analyze_clip``. Raises ModelNotFoundError when a model is missing."""
-    from omni_emotion.expressions import ExpressionModel
-    from omni_emotion.faces import load_face_analyzer
-
-    perceiver = getattr(pipeline, "perceiver", None)
-    faces = getattr(perceiver, "faces", None) or load_face_analyzer(device=device)
-    expressions = getattr(getattr(pipeline, "engine", None), "expressions", None)
-    if not isinstance(expressions, ExpressionModel):
-        expressions = ExpressionModel.load(device=device)
-    return LiveModels(
-        detector=faces,
-        new_tracker=faces.new_tracker,
-        expressions=expressions,
-        analyze_clip=pipeline.analyze_clip,
-    )
+def load_live_models(pipeline: EmotionPipeline) -> LiveModels:
+    """The fast-path models of ``pipeline``, shared by every session: its face analyzer (detection in the
+    given frame's pixels, one tracker per session) and its expression model; the slow path is its
+    ``analyze_clip``. Raises ModelNotFoundError when the expression model is not installed."""
+    faces = pipeline.perceiver.faces
+    if faces is None:
+        raise ConfigError("The live session needs a pipeline with a face analyzer.")
+    return LiveModels(detector=faces, new_tracker=faces.new_tracker, expressions=pipeline.expression_model(),
+                      analyze_clip=pipeline.analyze_clip)

@@ -33,7 +33,27 @@ from omni_emotion.errors import (
 from omni_emotion.image_header import declared_image_size
 from omni_emotion.types import SAMPLE_RATE, Clip
 
-__all__ = ["MediaConfig", "check_media", "load_clip", "iter_frames", "load_audio", "clip_from_arrays", "resample_audio"]
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "MEDIA_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "MediaConfig",
+    "check_media",
+    "clip_from_arrays",
+    "fit_size",
+    "iter_frames",
+    "load_audio",
+    "load_clip",
+    "resample_audio",
+    "shrink_frame",
+]
+
+# File names people pick clips by (uploads, folders of clips); decoding itself goes by content, not by name.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".flv")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".m4a", ".ogg", ".opus", ".aac")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+MEDIA_SUFFIXES = (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES, *IMAGE_SUFFIXES)  # video first: it carries the most
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +203,26 @@ def _describe(stream) -> str:
     return f"{stream.type}: {ctx.name if ctx else '?'}"
 
 
-def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+def fit_size(width: int, height: int, max_side: int | None, even: bool = False) -> tuple[int, int]:
+    """(width, height) shrunk, aspect kept, so the longer side is at most ``max_side`` (None or 0: as is).
+    even: round to even sizes, which keep swscale and the video encoders happy."""
     if not max_side or max(width, height) <= max_side:
         return width, height
     scale = max_side / max(width, height)
-    # even sizes keep swscale and the encoders happy
-    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+    if even:
+        return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def shrink_frame(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """``frame`` (H, W, C) resized with area averaging to ``fit_size``; the same array when it fits."""
+    height, width = frame.shape[:2]
+    size = fit_size(width, height, max_side)
+    if size == (width, height):
+        return frame
+    import cv2  # only the live and face paths shrink arrays; decoding resizes in swscale
+
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 def _frame_time(frame, stream) -> float | None:
@@ -324,7 +358,7 @@ def load_clip(
         if vstream is not None:
             _check_size(vstream, config, p.name)
             frame_size = (vstream.codec_context.width, vstream.codec_context.height)
-            size = _target_size(*frame_size, max_side)
+            size = fit_size(*frame_size, max_side, even=True)
             if is_image:
                 for _, frame in _decode_video(container, vstream, p, config):
                     frames, times = [_to_rgb(frame, size)], [0.0]
@@ -441,7 +475,7 @@ def iter_frames(
         vstream = container.streams.video[0]
         _check_size(vstream, config, p.name)
         _check_duration(_container_seconds(container), config, p.name)
-        size = _target_size(vstream.codec_context.width, vstream.codec_context.height, max_side)
+        size = fit_size(vstream.codec_context.width, vstream.codec_context.height, max_side, even=True)
         if _is_image(container, vstream):
             for _, frame in _decode_video(container, vstream, p, config):
                 yield 0.0, _to_rgb(frame, size)

@@ -14,33 +14,24 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from omni_emotion import media
-from omni_emotion.engines.base import ProgressFn
-from omni_emotion.types import Clip, FaceTrack, Perception, Prosody, Transcript
+from omni_emotion.types import Clip, FaceTrack, Perception, ProgressFn, Prosody, Transcript
 
-__all__ = ["FaceTracker", "Perceiver", "SpeechListener", "rescale_track"]
+if TYPE_CHECKING:  # the analyzers load native libraries: imported by whoever builds them
+    from omni_emotion.faces import FaceAnalyzer
+    from omni_emotion.speech import SpeechAnalyzer
 
-
-class FaceTracker(Protocol):
-    def track(self, frames: Iterable[tuple[float, np.ndarray]],
-              speech_regions: list[tuple[float, float]] | None = None) -> list[FaceTrack]: ...
-
-
-class SpeechListener(Protocol):
-    def vad(self, audio: np.ndarray, sample_rate: int = ...) -> list[tuple[float, float]]: ...
-
-    def analyze(self, audio: np.ndarray, sample_rate: int = ...,
-                regions: list[tuple[float, float]] | None = ...) -> tuple[Transcript, Prosody]: ...
+__all__ = ["Perceiver", "rescale_track"]
 
 
 class Perceiver:
     """Owns no models itself: it drives a face analyzer and a speech analyzer (either may be None)."""
 
-    def __init__(self, face_analyzer: FaceTracker | None, speech_analyzer: SpeechListener | None) -> None:
+    def __init__(self, face_analyzer: FaceAnalyzer | None, speech_analyzer: SpeechAnalyzer | None) -> None:
         self.faces = face_analyzer
         self.speech = speech_analyzer
 

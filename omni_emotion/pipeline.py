@@ -1,10 +1,13 @@
-"""``EmotionPipeline``: owns the perception models and one engine, loaded once per process.
+"""``EmotionPipeline``: owns the perception models, one engine, their device, their weights folder and the one
+lock for model work, loaded once per process.
 
     pipeline = EmotionPipeline.create(engine="auto")      # seconds: loads every model
     analysis = pipeline.analyze_file("clip.mp4")           # then each clip is only inference
 
-"auto" picks the Omni-Emotion MLLM when its weights and a CUDA GPU are present, else the CPU clue engine.
-A lock serialises analyses, so one pipeline can be shared by UI sessions and threads.
+Engines and face detectors are chosen by name from their registries (engines/registry.py,
+faces/registry.py); "auto" picks the highest-ranked one that can run here (the MLLM when its weights and a
+CUDA GPU are present, else the CPU clue engine). Live, Analyze and Evaluate all go through this object, and
+its lock serialises every analysis, so one pipeline can be shared by UI sessions and threads.
 """
 
 from __future__ import annotations
@@ -12,66 +15,87 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omni_emotion.engines.base import Engine, ProgressFn
+import numpy as np
+
+from omni_emotion.engines.base import Engine
+from omni_emotion.engines.registry import ENGINES
 from omni_emotion.errors import ConfigError
+from omni_emotion.paths import weights_dir as default_weights_dir
 from omni_emotion.perception import Perceiver
-from omni_emotion.types import Analysis, Clip, Perception
+from omni_emotion.types import Analysis, Clip, Perception, ProgressFn
 
 if TYPE_CHECKING:  # the speech package loads scipy and the ASR stack: not at CLI start-up
+    from omni_emotion.expressions import ExpressionModel
     from omni_emotion.speech.voice import SpeakerVoice
 
-__all__ = ["ENGINES", "EmotionPipeline", "resolve_engine"]
+__all__ = ["ENGINES", "EmotionPipeline", "PipelineSpec", "resolve_engine"]
 
 log = logging.getLogger(__name__)
-ENGINES = ("auto", "clues", "omni")
 
 
-def _omni_available(weights_dir: Path) -> bool:
-    try:
-        from omni_emotion.engines.omni import OmniEngine
-    except ImportError:
-        return False
-    return bool(OmniEngine.is_available(weights_dir))
+def resolve_engine(engine: str, weights_dir: str | Path | None = None) -> str:
+    """The registered engine name that ``engine`` (a name or "auto") stands for on this machine."""
+    folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    return ENGINES.resolve(engine, folder).name
 
 
-def resolve_engine(engine: str, weights_dir: str | Path = "weights") -> str:
-    """The concrete engine name ("clues" or "omni") that ``engine`` stands for on this machine."""
-    if engine not in ENGINES:
-        raise ConfigError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
-    if engine == "auto":
-        return "omni" if _omni_available(Path(weights_dir)) else "clues"
-    return engine
+@dataclass(frozen=True)
+class PipelineSpec:
+    """The ``EmotionPipeline.create`` arguments: small and picklable, so a worker process (a Ray actor) can
+    build its own pipeline. weights_dir None: ``omni_emotion.paths.weights_dir()``."""
+
+    engine: str = "auto"
+    device: str = "cpu"
+    weights_dir: str | None = None
+    face_backend: str = "auto"
+    asr_threads: int = 0
+
+    def create(self) -> EmotionPipeline:
+        return EmotionPipeline.create(engine=self.engine, device=self.device, weights_dir=self.weights_dir,
+                                      face_backend=self.face_backend, asr_threads=self.asr_threads)
 
 
 @dataclass
 class EmotionPipeline:
-    """A perceiver (faces + speech) and an engine; use ``create`` to build one."""
+    """A perceiver (faces + speech) and an engine on one device; use ``create`` to build one."""
 
     perceiver: Perceiver
     engine: Engine
     fps: float = 5.0
     num_frames: int = 8  # sampled frames kept in the Clip: the MLLM's input, the clue engine's expression timeline
+    device: str = "cpu"
+    weights_dir: Path = field(default_factory=default_weights_dir)
 
     def __post_init__(self) -> None:
         if self.fps <= 0 or self.num_frames < 1:
             raise ConfigError(f"fps must be > 0 and num_frames >= 1, got {self.fps} and {self.num_frames}.")
-        self._lock = threading.Lock()
+        self.weights_dir = Path(self.weights_dir)
+        # re-entrant: a caller may hold it around several calls (a whole evaluation) that each take it
+        self.lock = threading.RLock()
+        self._expressions: ExpressionModel | None = None
 
     @property
     def engine_name(self) -> str:
         return self.engine.name
 
+    @property
+    def face_backend(self) -> str:
+        return getattr(self.perceiver.faces, "backend", "") if self.perceiver.faces is not None else ""
+
     @classmethod
-    def create(cls, engine: str = "auto", device: str = "cpu", weights_dir: str | Path = "weights",
-               fps: float = 5.0, num_frames: int | None = None, asr_threads: int = 0) -> EmotionPipeline:
+    def create(cls, engine: str = "auto", device: str = "cpu", weights_dir: str | Path | None = None,
+               fps: float = 5.0, num_frames: int | None = None, asr_threads: int = 0,
+               face_backend: str = "auto") -> EmotionPipeline:
         """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is missing).
 
-        num_frames None: 8 for the MLLM (what it was trained with), 16 for the clue engine, whose expression
-        timeline reads faces on the sampled frames (decoding 8 more frames costs tens of milliseconds).
+        engine, face_backend: names in their registries, or "auto".
+        weights_dir: None = ``omni_emotion.paths.weights_dir()``.
+        num_frames None: the engine entry's own count (8 for the MLLM, what it was trained with; 16 for the
+        clue engine, whose expression timeline reads faces on the sampled frames).
         asr_threads: CPU threads of the speech recogniser, 0 = all cores (the live app leaves one core to its
         per-frame path).
         """
@@ -79,23 +103,33 @@ class EmotionPipeline:
         from omni_emotion.speech import SpeechAnalyzer, SpeechConfig
         from omni_emotion.speech.asr import AsrConfig
 
-        name = resolve_engine(engine, weights_dir)
+        folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+        entry = ENGINES.resolve(engine, folder)
         t0 = time.perf_counter()
-        faces = load_face_analyzer(device=device)
+        faces = load_face_analyzer(face_backend, device=device)
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
         speech = SpeechAnalyzer(SpeechConfig(asr=asr))
-        if name == "omni":
-            from omni_emotion.engines.omni import OmniEngine
+        chosen = entry.create(device, folder)
+        log.info("pipeline with engine %s loaded in %.1f s", entry.name, time.perf_counter() - t0)
+        return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
+                   device=device, weights_dir=folder)
 
-            chosen: Engine = OmniEngine.load(weights_dir, device=None if device == "cpu" else device)
-        else:
-            from omni_emotion.engines.clues import ClueEngine, ClueEngineConfig
+    def expression_model(self) -> ExpressionModel:
+        """The facial-expression model: the engine's own when it has one, else one loaded here once, on this
+        pipeline's device (ModelNotFoundError when it is not installed)."""
+        if self.engine.expressions is not None:
+            return self.engine.expressions
+        with self.lock:
+            if self._expressions is None:
+                from omni_emotion.expressions import ExpressionModel
 
-            chosen = ClueEngine(ClueEngineConfig(device=device))
-        log.info("pipeline with engine %s loaded in %.1f s", name, time.perf_counter() - t0)
-        if num_frames is None:
-            num_frames = 8 if name == "omni" else 16
-        return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames)
+                self._expressions = ExpressionModel.load(self.device)
+            return self._expressions
+
+    def predict_expressions(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """(K, 7) expression probabilities of aligned face crops, under the model lock."""
+        with self.lock:
+            return np.asarray(self.expression_model().predict(list(crops)))
 
     def analyze_file(self, path: str | Path, progress: ProgressFn | None = None) -> Analysis:
         """Perceive and analyse one media file. Progress runs 0-0.6 for perception, 0.6-1 for the engine."""
@@ -105,7 +139,7 @@ class EmotionPipeline:
                                      ) -> tuple[Analysis, Perception]:
         """``analyze_file`` that also returns the perception behind the analysis (face tracks with their
         aligned crops, transcript, prosody): what the app needs for face thumbnails and plots."""
-        with self._lock:
+        with self.lock:
             t0 = time.perf_counter()
             perception = self.perceiver.perceive_file(path, fps=self.fps, num_frames=self.num_frames,
                                                       progress=_scaled(progress, 0.0, 0.6))
@@ -118,7 +152,7 @@ class EmotionPipeline:
         speaker: the session's memory of this speaker's voice; the window is read against it (as it was
         before this window), then the window's voice joins it, counting ``fresh_seconds`` of new speech.
         """
-        with self._lock:
+        with self.lock:
             t0 = time.perf_counter()
             perception = self.perceiver.perceive_clip(clip, progress=_scaled(progress, 0.0, 0.6))
             if speaker is not None:

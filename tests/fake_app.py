@@ -26,6 +26,9 @@ class FakePipeline:
         check_media(path)
         return Analysis(labels=["calm"], explanation="fake", engine="fake")
 
+    def analyze_file_with_perception(self, path, progress=None):
+        return self.analyze_file(path, progress), None
+
     def analyze_clip(self, clip, progress=None, speaker=None, fresh_seconds=None):
         self.clips.append(clip)
         return Analysis(labels=["calm"], explanation="fake", engine="fake")

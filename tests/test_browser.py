@@ -160,6 +160,6 @@ def test_evaluate_and_status_tabs(page, app_url):
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
     page.get_by_role("tab", name="Status").click()
-    page.locator("#status-head").get_by_text("Engine:").wait_for(timeout=15_000)
+    page.locator("#status-head").get_by_text("Engine:", exact=True).wait_for(timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "status.png"), full_page=True)
     assert page.locator("#status-weights").get_by_text("missing").count() >= 1

@@ -7,7 +7,16 @@ import pytest
 
 from omni_emotion.engines.base import Engine
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.types import Analysis, Clip, FaceTrack, Perception, Prosody, Segment, Transcript, VoiceProfile
+from omni_emotion.types import (
+    Analysis,
+    Clip,
+    FaceTrack,
+    Perception,
+    Prosody,
+    Segment,
+    Transcript,
+    VoiceProfile,
+)
 
 # eGeMAPS numbers of a high, tense, quick lower-register voice with a wide range (an excited man)
 ACTIVATED_VOICE = VoiceProfile(f0_mean_st=35.0, f0_range_st=7.5, alpha_ratio_db=-12.0, hammarberg_db=21.0,

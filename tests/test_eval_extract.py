@@ -7,17 +7,18 @@ import json
 
 import pytest
 
-from omni_emotion.evaluation.extract import (
+from omni_emotion.evaluation.metrics import score_dataset
+from omni_emotion.evaluation.wheels import load_wheels
+from omni_emotion.mentions import (
     LLMExtractor,
     MentionConfig,
     RuleExtractor,
     Vocabulary,
     extraction_prompt,
     find_emotion_mentions,
+    parse_labels,
     parse_reply,
 )
-from omni_emotion.evaluation.metrics import parse_labels, score_dataset
-from omni_emotion.evaluation.wheels import load_wheels
 
 VOCAB = Vocabulary(
     ["angry", "anger", "fear", "happy", "sad", "sadness", "nervous", "let down", "calm", "down"]

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from omni_emotion.evaluation.metrics import (
     f_score,
     map_labels,
-    parse_labels,
     score_dataset,
     score_grouping,
     set_scores,
 )
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
+from omni_emotion.mentions import parse_labels
 
 
 def _tables(words_to_group: dict[str, str]) -> WheelTables:

@@ -12,8 +12,9 @@ import csv
 
 import pytest
 
-from omni_emotion.evaluation.metrics import parse_labels, score_dataset
+from omni_emotion.evaluation.metrics import score_dataset
 from omni_emotion.evaluation.wheels import GROUPINGS, load_wheels
+from omni_emotion.mentions import parse_labels
 
 
 def _labels(path):

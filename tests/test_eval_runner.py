@@ -19,7 +19,6 @@ from omni_emotion.errors import EvaluationDataError, UnsupportedMediaError
 from omni_emotion.evaluation import cli as eval_cli
 from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
-from omni_emotion.evaluation.extract import LLMExtractor
 from omni_emotion.evaluation.metrics import score_dataset
 from omni_emotion.evaluation.runner import (
     evaluate,
@@ -32,6 +31,7 @@ from omni_emotion.evaluation.runner import (
     write_predictions_csv,
 )
 from omni_emotion.evaluation.wheels import GROUPINGS, WHEEL_FILES, load_wheels
+from omni_emotion.mentions import LLMExtractor
 
 GT = "name,openset\ns1,\"['happy', 'angry']\"\ns2,\"['calm']\"\ns3,\"['glad']\"\n"
 
@@ -90,7 +90,7 @@ def test_jsonl_free_text_is_extracted_first(env):
     ]
     pred.write_text("\n".join(map(json.dumps, lines)) + "\n{broken\n")
     tables = load_wheels(wheels)
-    from omni_emotion.evaluation.extract import RuleExtractor
+    from omni_emotion.mentions import RuleExtractor
 
     got = read_predictions(pred, extractor=RuleExtractor(tables))
     assert got.labels == {"s1": ["happy", "angry"], "s2": ["calm"]}

@@ -15,8 +15,8 @@ from omni_emotion.evaluation.wheels import (
     WHEEL_FILES,
     load_wheels,
     parse_wheels,
-    split_list_string,
 )
+from omni_emotion.mentions import split_list_string
 
 # A wheel in the authors' layout: blank cells repeat the value above; padded, capitalised cells normalise.
 WHEEL = [

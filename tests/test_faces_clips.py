@@ -11,7 +11,8 @@ import pytest
 from omni_emotion.errors import ConfigError, ModelNotFoundError
 from omni_emotion.faces import CROP_SIZE, FaceAnalyzer, find_insightface_pack, load_face_analyzer
 from omni_emotion.faces.align import template
-from omni_emotion.faces.detectors import InsightFaceDetector, YuFaceDetector, load_detector
+from omni_emotion.faces.detectors import InsightFaceDetector, YuFaceDetector
+from omni_emotion.faces.registry import load_detector
 from omni_emotion.media import iter_frames, load_clip
 
 FPS = 5.0

@@ -272,7 +272,7 @@ class Tracker:
     def update(self, t, detections):
         return []
 
-models = LiveModels(Detector(), Tracker, None, slow_torch_analysis, threading.Lock())
+models = LiveModels(Detector(), Tracker, None, slow_torch_analysis)
 session = LiveSession(models, LiveConfig(refresh_s=0.05, idle_stop_s=0.5))
 for _ in range(5):
     session.process_frame(np.zeros((48, 64, 3), np.uint8))

@@ -11,12 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import write_av, write_wav
 from hostile import hostile_corpus
+
 from omni_emotion import errors
 from omni_emotion.cli import main as cli_main
-from omni_emotion.media import MediaConfig, clip_from_arrays, iter_frames, load_audio, load_clip, resample_audio
+from omni_emotion.media import (
+    MediaConfig,
+    clip_from_arrays,
+    iter_frames,
+    load_audio,
+    load_clip,
+    resample_audio,
+)
 from omni_emotion.types import SAMPLE_RATE, FaceTrack, Prosody, Transcript
 
 

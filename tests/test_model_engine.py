@@ -18,8 +18,11 @@ from omni_emotion.engines.omni import (
     text_prompt,
     user_prompt,
 )
+from omni_emotion.engines.omni import (
+    is_available as omni_is_available,
+)
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.evaluation.extract import LLMExtractor, RuleExtractor, extraction_prompt
+from omni_emotion.mentions import LLMExtractor, RuleExtractor, extraction_prompt
 from omni_emotion.model import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
 from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
@@ -152,11 +155,11 @@ def test_unusable_extraction_answer_falls_back_to_rules(tiny_dir, monkeypatch, c
 
 
 def test_engine_availability_and_missing_weights(tmp_path, tiny_dir, monkeypatch):
-    assert not OmniEngine.is_available(tmp_path)
+    assert not omni_is_available(tmp_path)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert not OmniEngine.is_available(tiny_dir)  # weights, but no GPU
+    assert not omni_is_available(tiny_dir)  # weights, but no GPU
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert OmniEngine.is_available(tiny_dir)
+    assert omni_is_available(tiny_dir)
     with pytest.raises(ModelNotFoundError, match="weights init"):
         OmniEngine.load(tmp_path, device="cpu")
 
@@ -310,9 +313,9 @@ _REPO_FILES = {
 
 
 def test_hub_downloads_only_what_is_loaded(monkeypatch):
+    import huggingface_hub
     from huggingface_hub.utils import filter_repo_objects
 
-    import huggingface_hub
     from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_hub
 
     def kept(repo, patterns):

@@ -195,7 +195,7 @@ def test_engine_trained_mode_uses_the_full_layout(tmp_path):
 
 
 def test_weights_status_names_the_live_streams(zero_shot_dir):
-    from omni_emotion.weights import omni_streams
+    from omni_emotion.model.config import omni_streams
 
     report = omni_streams(zero_shot_dir)
     assert report.mode == "zero-shot" and report.live == ("video",)
@@ -215,7 +215,8 @@ def test_status_cli_and_tab_say_which_streams_are_live(zero_shot_dir, tmp_path, 
     assert line.startswith("ok ") and "(zero-shot: video live; face and audio untrained, kept from the LLM)" in line
     row = {"model": "omni-emotion-0.5b", "engine": "omni", "purpose": "", "present": True,
            "location": str(zero_shot_dir), "get": "", "streams": "zero-shot: video live"}
-    report = {"engine": "clues", "device": "cpu", "cuda": False, "version": "0", "torch": "2", "gradio": "5",
-              "python": "3.11", "weights": [row]}
+    report = {"engine": "clues", "face_backend": "yuface", "device": "cpu", "cuda": False, "version": "0",
+              "torch": "2", "gradio": "5", "python": "3.11", "weights": [row], "weights_dir": str(tmp_path),
+              "engines": [], "face_detectors": []}
     head, rows = _render(report)
     assert "**omni-emotion-0.5b** runs zero-shot: video live." in head and rows[0][3] == "yes"

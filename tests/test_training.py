@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from omni_emotion.cli import main
 from omni_emotion.errors import ConfigError
-from omni_emotion.evaluation.metrics import parse_labels
+from omni_emotion.mentions import parse_labels
 from omni_emotion.training.config import PHASE_GROUPS, phase_config
 from omni_emotion.training.converters import convert, find_media, from_labels, from_openset, from_reasons
 from omni_emotion.training.manifest import (

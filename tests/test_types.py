@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omni_emotion.media import _target_size, resample_audio
+from omni_emotion.media import fit_size, resample_audio, shrink_frame
 from omni_emotion.types import Analysis, Clip, Clues, FaceTrack
 
 DESIGN_KEYS = ["labels", "explanation", "clues", "transcript", "language", "faces", "timeline", "engine", "timings_ms"]
@@ -53,8 +53,8 @@ def test_face_track_summary():
 
 
 @given(st.integers(2, 9000), st.integers(2, 9000), st.one_of(st.none(), st.integers(16, 4096)))
-def test_target_size_bounds_and_aspect(width, height, max_side):
-    w, h = _target_size(width, height, max_side)
+def test_fit_size_even_bounds_and_aspect(width, height, max_side):
+    w, h = fit_size(width, height, max_side, even=True)
     if max_side is None or max(width, height) <= max_side:
         assert (w, h) == (width, height)
     else:
@@ -62,6 +62,22 @@ def test_target_size_bounds_and_aspect(width, height, max_side):
         # even sizes: each side within 1 px of the exact scaled size (at least 2 px)
         scale = max_side / max(width, height)
         assert abs(w - max(2.0, width * scale)) <= 1.0 and abs(h - max(2.0, height * scale)) <= 1.0
+
+
+@given(st.integers(1, 3000), st.integers(1, 3000), st.integers(32, 1024))
+def test_fit_size_keeps_the_longer_side_within_the_limit(width, height, max_side):
+    w, h = fit_size(width, height, max_side)
+    assert max(w, h) <= max_side or (w, h) == (width, height)
+    assert w >= 1 and h >= 1
+    if max(width, height) > max_side:
+        assert max(w, h) == max_side  # the longer side lands exactly on the limit
+
+
+def test_shrink_frame_returns_the_same_array_when_it_fits():
+    small = np.zeros((40, 60, 3), np.uint8)
+    assert shrink_frame(small, 64) is small
+    big = np.zeros((480, 1280, 3), np.uint8)
+    assert shrink_frame(big, 640).shape == (240, 640, 3)
 
 
 @settings(max_examples=25, deadline=None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,7 +37,7 @@ class FakePipeline:
 
 def _ctx(data: Path, pipeline=None):
     return SimpleNamespace(config=UIConfig(data_dirs=(data,)), pipeline=pipeline,
-                           live_models=SimpleNamespace(analysis_lock=threading.Lock()))
+                           live_models=None)
 
 
 @pytest.fixture()

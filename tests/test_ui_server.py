@@ -42,18 +42,18 @@ class CountingPipeline:
         self.pipeline = pipeline
         self.engine_name = pipeline.engine_name
         self.perceiver, self.engine = pipeline.perceiver, pipeline.engine
-        self.lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self.active = self.max_active = self.calls = 0
 
     def _counted(self, fn, *args, **kwargs):
-        with self.lock:
+        with self._count_lock:
             self.active += 1
             self.calls += 1
             self.max_active = max(self.max_active, self.active)
         try:
             return fn(*args, **kwargs)
         finally:
-            with self.lock:
+            with self._count_lock:
                 self.active -= 1
 
     def analyze_file(self, path, progress=None):
@@ -64,6 +64,9 @@ class CountingPipeline:
 
     def analyze_clip(self, clip, progress=None, **kwargs):
         return self._counted(self.pipeline.analyze_clip, clip, progress, **kwargs)
+
+    def __getattr__(self, name):  # the rest of the pipeline (device, weights folder, expression model) as is
+        return getattr(self.pipeline, name)
 
 
 @dataclass

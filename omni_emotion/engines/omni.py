@@ -1,6 +1,6 @@
 """The "omni" engine: the Omni-Emotion MLLM answers two prompts per clip -- open-vocabulary labels and a
 clue-citing explanation -- streaming tokens; labels are then extracted from the explanation by the same
-model in a text-only turn (evaluation.extract's LLMExtractor), with the rule extractor as the fallback.
+model in a text-only turn (mentions.LLMExtractor), with the rule extractor as the fallback.
 
 Two modes, read from the model folder (``OmniEmotionConfig.untrained_modules``). Zero-shot, while neither the
 face nor the audio projector is trained (what `weights init` assembles): only LLaVA-OneVision's pretrained
@@ -24,15 +24,16 @@ from pathlib import Path
 
 import torch
 
-from omni_emotion.engines.base import ProgressFn
 from omni_emotion.errors import DeviceUnavailableError, ModelNotFoundError
-from omni_emotion.evaluation.extract import LLMExtractor, RuleExtractor, project_vocabulary
-from omni_emotion.types import Analysis, Clues, Perception
+from omni_emotion.mentions import LLMExtractor, RuleExtractor, project_vocabulary
+from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
 
 __all__ = [
     "EXPLAIN_PROMPT",
     "LABELS_PROMPT",
     "OmniEngine",
+    "is_available",
+    "load_engine",
     "OmniEngineConfig",
     "choose_labels",
     "split_clues",
@@ -178,13 +179,6 @@ class OmniEngine:
         self.expressions = expressions
         # word forms that show the model's extraction reply is an answer, not noise (see LLMExtractor)
         self._known = frozenset(project_vocabulary()) or None
-
-    @staticmethod
-    def is_available(weights_dir: Path | str) -> bool:
-        """True when an assembled model is under ``weights_dir`` and a CUDA GPU is present."""
-        from omni_emotion.weights import find_omni_checkpoint
-
-        return find_omni_checkpoint(Path(weights_dir)) is not None and torch.cuda.is_available()
 
     @classmethod
     def load(
@@ -341,3 +335,15 @@ class OmniEngine:
             engine=self.name,
             timings_ms=timings,
         )
+
+
+def is_available(weights_dir: Path) -> bool:
+    """The registry's check (engines/registry.py): an assembled model under ``weights_dir`` and a CUDA GPU."""
+    from omni_emotion.weights import find_omni_checkpoint
+
+    return find_omni_checkpoint(Path(weights_dir)) is not None and torch.cuda.is_available()
+
+
+def load_engine(device: str, weights_dir: Path) -> OmniEngine:
+    """The registry's factory: "cpu" lets the engine pick (CUDA when present, else a warned CPU run)."""
+    return OmniEngine.load(weights_dir, device=None if device == "cpu" else device)

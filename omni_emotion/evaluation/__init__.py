@@ -9,7 +9,10 @@ Typical use::
     floor.labels, floor.result.m_avg
 """
 
-from omni_emotion.evaluation.extract import (
+from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
+from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, score_dataset, set_scores
+from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
+from omni_emotion.mentions import (
     LabelExtractor,
     LLMExtractor,
     Mention,
@@ -17,10 +20,8 @@ from omni_emotion.evaluation.extract import (
     RuleExtractor,
     Vocabulary,
     find_emotion_mentions,
+    parse_labels,
 )
-from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
-from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, parse_labels, score_dataset, set_scores
-from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
 
 __all__ = [
     "GROUPINGS",

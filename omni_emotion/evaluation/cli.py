@@ -12,10 +12,11 @@ from typing import TextIO
 
 from omni_emotion.batch import add_ray_arguments
 from omni_emotion.errors import ConfigError, EvaluationDataError
-from omni_emotion.evaluation.extract import LabelExtractor, LLMExtractor, RuleExtractor
 from omni_emotion.evaluation.floor import OBJECTIVES, Floor, floor_of
 from omni_emotion.evaluation.metrics import EvalResult
 from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
+from omni_emotion.mentions import LabelExtractor, LLMExtractor, RuleExtractor
+from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
 
 __all__ = ["floor_note", "format_table", "register", "run"]
 
@@ -37,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--pred", help="predictions: CSV name,openset, or JSONL of {name, reason} free text")
     src.add_argument("--videos", help="folder of clips <name>.<ext> to run an engine on instead of --pred")
-    p.add_argument("--engine", default="auto", choices=("auto", "clues", "omni"), help="engine for --videos")
     p.add_argument(
         "--extractor",
         default="rule",
@@ -45,11 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the omni "
         "model answers the extraction prompt; needs its weights and, by default, a CUDA GPU)",
     )
-    p.add_argument(
-        "--device",
-        help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
+    add_pipeline_arguments(
+        p.add_argument_group("the pipeline for --videos"),
+        device_help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
     )
-    p.add_argument("--weights-dir", default="weights", help="folder of model weights (default weights)")
     p.add_argument(
         "--wheels", help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache)"
     )
@@ -140,11 +139,12 @@ def _run_id(gt: Path, videos: Path, engine: str) -> str:
     return f"{videos.name or 'clips'}-{engine}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
-def _llm_extractor(weights_dir: str, device: str) -> LLMExtractor:
+def _llm_extractor(weights_dir: str | None, device: str) -> LLMExtractor:
     """LLM extraction by the omni model's text-only generation (loads the model: minutes for 7B)."""
     from omni_emotion.engines.omni import OmniEngine
+    from omni_emotion.paths import weights_dir as default_weights_dir
 
-    return LLMExtractor(OmniEngine.load(weights_dir, device=device).generate_text)
+    return LLMExtractor(OmniEngine.load(weights_dir or default_weights_dir(), device=device).generate_text)
 
 
 def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:
@@ -186,21 +186,16 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
             raise EvaluationDataError(f"The clips folder {args.videos} does not exist.")
         if args.ray is not None:
             from omni_emotion.batch import LazyPipeline, analyze_eval_clips, ray_config, tqdm_progress
-            from omni_emotion.scale import PipelineSpec
 
             # Ray analyses the clips into the same cache; predict_clips below then finds them all done
-            spec = PipelineSpec(engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir)
+            spec = pipeline_spec(args)
             job = analyze_eval_clips(
                 truth.labels, args.videos, cache, spec, ray_config(args), progress=tqdm_progress
             )
             print(job.line(), file=sys.stderr)
             pipeline = LazyPipeline(spec)
         elif pipeline is None:
-            from omni_emotion.pipeline import EmotionPipeline
-
-            pipeline = EmotionPipeline.create(
-                engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir
-            )
+            pipeline = pipeline_spec(args).create()
 
         def progress(names):
             return tqdm(names, desc="clips", unit="clip", file=sys.stderr)

@@ -13,29 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, split_list_string
+from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables
 
 __all__ = [
     "GroupingScore",
     "EvalResult",
-    "parse_labels",
     "map_labels",
     "set_scores",
     "f_score",
     "score_grouping",
     "score_dataset",
 ]
-
-
-def parse_labels(value: str | Iterable[str] | None) -> list[str]:
-    """Labels from a list-like string (``"['a', 'b']"``, ``"[a, b]"``, ``"a, b"``) or a list, lowercased.
-
-    Empty pieces are dropped; order and duplicates are kept (scoring works on sets).
-    """
-    if value is None:
-        return []
-    pieces = split_list_string(value) if isinstance(value, str) else [str(v) for v in value]
-    return [p.strip().lower() for p in pieces if p.strip()]
 
 
 def map_labels(labels: Iterable[str], tables: WheelTables, grouping: str) -> frozenset[str]:

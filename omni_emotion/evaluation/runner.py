@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from omni_emotion import safe_json
+from omni_emotion.clip_files import clip_name_problem, find_clip
 from omni_emotion.errors import EvaluationDataError, JSONInputError, OmniEmotionError
 from omni_emotion.evaluation.csvcells import restore_cell, write_csv
-from omni_emotion.evaluation.extract import LabelExtractor
-from omni_emotion import safe_json
-from omni_emotion.evaluation.metrics import EvalResult, parse_labels, score_dataset
+from omni_emotion.evaluation.metrics import EvalResult, score_dataset
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
+from omni_emotion.mentions import LabelExtractor, parse_labels
+from omni_emotion.paths import shared_dir
 
 __all__ = [
-    "CLIP_EXTENSIONS",
     "Labelled",
     "clip_name_problem",
     "default_published_path",
@@ -42,10 +43,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CLIP_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".wav", ".mp3", ".flac", ".m4a")
 _LABEL_COLUMNS = ("openset", "labels", "label")
 _FREE_TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson")
-_MAX_NAME_BYTES = 200  # file names may have 255 bytes; this leaves room for the extension
 
 
 @dataclass
@@ -187,37 +186,6 @@ class Pipeline(Protocol):
     def analyze_file(self, path: str | os.PathLike[str], progress: Any = None) -> Any: ...
 
 
-def clip_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a clip, or None: a sample name is a plain file name, never a path."""
-    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
-        return "is a path, not a plain file name"
-    if len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
-        return f"is longer than {_MAX_NAME_BYTES} bytes"
-    return None
-
-
-def find_clip(folder: Path, name: str) -> Path | None:
-    """The resolved ``folder/<name>.<ext>`` for the first known media extension present, else None.
-
-    Raises EvaluationDataError when ``name`` is not a plain file name or the clip is a link that leads
-    outside ``folder``: a ground-truth file must not make us read files elsewhere.
-    """
-    problem = clip_name_problem(name)
-    if problem:
-        raise EvaluationDataError(f"The sample name {name[:80]!r} {problem}, so no clip is looked up for it.")
-    root = folder.resolve()
-    for ext in CLIP_EXTENSIONS:
-        for candidate in (folder / f"{name}{ext}", folder / f"{name}{ext.upper()}"):
-            if candidate.is_file():
-                target = candidate.resolve()
-                if not target.is_relative_to(root):
-                    raise EvaluationDataError(
-                        f"The clip {candidate.name} links outside the clip folder {folder}."
-                    )
-                return target
-    return None
-
-
 def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
     done: dict[str, dict[str, Any]] = {}
     if not cache.is_file():
@@ -320,9 +288,8 @@ def evaluate(truth: Labelled, pred: Labelled, tables: WheelTables) -> EvalResult
 
 
 def default_published_path() -> Path:
-    """``../shared/data/ovmerd/published_table4.csv`` beside the repository (or ``$OMNI_EMOTION_SHARED``)."""
-    shared = os.environ.get("OMNI_EMOTION_SHARED") or Path(__file__).resolve().parents[2].parent / "shared"
-    return Path(shared) / "data" / "ovmerd" / "published_table4.csv"
+    """``data/ovmerd/published_table4.csv`` in the shared folder (``omni_emotion.paths.shared_dir``)."""
+    return shared_dir() / "data" / "ovmerd" / "published_table4.csv"
 
 
 def read_published(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:

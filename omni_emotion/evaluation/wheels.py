@@ -22,13 +22,13 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from omni_emotion.errors import EvaluationDataError
-from omni_emotion.weights import cache_root
+from omni_emotion.mentions import split_list_string
+from omni_emotion.paths import cache_root
 
 __all__ = [
     "GROUPINGS",
@@ -39,7 +39,6 @@ __all__ = [
     "default_wheels_dir",
     "find_wheels_dir",
     "load_wheels",
-    "split_list_string",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,25 +49,8 @@ GROUPINGS = ("M1", "M2", *(f"W{k}-L{lvl}" for k in range(1, NUM_WHEELS + 1) for 
 L1_GROUPINGS = tuple(g for g in GROUPINGS if g.endswith("-L1"))
 CACHE_FORMAT = 1  # bump when the cached JSON layout or the resolution rules change
 WHEELS_ENV = "OMNI_EMOTION_WHEELS"
-_SPLIT = re.compile(r"['\",]")
-
-
-def split_list_string(text: str) -> list[str]:
-    """Split a list-like string the way the benchmark's authors do: ``"['a', 'b']"`` -> ``['a', 'b']``.
-
-    One leading ``[`` and one trailing ``]`` are removed, then the rest is cut at quotes and commas and each
-    piece is stripped; empty pieces are dropped. Case is kept (callers lowercase where the authors do).
-    """
-    text = text.strip()
-    if text.startswith("["):
-        text = text[1:]
-    if text.endswith("]"):
-        text = text[:-1]
-    return [piece.strip() for piece in _SPLIT.split(text) if piece.strip()]
-
-
 def default_cache_dir() -> Path:
-    """omni-emotion's cache folder (``omni_emotion.weights.cache_root``)."""
+    """omni-emotion's cache folder (``omni_emotion.paths.cache_root``)."""
     return cache_root()
 
 
@@ -122,11 +104,6 @@ class WheelTables:
         """The group of one (already lowercased, stripped) label under ``grouping``; ``""`` when none."""
         row = self.groups.get(label)
         return row[GROUPINGS.index(grouping)] if row else ""
-
-    def base_word(self, label: str) -> str:
-        """The M1 base word of ``label`` (``""`` when it is not in the tables)."""
-        row = self.groups.get(label)
-        return row[0] if row else ""
 
 
 # ----------------------------------------------------------------------------------------------- parsing

@@ -17,9 +17,11 @@ import numpy as np
 
 from omni_emotion.errors import ConfigError
 from omni_emotion.faces.align import CROP_SIZE, align_face, crop_box
-from omni_emotion.faces.detectors import Detection, FaceDetector, load_detector
+from omni_emotion.faces.detectors import Detection, FaceDetector
+from omni_emotion.faces.registry import load_detector
 from omni_emotion.faces.selection import SelectionConfig, select_main
 from omni_emotion.faces.tracker import FaceTracker, TrackerConfig
+from omni_emotion.media import shrink_frame
 from omni_emotion.types import FaceTrack
 
 __all__ = ["FaceAnalyzer", "FaceConfig", "appearance_descriptor", "as_rgb", "load_face_analyzer"]
@@ -198,11 +200,8 @@ class FaceAnalyzer:
         h, w = frame.shape[:2]
         if h == 0 or w == 0:
             return []
-        scale = min(1.0, self.config.max_side / max(h, w))
-        small = frame
-        if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        small = shrink_frame(frame, self.config.max_side)
+        scale = small.shape[1] / w
         out = []
         for det in self.detector.detect(small):
             box = np.asarray(det.box, dtype=np.float32) / scale
@@ -264,9 +263,7 @@ class FaceAnalyzer:
 def load_face_analyzer(
     backend: str = "auto", device: str = "cpu", config: FaceConfig = FaceConfig()
 ) -> FaceAnalyzer:
-    """The face analyzer for ``backend`` (auto | insightface | yuface) on ``device`` (cpu | cuda[:N]).
-
-    auto: insightface's buffalo_l pack when it is on disk (~/.insightface/models/buffalo_l or
-    weights/insightface), else the offline yuface detector. Raises ModelNotFoundError naming what to install.
-    """
+    """The face analyzer for ``backend`` (a name in ``faces.registry.DETECTORS`` or auto) on ``device``
+    (cpu | cuda[:N]). auto: insightface's buffalo_l pack when it is on disk, else the offline yuface detector.
+    Raises ModelNotFoundError naming what to install."""
     return FaceAnalyzer(load_detector(backend, device), config)

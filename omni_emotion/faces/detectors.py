@@ -21,23 +21,24 @@ from typing import Any, Protocol
 import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.paths import weights_dir
 
 __all__ = [
-    "BACKENDS",
     "Detection",
     "FaceDetector",
     "InsightFaceDetector",
     "YuFaceDetector",
     "find_insightface_pack",
-    "load_detector",
+    "insightface_available",
+    "load_insightface",
+    "load_yuface",
+    "yuface_available",
 ]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "insightface", "yuface")
 INSIGHTFACE_PACK = "buffalo_l"
 INSIGHTFACE_ROOT = Path("~/.insightface")  # insightface's own default model root
-REPO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 YUFACE_INSTALL = "pip install yuface==2023.5.1 (wheels for CPython 3.10 and 3.11)"
 
 
@@ -143,10 +144,10 @@ def find_insightface_pack(name: str = INSIGHTFACE_PACK, roots: tuple[Path, ...] 
     """The folder of an insightface model pack that holds a detector ``det_*.onnx``, or None.
 
     Looks, unless ``roots`` are given, in ~/.insightface/models/<name> (insightface's own download place),
-    then weights/insightface/<name> and weights/insightface of this repository.
+    then <weights folder>/insightface/<name> and <weights folder>/insightface (``omni_emotion.paths.weights_dir``).
     """
     if roots is None:
-        roots = (INSIGHTFACE_ROOT / "models", REPO_WEIGHTS / "insightface")
+        roots = (INSIGHTFACE_ROOT / "models", weights_dir() / "insightface")
     for root in roots:
         root = Path(root).expanduser()
         for folder in (root / name, root):
@@ -223,19 +224,22 @@ class InsightFaceDetector:
         return out
 
 
-def load_detector(backend: str = "auto", device: str = "cpu") -> FaceDetector:
-    """A detector backend. ``auto``: insightface when its pack is on disk, else the offline ``yuface``.
+def insightface_available() -> bool:
+    """auto prefers insightface only when its model pack is already on disk (no surprise download)."""
+    return importlib.util.find_spec("insightface") is not None and find_insightface_pack() is not None
 
-    ``insightface`` with no pack on disk asks insightface to download ``buffalo_l`` (fails fast offline with
-    a ModelNotFoundError). Raises ConfigError for an unknown backend or device.
-    """
-    if backend not in BACKENDS:
-        raise ConfigError(f"face backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+
+def yuface_available() -> bool:
+    return importlib.util.find_spec("yuface") is not None
+
+
+def load_insightface(device: str) -> InsightFaceDetector:
+    """The registry's factory: the pack on disk, else insightface downloads ``buffalo_l`` (fails fast offline)."""
     pack = find_insightface_pack()
-    if backend == "insightface" or (backend == "auto" and pack is not None):
-        return InsightFaceDetector(pack if pack is not None else INSIGHTFACE_PACK, device=device)
+    return InsightFaceDetector(pack if pack is not None else INSIGHTFACE_PACK, device=device)
+
+
+def load_yuface(device: str) -> YuFaceDetector:
     if device != "cpu":
         log.info("the offline face detector runs on the CPU (asked for %s)", device)
     return YuFaceDetector()

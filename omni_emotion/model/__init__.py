@@ -6,8 +6,7 @@ pull in torch and transformers, which take seconds before the CLI can even print
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from omni_emotion.lazy import lazy_attributes
 
 __all__ = [
     "FUSION_MODES",
@@ -28,7 +27,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -63,7 +63,12 @@ def assemble(
 ) -> Path:
     """Build and save the model folder ``out``; returns it. ``llava``/``whisper``/``swin`` are hub ids or
     local folders; ``face`` a FaceXFormer ``model.pt`` (then ``swin`` is not used)."""
-    from transformers import AutoTokenizer, GenerationConfig, LlavaOnevisionForConditionalGeneration, WhisperModel
+    from transformers import (
+        AutoTokenizer,
+        GenerationConfig,
+        LlavaOnevisionForConditionalGeneration,
+        WhisperModel,
+    )
 
     out = Path(out)
     llava_dir = resolve_hub(llava, allow_patterns=[*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES])

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from omni_emotion.weights import DEFAULT_WEIGHTS_DIR, status
+from omni_emotion.weights import default_weights_dir, status
 
 __all__ = ["register"]
 
@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.set_defaults(func=_init)
 
     show = sub.add_parser("status", help="which models are present, and the command for each missing one")
-    show.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR)
+    show.add_argument("--weights-dir", type=Path, default=None,
+                      help="weights folder (default: $OMNI_EMOTION_WEIGHTS or the checkout's weights/)")
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.set_defaults(func=_status)
 
@@ -51,7 +52,7 @@ def _init(args: argparse.Namespace) -> int:
 
     from omni_emotion.model.assemble import assemble
 
-    out = args.out or DEFAULT_WEIGHTS_DIR / f"omni-emotion-{args.size}"
+    out = args.out or default_weights_dir() / f"omni-emotion-{args.size}"
     path = assemble(
         args.llava or _SIZES[args.size],
         args.whisper,
@@ -66,7 +67,9 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    rows = status(args.weights_dir)
+    from omni_emotion.model.config import streams_sentence
+
+    rows = status(args.weights_dir, streams_of=streams_sentence)
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=2))
         return 0

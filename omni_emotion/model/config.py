@@ -7,13 +7,15 @@ its encoder is used) and ``face_config`` (Swin, the FaceXFormer backbone). The r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-__all__ = ["FUSION_MODES", "SPECIAL_TOKENS", "OmniEmotionConfig"]
+__all__ = ["FUSION_MODES", "SPECIAL_TOKENS", "OmniEmotionConfig", "OmniStreams", "omni_streams", "streams_sentence"]
 
 FUSION_MODES = ("video_concat", "frame_concat", "cross_attention")
 
@@ -150,12 +152,34 @@ class OmniEmotionConfig(PreTrainedConfig):
         return not (self.face_live or self.audio_live)
 
     @property
-    def face_grid(self) -> int:
-        """Side of the square face-token grid per frame."""
-        return round(self.face_tokens_per_frame**0.5)
-
-    @property
     def vision_grid(self) -> int:
         """Side of the pooled general-token grid per frame: ceil((image_size // patch_size) / 2)."""
         side = self.vision_config.image_size // self.vision_config.patch_size
         return -(-side // 2)
+
+
+@dataclass(frozen=True)
+class OmniStreams:
+    """What an assembled folder feeds the LLM: ``mode`` "zero-shot" or "trained", the ``live`` streams
+    (video, face, audio) and the ``untrained`` module groups."""
+
+    mode: str
+    live: tuple[str, ...]
+    untrained: tuple[str, ...]
+
+    def sentence(self) -> str:
+        off = [s for s in ("face", "audio") if s not in self.live]
+        tail = f"; {' and '.join(off)} untrained, kept from the LLM" if off else ""
+        return f"{self.mode}: {', '.join(self.live)} live{tail}"
+
+
+def omni_streams(folder: Path) -> OmniStreams:
+    """Read the mode and live streams of the assembled model in ``folder`` from its config.json."""
+    config = OmniEmotionConfig.from_pretrained(folder)
+    live = ("video",) + (("face",) if config.face_live else ()) + (("audio",) if config.audio_live else ())
+    return OmniStreams("zero-shot" if config.zero_shot else "trained", live, tuple(config.untrained_modules))
+
+
+def streams_sentence(folder: Path) -> str:
+    """``omni_streams(folder).sentence()``: the ``streams_of`` that ``weights.status`` takes."""
+    return omni_streams(folder).sentence()

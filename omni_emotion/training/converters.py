@@ -18,15 +18,13 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from omni_emotion.evaluation.metrics import parse_labels
+from omni_emotion.media import AUDIO_SUFFIXES, MEDIA_SUFFIXES
+from omni_emotion.mentions import parse_labels
 from omni_emotion.training.manifest import Sample, TrainingDataError, Turn
 from omni_emotion.training.templates import instruction, labels_answer
 
 __all__ = ["FORMATS", "convert", "find_media", "from_labels", "from_openset", "from_reasons"]
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", *IMAGE_EXTENSIONS)
 FORMATS = ("openset", "reason", "label")
 
 
@@ -35,7 +33,7 @@ def find_media(folder: Path, name: str) -> Path | None:
     direct = folder / name
     if direct.is_file():
         return direct
-    for ext in VIDEO_EXTENSIONS + AUDIO_EXTENSIONS:
+    for ext in MEDIA_SUFFIXES:
         candidate = folder / f"{name}{ext}"
         if candidate.is_file():
             return candidate
@@ -81,7 +79,7 @@ def _sample(path: Path, line: int, name: str, media: Path, task: str, prompt: st
         if check:
             raise TrainingDataError(f"{where}: no media file for {name!r} in {media}.")
         found = media / name
-    kind = "audio" if found.suffix.lower() in AUDIO_EXTENSIONS else "video"
+    kind = "audio" if found.suffix.lower() in AUDIO_SUFFIXES else "video"
     return Sample(
         id=name,
         conversation=(Turn("user", prompt), Turn("assistant", answer.strip())),

@@ -1,6 +1,14 @@
-"""The Gradio web app: Live, Analyze, Evaluate and Status tabs around one EmotionPipeline."""
+"""The Gradio web app: Live, Analyze, Evaluate and Status tabs around one EmotionPipeline.
 
-from omni_emotion.ui.blocks import build_demo, launch_kwargs
-from omni_emotion.ui.config import UIConfig
+The names load on first use: the CLI imports ``omni_emotion.ui.cli`` at start-up without Gradio.
+"""
 
-__all__ = ["UIConfig", "build_demo", "launch_kwargs"]
+from __future__ import annotations
+
+from omni_emotion.lazy import lazy_attributes
+
+_HOMES = {"build_demo": "blocks", "launch_kwargs": "blocks", "UIConfig": "config"}
+
+__all__ = sorted(_HOMES)
+
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -14,10 +14,10 @@ import numpy as np
 
 from omni_emotion.errors import MediaNotFoundError
 from omni_emotion.live import EXPRESSIONS
+from omni_emotion.media import MEDIA_SUFFIXES
 from omni_emotion.types import Analysis, Perception
 from omni_emotion.ui.colours import expression_colour
-from omni_emotion.ui.config import VIDEO_SUFFIXES
-from omni_emotion.ui.context import ENGINE_CONCURRENCY_ID, UIContext, user_errors
+from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.render import (
     chips_html,
     clues_markdown,
@@ -65,11 +65,10 @@ def _expression_track(ctx: UIContext, analysis: Analysis, perception: Perception
     if times.size:
         return expression_figure(times, probs, EXPRESSIONS, colours,
                                  title=f"Facial expression of {who} over time (1 s windows)")
-    expressions = ctx.live_models.expressions
-    if expressions is None or face is None or face.crops is None or not len(face.crops):
+    if face is None or face.crops is None or not len(face.crops):
         return None
-    times = face.crop_times if face.crop_times is not None else face.timestamps[: len(face.crops)]
-    probs = np.asarray(expressions.predict(list(face.crops)))
+    times = face.crop_seconds
+    probs = ctx.pipeline.predict_expressions(face.crops)
     return expression_figure(np.asarray(times), probs, EXPRESSIONS, colours,
                              title=f"Facial expression of {who} over time")
 
@@ -116,7 +115,7 @@ def build_analyze_tab(ctx: UIContext) -> None:
 
     @user_errors
     def analyze(clip: gr.FileData) -> dict:
-        """Analyse one clip file (video, audio or image) and return the Analysis JSON (DESIGN.md keys)."""
+        """Analyse one clip file (video, audio or image) and return the Analysis JSON (docs/architecture.md)."""
         path = _path_of(clip)
         if not path:
             raise MediaNotFoundError("No clip was sent.")
@@ -126,7 +125,7 @@ def build_analyze_tab(ctx: UIContext) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 upload = gr.File(label="Clip: video, audio or image", type="filepath", elem_id="analyze-upload",
-                                 file_types=list(VIDEO_SUFFIXES))
+                                 file_types=list(MEDIA_SUFFIXES))
                 example = gr.Dropdown(choices=sorted(examples), value=None, label="...or an example clip",
                                       visible=bool(examples), interactive=True)
                 button = gr.Button("Analyze", variant="primary", elem_id="analyze-button")
@@ -151,10 +150,9 @@ def build_analyze_tab(ctx: UIContext) -> None:
         upload.upload(lambda: None, outputs=example, api_visibility="private", queue=False)
         example.input(lambda: None, outputs=upload, api_visibility="private", queue=False)
         button.click(
-            run, [upload, example], [raw, view], concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1,
-            api_visibility="private", show_progress_on=[chips],
+            run, [upload, example], [raw, view], api_visibility="private", show_progress_on=[chips],
         ).success(
             lambda v: render_view(ctx, v), view, [chips, explanation, clues, transcript, plot, faces_image, faces],
             api_visibility="private",
         )
-        gr.api(analyze, api_name="analyze", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1)
+        gr.api(analyze, api_name="analyze")

@@ -17,22 +17,20 @@ from omni_emotion.ui.tempfiles import DELETE_CACHE
 
 __all__ = ["build_demo", "launch_kwargs"]
 
-# The project's static files (assets/ at the repository root, next to this package in the editable install).
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels | None = None) -> gr.Blocks:
     """Build the Blocks app around one pipeline (models loaded once, shared by every tab and session).
 
-    pipeline:     an EmotionPipeline (or any object with ``engine_name``, ``analyze_file``, ``analyze_clip``).
+    pipeline:     an EmotionPipeline; its lock serialises every analysis, whichever tab asks.
     live_models:  the fast-path models; by default the pipeline's face detector and expression model.
-    The queue is bounded (``config.queue_size``); events that run the engine share one concurrency slot.
+    The queue is bounded (``config.queue_size``).
     Uploads and outputs go where ``GRADIO_TEMP_DIR`` points when this runs: serve inside
     ``tempfiles.app_temp_dir()`` to keep them in one private folder removed at shutdown.
     """
     config = config or UIConfig()
     if live_models is None:
-        live_models = load_live_models(pipeline, device=str(getattr(pipeline, "device", "cpu")))
+        live_models = load_live_models(pipeline)
     ctx = UIContext(pipeline=pipeline, config=config, live_models=live_models)
     # a local demo phones nowhere (no version check, no telemetry); uploads expire (see ui/tempfiles.py)
     with gr.Blocks(title=config.title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
@@ -49,6 +47,5 @@ def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels
 
 def launch_kwargs(config: UIConfig) -> dict:
     """The launch() settings that belong to the config: upload limit and page style."""
-    style = ASSETS / "app.css"
-    # a wheel install has no assets/: the page then keeps Gradio's own style
-    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text() if style.is_file() else ""}
+    style = Path(__file__).with_name("app.css")  # package data, so wheel installs have it too
+    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text()}

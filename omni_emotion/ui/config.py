@@ -9,10 +9,8 @@ from pathlib import Path
 from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.live import LiveConfig
 
-__all__ = ["VIDEO_SUFFIXES", "UIConfig", "list_allowed_files", "resolve_allowed"]
+__all__ = ["UIConfig", "list_allowed_files", "resolve_allowed"]
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".wav", ".mp3", ".flac", ".m4a", ".ogg",
-                  ".jpg", ".jpeg", ".png")
 
 
 @dataclass(frozen=True)

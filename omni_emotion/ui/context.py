@@ -15,11 +15,7 @@ from omni_emotion.live import LiveModels
 from omni_emotion.types import Analysis, Perception
 from omni_emotion.ui.config import UIConfig
 
-__all__ = ["ENGINE_CONCURRENCY_ID", "UIContext", "user_errors"]
-
-# Every event that runs the analysis engine joins this group, so one model instance serves one request at
-# a time while the queue (bounded by UIConfig.queue_size) holds the rest.
-ENGINE_CONCURRENCY_ID = "engine"
+__all__ = ["UIContext", "user_errors"]
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -37,9 +33,8 @@ def user_errors(fn: Callable) -> Callable:
 
 @dataclass
 class UIContext:
-    """pipeline: an EmotionPipeline (``engine_name``, ``analyze_file``, ``analyze_clip``, and
-    ``analyze_file_with_perception`` when it can say what it perceived); live_models: the shared fast-path
-    models."""
+    """pipeline: the EmotionPipeline every tab goes through (its lock serialises all model work; requests
+    wait for it in Gradio's bounded queue); live_models: the shared fast-path models."""
 
     pipeline: Any
     config: UIConfig
@@ -47,9 +42,5 @@ class UIContext:
 
     def analyze_path(self, path: str | Path, progress: Callable[[float, str], None] | None = None
                      ) -> tuple[Analysis, Perception | None]:
-        """Analyse a file under the shared model lock; the perception comes back when the pipeline exposes it
-        (face thumbnails and the expression plot need it)."""
-        with self.live_models.analysis_lock:
-            if hasattr(self.pipeline, "analyze_file_with_perception"):
-                return self.pipeline.analyze_file_with_perception(str(path), progress=progress)
-            return self.pipeline.analyze_file(str(path), progress=progress), None
+        """Analyse a file, with the perception behind it (face thumbnails and the expression plot need it)."""
+        return self.pipeline.analyze_file_with_perception(str(path), progress=progress)

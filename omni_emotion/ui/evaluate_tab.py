@@ -11,7 +11,6 @@ from typing import Any
 import gradio as gr
 
 from omni_emotion.errors import EvaluationDataError
-from omni_emotion.evaluation.extract import RuleExtractor
 from omni_emotion.evaluation.floor import Floor, floor_of
 from omni_emotion.evaluation.metrics import EvalResult, f_score, map_labels, set_scores
 from omni_emotion.evaluation.runner import (
@@ -23,8 +22,9 @@ from omni_emotion.evaluation.runner import (
     write_predictions_csv,
 )
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WHEEL_FILES, WheelTables, load_wheels
+from omni_emotion.mentions import RuleExtractor
 from omni_emotion.ui.config import list_allowed_files, resolve_allowed
-from omni_emotion.ui.context import ENGINE_CONCURRENCY_ID, UIContext, user_errors
+from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.tempfiles import call_dir
 
 __all__ = ["METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request", "floor_summary",
@@ -104,9 +104,8 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
     else:
         folder = resolve_allowed(clips, dirs, kind="clip folder", want_dir=True)
         names = list(truth.labels)[: int(limit)] if limit and limit > 0 else list(truth.labels)
-        with ctx.live_models.analysis_lock:
-            pred = predict_clips(names, folder, ctx.pipeline, out_dir / "predictions.jsonl",
-                                 progress=lambda it: progress.tqdm(it, desc="analysing clips"))
+        pred = predict_clips(names, folder, ctx.pipeline, out_dir / "predictions.jsonl",
+                             progress=lambda it: progress.tqdm(it, desc="analysing clips"))
         truth.labels = {n: truth.labels[n] for n in names}
         label = f"omni-emotion ({ctx.pipeline.engine_name})"
     progress(0.95, desc="scoring")
@@ -161,4 +160,4 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                                max_height=400)
         files = gr.File(label="Download predictions and scores", file_count="multiple", interactive=False)
         button.click(run, [gt, source, pred, clips, wheels, limit], [summary, table, samples, files],
-                     api_name="evaluate", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=1)
+                     api_name="evaluate")

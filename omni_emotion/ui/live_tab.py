@@ -169,5 +169,4 @@ def build_live_tab(ctx: UIContext) -> None:
                          concurrency_id="live-frames", concurrency_limit=cfg.live_sessions)
         audio_twin.click(on_audio, [mic, view], audio_outputs, api_name="live_audio",
                          concurrency_id="live-audio", concurrency_limit=cfg.live_sessions)
-        labels_twin.click(analyze_now, [view], [labels_json, view], api_name="live_labels",
-                          concurrency_id="engine", concurrency_limit=1)
+        labels_twin.click(analyze_now, [view], [labels_json, view], api_name="live_labels")

@@ -1,5 +1,6 @@
-"""Status tab: which engine and device run, which model files are present or missing (with the command
-that gets each one), and for each assembled Omni-Emotion model its mode and which streams reach the LLM."""
+"""Status tab: which engine, face detector and device run, every registered engine and detector and whether
+it can run here, which model files are present or missing (with the command that gets each one), and for each
+assembled Omni-Emotion model its mode and which streams reach the LLM."""
 
 from __future__ import annotations
 
@@ -17,22 +18,33 @@ WEIGHT_COLUMNS = ["model", "engine", "purpose", "present", "where / how to get i
 
 
 def status_report(ctx: UIContext) -> dict[str, Any]:
-    """Engine, device, CUDA availability and one row per registered model (JSON-able). The folder key is
-    "location", not "path": gradio_client takes any dict with a "path" for a file to download."""
+    """Engine, detector, device, CUDA availability, the registries, and one row per known model file
+    (JSON-able). The folder key is "location", not "path": gradio_client takes any dict with a "path" for a
+    file to download."""
     import torch
 
+    from omni_emotion.engines.registry import ENGINES
+    from omni_emotion.faces.registry import DETECTORS
+    from omni_emotion.model.config import streams_sentence
     from omni_emotion.weights import REGISTRY, status
 
+    pipeline = ctx.pipeline
     purposes = {item.name: item for item in REGISTRY}
     rows = []
-    for item in status():
+    for item in status(pipeline.weights_dir, streams_of=streams_sentence):
         spec = purposes[item.name]
         rows.append({"model": item.name, "engine": spec.engine, "purpose": spec.purpose, "present": item.present,
                      "location": item.path, "get": item.get, "streams": item.streams})
     return {
         "version": __version__,
-        "engine": ctx.pipeline.engine_name,
-        "device": str(getattr(ctx.pipeline, "device", "cpu")),
+        "engine": pipeline.engine_name,
+        "face_backend": pipeline.face_backend,
+        "device": pipeline.device,
+        "weights_dir": str(pipeline.weights_dir),
+        "engines": [{"name": e.name, "summary": e.summary, "available": e.available(pipeline.weights_dir)}
+                    for e in ENGINES.entries()],
+        "face_detectors": [{"name": d.name, "summary": d.summary, "available": d.available()}
+                           for d in DETECTORS.entries()],
         "cuda": torch.cuda.is_available(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -45,13 +57,19 @@ def status_report(ctx: UIContext) -> dict[str, Any]:
 def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
     missing = [w for w in report["weights"] if not w["present"]]
     head = (
-        f"**Engine:** {report['engine']} · **device:** {report['device']} · CUDA available: "
+        f"**Engine:** {report['engine']} · **face detector:** {report['face_backend']} · "
+        f"**device:** {report['device']} · CUDA available: "
         f"{'yes' if report['cuda'] else 'no'} · omni-emotion {report['version']}, torch {report['torch']}, "
         f"gradio {report['gradio']}, Python {report['python']}\n\n"
         f"{len(report['weights']) - len(missing)} of {len(report['weights'])} model files present. "
         "The clues engine needs the `clues` and `perception` rows; the omni engine also needs the `omni` rows "
         "and a CUDA GPU (`--engine auto` picks it when both are there)."
     )
+    for kind, key in (("Engines", "engines"), ("Face detectors", "face_detectors")):
+        head += f"\n\n**{kind}** (`auto` takes the first that can run here):\n" + "".join(
+            f"\n- `{e['name']}` ({'can run here' if e['available'] else 'cannot run here'}): {e['summary']}"
+            for e in report[key])
+    head += f"\n\nWeights folder: `{report['weights_dir']}`."
     for w in report["weights"]:
         if w.get("streams"):
             head += f"\n\n**{w['model']}** runs {w['streams']}."

@@ -1,4 +1,7 @@
-"""Emotion labels from free text: a deterministic extractor (no LLM) and an LLM extractor, same interface.
+"""Emotion words in text: label lists, mentions in prose, and label extractors (rule-based or LLM).
+
+A low layer (docs/architecture.md): the clue engine reads the transcript with it, the omni engine reads its
+own answer with it, and the evaluation reads other models' free-text answers with it.
 
 Models answer in prose ("...his expressions suggest anger rather than fear; overall he feels frustrated"),
 while the EW metric scores label lists. ``find_emotion_mentions`` is the reusable core: it finds vocabulary
@@ -11,12 +14,9 @@ conclusion sentences and the final summary. ``RuleExtractor`` turns mentions int
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
-
-from omni_emotion.evaluation.metrics import parse_labels
-from omni_emotion.evaluation.wheels import WheelTables
 
 __all__ = [
     "LLMExtractor",
@@ -25,10 +25,13 @@ __all__ = [
     "MentionConfig",
     "RuleExtractor",
     "Vocabulary",
+    "WordGroups",
     "extraction_prompt",
     "find_emotion_mentions",
+    "parse_labels",
     "parse_reply",
     "project_vocabulary",
+    "split_list_string",
 ]
 
 _TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[.!?;:]+|,|\n")
@@ -61,6 +64,34 @@ _META = frozenset(
     "open closed casual distance strong intense resting engaging challenges challenging private alone "
     "participating thank affect believe expectations warm slight".split()
 )
+
+
+_SPLIT = re.compile(r"['\",]")
+
+
+def split_list_string(text: str) -> list[str]:
+    """Split a list-like string the way the benchmark's authors do: ``"['a', 'b']"`` -> ``['a', 'b']``.
+
+    One leading ``[`` and one trailing ``]`` are removed, then the rest is cut at quotes and commas and each
+    piece is stripped; empty pieces are dropped. Case is kept (callers lowercase where the authors do).
+    """
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:]
+    if text.endswith("]"):
+        text = text[:-1]
+    return [piece.strip() for piece in _SPLIT.split(text) if piece.strip()]
+
+
+def parse_labels(value: str | Iterable[str] | None) -> list[str]:
+    """Labels from a list-like string (``"['a', 'b']"``, ``"[a, b]"``, ``"a, b"``) or a list, lowercased.
+
+    Empty pieces are dropped; order and duplicates are kept (scoring works on sets).
+    """
+    if value is None:
+        return []
+    pieces = split_list_string(value) if isinstance(value, str) else [str(v) for v in value]
+    return [p.strip().lower() for p in pieces if p.strip()]
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
@@ -232,6 +263,14 @@ def find_emotion_mentions(
     return mentions
 
 
+class WordGroups(Protocol):
+    """The emotion-wheel tables as the extractor reads them (``evaluation.wheels.WheelTables`` is one):
+    every known word form -> its grouping row (base word first), and the words on the wheels."""
+
+    groups: Mapping[str, Sequence[str]]
+    wheel_words: Container[str]
+
+
 class LabelExtractor(Protocol):
     """Anything that turns a free-text emotion description into labels, most salient first."""
 
@@ -258,7 +297,7 @@ class RuleExtractor:
 
     def __init__(
         self,
-        tables: WheelTables | None = None,
+        tables: WordGroups | None = None,
         *,
         max_labels: int = 6,
         keep_ratio: float = 0.3,

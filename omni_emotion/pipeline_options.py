@@ -1,0 +1,63 @@
+"""The command-line options that choose a pipeline, shared by every command that builds one (analyze, eval,
+serve, live): the choices come from the engine and face-detector registries."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from omni_emotion.engines.registry import ENGINES
+from omni_emotion.errors import ConfigError
+from omni_emotion.faces.registry import DETECTORS
+
+if TYPE_CHECKING:
+    from omni_emotion.pipeline import EmotionPipeline, PipelineSpec
+
+__all__ = ["add_live_pipeline_arguments", "add_pipeline_arguments", "load_live_pipeline", "pipeline_spec"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+                           device_help: str = "torch device for the models (default cpu)") -> None:
+    parser.add_argument("--engine", choices=ENGINES.choices(), default="auto",
+                        help="analysis engine; auto (default): the first that can run here of "
+                             + ", ".join(e.name for e in ENGINES.entries()))
+    parser.add_argument("--face-backend", choices=DETECTORS.choices(), default="auto",
+                        help="face detector; auto (default): the first that can run here of "
+                             + ", ".join(d.name for d in DETECTORS.entries()))
+    parser.add_argument("--device", default=None, help=device_help)
+    parser.add_argument("--weights-dir", default=None, metavar="DIR",
+                        help="model weights folder (default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
+
+
+def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0) -> PipelineSpec:
+    from omni_emotion.pipeline import PipelineSpec
+
+    return PipelineSpec(engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir,
+                        face_backend=args.face_backend, asr_threads=asr_threads)
+
+
+def add_live_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """``add_pipeline_arguments`` plus ``--threads``, for the commands that run live sessions (serve, live)."""
+    add_pipeline_arguments(parser)
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads for the analysis models (default: all cores but one, at least 1, "
+                             "so the live per-frame path keeps a core)")
+
+
+def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
+    """The pipeline for a live-capable process. torch's thread count is process-wide, so it is decided here
+    (not in library code): the analysis models (torch and the speech recogniser) get ``--threads``, by
+    default all cores but one, so the background analysis cannot starve the per-frame path (the face
+    detector already runs its own single OpenMP thread)."""
+    import torch
+
+    if args.threads < 0:
+        raise ConfigError(f"--threads must be >= 0, got {args.threads}")
+    threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
+    torch.set_num_threads(threads)
+    logger.info("analysis models use %d CPU thread(s)", threads)
+    return pipeline_spec(args, asr_threads=threads).create()
