@@ -128,3 +128,37 @@ def test_perfect_prediction_scores_one(samples):
     result = score_dataset(truth, dict(truth), TABLES)
     assert result.n_scored == len(samples)
     assert result.m_avg == pytest.approx(1.0) and result.precision == pytest.approx(1.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    truth=st.dictionaries(st.sampled_from("abcdefgh"), label_lists, max_size=8),
+    pred=st.dictionaries(st.sampled_from("abcdefghij"), label_lists, max_size=10),
+)
+def test_per_sample_results_average_to_the_grouping_scores(truth, pred):
+    result = score_dataset(truth, pred, TABLES)
+    assert [s.name for s in result.samples] == list(truth)  # one per ground-truth sample, in its order
+    scored = [s for s in result.samples if not s.skipped]
+    assert len(scored) == result.n_scored
+    for sample in result.samples:
+        assert sample.skipped == result.skipped.get(sample.name, "")
+        assert sample.pred == (tuple(pred[sample.name]) if sample.name in pred else None)
+        assert (sample.f_mean is None) == bool(sample.skipped)
+        if sample.f_mean is not None:
+            assert 0.0 <= sample.f_mean <= 1.0
+    for grouping in GROUPINGS:
+        pairs = [s.scores[grouping] for s in scored if s.scores[grouping] is not None]
+        score = result.groupings[grouping]
+        assert score.n == len(pairs)
+        if pairs:
+            assert score.precision == pytest.approx(sum(p for p, _ in pairs) / len(pairs))
+            assert score.recall == pytest.approx(sum(r for _, r in pairs) / len(pairs))
+
+
+def test_a_sample_keeps_its_scores_per_grouping_and_their_mean_f():
+    result = score_dataset({"s1": ["happy", "angry"], "s2": ["xyz"]}, {"s1": ["happiness"], "s2": ["sad"]}, TABLES)
+    s1, s2 = result.samples
+    assert s1.scores == {g: (1.0, 0.5) for g in GROUPINGS} and s1.f_mean == pytest.approx(2 / 3)
+    assert s2.skipped == "ground truth has no label in the grouping tables" and s2.scores == {}
+    assert s1.to_dict() == {"name": "s1", "truth": ["happy", "angry"], "pred": ["happiness"],
+                            "f_mean": pytest.approx(2 / 3), "skipped": ""}

@@ -104,3 +104,29 @@ def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
                                           FakeProgress())
         assert all(Path(f).resolve().is_relative_to(folder.resolve()) for f in files)
     assert not any(Path(f).exists() for f in files)  # gone with the app's folder
+
+
+def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
+    from omni_emotion.evaluation.cli import format_table
+    from omni_emotion.evaluation.session import EvalRequest, run_evaluation
+    from omni_emotion.evaluation.wheels import GROUPINGS
+
+    shared = data.parent / "shared" / "data" / "ovmerd"
+    shared.mkdir(parents=True)
+    (shared / "published_table4.csv").write_text("model,GPT," + ",".join(GROUPINGS) + ",M-avg\n"
+                                                 "Base,50.00," + ",".join(f"{40 + i}.25" for i in range(13)) + "\n")
+    monkeypatch.setenv("OMNI_EMOTION_SHARED", str(data.parent / "shared"))
+    (data / "check-openset.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
+    _, rows, samples, _ = evaluate_request(_ctx(data), "check-openset.csv", SOURCES[0], "pred.csv", "", "wheels",
+                                           0, FakeProgress())
+    evaluation = run_evaluation(EvalRequest(gt=data / "check-openset.csv", pred=data / "pred.csv",
+                                            wheels=data / "wheels"))
+    text = format_table(evaluation, "pred.csv").splitlines()
+    shown = [text[1], text[2], text[4]]  # ours, floor, then the published row under its separator line
+    assert [r[0] for r in rows] == ["pred.csv", shown[1].split("  ")[0], "Base (published)"]
+    for row, line in zip(rows, shown):
+        cells = line.split()[-len(GROUPINGS) - 1:]
+        assert [f"{v:.2f}" for v in row[1:len(GROUPINGS) + 2]] == cells  # the 12 groupings and M-avg
+    assert rows[2][METRIC_COLUMNS.index("Avg")] == "" and rows[2][METRIC_COLUMNS.index("L1-avg")] == 46.25
+    assert [r[0] for r in samples] == ["s1", "s2", "s3"] and [r[4] for r in samples] == ["scored"] * 3

@@ -16,6 +16,8 @@ import pytest
 from conftest import write_av, write_wav
 from gradio_client import Client, handle_file
 
+from omni_emotion.evaluation.metrics import score_dataset
+from omni_emotion.evaluation.wheels import load_wheels
 from omni_emotion.live import LiveConfig, load_live_models
 from omni_emotion.types import Analysis
 from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
@@ -195,8 +197,16 @@ def test_status_lists_engine_and_every_registered_model(server):
     head, table, report = client.predict(api_name="/status")
     assert report["engine"] == "clues" and "Engine:** clues" in head
     assert [w["model"] for w in report["weights"]] == [s.name for s in REGISTRY]
-    assert all(w["present"] or w["get"] for w in report["weights"])
+    # this server runs the clue engine, which cannot load without its models: the tab must see them
+    clue_rows = [w for w in report["weights"] if w["engine"] == "clues"]
+    assert clue_rows and all(w["present"] and w["location"] for w in clue_rows)
+    present = sum(w["present"] for w in report["weights"])
+    assert f"{present} of {len(REGISTRY)} model files present" in head
+    # each table row says present or missing as the report does, with the folder or the command to get it
     assert len(table["data"]) == len(REGISTRY)
+    for w, row in zip(report["weights"], table["data"]):
+        assert row[0] == w["model"] and row[3] == ("yes" if w["present"] else "missing")
+        assert row[4] == (w["location"] if w["present"] else w["get"]) and row[4]
 
 
 def test_evaluate_runs_the_engine_over_a_clip_folder(server, data_dir):
@@ -207,6 +217,14 @@ def test_evaluate_runs_the_engine_over_a_clip_folder(server, data_dir):
     )
     assert table["data"][0][0] == "omni-emotion (clues)"
     rows = {r[0]: r for r in samples["data"]}
-    assert rows["sample_a"][4] in ("scored", "not scored") and rows["sample_b"][4] in ("scored", "not scored")
     assert "no clip named sample_c" in rows["sample_c"][4]
     assert "Scored **2** samples, skipped **1**" in summary
+    # the clips that exist were analysed by the engine: each row shows the labels the engine gives for that
+    # clip and the sample's own F (the mean over the groupings its truth maps to), and says it was scored
+    tables = load_wheels(data_dir / "emotion_wheel")
+    clips, truth = server.config.data_dirs[1] / "clips", {"sample_a": ["happy", "relaxed"], "sample_b": ["sad"]}
+    for name, labels in truth.items():
+        direct = server.pipeline.pipeline.analyze_file(clips / f"{name}.mp4").labels
+        alone = score_dataset({name: labels}, {name: direct}, tables).groupings.values()
+        f_mean = sum(g.f_score for g in alone if g.n) / sum(1 for g in alone if g.n)
+        assert rows[name][1:] == [", ".join(labels), ", ".join(direct), round(100 * f_mean, 1), "scored"]

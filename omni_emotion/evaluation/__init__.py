@@ -7,10 +7,14 @@ Typical use::
     result.summary()["M-avg"]
     floor = best_constant(truth_labels, tables)   # the best constant answer: the score's floor
     floor.labels, floor.result.m_avg
+
+    evaluation = run_evaluation(EvalRequest(gt="check-openset.csv", pred="openset.csv"))   # files to scores
+    evaluation.result.samples, evaluation.floor, evaluation.published
 """
 
 from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
-from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, score_dataset, set_scores
+from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, SampleResult, score_dataset, set_scores
+from omni_emotion.evaluation.session import EvalRequest, Evaluation, run_evaluation
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
 from omni_emotion.mentions import (
     LabelExtractor,
@@ -30,12 +34,16 @@ __all__ = [
     "load_wheels",
     "EvalResult",
     "GroupingScore",
+    "SampleResult",
     "parse_labels",
     "score_dataset",
     "set_scores",
     "Floor",
     "best_constant",
     "floor_of",
+    "EvalRequest",
+    "Evaluation",
+    "run_evaluation",
     "Mention",
     "MentionConfig",
     "Vocabulary",

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from omni_emotion.batch import add_ray_arguments
-from omni_emotion.errors import ConfigError, EvaluationDataError
-from omni_emotion.evaluation.floor import OBJECTIVES, Floor, floor_of
-from omni_emotion.evaluation.metrics import EvalResult
-from omni_emotion.evaluation.wheels import GROUPINGS, default_cache_dir, load_wheels
+from omni_emotion.errors import ConfigError
+from omni_emotion.evaluation.floor import OBJECTIVES, Floor
+from omni_emotion.evaluation.report import json_summary, score_rows
+from omni_emotion.evaluation.session import EvalRequest, Evaluation, default_clip_cache, run_evaluation
+from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
 from omni_emotion.mentions import LabelExtractor, LLMExtractor, RuleExtractor
 from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
 
 __all__ = ["floor_note", "format_table", "register", "run"]
 
 MAX_LISTED_PROBLEMS = 10
-OVMERD_GT_NAME = "check-openset.csv"  # the published baselines were scored on this ground truth only
+TEXT_COLUMNS = (*GROUPINGS, "M-avg")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,10 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _percent(result: EvalResult) -> dict[str, float]:
-    return {**{g: result.groupings[g].f_score * 100 for g in GROUPINGS}, "M-avg": result.m_avg * 100}
-
-
 def floor_note(floor: Floor) -> str:
     """One sentence saying what the floor is and that it was chosen with the ground truth."""
     return (
@@ -90,53 +87,38 @@ def floor_note(floor: Floor) -> str:
     )
 
 
-def format_table(
-    result: EvalResult, label: str, published: dict[str, dict[str, float]], floor: Floor | None = None
-) -> str:
+def _row_line(row: dict, width: int) -> str:
+    return f"{row['model']:<{width}}" + "".join(f"{row[c]:>7.2f}" for c in TEXT_COLUMNS)
+
+
+def format_table(evaluation: Evaluation, label: str) -> str:
     """Our scores, then the floor, beside the published baselines, in percent, one model per row (like
-    OV-MER Table 4)."""
-    columns = (*GROUPINGS, "M-avg")
-    rows = [(label, _percent(result))]
-    if floor is not None:
-        rows.append((f"floor (best constant: {', '.join(floor.labels)})", _percent(floor.result)))
-    width = max([*(len(name) for name, _ in rows), *map(len, published), 5]) + 1
-    lines = [f"{'model':<{width}}" + "".join(f"{c:>7}" for c in columns)]
-    lines += [f"{name:<{width}}" + "".join(f"{scores[c]:>7.2f}" for c in columns) for name, scores in rows]
+    OV-MER Table 4), then the means, the floor's sentence and the skipped samples."""
+    result, floor = evaluation.result, evaluation.floor
+    rows = score_rows(evaluation, label)
+    width = max([*(len(row["model"]) for row in rows), 5]) + 1
+    lines = [f"{'model':<{width}}" + "".join(f"{c:>7}" for c in TEXT_COLUMNS)]
+    lines += [_row_line(row, width) for row in rows if row["kind"] != "published"]
+    published = [row for row in rows if row["kind"] == "published"]
     if published:
         lines.append("-" * len(lines[0]) + "  published (OV-MER Table 4)")
-        for model, scores in sorted(published.items(), key=lambda item: item[1]["M-avg"]):
-            lines.append(f"{model:<{width}}" + "".join(f"{scores[c]:>7.2f}" for c in columns))
+        lines += [_row_line(row, width) for row in published]
     lines.append("")
     lines.append(
         f"L1-avg {result.l1_avg * 100:.2f}   precision {result.precision * 100:.2f}   recall "
         f"{result.recall * 100:.2f}   avg {result.avg * 100:.2f}   (means over the 12 groupings)"
     )
-    if floor is not None:
-        lines.append(
-            f"floor  L1-avg {floor.result.l1_avg * 100:.2f}   precision {floor.result.precision * 100:.2f}"
-            f"   recall {floor.result.recall * 100:.2f}   avg {floor.result.avg * 100:.2f}"
-        )
-        lines.append(floor_note(floor))
+    lines.append(
+        f"floor  L1-avg {floor.result.l1_avg * 100:.2f}   precision {floor.result.precision * 100:.2f}"
+        f"   recall {floor.result.recall * 100:.2f}   avg {floor.result.avg * 100:.2f}"
+    )
+    lines.append(floor_note(floor))
     lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
     for key, reason in list(result.skipped.items())[:MAX_LISTED_PROBLEMS]:
         lines.append(f"  skipped {key}: {reason}")
     if result.n_skipped > MAX_LISTED_PROBLEMS:
         lines.append(f"  ... and {result.n_skipped - MAX_LISTED_PROBLEMS} more")
     return "\n".join(lines)
-
-
-def _published_for(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """The published OV-MER baselines, beside OV-MERD scores only (or when a file is named explicitly)."""
-    from omni_emotion.evaluation import runner
-
-    if args.published is None and Path(args.gt).name != OVMERD_GT_NAME:
-        return {}
-    return runner.read_published(args.published)
-
-
-def _run_id(gt: Path, videos: Path, engine: str) -> str:
-    key = f"{gt.resolve()}|{videos.resolve()}|{engine}"
-    return f"{videos.name or 'clips'}-{engine}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
 def _llm_extractor(weights_dir: str | None, device: str) -> LLMExtractor:
@@ -147,10 +129,61 @@ def _llm_extractor(weights_dir: str | None, device: str) -> LLMExtractor:
     return LLMExtractor(OmniEngine.load(weights_dir or default_weights_dir(), device=device).generate_text)
 
 
-def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:
-    """The ``eval`` command; ``pipeline`` replaces ``EmotionPipeline.create(...)`` for --videos (tests)."""
+def _label(args: argparse.Namespace) -> str:
+    """Our row's name: the predictions file's model (shared baselines are <Model>/openset.csv and
+    <Model>/reasons.jsonl), or the engine that analysed the clips."""
+    if args.videos:
+        return f"ours ({args.engine})"
+    pred = Path(args.pred)
+    label = "ours: " + (pred.parent.name if pred.stem in ("openset", "reasons") else pred.stem)
+    return label + (" (llm extraction)" if args.extractor == "llm" else "")
+
+
+def _request(args: argparse.Namespace) -> EvalRequest:
+    cache = None
+    if args.videos:
+        cache = Path(args.cache) if args.cache else default_clip_cache(args.gt, args.videos, args.engine)
+    return EvalRequest(
+        gt=args.gt,
+        pred=args.pred,
+        videos=args.videos,
+        wheels=args.wheels,
+        cache=cache,
+        predictions_csv=args.out if args.videos else None,
+        floor_objective=args.floor_objective,
+        published=args.published,
+    )
+
+
+def _clip_analysis(args: argparse.Namespace, pipeline) -> tuple[Callable[[], Any], Callable | None]:
+    """(load_pipeline, prefill) for ``run_evaluation``; ``pipeline`` is injected by tests."""
+    if args.ray is not None:
+        from omni_emotion.batch import LazyPipeline, analyze_eval_clips, ray_config, tqdm_progress
+
+        # Ray analyses the clips into the same cache; the sequential pass then finds them all done
+        spec = pipeline_spec(args)
+
+        def prefill(names: list[str], cache: Path) -> None:
+            job = analyze_eval_clips(
+                names, args.videos, cache, spec, ray_config(args), progress=tqdm_progress
+            )
+            print(job.line(), file=sys.stderr)
+
+        return partial(LazyPipeline, spec), prefill
+    if pipeline is not None:
+        return (lambda: pipeline), None
+
+    return pipeline_spec(args).create, None
+
+
+def _tqdm(items, desc: str):
     from tqdm import tqdm
 
+    return tqdm(items, desc=desc, file=sys.stderr)
+
+
+def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:
+    """The ``eval`` command; ``pipeline`` replaces ``EmotionPipeline.create(...)`` for --videos (tests)."""
     from omni_emotion.evaluation import runner
 
     out = stdout or sys.stdout
@@ -164,60 +197,22 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         raise ConfigError("eval needs --gt GT.csv and either --pred PRED or --videos DIR (or --download).")
     if args.extractor == "llm" and not (args.pred and runner.is_free_text(args.pred)):
         raise ConfigError("--extractor llm reads free text: give a JSONL of {name, reason} as --pred.")
-    tables = load_wheels(args.wheels)
-    truth = runner.read_ground_truth(args.gt)
-    if args.pred:
-        pred_path = Path(args.pred)
-        # Shared baselines are <Model>/openset.csv and <Model>/reasons.jsonl: name the row after the model.
-        label = "ours: " + (
-            pred_path.parent.name if pred_path.stem in ("openset", "reasons") else pred_path.stem
-        )
-        extractor: LabelExtractor = RuleExtractor(tables)
-        progress = None
-        if args.extractor == "llm":
-            extractor = _llm_extractor(args.weights_dir, args.device or "cuda")
-            label += " (llm extraction)"
-            progress = partial(tqdm, desc="extracting labels", unit="line", file=sys.stderr)
-        pred = runner.read_predictions(args.pred, extractor=extractor, progress=progress)
-    else:
-        run_id = _run_id(Path(args.gt), Path(args.videos), args.engine)
-        cache = Path(args.cache) if args.cache else default_cache_dir() / "eval-runs" / f"{run_id}.jsonl"
-        if not Path(args.videos).is_dir():  # before the models load (~10 s)
-            raise EvaluationDataError(f"The clips folder {args.videos} does not exist.")
-        if args.ray is not None:
-            from omni_emotion.batch import LazyPipeline, analyze_eval_clips, ray_config, tqdm_progress
+    request = _request(args)
+    make_extractor: Callable[[WheelTables], LabelExtractor] = RuleExtractor
+    if args.extractor == "llm":  # the model loads (minutes for 7B) only once the files have been read
 
-            # Ray analyses the clips into the same cache; predict_clips below then finds them all done
-            spec = pipeline_spec(args)
-            job = analyze_eval_clips(
-                truth.labels, args.videos, cache, spec, ray_config(args), progress=tqdm_progress
-            )
-            print(job.line(), file=sys.stderr)
-            pipeline = LazyPipeline(spec)
-        elif pipeline is None:
-            pipeline = pipeline_spec(args).create()
+        def make_extractor(tables: WheelTables) -> LabelExtractor:
+            return _llm_extractor(args.weights_dir, args.device or "cuda")
 
-        def progress(names):
-            return tqdm(names, desc="clips", unit="clip", file=sys.stderr)
-
-        pred = runner.predict_clips(truth.labels, args.videos, pipeline, cache, progress=progress)
-        csv_path = Path(args.out) if args.out else cache.with_name(cache.stem + "-predictions.csv")
-        runner.write_predictions_csv(csv_path, pred.labels)
-        print(f"per-clip results: {cache}\npredictions CSV: {csv_path}", file=sys.stderr)
-        label = f"ours ({args.engine})"
-    result = runner.evaluate(truth, pred, tables)
-    if result.n_scored == 0:
-        raise EvaluationDataError(
-            f"no prediction matches a ground-truth sample of {args.gt} ({result.n_skipped} skipped; first: "
-            + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:1])
-            + ")."
-        )
-    floor = floor_of(result, truth.labels, tables, args.floor_objective)
+    load_pipeline, prefill = _clip_analysis(args, pipeline) if args.videos else (None, None)
+    evaluation = run_evaluation(
+        request, load_pipeline=load_pipeline, make_extractor=make_extractor, prefill=prefill, progress=_tqdm
+    )
+    if evaluation.cache is not None:
+        print(f"per-clip results: {evaluation.cache}\npredictions CSV: {evaluation.predictions_csv}",
+              file=sys.stderr)
     if args.json:
-        summary = result.summary()
-        summary["skipped"] = dict(result.skipped)
-        summary["floor"] = floor.summary()
-        print(json.dumps(summary), file=out)
+        print(json.dumps(json_summary(evaluation)), file=out)
     else:
-        print(format_table(result, label, _published_for(args), floor), file=out)
+        print(format_table(evaluation, _label(args)), file=out)
     return 0

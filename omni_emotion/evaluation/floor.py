@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from omni_emotion.errors import ConfigError
-from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, map_labels
+from omni_emotion.evaluation.metrics import NO_GROUP_REASON, EvalResult, GroupingScore, map_labels
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
 
 Objective = Literal["M-avg", "L1-avg"]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
-NO_GROUP_REASON = "ground truth has no label in the grouping tables"  # the reason score_dataset gives
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def _grouping_score(tally: Tally, groups: frozenset[str]) -> GroupingScore:
     if not groups:  # the constant maps to nothing here: every sample scores 0 and 0
         return GroupingScore(0.0, 0.0, tally.n)
     hits = sum(tally.count.get(x, 0) for x in groups)
-    recall = sum(tally.weight.get(x, 0.0) for x in groups)
+    recall = sum(tally.weight.get(x, 0.0) for x in sorted(groups))  # sorted: same sum whatever the hash seed
     return GroupingScore(hits / (len(groups) * tally.n), recall / tally.n, tally.n)
 
 

@@ -16,14 +16,20 @@ from typing import Any
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables
 
 __all__ = [
+    "NO_GROUP_REASON",
     "GroupingScore",
     "EvalResult",
+    "SampleResult",
     "map_labels",
     "set_scores",
     "f_score",
+    "score_sample",
+    "average_scores",
     "score_grouping",
     "score_dataset",
 ]
+
+NO_GROUP_REASON = "ground truth has no label in the grouping tables"
 
 
 def map_labels(labels: Iterable[str], tables: WheelTables, grouping: str) -> frozenset[str]:
@@ -77,20 +83,64 @@ class GroupingScore:
         }
 
 
+def _pair_scores(
+    truth: Sequence[str], pred: Sequence[str], tables: WheelTables, grouping: str
+) -> tuple[float, float] | None:
+    return set_scores(map_labels(truth, tables, grouping), map_labels(pred, tables, grouping))
+
+
+def score_sample(
+    truth: Sequence[str], pred: Sequence[str], tables: WheelTables
+) -> dict[str, tuple[float, float] | None]:
+    """One sample's (precision, recall) under each grouping; None where its truth maps to nothing."""
+    return {g: _pair_scores(truth, pred, tables, g) for g in GROUPINGS}
+
+
+def average_scores(scores: Iterable[tuple[float, float] | None]) -> GroupingScore:
+    """Sample-averaged precision and recall of per-sample scores, leaving out None (skipped samples)."""
+    sum_p = sum_r = 0.0
+    n = 0
+    for pair in scores:
+        if pair is None:
+            continue
+        sum_p += pair[0]
+        sum_r += pair[1]
+        n += 1
+    return GroupingScore(sum_p / n, sum_r / n, n) if n else GroupingScore(0.0, 0.0, 0)
+
+
 def score_grouping(
     pairs: Iterable[tuple[Sequence[str], Sequence[str]]], tables: WheelTables, grouping: str
 ) -> GroupingScore:
     """Average (precision, recall) over (truth labels, predicted labels) pairs under one grouping."""
-    sum_p = sum_r = 0.0
-    n = 0
-    for truth, pred in pairs:
-        scores = set_scores(map_labels(truth, tables, grouping), map_labels(pred, tables, grouping))
-        if scores is None:
-            continue
-        sum_p += scores[0]
-        sum_r += scores[1]
-        n += 1
-    return GroupingScore(sum_p / n, sum_r / n, n) if n else GroupingScore(0.0, 0.0, 0)
+    return average_scores(_pair_scores(truth, pred, tables, grouping) for truth, pred in pairs)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One ground-truth sample: its labels, the prediction (None: there was none) and either its
+    (precision, recall) per grouping (None where its truth maps to nothing) or why it was skipped."""
+
+    name: str
+    truth: tuple[str, ...]
+    pred: tuple[str, ...] | None
+    scores: Mapping[str, tuple[float, float] | None] = field(default_factory=dict)
+    skipped: str = ""
+
+    @property
+    def f_mean(self) -> float | None:
+        """Mean F_S over the groupings that scored this sample; None when it was skipped."""
+        fs = [f_score(*pair) for pair in self.scores.values() if pair is not None]
+        return sum(fs) / len(fs) if fs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "truth": list(self.truth),
+            "pred": None if self.pred is None else list(self.pred),
+            "f_mean": self.f_mean,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,13 +148,15 @@ class EvalResult:
     """Scores of a prediction set against ground truth under all 12 groupings.
 
     n_scored: samples scored under at least one grouping; n_skipped: samples or rows that could not be
-    scored (``skipped`` gives name -> reason for each).
+    scored (``skipped`` gives name -> reason for each); ``samples``: one result per ground-truth sample, in
+    ground-truth order (empty for a constant answer's scores, which come from tallies).
     """
 
     groupings: Mapping[str, GroupingScore]
     n_scored: int
     n_skipped: int
     skipped: Mapping[str, str] = field(default_factory=dict)
+    samples: tuple[SampleResult, ...] = ()
 
     @property
     def m_avg(self) -> float:
@@ -158,15 +210,24 @@ def score_dataset(
     (bad rows, unknown names) and is merged into the result.
     """
     reasons = dict(skipped or {})
-    pairs = []
+    samples = []
     for name, labels in truth.items():
-        if name in reasons:
-            continue
-        if name not in pred:
+        predicted = pred.get(name)
+        if name not in reasons and predicted is None:
             reasons[name] = "no prediction"
-        elif not any(map_labels(labels, tables, g) for g in GROUPINGS):
-            reasons[name] = "ground truth has no label in the grouping tables"
+        if name in reasons:
+            samples.append(SampleResult(name, tuple(labels), _opt_tuple(predicted), skipped=reasons[name]))
+            continue
+        scores = score_sample(labels, predicted, tables)
+        if not any(pair is not None for pair in scores.values()):
+            reasons[name] = NO_GROUP_REASON
+            samples.append(SampleResult(name, tuple(labels), tuple(predicted), skipped=reasons[name]))
         else:
-            pairs.append((labels, pred[name]))
-    groupings = {g: score_grouping(pairs, tables, g) for g in GROUPINGS}
-    return EvalResult(groupings, n_scored=len(pairs), n_skipped=len(reasons), skipped=reasons)
+            samples.append(SampleResult(name, tuple(labels), tuple(predicted), scores))
+    scored = [sample for sample in samples if not sample.skipped]
+    groupings = {g: average_scores(sample.scores[g] for sample in scored) for g in GROUPINGS}
+    return EvalResult(groupings, len(scored), len(reasons), reasons, tuple(samples))
+
+
+def _opt_tuple(labels: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if labels is None else tuple(labels)

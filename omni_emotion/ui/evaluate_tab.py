@@ -4,54 +4,46 @@ baselines. Every path must lie inside the configured data directories (UIConfig.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from omni_emotion.errors import EvaluationDataError
-from omni_emotion.evaluation.floor import Floor, floor_of
-from omni_emotion.evaluation.metrics import EvalResult, f_score, map_labels, set_scores
-from omni_emotion.evaluation.runner import (
-    evaluate,
-    predict_clips,
-    read_ground_truth,
-    read_predictions,
-    read_published,
-    write_predictions_csv,
-)
-from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WHEEL_FILES, WheelTables, load_wheels
-from omni_emotion.mentions import RuleExtractor
+from omni_emotion.evaluation.floor import Floor
+from omni_emotion.evaluation.metrics import EvalResult, SampleResult
+from omni_emotion.evaluation.report import SCORE_COLUMNS, score_rows, scores_document
+from omni_emotion.evaluation.session import EvalRequest, Evaluation, run_evaluation
+from omni_emotion.evaluation.wheels import WHEEL_FILES
 from omni_emotion.ui.config import list_allowed_files, resolve_allowed
 from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.tempfiles import call_dir
 
 __all__ = ["METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request", "floor_summary",
-           "metric_rows", "sample_rows"]
+           "metric_rows"]
 
-METRIC_COLUMNS = ["model", *GROUPINGS, "M-avg", "L1-avg", "Avg"]
+METRIC_COLUMNS = ["model", *SCORE_COLUMNS]
 SAMPLE_COLUMNS = ["name", "ground truth", "predicted", "F (mean of 12)", "status"]
 SOURCES = ("Predictions file (CSV or JSONL)", "Run the engine on a clip folder")
 
 
-def _score_row(name: str, result: EvalResult) -> list[Any]:
-    return [name, *(round(100 * result.groupings[g].f_score, 2) for g in GROUPINGS),
-            *(round(100 * value, 2) for value in (result.m_avg, result.l1_avg, result.avg))]
+def _cell(value: float | None) -> float | str:
+    return "" if value is None else round(value, 2)
 
 
-def metric_rows(result: EvalResult, published: Mapping[str, Mapping[str, float]], ours: str,
-                floor: Floor | None = None) -> list[list[Any]]:
-    """Our row (percent, 2 decimals) first, then the floor, then each published baseline; Avg = (precision +
-    recall) / 2 over the 12 groupings, which the published table does not give (blank there)."""
-    rows = [_score_row(ours, result)]
-    if floor is not None:
-        rows.append(_score_row(f"floor (best constant: {', '.join(floor.labels)})", floor.result))
-    for model, scores in published.items():
-        l1 = [scores[g] for g in L1_GROUPINGS if g in scores]
-        rows.append([f"{model} (published)", *(scores.get(g, "") for g in GROUPINGS), scores.get("M-avg", ""),
-                     round(sum(l1) / len(l1), 2) if len(l1) == len(L1_GROUPINGS) else "", ""])
+def metric_rows(evaluation: Evaluation, ours: str) -> list[list[Any]]:
+    """The shared score rows as dataframe rows: percent, 2 decimals, blank where a published table gives no
+    value (it has no precision and recall, so no Avg)."""
+    rows = []
+    for row in score_rows(evaluation, ours):
+        name = f"{row['model']} (published)" if row["kind"] == "published" else row["model"]
+        rows.append([name, *(_cell(row[c]) for c in SCORE_COLUMNS)])
     return rows
+
+
+def _sample_row(sample: SampleResult) -> list[Any]:
+    f_mean = sample.f_mean
+    return [sample.name, ", ".join(sample.truth), ", ".join(sample.pred or ()),
+            "" if f_mean is None else round(100 * f_mean, 1), sample.skipped or "scored"]
 
 
 def floor_summary(result: EvalResult, floor: Floor) -> str:
@@ -61,25 +53,6 @@ def floor_summary(result: EvalResult, floor: Floor) -> str:
             f"truth, maximising {floor.objective}): **{', '.join(floor.labels) or 'none'}**, M-avg "
             f"**{100 * floor.result.m_avg:.2f}**, L1-avg **{100 * floor.result.l1_avg:.2f}**; this run is "
             f"**{gap:+.2f}** points M-avg from it.")
-
-
-def sample_rows(truth: Mapping[str, Sequence[str]], pred: Mapping[str, Sequence[str]], tables: WheelTables,
-                skipped: Mapping[str, str]) -> list[list[Any]]:
-    """One row per ground-truth sample: labels, the mean F over the 12 groupings, or why it was skipped."""
-    rows = []
-    for name, labels in truth.items():
-        predicted = pred.get(name)
-        if name in skipped or predicted is None:
-            rows.append([name, ", ".join(labels), ", ".join(predicted or []), "", skipped.get(name, "no prediction")])
-            continue
-        fs = []
-        for grouping in GROUPINGS:
-            scores = set_scores(map_labels(labels, tables, grouping), map_labels(predicted, tables, grouping))
-            if scores is not None:
-                fs.append(f_score(*scores))
-        rows.append([name, ", ".join(labels), ", ".join(predicted), round(100 * sum(fs) / len(fs), 1) if fs else "",
-                     "scored" if fs else "not scored"])
-    return rows
 
 
 def _wheel_dirs(data_dirs: tuple[Path, ...]) -> list[str]:
@@ -93,37 +66,29 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
 
     Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``)."""
     dirs = ctx.config.data_dirs
-    progress(0.0, desc="reading the grouping tables")
-    tables = load_wheels(resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True))
-    truth = read_ground_truth(resolve_allowed(gt, dirs, kind="ground-truth CSV"))
+    progress(0.0, desc="reading the files")
     out_dir = call_dir("eval-")  # inside the app's private folder, removed after FILE_TTL_S or at shutdown
+    paths = {"gt": resolve_allowed(gt, dirs, kind="ground-truth CSV"),
+             "wheels": resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True),
+             "predictions_csv": out_dir / "predictions.csv"}
     if source == SOURCES[0]:
-        pred_file = resolve_allowed(pred_path, dirs, kind="predictions file")
-        pred = read_predictions(pred_file, RuleExtractor(tables))
-        label = f"{pred_file.name}"
+        request = EvalRequest(pred=resolve_allowed(pred_path, dirs, kind="predictions file"), **paths)
+        label = request.pred.name
     else:
-        folder = resolve_allowed(clips, dirs, kind="clip folder", want_dir=True)
-        names = list(truth.labels)[: int(limit)] if limit and limit > 0 else list(truth.labels)
-        pred = predict_clips(names, folder, ctx.pipeline, out_dir / "predictions.jsonl",
-                             progress=lambda it: progress.tqdm(it, desc="analysing clips"))
-        truth.labels = {n: truth.labels[n] for n in names}
+        request = EvalRequest(videos=resolve_allowed(clips, dirs, kind="clip folder", want_dir=True),
+                              cache=out_dir / "predictions.jsonl", limit=max(int(limit or 0), 0), **paths)
         label = f"omni-emotion ({ctx.pipeline.engine_name})"
-    progress(0.95, desc="scoring")
-    result = evaluate(truth, pred, tables)
-    if not result.n_scored:
-        raise EvaluationDataError("No sample could be scored: the prediction names do not match the ground truth.")
-    floor = floor_of(result, truth.labels, tables)
-    pred_csv = write_predictions_csv(out_dir / "predictions.csv", pred.labels)
+    # the pipeline takes its own lock per clip, so live sessions keep being served between clips
+    evaluation = run_evaluation(request, load_pipeline=lambda: ctx.pipeline,
+                                progress=lambda items, desc: progress.tqdm(items, desc=desc))
+    result = evaluation.result
     scores = out_dir / "scores.json"
-    scores.write_text(json.dumps({"summary": result.summary(), "floor": floor.summary(),
-                                  "skipped": dict(result.skipped),
-                                  "groupings": {g: s.to_dict() for g, s in result.groupings.items()}},
-                                 indent=2, ensure_ascii=False), encoding="utf-8")
+    scores.write_text(json.dumps(scores_document(evaluation), indent=2, ensure_ascii=False), encoding="utf-8")
     summary = (f"Scored **{result.n_scored}** samples, skipped **{result.n_skipped}**. "
                f"M-avg **{100 * result.m_avg:.2f}**, L1-avg **{100 * result.l1_avg:.2f}**, "
-               f"Avg **{100 * result.avg:.2f}** (percent).\n\n{floor_summary(result, floor)}")
-    return (summary, metric_rows(result, read_published(), label, floor),
-            sample_rows(truth.labels, pred.labels, tables, result.skipped), [str(pred_csv), str(scores)])
+               f"Avg **{100 * result.avg:.2f}** (percent).\n\n{floor_summary(result, evaluation.floor)}")
+    return (summary, metric_rows(evaluation, label), [_sample_row(s) for s in result.samples],
+            [str(evaluation.predictions_csv), str(scores)])
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
