@@ -214,6 +214,9 @@ def _reading_sentence(clues: AcousticClues) -> str:
             f"fits the pattern of {_PATTERN_NAMES[family]} best ({p:.2f}){because}.")
 
 
+_CLEAR_TONE, _SOME_TONE = 0.5, 0.05  # |VADER compound| of clearly / somewhat positive or negative wording
+
+
 def describe_textual(clues: TextualClues) -> str:
     """The textual clue sentence(s): the quote, then what the words convey. Empty when nothing was said."""
     if not clues.text:
@@ -224,8 +227,9 @@ def describe_textual(clues: TextualClues) -> str:
     if clues.valence is None:
         return quote
     v = clues.valence
-    tone = ("clearly positive" if v >= 0.5 else "somewhat positive" if v >= 0.05
-            else "clearly negative" if v <= -0.5 else "somewhat negative" if v <= -0.05 else "neutral")
+    tone = ("clearly positive" if v >= _CLEAR_TONE else "somewhat positive" if v >= _SOME_TONE
+            else "clearly negative" if v <= -_CLEAR_TONE else "somewhat negative" if v <= -_SOME_TONE
+            else "neutral")
     subject = "The translated wording" if clues.translation else "The wording"
     parts = [f"{subject} is {tone} (VADER compound {clues.valence:+.2f})"]
     if clues.explicit:

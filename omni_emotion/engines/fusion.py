@@ -3,10 +3,11 @@
 The decision rule (every constant is a field of ``FusionConfig``, named here in capitals; every label keeps
 the measured facts behind it, which explain.py words):
 1. Evidence per family and modality, each in [0, 1].
-   Face: the expression model's probabilities, each class divided by the square root of its share in
-   FER2013's training set (a tempered label-shift correction: the model has seen 16x more happy than
-   disgusted faces), salience = mean of the whole-track average and the strongest phase, times the face's
-   quality (size, frontality, sharpness, detector score: a small, turned, blurred face says less).
+   Face: the expression model's probabilities, each class divided by its share in FER2013's training set
+   to the power PRIOR_POWER (the square root: a tempered label-shift correction, as the model has seen 16x
+   more happy than disgusted faces), salience = mean of the whole-track average and the strongest phase,
+   times the face's quality (size, frontality, sharpness, detector score: a small, turned, blurred face
+   says less).
    Voice: the population-norm reading's posterior per pattern (voice_reading.py), times how much speech
    it rests on (fully from FULL_VOICE_S seconds). Boredom is a voice pattern of its own; it labels "bored".
    Words: explicit emotion words, similar lexicon words, and the wording's valence (VALENCE_WEIGHT of it
@@ -18,13 +19,15 @@ the measured facts behind it, which explain.py words):
    and voice's neutral evidence is NEUTRAL_DOMINANCE times the best family's score.
 4. The label set follows the evidence. The best family always gives its base word. Another family joins
    when it scores at least SUPPORT_RATIO of the best (so one dominant family gives few labels and several
-   supported families give more), at most ``max_families``. A family of the opposite valence joins only
-   with its own distinct evidence: a change over time on the face (sad, then happy), or a modality of its
-   own, one giving it at least DISTINCT_MIN and the best family less (the face smiles while the words are
-   negative), never the same clue read two ways.
+   supported families give more), at most MAX_FAMILIES, and at most MAX_LABELS labels in all. A family
+   of the opposite valence joins only with its own distinct evidence: a change over time on the face (sad,
+   then happy), or a modality of its own, one giving it at least DISTINCT_MIN and the best family less (the
+   face smiles while the words are negative), never the same clue read two ways.
 5. Specific words: a family's more specific word ("furious", "dejected", "relieved", "sarcastic", ...)
    is added only when a measured clue specific to it is present, and only for the leading family when
-   several families are named (and for joy in a recovery arc, whose specific clue is the arc). It scores
+   several families are named (and for joy in a recovery arc, whose specific clue is the arc). An
+   activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
+   paragraph uses, so labels and explanation never disagree about the voice. A specific word scores
    its family's score times SPECIFIC_DIRECT when its clue measures the family's own intensity (arousal,
    or a mild score: dejected, excited, nervous, calm, annoyed), SPECIFIC_COMBINED when it rests on a second
    clue (head lowered, unsteady voice, a smile or surprise with words under NEGATIVE_WORDS, FURIOUS_AROUSAL
@@ -130,7 +133,8 @@ class Label:
     evidence: list[Fact] = field(default_factory=list)
 
 
-def visual_family_evidence(probs: np.ndarray, phases: np.ndarray, prior_power: float = 0.5,
+def visual_family_evidence(probs: np.ndarray, phases: np.ndarray,
+                           prior_power: float = FusionConfig.prior_power,
                            weights: np.ndarray | None = None) -> dict[str, float]:
     """Per-family salience in [0, 1] from (K, 7) probabilities, (3, 7) phase means and optional (K,) frame
     weights (see module doc)."""
@@ -157,7 +161,8 @@ def _text_family_evidence(text: TextualClues, cfg: FusionConfig) -> dict[str, fl
         if text.valence > 0:
             scores["joy"] += cfg.valence_weight * text.valence
         else:
-            negative = {f: scores[f] for f in NEGATIVE if f in scores}
+            # in SCORED's order, not the set's: a sum's rounding must not change with the hash seed
+            negative = {f: scores[f] for f in SCORED if f in NEGATIVE and f in scores}
             total = sum(negative.values())
             for f in UNSPECIFIED_NEGATIVE if total == 0 else negative:
                 share = 1.0 / len(UNSPECIFIED_NEGATIVE) if total == 0 else negative[f] / total
@@ -281,8 +286,9 @@ def _face_reasons(visual: VisualClues, reasons: dict[str, list[Fact]], cfg: Fusi
         peak_phase = int(np.argmax(visual.phases[:, i]))
         peak = float(visual.phases[peak_phase, i])
         if peak >= cfg.cite_face_min:
-            reasons[FER_FAMILY[label]].append(Fact("face", "expression", peak, about=label,
-                                                   where=PHASES[peak_phase], more=(("mean", float(mean[i])),)))
+            fact = Fact("face", "expression", peak, about=label, where=PHASES[peak_phase],
+                        more=(("mean", float(mean[i])),))
+            reasons[FER_FAMILY[label]].append(fact)
     for action in visual.actions:
         if action.name == "mouth widened":
             reasons["joy"].append(action)
