@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omni_emotion.facts import Fact
+
 __all__ = [
-    "ActionFact",
     "ActionThresholds",
     "box_motion",
     "describe_actions",
@@ -49,14 +50,8 @@ class ActionThresholds:
                 raise ValueError(f"ActionThresholds.{name} must be > 0, got {value}")
 
 
-@dataclass(frozen=True)
-class ActionFact:
-    """One measured facial action: ``name`` (e.g. "smile", "head lowered"), where it happens, a number, a phrase."""
-
-    name: str
-    phase: str  # "beginning", "middle", "end" or "throughout"
-    value: float
-    phrase: str
+def _action(name: str, where: str, value: float) -> Fact:
+    return Fact("face", name, float(value), where=where)
 
 
 def _eye_dist(lm: np.ndarray) -> np.ndarray:
@@ -127,51 +122,51 @@ def describe_actions(
     times: np.ndarray,
     landmarks: np.ndarray | None = None,
     thresholds: ActionThresholds = ActionThresholds(),
-) -> list[ActionFact]:
-    """Facts about head and mouth movement over one face track, in a fixed order (pose, mouth, motion)."""
-    facts: list[ActionFact] = []
+) -> list[Fact]:
+    """Face facts about head and mouth movement over one track, in a fixed order (pose, mouth, motion).
+
+    Names and values (``where`` is the phase or phases): "head turned" (|nose offset|, eye distances),
+    "head tilted" (eye-line angle, degrees), "head lowered" (rise of the pitch ratio), "mouth widened"
+    (fraction above the person's own width), "head moving" / "head still" (face widths per second),
+    "leaning in" / "leaning back" (face-size change, fraction), "face drops" (face heights).
+    """
+    facts: list[Fact] = []
     t = thresholds
     if landmarks is not None and len(landmarks) >= 1:
         yaw = _phase_means(head_yaw(landmarks))
         turned = np.abs(yaw) >= t.turned_yaw
         if turned.any():
-            facts.append(ActionFact("head turned", _where(turned), float(np.max(np.abs(yaw))),
-                                    "the head is turned away from the camera"))
+            facts.append(_action("head turned", _where(turned), np.max(np.abs(yaw))))
         roll = _phase_means(head_roll_deg(landmarks))
         tilted = np.abs(roll) >= t.tilted_deg
         if tilted.any():
-            facts.append(ActionFact("head tilted", _where(tilted), float(np.max(np.abs(roll))),
-                                    "the head is tilted to one side"))
+            facts.append(_action("head tilted", _where(tilted), np.max(np.abs(roll))))
         pitch = head_pitch_ratio(landmarks)
         if len(pitch) >= 3:
             base = float(np.percentile(pitch, 20))
             lowered = _phase_means(pitch) - base >= t.lowered_pitch
             if lowered.any() and not lowered.all():
-                facts.append(ActionFact("head lowered", _where(lowered), float(np.max(_phase_means(pitch) - base)),
-                                        "the head is lowered"))
+                facts.append(_action("head lowered", _where(lowered), np.max(_phase_means(pitch) - base)))
         width = mouth_width_ratio(landmarks)
         if len(width) >= 3:
             base = float(np.percentile(width, 20))
             widen = _phase_means(width) / max(base, 1e-6) - 1.0
             smiling = widen >= t.smile_widen
             if smiling.any() and not smiling.all():
-                facts.append(ActionFact("mouth widened", _where(smiling), float(widen.max()),
-                                        "the mouth corners are drawn wider, as in a smile"))
+                facts.append(_action("mouth widened", _where(smiling), widen.max()))
     if len(boxes) >= 3:
         speed = box_motion(boxes, times)
         if speed >= t.moving_face_widths_per_s:
-            facts.append(ActionFact("head moving", "throughout", speed, "the head moves a lot"))
+            facts.append(_action("head moving", "throughout", speed))
         elif speed <= t.still_face_widths_per_s:
-            facts.append(ActionFact("head still", "throughout", speed, "the head stays still"))
+            facts.append(_action("head still", "throughout", speed))
         size = _phase_means(boxes[:, 2] - boxes[:, 0])
         change = size[2] / max(size[0], 1e-6) - 1.0
         if abs(change) >= t.size_change:
-            facts.append(ActionFact("leaning in" if change > 0 else "leaning back", "end", change,
-                                    "the face comes closer to the camera" if change > 0
-                                    else "the face moves away from the camera"))
+            facts.append(_action("leaning in" if change > 0 else "leaning back", "end", change))
         cy = _phase_means((boxes[:, 1] + boxes[:, 3]) / 2.0)
         height = float(np.mean(boxes[:, 3] - boxes[:, 1]))
         drop = (cy[2] - cy[0]) / max(height, 1e-6)
         if drop >= t.drop_face_heights:
-            facts.append(ActionFact("face drops", "end", drop, "the face sinks lower in the frame"))
+            facts.append(_action("face drops", "end", drop))
     return facts

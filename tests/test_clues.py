@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from omni_emotion.engines.clue_acoustic import AcousticClues, acoustic_clues, describe_acoustic
+from omni_emotion.engines.clue_acoustic import AcousticClues, acoustic_clues
 from omni_emotion.engines.clue_textual import TextualClues
-from omni_emotion.engines.clue_visual import VisualClues, describe_visual, timeline_windows
-from omni_emotion.engines.explain import explain
-from omni_emotion.engines.fusion import FusionConfig, fuse, visual_family_evidence
+from omni_emotion.engines.clue_visual import VisualClues, timeline_windows
+from omni_emotion.engines.explain import describe_acoustic, describe_visual, explain, render
+from omni_emotion.engines.fusion import NEAR_NORM, FusionConfig, fuse, visual_family_evidence
 from omni_emotion.expressions import FER_LABELS
 from omni_emotion.facial_actions import (
     describe_actions,
@@ -21,6 +23,7 @@ from omni_emotion.facial_actions import (
     mouth_width_ratio,
     phase_slices,
 )
+from omni_emotion.facts import Fact
 from omni_emotion.lexicon import lookup
 from omni_emotion.types import Prosody
 
@@ -37,8 +40,10 @@ def _visual(per_phase: list[str], n: int = 9, strength: float = 0.9, actions=Non
     return VisualClues(np.linspace(0, 4, n), probs, phases, actions or [], 0, 4.0, 4.0)
 
 
-def _voice(arousal: float | None, **facts: str) -> AcousticClues:
-    return AcousticClues(arousal is not None, arousal, dict(facts), 3.0)
+def _voice(arousal: float | None, **facts: float) -> AcousticClues:
+    """Speech with the given arousal and voice facts (name=value), without a population-norm reading."""
+    stated = tuple(Fact("voice", name, value) for name, value in facts.items())
+    return AcousticClues(arousal is not None, arousal, stated, 3.0)
 
 
 # --- facial actions -------------------------------------------------------------------------------------
@@ -59,9 +64,10 @@ def test_describe_actions_finds_lowered_head_and_smile():
     lm[3:6, 4, 0] += 5
     boxes = np.repeat(np.array([[20, 20, 80, 100]], np.float32), 9, axis=0)
     facts = {f.name: f for f in describe_actions(boxes, np.arange(9) * 0.5, lm)}
-    assert facts["head lowered"].phase == "end"
-    assert facts["mouth widened"].phase == "middle"
-    assert "head still" in facts
+    assert facts["head lowered"].where == "end" and facts["head lowered"].value > 0
+    assert facts["mouth widened"].where == "middle"
+    assert facts["mouth widened"].value == pytest.approx(1 / 3, abs=0.01)  # 40 px wide instead of 30
+    assert "head still" in facts and all(f.modality == "face" for f in facts.values())
 
 
 @given(st.integers(0, 200))
@@ -83,9 +89,12 @@ def test_acoustic_facts_of_loud_fast_and_quiet_slow_speech():
     a, b = acoustic_clues(loud), acoustic_clues(quiet)
     # arousal comes from the voice-quality reading (tests/test_voice_reading.py), not from these facts
     assert a.arousal is None and a.reading is None
-    assert {"loud", "fast", "animated", "rising"} <= set(a.facts)
-    assert {"quiet", "slow", "monotone", "pauses"} <= set(b.facts)
-    assert "-12 dBFS" in describe_acoustic(a, True)
+    assert {"loud", "fast", "animated", "rising"} <= {f.name for f in a.facts}
+    assert {"quiet", "slow", "monotone", "pauses"} <= {f.name for f in b.facts}
+    assert a.fact("loud").value == -12 and a.fact("fast").value == 4.5 and a.fact("fast").unit == "words/s"
+    assert b.fact("pauses").value == pytest.approx(1.0) and b.fact("pauses").number("count") == 1
+    said = describe_acoustic(a, True)
+    assert all(render(f) in said for f in a.facts) and "-12 dBFS" in said and "4.5 words/s" in said
     assert acoustic_clues(Prosody()).arousal is None
     assert describe_acoustic(acoustic_clues(Prosody()), True) == "The audio contains no detectable speech."
     assert describe_acoustic(acoustic_clues(Prosody()), False) == ""
@@ -95,8 +104,9 @@ def test_acoustic_change_against_own_first_half():
     t = np.linspace(0, 4, 40).tolist()
     p = Prosody(loudness_db=-25, speech_regions=[(0.0, 4.0)],
                 contour={"time_s": t, "loudness_db": [-30.0] * 20 + [-22.0] * 20, "f0_hz": [200.0] * 40})
-    facts = acoustic_clues(p).facts
-    assert "louder" in facts and "higher" not in facts
+    clues = acoustic_clues(p)
+    assert clues.has("louder") and not clues.has("higher")
+    assert clues.fact("louder").value == pytest.approx(8.0)
 
 
 # --- fusion ---------------------------------------------------------------------------------------------
@@ -110,14 +120,16 @@ def test_prior_correction_lifts_sad_over_equally_probable_happy():
 
 
 def test_sad_face_with_subdued_voice_is_sad_then_dejected():
-    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet="q"), TextualClues())
+    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet=-40.0), TextualClues())
     words = [lab.word for lab in labels]
     assert words[0] == "sad" and "dejected" in words
     assert all(lab.evidence for lab in labels)
+    dejected = next(lab for lab in labels if lab.word == "dejected").evidence[0]
+    assert (dejected.modality, dejected.name, dejected.value) == ("voice", "subdued voice", 0.2)
 
 
 def test_happy_face_with_activated_voice_is_excited():
-    words = [lab.word for lab in fuse(_visual(["happy"] * 3), _voice(0.8, loud="l"), TextualClues())]
+    words = [lab.word for lab in fuse(_visual(["happy"] * 3), _voice(0.8, loud=-12.0), TextualClues())]
     assert words[0] == "happy" and "excited" in words
 
 
@@ -144,7 +156,7 @@ def test_weak_evidence_is_neutral_and_calm_voice_adds_calm():
 
 def test_explicit_words_are_kept_and_label_count_bounded():
     text = TextualClues(text="I am nervous and grateful", valence=0.2, explicit=["nervous", "grateful"])
-    labels = fuse(_visual(["fear", "surprise", "happy"], strength=0.6), _voice(0.9, loud="l"), text)
+    labels = fuse(_visual(["fear", "surprise", "happy"], strength=0.6), _voice(0.9, loud=-12.0), text)
     words = [lab.word for lab in labels]
     assert {"nervous", "grateful"} <= set(words)
     assert 1 <= len(words) <= 6 and len(set(words)) == len(words)
@@ -156,17 +168,23 @@ def test_explicit_words_are_kept_and_label_count_bounded():
 def test_visual_description_and_timeline_cite_numbers():
     v = _visual(["sad", "sad", "happy"])
     text = describe_visual(v)
-    assert "at the beginning it reads as sad (sad 0.90)" in text and "by the end it reads as happy" in text
+    # the time course in order, each phase's expression with its number
+    assert text.index("beginning") < text.index("sad 0.90") < text.index("end") < text.index("happy 0.90")
     windows = timeline_windows(v, 1.0)
     assert windows[0]["top"] == "sad" and windows[-1]["top"] == "happy"
     assert set(windows[0]["scores"]) == set(FER_LABELS)
 
 
 def test_explanation_order_video_audio_words_inference():
-    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet="the voice is quiet (-40 dBFS)"), TextualClues())
+    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet=-40.0), TextualClues())
     text = explain("VIDEO.", "AUDIO.", "WORDS.", labels)
-    assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS") < text.index("Taken together")
-    assert "sad" in text.split("Taken together")[1]
+    assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS")
+    inference = text[text.index("WORDS.") + len("WORDS."):]
+    # the inference names every label and cites the leading label's first facts, with their numbers
+    assert all(lab.word in inference for lab in labels)
+    first = labels[0].evidence[0]
+    assert (first.modality, first.name, first.about) == ("face", "expression", "sad")
+    assert render(first) in inference and f"{first.value:.2f}" in render(first)
 
 
 def test_a_single_observation_is_described_without_a_time_course():
@@ -175,16 +193,15 @@ def test_a_single_observation_is_described_without_a_time_course():
     probs[0, FER_LABELS.index("neutral")] = 0.2
     clues = VisualClues(np.zeros(1), probs, np.repeat(probs, 3, axis=0), face_seconds=0.0, duration=0.0)
     text = describe_visual(clues)
-    assert text.startswith("The person's facial expression reads as surprised (expression model: surprise 0.80).")
-    assert "beginning" not in text and "Over the clip" not in text
+    assert "surprise 0.80" in text
+    assert not any(phase in text for phase in ("beginning", "middle", "end", "changes"))
 
 
 def test_changes_between_halves_ignore_silence_outside_speech():
     t = np.linspace(0, 10, 100).tolist()
     p = Prosody(loudness_db=-25, speech_regions=[(5.0, 10.0)],
                 contour={"time_s": t, "loudness_db": [-100.0] * 50 + [-25.0] * 50, "f0_hz": [0.0] * 50 + [180.0] * 50})
-    facts = acoustic_clues(p).facts
-    assert "louder" not in facts and "softer" not in facts
+    assert not acoustic_clues(p).has("louder", "softer")
 
 
 def test_no_sarcasm_without_a_measured_smile():
@@ -192,21 +209,32 @@ def test_no_sarcasm_without_a_measured_smile():
     labels = fuse(_visual(["neutral"] * 3), _voice(None), text)
     assert "sarcastic" not in [lab.word for lab in labels]
     smiling = fuse(_visual(["happy"] * 3), _voice(None), text)
-    sarcastic = next(lab for lab in smiling if lab.word == "sarcastic")
-    assert sarcastic.evidence[0].startswith("the face reads happy (0.90 at the")
+    why = next(lab for lab in smiling if lab.word == "sarcastic").evidence[0]
+    assert why.name == "smile with negative words" and why.value == -0.6
+    (smile,) = why.support
+    assert (smile.modality, smile.name, smile.about) == ("face", "expression", "happy")
+    assert smile.value == pytest.approx(0.9)
+    assert "0.90" in render(why) and "-0.60" in render(why)
 
 
 def test_voice_description_agrees_with_its_arousal():
-    assert "an activated voice (arousal 0.90)" in describe_acoustic(_voice(0.9), True)
-    assert "a subdued voice" in describe_acoustic(_voice(0.1), True)
-    assert "an even, moderate voice" in describe_acoustic(_voice(0.5), True)
+    activated = describe_acoustic(_voice(0.9), True)
+    assert "activated" in activated and "0.90" in activated
+    assert "subdued" in describe_acoustic(_voice(0.1), True)
+    assert not any(word in describe_acoustic(_voice(0.5), True) for word in ("activated", "subdued"))
 
 
 def test_neutral_with_measured_support_is_not_called_weak():
     labels = fuse(_visual(["neutral"] * 3, strength=0.95), _voice(None), TextualClues())
-    assert labels[0].word == "neutral" and labels[0].evidence[0].startswith("face reads neutral (mean 0.95")
-    text = explain("The face reads neutral.", "", "", labels[:1])
-    assert "clues are weak" not in text and "face reads neutral (mean 0.95" in text
+    fact = labels[0].evidence[0]
+    assert labels[0].word == "neutral"
+    assert (fact.modality, fact.name, fact.about) == ("face", "expression", "neutral")
+    assert fact.number("mean") == pytest.approx(0.95)
+    supported = explain("FACE.", "", "", labels[:1])
+    assert render(fact) in supported and "0.95" in render(fact)
+    # the same label resting on nothing measured is called weak, and cites no clue
+    weak = explain("FACE.", "", "", [replace(labels[0], evidence=[NEAR_NORM])])
+    assert weak != supported and "weak" in weak and "0.95" not in weak
 
 
 def test_english_detection_tolerates_typographic_characters():
@@ -264,7 +292,11 @@ def test_neutral_only_when_the_clues_sit_near_the_norm():
     assert [lab.word for lab in near] == ["neutral"]
     angry_voice = fuse(_visual(["neutral"] * 3, strength=0.6), _reading(0.9, anger=0.9), TextualClues())
     assert angry_voice[0].word == "angry" and "neutral" not in [lab.word for lab in angry_voice]
-    assert any(e.startswith("voice fits anger (0.90)") for e in angry_voice[0].evidence)
+    assert any(f.name == "voice pattern" and f.about == "anger" and f.value == pytest.approx(0.9)
+               for f in angry_voice[0].evidence)
+    # neutral here rests on measurements (the face and the voice both read neutral), not on NEAR_NORM
+    cited = [(f.modality, f.name, f.about) for f in near[0].evidence]
+    assert cited == [("face", "expression", "neutral"), ("voice", "voice pattern", "neutral")]
 
 
 def test_bored_voice_labels_bored_with_its_lexicon_family():

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from omni_emotion.engines.clue_visual import VisualClues, describe_visual
+from omni_emotion.engines.clue_visual import VisualClues
+from omni_emotion.engines.explain import describe_visual
 from omni_emotion.engines.fusion import visual_family_evidence
 from omni_emotion.expressions import FER_LABELS
 from omni_emotion.faces.quality import MIN_WEIGHT, FaceQuality, face_quality, sharpness
@@ -61,6 +62,9 @@ def test_clear_frames_outweigh_poor_ones_and_thin_evidence_is_said():
     evidence = visual_family_evidence(clues.probs, clues.phases, 0.0, clues.weights)
     flat = visual_family_evidence(clues.probs, clues.phases, 0.0)
     assert evidence["joy"] - evidence["sadness"] > flat["joy"] - flat["sadness"]
-    assert "evidence is thin" not in describe_visual(clues)
+    assert clues.thin_evidence() is None and "thin" not in describe_visual(clues)
+    fact = _clues([poor] * 8).thin_evidence()
+    assert (fact.modality, fact.name, fact.about) == ("face", "thin face", "size")
+    assert fact.value == pytest.approx(0.1)
     thin = describe_visual(_clues([poor] * 8))
-    assert "The face evidence is thin (the face is small; quality 0.10 of 1)" in thin
+    assert "thin" in thin and "small" in thin and "0.10" in thin

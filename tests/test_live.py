@@ -46,20 +46,29 @@ class FakeExpressions:
 
 
 class FakeAnalyzer:
-    def __init__(self, gate: threading.Event | None = None, error: Exception | None = None):
+    """Records each clip; with a ``clock``, each analysis takes ``takes_s`` on it."""
+
+    def __init__(self, gate: threading.Event | None = None, error: Exception | None = None,
+                 clock: Clock | None = None, takes_s: float = 0.0):
         self.clips = []
         self.calls = []  # (speaker memory, fresh seconds) of each call
+        self.results = []  # the Analysis returned by each call, a new object each time
         self.gate = gate
         self.error = error
+        self.clock = clock
+        self.takes_s = takes_s
 
     def __call__(self, clip, speaker=None, fresh_seconds=None):
         self.clips.append(clip)
         self.calls.append((speaker, fresh_seconds))
         if self.gate is not None:
             self.gate.wait(10)
+        if self.clock is not None:
+            self.clock.t += self.takes_s
         if self.error is not None:
             raise self.error
-        return Analysis(labels=["happy", "excited"], explanation="smiling", engine="fake")
+        self.results.append(Analysis(labels=["happy", "excited"], explanation="smiling", engine="fake"))
+        return self.results[-1]
 
 
 class Clock:
@@ -128,7 +137,7 @@ def test_frame_buffer_is_bounded_and_sampled_at_buffer_fps():
 
 def test_audio_buffer_is_bounded_and_aligned_with_frames():
     clock = Clock()
-    analyzer = FakeAnalyzer()
+    analyzer = FakeAnalyzer(clock=clock, takes_s=0.25)
     session = LiveSession(models(analyzer), LiveConfig(window_s=2.0, buffer_fps=10.0), clock=clock,
                           background=False)
     for _ in range(60):  # 6 s of 48 kHz int16 chunks every 0.1 s, a frame with each
@@ -144,7 +153,13 @@ def test_audio_buffer_is_bounded_and_aligned_with_frames():
     # audio covers the frames' span (resampled to 16 kHz), not the whole ring
     assert clip.audio_seconds == pytest.approx(clip.timestamps[-1], abs=0.15)
     assert np.allclose(clip.audio[100:-100], 0.5, atol=0.02)
-    assert update.analysis.labels == ["happy", "excited"] and update.lag_s >= 0
+    # the update publishes what the analyser returned for this very window, timed on the session clock:
+    # the window ends at the newest input (6 s in), and its labels exist once the analysis (0.25 s) is done
+    assert update is session.latest and update.analysis is analyzer.results[-1] and update.error == ""
+    assert update.window_end == pytest.approx(6.0) and session.now() == pytest.approx(6.25)
+    # it spans the clip: from its first frame to its newest input (here the audio), within window_s
+    assert update.window_start + clip.timestamps[-1] <= update.window_end <= update.window_start + 2.0
+    assert update.lag_s == pytest.approx(0.25)
 
 
 def test_audio_only_session_is_analysed_once_long_enough():
@@ -307,17 +322,20 @@ def test_a_change_of_frame_size_starts_a_new_window():
 
 
 def test_the_worker_survives_a_change_of_frame_size():
+    """The background worker analyses the new size and keeps running. The wait is for a condition, with a
+    deadline far above the worst case on a busy machine, so the test does not depend on timing."""
     analyzer = FakeAnalyzer()
-    session = LiveSession(models(analyzer), LiveConfig(refresh_s=0.05, idle_stop_s=5.0, buffer_fps=50.0))
+    session = LiveSession(models(analyzer), LiveConfig(refresh_s=0.05, idle_stop_s=300.0, buffer_fps=50.0))
     try:
         for h, w in [(480, 640)] * 3 + [(240, 320)] * 3:
             session.process_frame(frame(h, w))
             time.sleep(0.03)
         worker = session._worker
-        deadline = time.monotonic() + 5
-        while (session.latest is None or session.latest.window_end < session.now() - 0.2) and \
-                time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        while not (analyzer.clips and analyzer.clips[-1].frames.shape[1:3] == (240, 320)
+                   and session.latest is not None) and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert analyzer.clips[-1].frames.shape[1:3] == (240, 320)
         assert session.latest is not None and session.latest.error == ""
         assert session.running and session._worker is worker
     finally:

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from omni_emotion.engines.clue_acoustic import acoustic_clues, describe_acoustic, voice_evidence
+from omni_emotion.engines.clue_acoustic import acoustic_clues, voice_cues
+from omni_emotion.engines.explain import describe_acoustic, render
 from omni_emotion.engines.voice_reading import (
     ALPHA_NORM_DB,
     CUES,
@@ -96,11 +97,14 @@ def test_more_tension_never_lowers_arousal(base, extra):
 def test_acoustic_clues_cite_the_cues_specific_to_the_family():
     clues = acoustic_clues(Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)], voice=ANGRY_LOW))
     assert clues.reading is not None and clues.arousal == clues.reading.arousal
-    anger = voice_evidence(clues, "anger")
-    assert anger and any("tense, bright voice" in phrase for phrase in anger)
-    assert not any("tense" in phrase for phrase in voice_evidence(clues, "sadness"))
+    anger = voice_cues(clues, "anger")
+    tension = next(cue for cue in anger if cue.about == "tension")
+    assert tension.number("z") >= 1.0 and tension.value == ANGRY_LOW.alpha_ratio_db
+    assert f"{tension.value:.1f} dB" in render(tension)
+    assert all(cue.about != "tension" for cue in voice_cues(clues, "sadness"))  # a tense voice is not sad
     text = describe_acoustic(clues, True)
-    assert f"{clues.reading.register} register" in text and "pattern of anger best" in text
+    assert clues.reading.top[0] == "anger" and "anger" in text and clues.reading.register in text
+    assert all(render(cue) in text for cue in anger)
 
 
 def test_speech_audio_joins_regions_within_a_budget():

@@ -14,15 +14,16 @@ own description uses).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from omni_emotion.engines.voice_reading import CUES, PATTERNS, VoiceReading, read_voice
+from omni_emotion.facts import Fact
 from omni_emotion.speech.prosody import ProsodyConfig
 from omni_emotion.types import Prosody, VoiceProfile
 
-__all__ = ["ACTIVATED", "SUBDUED", "AcousticClues", "acoustic_clues", "describe_acoustic"]
+__all__ = ["ACTIVATED", "SUBDUED", "AcousticClues", "acoustic_clues", "voice_cues"]
 
 _LONG_PAUSE_S = 0.7
 _CHANGE_DB = 3.0  # level change between halves that is audible
@@ -35,19 +36,22 @@ SUBDUED = 0.3
 
 @dataclass
 class AcousticClues:
-    """Measured voice facts. ``facts`` maps a short key ("loud", "slow", ...) to a phrase with its number;
-    ``reading`` is the population-norm reading of the voice (None with under half a second of voiced speech);
-    ``arousal`` in [0, 1] comes from it."""
+    """Measured voice facts. ``facts``: voice facts named "loud", "slow", ... (see ``acoustic_clues``) with
+    their numbers, in a fixed order; ``reading`` is the population-norm reading of the voice (None with under
+    half a second of voiced speech); ``arousal`` in [0, 1] comes from it."""
 
     has_speech: bool = False
     arousal: float | None = None
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: tuple[Fact, ...] = ()
     speech_seconds: float = 0.0
     reading: VoiceReading | None = None
     voice: VoiceProfile | None = None
 
-    def has(self, *keys: str) -> bool:
-        return any(k in self.facts for k in keys)
+    def has(self, *names: str) -> bool:
+        return any(fact.name in names for fact in self.facts)
+
+    def fact(self, name: str) -> Fact | None:
+        return next((fact for fact in self.facts if fact.name == name), None)
 
 
 def _halves(
@@ -76,116 +80,80 @@ def _halves(
 
 
 def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> AcousticClues:
-    """Turn prosody numbers into stated facts and an arousal estimate (None without usable speech)."""
+    """Turn prosody numbers into voice facts and an arousal estimate (None without usable speech).
+
+    Facts, in this order: "loud" / "quiet" (level, dBFS), "animated" / "monotone" (pitch span, semitones),
+    "rising" / "falling" (pitch slope, semitones per second), "trembling" (pitch jitter, fraction), "fast" /
+    "slow" (speech rate in ``unit``), "pauses" (longest long pause, s; its ``count``), "louder" / "softer"
+    (level change of the second half, dB), "higher" / "lower" (pitch change of the second half, semitones).
+    """
     if not p.has_speech or p.loudness_db is None:
         return AcousticClues()
-    facts: dict[str, str] = {}
+    facts: list[Fact] = []
+
+    def state(name: str, value: float, unit: str = "", **more: float) -> None:
+        facts.append(Fact("voice", name, float(value), unit=unit, more=tuple(more.items())))
+
     speech_s = float(sum(e - s for s, e in p.speech_regions))
     if p.loudness_db >= config.loud_db:
-        facts["loud"] = f"the voice is loud ({p.loudness_db:.0f} dBFS)"
+        state("loud", p.loudness_db)
     elif p.loudness_db <= config.quiet_db:
-        facts["quiet"] = f"the voice is quiet ({p.loudness_db:.0f} dBFS)"
+        state("quiet", p.loudness_db)
     if p.f0_median_hz is not None:
         if p.f0_min_hz and p.f0_max_hz:
             span = 12.0 * np.log2(p.f0_max_hz / p.f0_min_hz)
             if span >= config.wide_range_st:
-                facts["animated"] = f"the pitch varies widely ({span:.0f} semitones)"
+                state("animated", span)
             elif span <= config.narrow_range_st:
-                facts["monotone"] = f"the pitch is flat and monotone ({span:.0f} semitones)"
+                state("monotone", span)
         slope = p.f0_slope_st_per_s
         if slope is not None and abs(slope) >= config.rising_st_per_s:
-            key = "rising" if slope > 0 else "falling"
-            facts[key] = f"the pitch is {key} ({slope:+.1f} semitones per second)"
+            state("rising" if slope > 0 else "falling", slope)
         if p.f0_jitter is not None and p.f0_jitter >= config.unsteady_jitter:
-            facts["trembling"] = f"the voice is unsteady, as if trembling ({100 * p.f0_jitter:.0f}% pitch jitter)"
+            state("trembling", p.f0_jitter)
     if p.speech_rate is not None:
         fast, slow = ((config.fast_syllables_per_s, config.slow_syllables_per_s)
                       if p.speech_rate_unit == "syllables/s" else (config.fast_words_per_s, config.slow_words_per_s))
         if p.speech_rate >= fast:
-            facts["fast"] = f"the speech is fast ({p.speech_rate:.1f} {p.speech_rate_unit})"
+            state("fast", p.speech_rate, p.speech_rate_unit)
         elif p.speech_rate <= slow:
-            facts["slow"] = f"the speech is slow ({p.speech_rate:.1f} {p.speech_rate_unit})"
+            state("slow", p.speech_rate, p.speech_rate_unit)
     long_pauses = [e - s for s, e in p.pauses if e - s >= _LONG_PAUSE_S]
     if long_pauses:
-        facts["pauses"] = (f"there {'are' if len(long_pauses) > 1 else 'is'} {len(long_pauses)} long "
-                           f"pause{'s' if len(long_pauses) > 1 else ''} (longest {max(long_pauses):.1f} s)")
+        state("pauses", max(long_pauses), count=len(long_pauses))
     contour = p.contour or {}
     times = contour.get("time_s", [])
     level = _halves(times, contour.get("loudness_db", []), p.speech_regions)
     if level and abs(level[1] - level[0]) >= _CHANGE_DB:
-        key = "louder" if level[1] > level[0] else "softer"
-        facts[key] = f"the voice gets {key} in the second half ({level[1] - level[0]:+.0f} dB)"
+        state("louder" if level[1] > level[0] else "softer", level[1] - level[0])
     pitch = _halves(times, contour.get("f0_hz", []), p.speech_regions)
     if pitch:
         change = 12.0 * np.log2(pitch[1] / pitch[0])
         if abs(change) >= _CHANGE_ST:
-            key = "higher" if change > 0 else "lower"
-            facts[key] = f"the voice goes {key} in the second half ({change:+.1f} semitones)"
+            state("higher" if change > 0 else "lower", change)
     reading = read_voice(p.voice, p.speaker) if p.voice is not None else None
-    return AcousticClues(True, reading.arousal if reading else None, facts, speech_s, reading, p.voice)
+    return AcousticClues(True, reading.arousal if reading else None, tuple(facts), speech_s, reading, p.voice)
 
 
 _MIN_CUE_Z = 1.0  # a cue this far from the norm is worth saying
 
 
-def _cue_phrase(cue: str, z: float, voice: VoiceProfile, register: str) -> str:
-    """One voice cue, its direction and its measured number, in words."""
-    high = z > 0
+def _cue_value(cue: str, voice: VoiceProfile) -> float:
+    """The measured number behind a cue, in the unit explain.py names for it."""
     if cue == "pitch":
-        hz = 27.5 * 2.0 ** (voice.f0_mean_st / 12.0)
-        return f"pitch {'high' if high else 'low'} for a {register}-register voice ({hz:.0f} Hz)"
-    if cue == "range":
-        return f"{'wide' if high else 'narrow, monotone'} pitch range ({voice.f0_range_st:.1f} semitones)"
-    if cue == "tension":
-        return f"{'tense, bright' if high else 'lax, soft'} voice (alpha ratio {voice.alpha_ratio_db:.1f} dB)"
-    if cue == "clarity":
-        return f"{'clear, ringing' if high else 'rough or breathy'} voice (HNR {voice.hnr_db:.1f} dB)"
-    if cue == "tempo":
-        return f"{'quick' if high else 'slow'} articulation ({voice.voiced_segments_per_s:.1f} voiced stretches/s)"
-    return f"{'long' if high else 'short'} gaps inside speech (mean {1e3 * voice.mean_unvoiced_s:.0f} ms)"
+        return 27.5 * 2.0 ** (voice.f0_mean_st / 12.0)  # Hz
+    return {"range": voice.f0_range_st, "tension": voice.alpha_ratio_db, "clarity": voice.hnr_db,
+            "tempo": voice.voiced_segments_per_s, "pauses": 1e3 * voice.mean_unvoiced_s}[cue]
 
 
-def voice_evidence(clues: AcousticClues, family: str, limit: int = 2) -> list[str]:
-    """The measured voice cues that point towards ``family``'s pattern (strongest first), in words."""
+def voice_cues(clues: AcousticClues, family: str, limit: int = 2) -> list[Fact]:
+    """The measured voice cues that point towards ``family``'s pattern, strongest first: "cue" facts about
+    the cue, valued in its measured number, with its z-score and (``where``) the voice register."""
     if clues.reading is None or clues.voice is None:
         return []
     pattern = dict(zip(CUES, PATTERNS[family]))
     fitting = [(pattern[c] * z, c, z) for c, z in clues.reading.cues.items()
                if pattern[c] * z > 0 and abs(z) >= _MIN_CUE_Z]
     fitting.sort(reverse=True)
-    return [_cue_phrase(c, z, clues.voice, clues.reading.register) for _, c, z in fitting[:limit]]
-
-
-def describe_acoustic(clues: AcousticClues, has_audio: bool) -> str:
-    """The acoustic clue sentence(s); empty when there is no audio stream at all."""
-    if not has_audio:
-        return ""
-    if not clues.has_speech:
-        return "The audio contains no detectable speech."
-    overall = ("" if clues.arousal is None else "activated" if clues.arousal >= ACTIVATED
-               else "subdued" if clues.arousal <= SUBDUED else "")
-    if not clues.facts:
-        voice = f"an {overall}" if overall == "activated" else f"a {overall}" if overall else "an even, moderate"
-        score = "" if clues.arousal is None else f" (arousal {clues.arousal:.2f})"
-        return (f"The person speaks for about {clues.speech_seconds:.1f} s in {voice} voice{score}."
-                + _reading_sentence(clues))
-    body = "; ".join(clues.facts.values())
-    level = f" Overall the voice sounds {overall} (arousal {clues.arousal:.2f})." if overall else ""
-    return f"In the audio, {body}.{_reading_sentence(clues)}{level}"
-
-
-_PATTERN_NAMES = {"anger": "anger", "joy": "joy", "fear": "fear", "sadness": "sadness", "boredom": "boredom",
-                  "neutral": "a neutral voice"}
-
-
-def _reading_sentence(clues: AcousticClues) -> str:
-    """What the population-norm reading found, with the cues behind it; "" without a reading."""
-    if clues.reading is None:
-        return ""
-    family, p = clues.reading.top
-    why = voice_evidence(clues, family) if family != "neutral" else []
-    because = f": {'; '.join(why)}" if why else ""
-    own = (f" and with this speaker's own voice over {clues.reading.speaker_seconds:.0f} s of earlier speech"
-           if clues.reading.speaker_seconds else "")
-    return (f" Compared with typical adult voices of the {clues.reading.register} register{own}, the voice "
-            f"fits the pattern of {_PATTERN_NAMES[family]} best ({p:.2f}){because}.")
+    return [Fact("voice", "cue", _cue_value(c, clues.voice), about=c, where=clues.reading.register,
+                 more=(("z", z),)) for _, c, z in fitting[:limit]]

@@ -21,7 +21,7 @@ from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
 
-__all__ = ["TextModels", "TextualClues", "describe_textual", "textual_clues"]
+__all__ = ["TextModels", "TextualClues", "textual_clues"]
 
 _TEMPLATE = "I feel {}."
 _SIMILAR_MIN = 0.35  # cosine similarity below which a lexicon word is not a hint (happy~joyful is 0.60)
@@ -114,33 +114,3 @@ def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
         if entry.word not in target:
             target.append(entry.word)
     return clues
-
-
-def describe_textual(clues: TextualClues) -> str:
-    """The textual clue sentence(s): the quote, then what the words convey. Empty when nothing was said."""
-    if not clues.text:
-        return ""
-    quote = f'The person says: "{clues.text}"{_stop(clues.text)}'
-    if clues.translation:
-        quote += f' In English: "{clues.translation}"{_stop(clues.translation)}'
-    if clues.valence is None:
-        return quote
-    tone = ("clearly positive" if clues.valence >= 0.5 else "somewhat positive" if clues.valence >= 0.05
-            else "clearly negative" if clues.valence <= -0.5 else "somewhat negative" if clues.valence <= -0.05
-            else "neutral")
-    subject = "The translated wording" if clues.translation else "The wording"
-    parts = [f"{subject} is {tone} (VADER compound {clues.valence:+.2f})"]
-    if clues.explicit:
-        parts.append("and names the feeling" + (" " if len(clues.explicit) == 1 else "s ")
-                     + ", ".join(f'"{w}"' for w in clues.explicit))
-    if clues.negated:
-        parts.append("while denying " + ", ".join(f'"{w}"' for w in clues.negated))
-    text = quote + " " + " ".join(parts) + "."
-    if clues.similar:
-        text += " In meaning it is closest to " + ", ".join(f"{w} ({s:.2f})" for w, s in clues.similar) + "."
-    return text
-
-
-def _stop(quoted: str) -> str:
-    """A quote that ends its own sentence takes no extra full stop after the closing mark."""
-    return "" if quoted.rstrip()[-1:] in ".!?。！？…" else "."

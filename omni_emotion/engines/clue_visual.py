@@ -15,13 +15,15 @@ import numpy as np
 
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.faces.quality import FaceQuality, face_quality
-from omni_emotion.facial_actions import PHASES, ActionFact, describe_actions, phase_slices
+from omni_emotion.facial_actions import describe_actions, phase_slices
+from omni_emotion.facts import Fact
 from omni_emotion.types import FaceTrack, Perception
 
 __all__ = ["VisualClues", "expression_inputs", "timeline_windows", "visual_clues"]
 
 _MAX_BOX_GAP_S = 0.5  # a sampled frame uses the track's nearest box only when it is this close in time
-THIN_QUALITY = 0.4  # mean face-quality weight under which the clues call the face evidence thin
+THIN_QUALITY = 0.4  # mean face-quality weight under which the face evidence is thin
+QUALITY_FACTORS = ("size", "frontality", "sharpness", "detection")
 
 
 @dataclass
@@ -32,7 +34,7 @@ class VisualClues:
     times: np.ndarray
     probs: np.ndarray
     phases: np.ndarray
-    actions: list[ActionFact] = field(default_factory=list)
+    actions: list[Fact] = field(default_factory=list)
     other_faces: int = 0
     face_seconds: float = 0.0
     duration: float = 0.0
@@ -61,6 +63,15 @@ class VisualClues:
     def phase_top(self) -> list[tuple[str, float]]:
         """The dominant FER class and its mean probability in each phase."""
         return [(FER_LABELS[int(np.argmax(p))], float(np.max(p))) for p in self.phases]
+
+    def thin_evidence(self) -> Fact | None:
+        """A "thin face" fact (the mean quality, ``about`` its weakest factor) when the face evidence is
+        thin; None when it is not."""
+        if self.quality >= THIN_QUALITY:
+            return None
+        factors = {name: float(np.mean([getattr(q, name) for q in self.qualities]))
+                   for name in QUALITY_FACTORS}
+        return Fact("face", "thin face", self.quality, about=min(factors, key=factors.get))
 
 
 def expression_inputs(track: FaceTrack, perception: Perception
@@ -131,56 +142,3 @@ def timeline_windows(clues: VisualClues, window_s: float = 1.0) -> list[dict]:
             })
         start += window_s
     return out
-
-
-def describe_visual(clues: VisualClues) -> str:
-    """The visual clue paragraph: expression by phase, facial actions, other faces. Every number is measured."""
-    if not clues.has_face:
-        extra = f" {clues.other_faces} other face(s) appear." if clues.other_faces else ""
-        return ("No face of the main person is visible, so there are no facial clues." + extra) if clues.duration else ""
-    parts = []
-    tops = clues.phase_top()
-    if len(clues.probs) == 1:  # a still image, or a face seen in one frame only: no change over time to tell
-        index = int(np.argmax(clues.probs[0]))
-        parts.append(f"The person's facial expression reads as {_adj(FER_LABELS[index])} "
-                     f"(expression model: {FER_LABELS[index]} {clues.probs[0, index]:.2f}).")
-    elif len({label for label, _ in tops}) == 1:
-        label = max(tops, key=lambda x: x[1])[0]
-        parts.append(f"Throughout the clip the person's facial expression reads as {_adj(label)} "
-                     f"(expression model: {label} {clues.probs[:, FER_LABELS.index(label)].mean():.2f} on average).")
-    else:
-        steps = [f"{_AT[phase]} it reads as {_adj(label)} ({label} {p:.2f})" for phase, (label, p) in zip(PHASES, tops)]
-        parts.append("Over the clip the person's facial expression changes: " + "; ".join(steps) + ".")
-    for fact in clues.actions:
-        where = "Throughout the clip" if fact.phase == "throughout" else f"At the {fact.phase}"
-        parts.append(f"{where}, {fact.phrase}.")
-    thin = _thin_evidence(clues)
-    if thin:
-        parts.append(thin)
-    if clues.duration and clues.face_seconds < 0.6 * clues.duration:
-        parts.append(f"The face is visible for about {clues.face_seconds:.1f} of {clues.duration:.1f} seconds.")
-    if clues.other_faces:
-        parts.append(f"{clues.other_faces} other face{'s' if clues.other_faces > 1 else ''} also appear{'' if clues.other_faces > 1 else 's'}.")
-    return " ".join(parts)
-
-
-def _thin_evidence(clues: VisualClues) -> str:
-    """A sentence saying the face evidence is thin, naming the weakest factor; "" when it is not."""
-    if clues.quality >= THIN_QUALITY:
-        return ""
-    factors = {name: float(np.mean([getattr(q, name) for q in clues.qualities]))
-               for name in ("size", "frontality", "sharpness", "detection")}
-    weakest = min(factors, key=factors.get)
-    why = {"size": "the face is small", "frontality": "the face is turned away",
-           "sharpness": "the face is blurred", "detection": "the face is hard to detect"}[weakest]
-    return (f"The face evidence is thin ({why}; quality {clues.quality:.2f} of 1), "
-            f"so the expression counts for less.")
-
-
-_AT = {"beginning": "at the beginning", "middle": "in the middle", "end": "by the end"}
-_ADJ = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "happy": "happy", "sad": "sad",
-        "surprise": "surprised", "neutral": "neutral"}
-
-
-def _adj(label: str) -> str:
-    return _ADJ[label]

@@ -2,8 +2,9 @@
 
 It follows the benchmark's CLUE strategy (describe each modality, then merge): the FER2013 expression model
 and landmark/box facial actions for the face, prosody for the voice, VADER, sentence embeddings and explicit
-emotion words for the transcript, then a transparent scorer (fusion.py) and a templated paragraph
-(explain.py). All models install from PyPI, run offline on a CPU and are loaded once per engine.
+emotion words for the transcript, then a transparent scorer (fusion.py) that decides on measured facts and
+a templated paragraph (explain.py) that words them. All models install from PyPI, run offline on a CPU and
+are loaded once per engine.
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omni_emotion.engines.clue_acoustic import acoustic_clues, describe_acoustic
-from omni_emotion.engines.clue_textual import TextModels, describe_textual, textual_clues
-from omni_emotion.engines.clue_visual import describe_visual, timeline_windows, visual_clues
-from omni_emotion.engines.explain import explain
+from omni_emotion.engines.clue_acoustic import acoustic_clues
+from omni_emotion.engines.clue_textual import TextModels, textual_clues
+from omni_emotion.engines.clue_visual import timeline_windows, visual_clues
+from omni_emotion.engines.explain import (
+    describe_acoustic,
+    describe_textual,
+    describe_visual,
+    explain,
+    reasons,
+)
 from omni_emotion.engines.fusion import FusionConfig, fuse
 from omni_emotion.expressions import ExpressionModel
 from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
@@ -83,7 +90,7 @@ class ClueEngine:
             timeline=timeline_windows(visual, self.config.window_s),
             engine=self.name,
             timings_ms=timings,
-            evidence={lab.word: list(lab.evidence) for lab in labels},
+            evidence={lab.word: reasons(lab) for lab in labels},
         )
 
 

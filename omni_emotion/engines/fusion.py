@@ -1,30 +1,45 @@
 """A transparent scorer that merges visual, acoustic and textual clues into 1 to 6 emotion labels.
 
-The decision rule (every constant is named below; every label keeps the measured reasons behind it):
+The decision rule (every constant is a field of ``FusionConfig``, named here in capitals; every label keeps
+the measured facts behind it, which explain.py words):
 1. Evidence per family and modality, each in [0, 1].
-   Face: the expression model's probabilities, each class divided by the square root of its share in
-   FER2013's training set (a tempered label-shift correction: the model has seen 16x more happy than
-   disgusted faces), salience = mean of the whole-track average and the strongest phase, times the face's
-   quality (size, frontality, sharpness, detector score: a small, turned, blurred face says less).
+   Face: the expression model's probabilities, each class divided by its share in FER2013's training set
+   to the power PRIOR_POWER (the square root: a tempered label-shift correction, as the model has seen 16x
+   more happy than disgusted faces), salience = mean of the whole-track average and the strongest phase,
+   times the face's quality (size, frontality, sharpness, detector score: a small, turned, blurred face
+   says less).
    Voice: the population-norm reading's posterior per pattern (voice_reading.py), times how much speech
-   it rests on. Boredom is a voice pattern of its own; it labels "bored".
-   Words: explicit emotion words, similar lexicon words, and the wording's valence; a machine translation
-   counts TRANSLATED_WORDS as much (its word choice is the translator's, and it errs).
-2. Family score = the weighted sum over modalities.
+   it rests on (fully from FULL_VOICE_S seconds). Boredom is a voice pattern of its own; it labels "bored".
+   Words: explicit emotion words, similar lexicon words, and the wording's valence (VALENCE_WEIGHT of it
+   goes to joy, or to the negative families in proportion to their word evidence: to sadness and anger
+   equally when they have none); a machine translation counts TRANSLATED_WORDS as much (its word choice is
+   the translator's, and it errs).
+2. Family score = the weighted sum over modalities (VISUAL_WEIGHT, VOICE_WEIGHT, TEXT_WEIGHT).
 3. Neutral only when the clues sit near the norm: the best family scores under MIN_FAMILY, or the face's
    and voice's neutral evidence is NEUTRAL_DOMINANCE times the best family's score.
 4. The label set follows the evidence. The best family always gives its base word. Another family joins
    when it scores at least SUPPORT_RATIO of the best (so one dominant family gives few labels and several
-   supported families give more), at most ``max_families``. A family of the opposite valence joins only
-   with its own distinct evidence: a change over time on the face (sad, then happy), or a modality of its
-   own (the face smiles while the words are negative), never the same clue read two ways.
+   supported families give more), at most MAX_FAMILIES, and at most MAX_LABELS labels in all. A family
+   of the opposite valence joins only with its own distinct evidence: a change over time on the face (sad,
+   then happy), or a modality of its own, one giving it at least DISTINCT_MIN and the best family less (the
+   face smiles while the words are negative), never the same clue read two ways.
 5. Specific words: a family's more specific word ("furious", "dejected", "relieved", "sarcastic", ...)
    is added only when a measured clue specific to it is present, and only for the leading family when
-   several families are named (and for joy in a recovery arc, whose specific clue is the arc). Words the
-   person says about their own feeling are kept (in their own language's words, not a translation's).
+   several families are named (and for joy in a recovery arc, whose specific clue is the arc). An
+   activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
+   paragraph uses, so labels and explanation never disagree about the voice. A specific word scores
+   its family's score times SPECIFIC_DIRECT when its clue measures the family's own intensity (arousal,
+   or a mild score: dejected, excited, nervous, calm, annoyed), SPECIFIC_COMBINED when it rests on a second
+   clue (head lowered, unsteady voice, a smile or surprise with words under NEGATIVE_WORDS, FURIOUS_AROUSAL
+   with FURIOUS_TENSION), SPECIFIC_RELIEF for relief. Words the person says about their own feeling are
+   kept (in their own language's words, not a translation's), SAID_BONUS above their family's score.
 6. Recovery arc: when the face is clearly negative at the beginning and clearly happy at the end (crying,
-   then laughing), the negative family leads and "relieved" is added: relief is the resolution of a prior
-   negative state, so that state is the clip's emotional event even if the smile lasts as long.
+   then laughing: ARC_FIRST_MIN and ARC_LAST_MIN over at least ARC_MIN_FRAMES frames), the negative family
+   leads (at least ARC_LEAD times joy's score) and "relieved" is added: relief is the resolution of a
+   prior negative state, so that state is the clip's emotional event even if the smile lasts as long.
+7. Evidence: a label cites the facts that point to its family specifically: a face expression peaking at
+   CITE_FACE_MIN or more, a voice pattern at CITE_VOICE_MIN or more, words, a wording valence of at least
+   CITE_VALENCE_MIN; a label with none cites the NEAR_NORM fact.
 """
 
 from __future__ import annotations
@@ -33,14 +48,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues, voice_evidence
+from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues, voice_cues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.expressions import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
+from omni_emotion.facts import Fact
 from omni_emotion.lexicon import FAMILIES, lookup
 
-__all__ = ["NEAR_NORM", "FusionConfig", "Label", "fuse", "visual_family_evidence"]
+__all__ = ["BASE_WORD", "NEAR_NORM", "FusionConfig", "Label", "fuse", "visual_family_evidence"]
 
 # FER2013 training-set class counts (public dataset statistics), in FER_LABELS order.
 FER2013_COUNTS = np.array([3995, 436, 4097, 7215, 4830, 3171, 4965], dtype=np.float64)
@@ -50,20 +66,23 @@ BASE_WORD = {"joy": "happy", "sadness": "sad", "anger": "angry", "fear": "worrie
              "disgust": "disgusted", "contempt": "contemptuous", "neutral": "neutral", "boredom": "bored"}
 NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt", "boredom"}
 POSITIVE = {"joy"}
-TRANSLATED_WORDS = 0.5
-FULL_VOICE_S = 1.5  # seconds of speech at which the voice reading counts fully
+UNSPECIFIED_NEGATIVE = ("sadness", "anger")  # where negative wording goes when no negative family is named
 MODALITIES = ("face", "voice", "words")
-NEAR_NORM = "the clues sit near the norm"  # the evidence of a neutral label that nothing measured supports
+NEAR_NORM = Fact("clip", "near norm")  # the evidence of a neutral label that nothing measured supports
+SAD_ACTIONS = ("head lowered", "face drops")  # facial actions cited for sadness
 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Weights and thresholds of the scorer (dimensionless; evidence is in [0, 1] per modality)."""
+    """Weights and thresholds of the scorer (dimensionless unless a unit is given; evidence is in [0, 1]
+    per modality). The module docstring says where each one enters the rule."""
 
     visual_weight: float = 1.0
     voice_weight: float = 1.0
     text_weight: float = 0.8
     valence_weight: float = 0.4  # how much the wording's valence adds to joy / the negative families
+    translated_words: float = 0.5  # what a machine translation's words count, relative to the speaker's own
+    full_voice_s: float = 1.5  # seconds of speech at which the voice reading counts fully
     prior_power: float = 0.5  # exponent of the FER2013 prior correction (0 = none, 1 = full)
     min_family: float = 0.25  # score the best family needs before anything but neutral is said
     neutral_dominance: float = 1.5  # neutral evidence this many times the best family's score -> neutral
@@ -71,6 +90,24 @@ class FusionConfig:
     distinct_min: float = 0.15  # a modality's contribution that counts as a family's own evidence
     max_families: int = 3
     max_labels: int = 6
+    # recovery arc: phase-mean probabilities of the negative beginning and the happy end
+    arc_min_frames: int = 3
+    arc_first_min: float = 0.4
+    arc_last_min: float = 0.5
+    arc_lead: float = 1.05  # the arc's negative family scores at least this times joy's score
+    # specific words: their score as a fraction of their family's, and the clues they need
+    specific_direct: float = 0.9
+    specific_combined: float = 0.85
+    specific_relief: float = 0.8
+    negative_words: float = -0.3  # VADER compound at or under which words count as negative
+    furious_arousal: float = 0.85  # anger this activated in the voice reads as fury ...
+    furious_tension: float = 2.0  # ... with a vocal-tension z-score this high
+    mild_anger: float = 0.3  # anger scoring under this reads as annoyance
+    said_bonus: float = 0.05  # a word the person says about their feeling scores this above its family
+    # citing evidence
+    cite_face_min: float = 0.2  # phase-mean probability of an expression worth citing
+    cite_voice_min: float = 0.15  # posterior of a voice pattern worth citing
+    cite_valence_min: float = 0.05  # |VADER compound| of wording worth citing
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_labels <= 6:
@@ -81,19 +118,23 @@ class FusionConfig:
             raise ValueError(f"prior_power must be in [0, 1], got {self.prior_power}")
         if not 0.0 < self.support_ratio <= 1.0:
             raise ValueError(f"support_ratio must be in (0, 1], got {self.support_ratio}")
+        if self.full_voice_s <= 0 or self.arc_min_frames < 1:
+            raise ValueError(f"full_voice_s must be > 0 and arc_min_frames >= 1, got {self.full_voice_s} "
+                             f"and {self.arc_min_frames}")
 
 
 @dataclass
 class Label:
-    """One output label with its score and the measured reasons behind it (``family``: a lexicon family)."""
+    """One output label with its score and the measured facts behind it (``family``: a lexicon family)."""
 
     word: str
     family: str
     score: float
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[Fact] = field(default_factory=list)
 
 
-def visual_family_evidence(probs: np.ndarray, phases: np.ndarray, prior_power: float = 0.5,
+def visual_family_evidence(probs: np.ndarray, phases: np.ndarray,
+                           prior_power: float = FusionConfig.prior_power,
                            weights: np.ndarray | None = None) -> dict[str, float]:
     """Per-family salience in [0, 1] from (K, 7) probabilities, (3, 7) phase means and optional (K,) frame
     weights (see module doc)."""
@@ -107,7 +148,7 @@ def visual_family_evidence(probs: np.ndarray, phases: np.ndarray, prior_power: f
 
     mean = np.average(corrected(probs), axis=0, weights=weights)
     peak = corrected(phases).max(axis=0)
-    salience = 0.5 * (mean + peak)
+    salience = 0.5 * (mean + peak)  # the mean of the two
     out = {f: 0.0 for f in FAMILIES}
     for label, value in zip(FER_LABELS, salience):
         out[FER_FAMILY[label]] = float(value)
@@ -120,20 +161,21 @@ def _text_family_evidence(text: TextualClues, cfg: FusionConfig) -> dict[str, fl
         if text.valence > 0:
             scores["joy"] += cfg.valence_weight * text.valence
         else:
-            negative = {f: scores[f] for f in NEGATIVE if f in scores}
+            # in SCORED's order, not the set's: a sum's rounding must not change with the hash seed
+            negative = {f: scores[f] for f in SCORED if f in NEGATIVE and f in scores}
             total = sum(negative.values())
-            for f in ("sadness", "anger") if total == 0 else negative:
-                share = 0.5 if total == 0 else negative[f] / total
+            for f in UNSPECIFIED_NEGATIVE if total == 0 else negative:
+                share = 1.0 / len(UNSPECIFIED_NEGATIVE) if total == 0 else negative[f] / total
                 scores[f] += cfg.valence_weight * -text.valence * share
     return scores
 
 
-def _voice_family_evidence(acoustic: AcousticClues) -> dict[str, float]:
+def _voice_family_evidence(acoustic: AcousticClues, cfg: FusionConfig) -> dict[str, float]:
     """The voice reading's posterior per scored family, scaled by how much speech it rests on."""
     out = {f: 0.0 for f in SCORED}
     if acoustic.reading is None:
         return out
-    reliability = min(1.0, acoustic.speech_seconds / FULL_VOICE_S)
+    reliability = min(1.0, acoustic.speech_seconds / cfg.full_voice_s)
     for family, p in acoustic.reading.families.items():
         out[family] = reliability * p
     return out
@@ -143,9 +185,9 @@ def _evidence(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
               cfg: FusionConfig) -> dict[str, dict[str, float]]:
     """Weighted contribution of each modality to each scored family: {family: {modality: value}}."""
     vis = visual_family_evidence(visual.probs, visual.phases, cfg.prior_power, visual.weights)
-    voice = _voice_family_evidence(acoustic)
+    voice = _voice_family_evidence(acoustic, cfg)
     txt = _text_family_evidence(text, cfg)
-    text_weight = cfg.text_weight * (TRANSLATED_WORDS if text.translation else 1.0)
+    text_weight = cfg.text_weight * (cfg.translated_words if text.translation else 1.0)
     return {f: {"face": cfg.visual_weight * visual.quality * vis.get(f, 0.0),
                 "voice": cfg.voice_weight * voice[f],
                 "words": text_weight * txt.get(f, 0.0)} for f in SCORED}
@@ -156,22 +198,23 @@ def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     """Labels, most salient first, each with its evidence; never empty."""
     evidence = _evidence(visual, acoustic, text, cfg)
     scores = {f: sum(parts.values()) for f, parts in evidence.items()}
-    reasons = _reasons(visual, acoustic, text, evidence)
-    arc = _recovery_arc(visual)
+    reasons = _reasons(visual, acoustic, text, evidence, cfg)
+    arc = _recovery_arc(visual, cfg)
     if arc is not None:
-        scores[arc] = max(scores[arc], 1.05 * scores["joy"])
-        reasons[arc].insert(0, "shown first, before the face turns happy")
+        scores[arc] = max(scores[arc], cfg.arc_lead * scores["joy"])
+        reasons[arc].insert(0, Fact("face", "shown first", about=arc))
 
     chosen = _choose_families(scores, evidence, arc, cfg)
     labels: list[Label] = []
     for fam in chosen:
         labels.append(_base_label(fam, scores[fam], reasons[fam]))
         if fam == chosen[0] or (arc is not None and fam == "joy"):  # the arc is joy's own specific clue
-            labels.extend(_nuanced(fam, scores[fam], visual, acoustic, text, reasons[fam]))
+            labels.extend(_specific(fam, scores[fam], visual, acoustic, text, reasons[fam], cfg))
     for word in [] if text.translation else text.explicit:  # what the person says they feel is kept
         entry = lookup(word)
         if entry is not None and all(lab.word != entry.word for lab in labels):
-            labels.append(Label(entry.word, entry.family, scores[entry.family] + 0.05, [f'says "{word}"']))
+            labels.append(Label(entry.word, entry.family, scores[entry.family] + cfg.said_bonus,
+                                [Fact("words", "said", about=word)]))
     labels.sort(key=lambda lab: -lab.score)
     seen: set[str] = set()
     unique = [lab for lab in labels if not (lab.word in seen or seen.add(lab.word))]
@@ -208,134 +251,133 @@ def _has_own_evidence(fam: str, best: str, evidence: dict[str, dict[str, float]]
                for m in MODALITIES)
 
 
-def _base_label(fam: str, score: float, reasons: list[str]) -> Label:
+def _base_label(fam: str, score: float, reasons: list[Fact]) -> Label:
     word = BASE_WORD[fam]
     entry = lookup(word)
     return Label(word, entry.family if entry else fam, score, reasons or [NEAR_NORM])
 
 
-def _recovery_arc(visual: VisualClues) -> str | None:
+def _recovery_arc(visual: VisualClues, cfg: FusionConfig) -> str | None:
     """The negative family shown clearly at the beginning when the face is clearly happy at the end."""
-    if not visual.has_face or len(visual.probs) < 3:
+    if not visual.has_face or len(visual.probs) < cfg.arc_min_frames:
         return None
     (first, p_first), _, (last, p_last) = visual.phase_top()
     family = FER_FAMILY[first]
-    if family in NEGATIVE and p_first >= 0.4 and last == "happy" and p_last >= 0.5:
+    if family in NEGATIVE and p_first >= cfg.arc_first_min and last == "happy" and p_last >= cfg.arc_last_min:
         return family
     return None
 
 
 def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-             evidence: dict[str, dict[str, float]]) -> dict[str, list[str]]:
-    """Per scored family, the measured clues that point to it specifically."""
-    reasons: dict[str, list[str]] = {f: [] for f in SCORED}
-    _face_reasons(visual, reasons)
-    _voice_reasons(acoustic, reasons)
-    _text_reasons(text, evidence, reasons)
+             evidence: dict[str, dict[str, float]], cfg: FusionConfig) -> dict[str, list[Fact]]:
+    """Per scored family, the measured facts that point to it specifically."""
+    reasons: dict[str, list[Fact]] = {f: [] for f in SCORED}
+    _face_reasons(visual, reasons, cfg)
+    _voice_reasons(acoustic, reasons, cfg)
+    _text_reasons(text, evidence, reasons, cfg)
     return reasons
 
 
-def _face_reasons(visual: VisualClues, reasons: dict[str, list[str]]) -> None:
+def _face_reasons(visual: VisualClues, reasons: dict[str, list[Fact]], cfg: FusionConfig) -> None:
     if not visual.has_face:
         return
     mean = visual.weighted_mean()
     for i, label in enumerate(FER_LABELS):
         peak_phase = int(np.argmax(visual.phases[:, i]))
-        if visual.phases[peak_phase, i] >= 0.2:
-            where = ("beginning", "middle", "end")[peak_phase]
-            reasons[FER_FAMILY[label]].append(
-                f"face reads {label} (mean {mean[i]:.2f}, {visual.phases[peak_phase, i]:.2f} at the {where})")
-    for fact in visual.actions:
-        if fact.name == "mouth widened":
-            reasons["joy"].append(f"mouth corners widen at the {fact.phase}")
-        elif fact.name in ("head lowered", "face drops"):
-            reasons["sadness"].append(f"{fact.name} at the {fact.phase}")
+        peak = float(visual.phases[peak_phase, i])
+        if peak >= cfg.cite_face_min:
+            fact = Fact("face", "expression", peak, about=label, where=PHASES[peak_phase],
+                        more=(("mean", float(mean[i])),))
+            reasons[FER_FAMILY[label]].append(fact)
+    for action in visual.actions:
+        if action.name == "mouth widened":
+            reasons["joy"].append(action)
+        elif action.name in SAD_ACTIONS:
+            reasons["sadness"].append(action)
 
 
-_VOICE_MIN_P = 0.15  # a voice pattern this likely is worth citing for its family
-
-
-def _voice_reasons(acoustic: AcousticClues, reasons: dict[str, list[str]]) -> None:
+def _voice_reasons(acoustic: AcousticClues, reasons: dict[str, list[Fact]], cfg: FusionConfig) -> None:
     if acoustic.reading is None:
         return
     for family, p in acoustic.reading.families.items():
-        if p >= _VOICE_MIN_P:
-            cues = voice_evidence(acoustic, family) if family != "neutral" else []
-            reasons[family].append(f"voice fits {family} ({p:.2f})" + (f": {', '.join(cues)}" if cues else ""))
+        if p >= cfg.cite_voice_min:
+            cues = voice_cues(acoustic, family) if family != "neutral" else []
+            reasons[family].append(Fact("voice", "voice pattern", p, about=family, support=tuple(cues)))
 
 
-def _text_reasons(text: TextualClues, evidence: dict[str, dict[str, float]], reasons: dict[str, list[str]]) -> None:
-    said = "the translation says" if text.translation else "says"
+def _text_reasons(text: TextualClues, evidence: dict[str, dict[str, float]], reasons: dict[str, list[Fact]],
+                  cfg: FusionConfig) -> None:
+    said = "said in translation" if text.translation else "said"
     for word in text.explicit:
         entry = lookup(word)
         if entry is not None:
-            reasons[entry.family].append(f'{said} "{word}"')
+            reasons[entry.family].append(Fact("words", said, about=word))
     for word, sim in text.similar:
         entry = lookup(word)
         if entry is not None:
-            reasons[entry.family].append(f'words close to "{word}" ({sim:.2f})')
-    if text.valence is not None and abs(text.valence) >= 0.05:
+            reasons[entry.family].append(Fact("words", "close to", sim, about=word))
+    if text.valence is not None and abs(text.valence) >= cfg.cite_valence_min:
         # cite the wording only where it added to the score (see _text_family_evidence)
         fams = ["joy"] if text.valence > 0 else [f for f in sorted(NEGATIVE) if evidence[f]["words"] > 0]
         for fam in fams:
-            reasons[fam].append(f"wording {'positive' if text.valence > 0 else 'negative'} (VADER {text.valence:+.2f})")
+            reasons[fam].append(Fact("words", "wording", text.valence))
 
 
-def _measured_smile(visual: VisualClues) -> str:
-    """How the face showed a smile, with its number, or "" when nothing measured one."""
+def _measured_smile(visual: VisualClues) -> Fact | None:
+    """The fact that showed a smile: the happy expression where it peaks, if it leads there, else a
+    widened mouth; None when nothing measured one."""
     if not visual.has_face:
-        return ""
+        return None
     happy = FER_LABELS.index("happy")
     best = max(range(len(visual.phases)), key=lambda i: visual.phases[i][happy])
     if FER_LABELS[int(np.argmax(visual.phases[best]))] == "happy":
-        return f"the face reads happy ({visual.phases[best][happy]:.2f} at the {PHASES[best]})"
-    if any(fact.name == "mouth widened" for fact in visual.actions):
-        return "the mouth corners widen as in a smile"
-    return ""
+        return Fact("face", "expression", float(visual.phases[best][happy]), about="happy",
+                    where=PHASES[best], more=(("mean", float(visual.weighted_mean()[happy])),))
+    return next((action for action in visual.actions if action.name == "mouth widened"), None)
 
 
-_FURIOUS_AROUSAL = 0.85  # anger this activated in the voice reads as fury
-_MILD_ANGER = 0.3
-
-
-def _nuanced(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-             base_reasons: list[str]) -> list[Label]:
+def _specific(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
+              base_reasons: list[Fact], cfg: FusionConfig) -> list[Label]:
     """Specific words the measured clues support, scored just below their family's base word."""
     out: list[Label] = []
     a = acoustic.arousal
-    tops = [label for label, _ in visual.phase_top()] if visual.has_face else []
+    valence = text.valence
 
-    def add(word: str, factor: float, why: str) -> None:
+    def add(word: str, factor: float, why: Fact) -> None:
         out.append(Label(word, lookup(word).family, score * factor, [why, *base_reasons[:2]]))
 
     if fam == "sadness":
+        lowered = next((f for f in visual.actions if f.name in SAD_ACTIONS), None)
         if a is not None and a <= SUBDUED:
-            add("dejected", 0.9, f"sad with a subdued voice (arousal {a:.2f})")
-        elif any(f.name in ("head lowered", "face drops") for f in visual.actions):
-            add("dejected", 0.85, "sad with the head lowered")
-        if acoustic.has("trembling"):
-            add("upset", 0.85, "sad with an unsteady voice")
+            add("dejected", cfg.specific_direct, Fact("voice", "subdued voice", a, about=fam))
+        elif lowered is not None:
+            add("dejected", cfg.specific_combined, Fact("face", "lowered", about=fam, support=(lowered,)))
+        trembling = acoustic.fact("trembling")
+        if trembling is not None:
+            add("upset", cfg.specific_combined, Fact("voice", "unsteady voice", trembling.value, about=fam))
     elif fam == "joy":
         if a is not None and a >= ACTIVATED:
-            add("excited", 0.9, f"happy with an activated voice (arousal {a:.2f})")
-        if _recovery_arc(visual) is not None:
-            add("relieved", 0.8, f"face turns from {tops[0]} at the beginning to happy at the end")
+            add("excited", cfg.specific_direct, Fact("voice", "activated voice", a, about=fam))
+        if _recovery_arc(visual, cfg) is not None:
+            add("relieved", cfg.specific_relief, Fact("face", "turns happy", about=visual.phase_top()[0][0]))
         smile = _measured_smile(visual)
-        if text.valence is not None and text.valence <= -0.3 and smile:
-            add("sarcastic", 0.85, f"{smile} while the words are negative (VADER {text.valence:+.2f})")
+        if valence is not None and valence <= cfg.negative_words and smile is not None:
+            add("sarcastic", cfg.specific_combined,
+                Fact("clip", "smile with negative words", valence, support=(smile,)))
     elif fam == "fear":
         if a is not None and a >= ACTIVATED:
-            add("nervous", 0.9, f"worried with an activated voice (arousal {a:.2f})")
+            add("nervous", cfg.specific_direct, Fact("voice", "activated voice", a, about=fam))
     elif fam == "anger":
-        if a is not None and a >= _FURIOUS_AROUSAL and acoustic.reading is not None \
-                and acoustic.reading.cues["tension"] >= 2.0:
-            add("furious", 0.85, f"angry with a very tense, activated voice (arousal {a:.2f})")
-        elif score < _MILD_ANGER:
-            add("annoyed", 0.9, "mild anger")
+        if a is not None and a >= cfg.furious_arousal and acoustic.reading is not None \
+                and acoustic.reading.cues["tension"] >= cfg.furious_tension:
+            add("furious", cfg.specific_combined, Fact("voice", "tense activated voice", a, about=fam,
+                                                       more=(("tension", acoustic.reading.cues["tension"]),)))
+        elif score < cfg.mild_anger:
+            add("annoyed", cfg.specific_direct, Fact("clip", "mild", score, about=fam))
     elif fam == "surprise":
-        if text.valence is not None and text.valence <= -0.3:
-            add("shocked", 0.85, f"surprised while the words are negative (VADER {text.valence:+.2f})")
+        if valence is not None and valence <= cfg.negative_words:
+            add("shocked", cfg.specific_combined, Fact("words", "negative words", valence, about=fam))
     elif fam == "neutral":
         if a is not None and a <= SUBDUED:
-            add("calm", 0.9, f"subdued, even voice (arousal {a:.2f})")
+            add("calm", cfg.specific_direct, Fact("voice", "even voice", a))
     return out
