@@ -20,6 +20,7 @@ from omni_emotion.evaluation.extract import (
 )
 from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
 from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, parse_labels, score_dataset, set_scores
+from omni_emotion.evaluation.reward import REWARD_GROUPINGS, group_scores
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "parse_labels",
     "score_dataset",
     "set_scores",
+    "REWARD_GROUPINGS",
+    "group_scores",
     "Floor",
     "best_constant",
     "floor_of",
