@@ -42,7 +42,8 @@ from omni_emotion.training.distributed import DistContext
 from omni_emotion.training.lora import add_lora, lora_state, merged_state
 from omni_emotion.training.manifest import TrainingDataError
 from omni_emotion.training.rl import answer_rewards, group_advantages, grpo_loss
-from omni_emotion.training.rl_config import RLConfig
+from omni_emotion.training.rl_config import RLConfig, require_labels
+from omni_emotion.training.schedule import micro_batch_stream
 from omni_emotion.training.trainer import STATE_FILE, Trainer, TrainingDivergedError, TrainResult, _autocast, _to_device
 
 __all__ = ["REWARDS_FILE", "GRPOTrainer", "PromptDataset", "RLResult", "Rollout"]
@@ -55,13 +56,7 @@ class PromptDataset(ManifestDataset):
 
     def __init__(self, samples, processor, cache, **kwargs):
         super().__init__(samples, processor, cache, **kwargs)
-        unlabelled = next((s for s in self.samples if not s.labels), None)
-        if unlabelled is not None:
-            where = f" (line {unlabelled.line})" if unlabelled.line else ""
-            raise TrainingDataError(
-                f"sample {unlabelled.id!r}{where} has no 'labels'; phase 4 rewards answers against each clip's OV "
-                "labels (write the manifest with `omni-emotion train convert --format openset`)."
-            )
+        require_labels(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
@@ -302,7 +297,11 @@ class GRPOTrainer(Trainer):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         cfg, rl = self.config, self.rl
         start_step, history = self.step, []
-        _, _, loader = self._loader()
+        # no DataLoader: creating its iterator draws from the global RNG that sampling uses, which would
+        # make a resumed run sample other answers than the uninterrupted one
+        stream = micro_batch_stream(len(self.dataset), cfg.micro_batch_size, seed=cfg.seed,
+                                    start=self.step * cfg.accumulation_steps)
+        loader = ([self.dataset[j] for j in next(stream)] for _ in range((self.total - self.step) * cfg.accumulation_steps))
         bar = tqdm(total=self.total, initial=self.step, desc="phase 4", unit="step", disable=not self.progress)
         t0 = window_t = time.perf_counter()
         answers = window_answers = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omni_emotion.errors import ConfigError
 from omni_emotion.training.config import TrainConfig
-from omni_emotion.training.rl_config import EXTRACTORS, RLConfig
+from omni_emotion.training.rl_config import EXTRACTORS, RLConfig, require_labels
 
 __all__ = ["add_rl_arguments", "rl_config", "train_rl"]
 
@@ -68,8 +68,9 @@ def train_rl(args: argparse.Namespace, config: TrainConfig, source: Path, resume
     from omni_emotion.training.manifest import read_manifest
 
     rl = rl_config(args)
-    tables = load_wheels(args.wheels)
     samples = read_manifest(args.data)
+    require_labels(samples)
+    tables = load_wheels(args.wheels)
     bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
     dtype = torch.bfloat16 if bf16 else torch.float32
     init = Path(args.init)

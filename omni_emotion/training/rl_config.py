@@ -3,13 +3,15 @@ can check them before anything heavy loads. The terms are explained in rl.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from omni_emotion.errors import ConfigError
 from omni_emotion.evaluation.wheels import GROUPINGS
+from omni_emotion.training.manifest import Sample, TrainingDataError
 
-__all__ = ["EXTRACTORS", "REWARD_GROUPINGS", "RLConfig"]
+__all__ = ["EXTRACTORS", "REWARD_GROUPINGS", "RLConfig", "require_labels"]
 
 EXTRACTORS = ("list", "rule")
 # the EW figures a reward can be: as evaluation.reward.REWARD_GROUPINGS (numpy-free here; a test ties them)
@@ -69,3 +71,14 @@ class RLConfig:
         out = asdict(self)
         out["lora_targets"] = list(self.lora_targets)
         return out
+
+
+def require_labels(samples: Sequence[Sample]) -> None:
+    """Phase 4 scores answers against each clip's OV labels: a sample without them is an error naming it."""
+    unlabelled = next((s for s in samples if not s.labels), None)
+    if unlabelled is not None:
+        where = f" (line {unlabelled.line})" if unlabelled.line else ""
+        raise TrainingDataError(
+            f"sample {unlabelled.id!r}{where} has no 'labels'; phase 4 rewards answers against each clip's OV "
+            "labels (write the manifest with `omni-emotion train convert --format openset`)."
+        )
