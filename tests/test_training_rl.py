@@ -160,7 +160,8 @@ def toy(tmp_path_factory):
         label = "mad" if i % 2 == 0 else "sad"
         path = write_still(folder / f"c{i}.png", COLOURS[label])
         samples.append(Sample(f"c{i}", (Turn("user", PROMPT), Turn("assistant", label)), video=path, labels=(label,)))
-    torch.set_num_threads(1)  # the tiny model's ops are too small to share; keeps runs identical too
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tiny model's ops are too small to share (restored after this module)
     torch.manual_seed(0)
     config = preset_config("tiny")
     processor = OmniEmotionProcessor(tiny_tokenizer(), dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1))
@@ -173,7 +174,8 @@ def toy(tmp_path_factory):
     init = folder / "phase3-model"
     model.save_pretrained(init)
     processor.save_pretrained(init)
-    return {"samples": samples, "processor": processor, "init": init, "cache": folder / "cache"}
+    yield {"samples": samples, "processor": processor, "init": init, "cache": folder / "cache"}
+    torch.set_num_threads(threads)
 
 
 def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
@@ -190,11 +192,11 @@ def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
 
 @pytest.mark.slow
 def test_toy_reward_rises(toy, tmp_path):
-    """100 steps of 4 stills x 8 answers: the EW reward (mean over a 10-step window) must rise from about
-    0.5 (a right guess half of the time) by at least 0.25; measured 0.50 -> 0.94 (seed 0)."""
-    result = _toy_trainer(toy, tmp_path, steps=100).train()
+    """60 steps of 4 stills x 8 answers: the EW reward (mean over a 10-step window) must rise from about
+    0.5 (a right guess half of the time) by at least 0.25; measured 0.469 -> 0.850 (seed 0)."""
+    result = _toy_trainer(toy, tmp_path, steps=60, learning_rate=5e-3).train()
     ew = [h["ew"] for h in result.history]
-    assert len(ew) == 10 and 0.3 <= ew[0] <= 0.7, ew
+    assert len(ew) == 6 and 0.3 <= ew[0] <= 0.7, ew
     assert ew[-1] >= ew[0] + 0.25, ew
     assert result.reward_end > result.reward_start + 0.2
 
