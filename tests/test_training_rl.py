@@ -260,6 +260,24 @@ def test_lora_trains_adapters_only_and_saves_a_merged_model(toy, tmp_path):
     assert not torch.equal(layer.weight, layer.parametrizations.weight.original)  # the adapters moved
     state = torch.load(tmp_path / "checkpoint-2" / "trainer_state.pt", weights_only=True)
     assert set(state["lora"]) == names and state["rl"]["lora_rank"] == 2
+    # resuming starts from the --init model plus the saved adapters and ends where a straight run ends
+    straight = _toy_trainer(toy, tmp_path / "straight", steps=3, rl=rl, log_every=1, learning_rate=1e-2, save_every=1)
+    straight.train()
+    checkpoint = tmp_path / "straight" / "checkpoint-1"
+    resumed = _toy_trainer(toy, tmp_path / "resumed", steps=3, rl=rl, log_every=1, learning_rate=1e-2)
+    assert resumed.train(resume=checkpoint).steps == 2
+    for (name, x), (_, y) in zip(straight.model.named_parameters(), resumed.model.named_parameters()):
+        torch.testing.assert_close(x, y, rtol=0, atol=1e-6, msg=name)
+    plain = _toy_trainer(toy, tmp_path / "plain", steps=2)
+    with pytest.raises(ConfigError, match="without LoRA|with LoRA"):
+        plain.train(resume=checkpoint)
+
+
+def test_phase_4_defaults():
+    config = phase_config(4)
+    assert (config.learning_rate, config.batch_size, config.epochs, config.trainable) == (1e-6, 16, 1.0, ("llm",))
+    rl = RLConfig()
+    assert (rl.num_generations, rl.grouping, rl.extractor, rl.kl_beta, rl.lora_rank) == (8, "M-avg", "list", 0.04, 0)
 
 
 # -- the command line ----------------------------------------------------------------------------------------

@@ -155,8 +155,9 @@ class GRPOTrainer(Trainer):
             self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self.scheduler.lr_lambdas[0])
         self.reference = None
         if reference is not None and rl.kl_beta > 0 and self.lora is None:
-            dtype = next(p.dtype for p in model.parameters() if not p.requires_grad) if self.bf16 else torch.float32
-            self.reference = reference.to(self.device, dtype).eval().requires_grad_(False)
+            # frozen: bf16 under bf16 training, like the policy's frozen weights
+            self.reference = reference.to(self.device, torch.bfloat16 if self.bf16 else torch.float32)
+            self.reference.eval().requires_grad_(False)
         self.eos_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_id
 
