@@ -14,6 +14,7 @@ Typical use::
 
 from omni_emotion.evaluation.floor import Floor, best_constant, floor_of
 from omni_emotion.evaluation.metrics import EvalResult, GroupingScore, SampleResult, score_dataset, set_scores
+from omni_emotion.evaluation.reward import REWARD_GROUPINGS, group_scores
 from omni_emotion.evaluation.session import EvalRequest, Evaluation, run_evaluation
 from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables, load_wheels
 from omni_emotion.mentions import (
@@ -38,6 +39,8 @@ __all__ = [
     "parse_labels",
     "score_dataset",
     "set_scores",
+    "REWARD_GROUPINGS",
+    "group_scores",
     "Floor",
     "best_constant",
     "floor_of",

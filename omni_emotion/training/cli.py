@@ -1,4 +1,4 @@
-"""`omni-emotion train --phase {1,2,3} --data manifest.jsonl --init weights/DIR --out DIR [--nproc N] [--shard]`
+"""`omni-emotion train --phase {1,2,3,4} --data manifest.jsonl --init weights/DIR --out DIR [--nproc N] [--shard]`
 (also under `torchrun --nproc-per-node N -m omni_emotion.cli train ...`) and
 `omni-emotion train convert --format {openset,reason,label} --input FILE --media DIR --out manifest.jsonl`."""
 
@@ -15,6 +15,7 @@ from omni_emotion.errors import ConfigError, ModelNotFoundError, OmniEmotionErro
 from omni_emotion.training.config import PHASES, TrainConfig, phase_config
 from omni_emotion.training.converters import FORMATS, convert
 from omni_emotion.training.manifest import write_manifest
+from omni_emotion.training.rl_cli import add_rl_arguments, rl_config
 
 if TYPE_CHECKING:
     from omni_emotion.training.distributed import DistContext
@@ -26,11 +27,11 @@ log = logging.getLogger(__name__)
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "train", help="train the Omni-Emotion model (phase 1, 2 or 3) from a JSONL manifest",
+        "train", help="train the Omni-Emotion model (phase 1, 2, 3, or 4: RL) from a JSONL manifest",
         description="Train one phase of the Omni-Emotion model. Defaults are the paper's; "
         "'omni-emotion train convert ...' turns annotation CSVs into manifests.",
     )
-    p.add_argument("--phase", type=int, choices=PHASES, help="1: audio projector, 2: face projector, 3: projectors + LLM")
+    p.add_argument("--phase", type=int, choices=PHASES, help="1: audio projector, 2: face projector, 3: projectors + LLM, 4: GRPO on the LLM with the EW reward")
     p.add_argument("--data", help="JSONL manifest (see omni_emotion/training/README.md)")
     p.add_argument("--init", help="model folder to start from (weights init output, or the previous phase's --out)")
     p.add_argument("--out", help="folder for checkpoints, the final model and train_log.jsonl")
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="data-parallel processes on this machine, one per GPU (default 1; torchrun sets its own)")
     p.add_argument("--shard", action="store_true",
                    help="shard parameters, gradients and optimizer state over the processes (FSDP2) instead of DDP")
+    add_rl_arguments(p)
     p.set_defaults(func=run)
     conv = p.add_subparsers(dest="train_command", metavar="convert")
     c = conv.add_parser("convert", help="annotation CSV -> training manifest")
@@ -138,8 +140,11 @@ def run(args: argparse.Namespace) -> int:
     from omni_emotion.training.distributed import DistContext, launch  # torch: only once a run starts
 
     config = _config(args)
+    rl_config(args)
     _source(args)
     ctx = DistContext.from_env()
+    if args.phase == 4 and (args.nproc > 1 or ctx.active or args.shard):
+        raise ConfigError("phase 4 runs in one process; leave out --nproc, --shard and torchrun")
     if args.nproc < 1:
         raise ConfigError(f"--nproc must be at least 1, got {args.nproc}")
     if args.nproc == 1 or ctx.active:
@@ -182,8 +187,12 @@ def _train(args: argparse.Namespace, ctx: DistContext) -> int:
 
     config = _config(args)
     source, resume = _source(args)
-    samples = read_manifest(args.data)
     device = ctx.device(args.device)
+    if config.phase == 4:
+        from omni_emotion.training.rl_cli import train_rl
+
+        return train_rl(args, config, source, resume, device)
+    samples = read_manifest(args.data)
     bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
     with process_group(ctx, device):
         # bf16 on disk stays bf16 in memory; the trainer upcasts only the trained parameters to fp32

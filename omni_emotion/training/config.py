@@ -6,6 +6,9 @@ Phase 3, instruction tuning:   vision, face and audio projectors + the LLM decod
                                embedding, which no public checkpoint carries); lr 1e-5, batch 128, 3 epochs.
 With ``fusion=cross_attention`` the face-query cross-attention (new, like the face projector) trains in
 phases 2 and 3 too; in the other fusion modes its group is empty.
+Phase 4, reinforcement learning (GRPO with the emotion-wheel metric as the reward, see rl.py): the LLM
+                               decoder; lr 1e-6, batch 16 clips (each sampled ``num_generations`` times),
+                               1 epoch. Not from the Omni-Emotion paper: usual GRPO settings for a tuned LLM.
 All phases: 8 frames per clip, video-level concatenation (a property of the model's config, checked by the
 trainer), AdamW, linear warmup then cosine decay, gradient clipping. ``batch_size`` is the nominal batch;
 it is reached by accumulating ``batch_size / micro_batch_size`` micro-batches per optimizer step.
@@ -20,18 +23,20 @@ from omni_emotion.errors import ConfigError
 
 __all__ = ["PHASES", "PHASE_GROUPS", "TrainConfig", "phase_config"]
 
-PHASES = (1, 2, 3)
+PHASES = (1, 2, 3, 4)
 
 # Parameter groups (OmniEmotionForConditionalGeneration.module_groups names) each phase trains.
 PHASE_GROUPS: dict[int, tuple[str, ...]] = {
     1: ("audio_projector",),
     2: ("face_projector", "cross_attention"),
     3: ("vision_projector", "face_projector", "cross_attention", "audio_projector", "frame_embedding", "llm"),
+    4: ("llm",),
 }
 _PAPER = {  # phase -> (learning rate, nominal batch, epochs)
     1: (1e-3, 256, 1.0),
     2: (1e-3, 256, 1.0),
     3: (1e-5, 128, 3.0),
+    4: (1e-6, 16, 1.0),
 }
 PRECISIONS = ("auto", "bf16", "fp32")
 
@@ -40,7 +45,7 @@ PRECISIONS = ("auto", "bf16", "fp32")
 class TrainConfig:
     """One training run.
 
-    phase: 1, 2 or 3 (selects the defaults below through ``phase_config``).
+    phase: 1, 2, 3 or 4 (selects the defaults below through ``phase_config``).
     trainable: parameter groups that receive gradients; everything else is frozen.
     learning_rate: peak AdamW learning rate.  batch_size: nominal samples per optimizer step.
     micro_batch_size: samples per forward pass (batch_size must be a multiple of it).
@@ -77,7 +82,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
-            raise ConfigError(f"phase must be one of 1, 2, 3, got {self.phase!r}")
+            raise ConfigError(f"phase must be one of 1, 2, 3, 4, got {self.phase!r}")
         if not self.trainable:
             raise ConfigError("trainable must name at least one parameter group")
         if not self.learning_rate > 0:
@@ -117,7 +122,7 @@ class TrainConfig:
 def phase_config(phase: int, **overrides) -> TrainConfig:
     """The paper's defaults for ``phase``, with any field replaced by ``overrides`` (None values are ignored)."""
     if phase not in PHASES:
-        raise ConfigError(f"phase must be one of 1, 2, 3, got {phase!r}")
+        raise ConfigError(f"phase must be one of 1, 2, 3, 4, got {phase!r}")
     lr, batch, epochs = _PAPER[phase]
     base = TrainConfig(phase=phase, trainable=PHASE_GROUPS[phase], learning_rate=lr, batch_size=batch, epochs=epochs)
     unknown = set(overrides) - set(TrainConfig.__dataclass_fields__)

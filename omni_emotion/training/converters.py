@@ -1,7 +1,9 @@
 """Turn public annotation files into training manifests (see manifest.py for the format).
 
 - OV-label CSV ``name,openset`` (OV-MERD / MER2024 ``check-openset.csv``; ``openset`` a list-like string
-  such as ``"['excited', 'joyful']"``) -> task ``ov_labels``, answer ``"excited, joyful"``.
+  such as ``"['excited', 'joyful']"``; ``labels`` or ``label`` are read as that column too, as by
+  ``omni-emotion eval --gt``) -> task ``ov_labels``, answer ``"excited, joyful"``, and the labels themselves
+  on the sample (``labels``: what phase 4 rewards against).
 - EMER-style description CSV ``name,reason`` (also JSONL with those keys) -> task ``describe``.
 - Classification CSV ``name,label`` -> task ``classify``; the question lists the candidate labels (all labels
   of the file, sorted, unless given).
@@ -13,6 +15,7 @@ to the ``audio`` key, anything else to ``video``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -40,12 +43,14 @@ def find_media(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _rows(path: Path, columns: tuple[str, str]) -> Iterator[tuple[int, str, str]]:
-    """(line, name, value) from a CSV with a header, or from JSONL objects with those keys."""
+def _rows(path: Path, columns: tuple[str, str], aliases: tuple[str, ...] = ()) -> Iterator[tuple[int, str, str]]:
+    """(line, name, value) from a CSV with a header, or from JSONL objects with those keys; a CSV without the
+    value column may name it by one of ``aliases``."""
     if not path.is_file():
         raise TrainingDataError(f"the annotation file {path} does not exist.")
     key, value = columns
-    with path.open(encoding="utf-8", newline="") as f:
+    # utf-8-sig: spreadsheet exports often start with a byte-order mark, which would hide the first column
+    with path.open(encoding="utf-8-sig", newline="") as f:
         if path.suffix.lower() in (".jsonl", ".json"):
             for n, text in enumerate(f, start=1):
                 if not text.strip():
@@ -59,6 +64,10 @@ def _rows(path: Path, columns: tuple[str, str]) -> Iterator[tuple[int, str, str]
                 yield n, obj[key], obj[value]
             return
         reader = csv.DictReader(f)
+        reader.fieldnames = [c.strip() for c in reader.fieldnames or []]
+        if value not in reader.fieldnames:
+            value = next((a for a in aliases if a in reader.fieldnames), value)
+            columns = (key, value)
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
             raise TrainingDataError(
@@ -93,9 +102,11 @@ def from_openset(path: str | os.PathLike, media: str | os.PathLike, *, check_fil
     """OV-label CSV ``name,openset`` -> ``ov_labels`` samples; rows with no label are an error."""
     p, folder = Path(path), Path(media)
     out = []
-    for line, name, value in _rows(p, ("name", "openset")):
-        answer = labels_answer(parse_labels(value))
-        out.append(_sample(p, line, name, folder, "ov_labels", instruction("ov_labels", name), answer, check_files))
+    for line, name, value in _rows(p, ("name", "openset"), aliases=("labels", "label")):
+        labels = list(dict.fromkeys(parse_labels(value)))  # duplicates add nothing to a set-based score
+        sample = _sample(p, line, name, folder, "ov_labels", instruction("ov_labels", name), labels_answer(labels),
+                         check_files)
+        out.append(dataclasses.replace(sample, labels=tuple(labels)))
     return out
 
 

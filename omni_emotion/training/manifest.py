@@ -15,6 +15,9 @@ Keys (anything else is an error, so a misspelt key never passes silently):
   sound feed the model.
 - ``audio`` (optional): a separate audio file (phase 1's speech and sound data, or to override the video's
   track). At least one of ``video`` and ``audio`` is required.
+- ``labels`` (optional): the clip's open-vocabulary emotion labels (OV-MERD's ``openset``), a list of words,
+  e.g. ``["excited", "joyful"]``. Phase 4 scores its sampled answers against them with the EW metric and
+  needs them on every sample; phases 1 to 3 ignore them (they learn the assistant turn).
 - ``id`` (optional, default ``line-N``): a name for logs and the feature cache; ``task`` (optional): a free tag
   such as ``transcribe``, ``caption``, ``classify``, ``describe`` or ``ov_labels``, reported in statistics.
 
@@ -34,7 +37,7 @@ from omni_emotion.errors import OmniEmotionError
 __all__ = ["Sample", "TrainingDataError", "Turn", "read_manifest", "sample_to_dict", "write_manifest"]
 
 ROLES = ("user", "assistant")
-KEYS = frozenset({"id", "video", "audio", "task", "conversation"})
+KEYS = frozenset({"id", "video", "audio", "task", "conversation", "labels"})
 
 
 class TrainingDataError(OmniEmotionError, ValueError):
@@ -57,6 +60,7 @@ class Sample:
     audio: Path | None = None
     task: str = ""
     line: int = 0
+    labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problem = _conversation_problem(self.conversation)
@@ -117,6 +121,9 @@ def _parse_line(obj: object, where: str, folder: Path, check_files: bool) -> tup
     for key in ("id", "task"):
         if key in obj and not isinstance(obj[key], str):
             raise TrainingDataError(f"{where}: '{key}' must be a string.")
+    labels = obj.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
+        raise TrainingDataError(f"{where}: 'labels' must be a list of non-empty strings.")
     return paths, turns
 
 
@@ -153,6 +160,7 @@ def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> list[
                 audio=paths.get("audio"),
                 task=obj.get("task", ""),
                 line=n,
+                labels=tuple(x.strip().lower() for x in obj.get("labels", [])),
             )
         )
     if not samples:
@@ -176,6 +184,8 @@ def sample_to_dict(sample: Sample, folder: Path | None = None) -> dict:
             out[key] = _relative(Path(value), folder) if folder is not None else str(value)
     if sample.task:
         out["task"] = sample.task
+    if sample.labels:
+        out["labels"] = list(sample.labels)
     out["conversation"] = [{"role": t.role, "content": t.content} for t in sample.conversation]
     return out
 

@@ -1,0 +1,124 @@
+"""Phase 4 (GRPO, emotion-wheel reward) on the tiny random model; prints figures, not a test.
+
+The toy task: each clip is a red or a blue frame, and its OV labels are ``mad`` (red) or ``sad`` (blue),
+two words in different groups of every grouping of a small generated table. The "phase 3" model is first
+tuned to answer ``mad`` or ``sad`` without regard to the colour (each clip seen with both answers), so
+it starts near a mean reward of 0.5 plus the format reward; GRPO must make the answer follow the colour.
+The last line is JSON with ``reward_start``, ``reward_end`` (means over the first and last logging
+windows), ``kl_end``, ``steps``, ``samples_per_s`` (sampled answers per second, rollout and update together).
+
+    .venv/bin/python bench/train_rl_tiny.py [--steps 60] [--device cpu|cuda] [--lora-rank 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import platform
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from omni_emotion.evaluation import GROUPINGS, WheelTables
+from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
+from omni_emotion.model.presets import preset_config, tiny_tokenizer
+from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
+from omni_emotion.training.cache import FeatureCache
+from omni_emotion.training.config import phase_config
+from omni_emotion.training.data import ManifestDataset
+from omni_emotion.training.grpo import GRPOTrainer, PromptDataset
+from omni_emotion.training.manifest import Sample, Turn
+from omni_emotion.training.rl_config import RLConfig
+from omni_emotion.training.trainer import Trainer
+
+COLOURS = {"mad": (220, 30, 30), "sad": (30, 30, 220)}
+PROMPT = "feeling?"
+
+
+def toy_tables() -> WheelTables:
+    """mad and sad in different groups under all 12 groupings (one letter apart: a short toy); calm a third."""
+    return WheelTables({w: (w,) * len(GROUPINGS) for w in ("mad", "sad", "calm")})
+
+
+def write_colour_image(path: Path, colour: tuple[int, int, int]) -> Path:
+    """A 64x64 PNG of one colour (a still: one frame)."""
+    img = np.empty((64, 64, 3), np.uint8)
+    img[:] = colour
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "rgb24"
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def toy_samples(folder: Path, n: int = 8) -> list[Sample]:
+    """n stills alternating red (mad) and blue (sad), the truth on each as OV labels."""
+    out = []
+    for i in range(n):
+        label = "mad" if i % 2 == 0 else "sad"
+        path = write_colour_image(folder / f"c{i}.png", COLOURS[label])
+        out.append(Sample(f"c{i}", (Turn("user", PROMPT), Turn("assistant", label)), video=path, labels=(label,)))
+    return out
+
+
+def phase3_model(samples, processor, config, folder: Path, steps: int = 150, lr: float = 1e-2):
+    """The tiny model tuned to answer mad or sad whatever the colour (the RL starting point)."""
+    torch.manual_seed(0)
+    model = OmniEmotionForConditionalGeneration(config)
+    both = [Sample(f"{s.id}-{w}", (Turn("user", PROMPT), Turn("assistant", w)), video=s.video) for s in samples for w in COLOURS]
+    data = ManifestDataset(both, processor, FeatureCache(processor, folder / "cache"), system=None)
+    train = phase_config(3, batch_size=8, micro_batch_size=8, epochs=steps * 8 / len(both), learning_rate=lr,
+                         warmup_ratio=0.0, log_every=steps, precision="fp32", num_frames=processor.config.num_frames)
+    Trainer(model, data, data.collate, train, folder / "phase3", device="cpu", progress=False).train()
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--lora-rank", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (the tiny model's ops are too small for more)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = preset_config("tiny")
+        # stills: one frame slot is all the task needs (and 8x less vision work per answer)
+        one_frame = dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1)
+        processor = OmniEmotionProcessor(tiny_tokenizer(), one_frame)
+        samples = toy_samples(folder)
+        model = phase3_model(samples, processor, config, folder)
+        torch.manual_seed(args.seed)
+        data = PromptDataset(samples, processor, FeatureCache(processor, folder / "cache"), system=None)
+        train = phase_config(4, batch_size=4, micro_batch_size=4, epochs=args.steps * 4 / len(samples),
+                             learning_rate=args.lr, warmup_ratio=0.0, log_every=10, precision="fp32", seed=args.seed,
+                             num_frames=1)
+        rl = RLConfig(num_generations=8, max_new_tokens=8, length_free_tokens=6, lora_rank=args.lora_rank)
+        trainer = GRPOTrainer(model, data, train, rl, toy_tables(), folder / "phase4", tokenizer=processor.tokenizer,
+                              device=args.device, progress=False)
+        result = trainer.train()
+        for h in result.history:
+            print(f"step {h['step']}: reward {h['reward']:.3f} (ew {h['ew']:.3f}, format {h['format']:.2f}) kl {h['kl']:.4f}")
+    print(json.dumps({
+        "reward_start": round(result.reward_start, 4), "reward_end": round(result.reward_end, 4),
+        "kl_end": round(result.kl_end, 5), "steps": result.steps, "samples_per_s": round(result.samples_per_s, 1),
+        "seconds": round(result.seconds, 1), "lora_rank": args.lora_rank, "device": args.device,
+        "cpu_threads": torch.get_num_threads(), "machine": platform.machine(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
