@@ -173,13 +173,27 @@ def _rank_main(args: argparse.Namespace) -> int | OmniEmotionError:
         return err
 
 
+def processor_and_cache(args: argparse.Namespace, source: Path, model, samples, config: TrainConfig):
+    """The processor saved in ``source`` (at the phase's frame count) and the feature cache the run reads
+    clips through (faces tracked only when the model uses them and some clip has video)."""
+    from omni_emotion.model.processor import OmniEmotionProcessor
+    from omni_emotion.paths import cache_root
+    from omni_emotion.training.cache import FeatureCache
+
+    saved = OmniEmotionProcessor.from_pretrained(source)
+    processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
+    needs_faces = model.config.use_face and any(s.video is not None for s in samples)
+    cache = FeatureCache(
+        processor, None if args.no_cache else Path(args.cache or cache_root() / "features"),
+        face_fn=_face_fn(args.face_fps) if needs_faces else None,
+    )
+    return processor, cache
+
+
 def _train(args: argparse.Namespace, ctx: DistContext) -> int:
     import torch
 
-    from omni_emotion.evaluation.wheels import default_cache_dir
     from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
-    from omni_emotion.model.processor import OmniEmotionProcessor
-    from omni_emotion.training.cache import FeatureCache
     from omni_emotion.training.data import ManifestDataset
     from omni_emotion.training.distributed import process_group
     from omni_emotion.training.manifest import read_manifest
@@ -199,13 +213,7 @@ def _train(args: argparse.Namespace, ctx: DistContext) -> int:
         model = OmniEmotionForConditionalGeneration.from_pretrained(
             source, dtype=torch.bfloat16 if bf16 else torch.float32
         )
-        saved = OmniEmotionProcessor.from_pretrained(source)
-        processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
-        needs_faces = model.config.use_face and any(s.video is not None for s in samples)
-        cache = FeatureCache(
-            processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
-            face_fn=_face_fn(args.face_fps) if needs_faces else None,
-        )
+        processor, cache = processor_and_cache(args, source, model, samples, config)
         dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
         trainer = Trainer(model, dataset, dataset.collate, config, args.out, device=device, processor=processor,
                           dist=ctx, shard=args.shard)

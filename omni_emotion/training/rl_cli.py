@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -59,11 +58,8 @@ def train_rl(args: argparse.Namespace, config: TrainConfig, source: Path, resume
     import torch
 
     from omni_emotion.evaluation import load_wheels
-    from omni_emotion.evaluation.wheels import default_cache_dir
     from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
-    from omni_emotion.model.processor import OmniEmotionProcessor
-    from omni_emotion.training.cache import FeatureCache
-    from omni_emotion.training.cli import _face_fn
+    from omni_emotion.training.cli import processor_and_cache
     from omni_emotion.training.grpo import GRPOTrainer, PromptDataset
     from omni_emotion.training.manifest import read_manifest
 
@@ -79,13 +75,7 @@ def train_rl(args: argparse.Namespace, config: TrainConfig, source: Path, resume
     reference = None
     if rl.kl_beta > 0 and not rl.lora_rank:
         reference = OmniEmotionForConditionalGeneration.from_pretrained(init, dtype=dtype) if resume else None
-    saved = OmniEmotionProcessor.from_pretrained(source)
-    processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
-    needs_faces = model.config.use_face and any(s.video is not None for s in samples)
-    cache = FeatureCache(
-        processor, None if args.no_cache else Path(args.cache or default_cache_dir() / "features"),
-        face_fn=_face_fn(args.face_fps) if needs_faces else None,
-    )
+    processor, cache = processor_and_cache(args, source, model, samples, config)
     dataset = PromptDataset(samples, processor, cache, max_length=config.max_length)
     trainer = GRPOTrainer(model, dataset, config, rl, tables, args.out, tokenizer=processor.tokenizer,
                           reference=reference, device=device, processor=processor)
