@@ -23,7 +23,7 @@ import torch
 
 from omni_emotion.live import LiveConfig, LiveSession, load_live_models
 from omni_emotion.media import iter_frames, load_audio
-from omni_emotion.pipeline import EmotionPipeline
+from omni_emotion.pipeline import ENGINES, EmotionPipeline
 from omni_emotion.types import SAMPLE_RATE
 from omni_emotion.ui.draw import draw_overlay
 
@@ -42,7 +42,7 @@ def letterbox(frame: np.ndarray, width: int = 640, height: int = 480) -> np.ndar
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
-    parser.add_argument("--engine", default="clues", choices=("auto", "clues", "omni"))
+    parser.add_argument("--engine", default="clues", choices=ENGINES.choices())
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to stream")
     parser.add_argument("--fps", type=float, default=25.0, help="clip frames decoded per second of video")
