@@ -6,7 +6,8 @@ import pytest
 
 from omni_emotion.cli import main
 from omni_emotion.errors import DeviceUnavailableError
-from omni_emotion.live_cli import check_microphone, open_camera
+from omni_emotion.desktop.microphone import check_microphone
+from omni_emotion.desktop.sources import open_camera, parse_source
 
 
 def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
@@ -18,7 +19,7 @@ def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
 
 def test_missing_camera_and_microphone_raise_device_errors():
     with pytest.raises(DeviceUnavailableError, match="index 98"):
-        open_camera(98)
+        open_camera(parse_source("98", devices_by_name=False))
     with pytest.raises(DeviceUnavailableError, match="microphone|PortAudio"):
         check_microphone(9999)
 
