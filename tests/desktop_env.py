@@ -30,7 +30,7 @@ XWD_FIELDS = ("header_size file_version pixmap_format pixmap_depth pixmap_width 
 def missing(*binaries: str) -> str:
     """A skip reason naming the binaries that are not installed, or "" when all are."""
     absent = [b for b in binaries if shutil.which(b) is None]
-    return f"{', '.join(absent)} not installed (bash scripts/install.sh --desktop-test-deps)" if absent else ""
+    return f"{', '.join(absent)} not installed (bash scripts/install.sh --desktop)" if absent else ""
 
 
 def read_xwd(data: bytes) -> np.ndarray:
@@ -115,8 +115,9 @@ class XServer:
 
     def key(self, window: str, keysym: str) -> None:
         """Send a key press to ``window`` (an id from ``window_ids``), as a user typing into it."""
+        # without a window manager xdotool warns about the focus on every call: not worth showing
         subprocess.run(["xdotool", "key", "--window", window, keysym], env={**os.environ, **self.env()},
-                       timeout=10, check=True)
+                       capture_output=True, timeout=10, check=True)
 
 
 @contextlib.contextmanager

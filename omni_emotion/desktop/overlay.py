@@ -152,7 +152,7 @@ class Painter:
             y += PAD // 2
             draw.line((PAD, y, self.panel_width - PAD, y), fill=(70, 76, 84), width=1)
             y = self._line(draw, f"{entry.t:.1f} s", y + 4, fonts.small, PANEL_DIM, bottom)
-            paragraphs = [(f"“{entry.transcript}”", PANEL_INK)] if entry.transcript else []
+            paragraphs = [(f"\"{entry.transcript}\"", PANEL_INK)] if entry.transcript else []
             paragraphs.append((entry.error, (240, 128, 128)) if entry.error else (entry.explanation, PANEL_DIM))
             for text, colour in paragraphs:
                 for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text)):
