@@ -35,6 +35,8 @@ def test_source_values_are_classified(tmp_path):
     assert parse_source("/dev/video2", devices_by_name=False).kind == "device"
     assert parse_source("pulse", devices_by_name=True) == parse_source("pulse", devices_by_name=True)
     assert parse_source("pulse", devices_by_name=True).kind == "device"
+    assert parse_source("USB Audio 2.0", devices_by_name=True).kind == "device"
+    assert parse_source("hw:1,0", devices_by_name=True).kind == "device"
     with pytest.raises(MediaNotFoundError, match="does not exist"):
         parse_source("pulse", devices_by_name=False)  # a camera name is a missing file
     with pytest.raises(MediaNotFoundError, match="missing.wav does not exist"):
@@ -177,6 +179,17 @@ def test_a_missing_font_is_a_config_error(tmp_path):
     bad.write_bytes(b"no font")
     with pytest.raises(ConfigError, match="not a TrueType"):
         load_fonts(str(bad))
+
+
+def test_without_a_cjk_font_the_window_says_so_once_and_uses_a_latin_font(monkeypatch, caplog):
+    import omni_emotion.desktop.fonts as fonts_module
+
+    monkeypatch.setattr(fonts_module, "find_cjk_font", lambda: None)
+    with caplog.at_level("WARNING", logger="omni_emotion.desktop.fonts"):
+        fonts = load_fonts()
+    assert not fonts.cjk
+    assert [r.getMessage() for r in caplog.records] == [fonts_module.NO_CJK_FONT]
+    assert fonts.text.getbbox("happy")[2] > 0
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 AUDIO_RATE = 16_000  # Hz: what the analysis wants, so PyAV resamples once here
 AudioSink = Callable[[np.ndarray, int], None]  # (mono float32 samples, rate)
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "udp", "rtp", "srt", "tcp")
+# a --mic value with one of these endings is a file, not a device name ("USB Audio 2.0" is a device)
+MEDIA_SUFFIXES = frozenset(".wav .flac .mp3 .ogg .opus .m4a .aac .mp4 .mov .mkv .webm .avi .ts".split())
 NETWORK_TIMEOUT_US = "5000000"  # a stream that sends nothing for 5 s has gone: fail instead of freezing
 
 
@@ -76,7 +78,8 @@ def parse_source(text: str, *, devices_by_name: bool) -> SourceSpec:
         if path.is_dir():
             raise UnsupportedMediaError(f"{path} is a folder, not a video or audio file.")
         return SourceSpec("file", str(path))
-    if devices_by_name and "/" not in value and not path.suffix:
+    looks_like_file = "/" in value or value.startswith(("~", ".")) or path.suffix.lower() in MEDIA_SUFFIXES
+    if devices_by_name and not looks_like_file:
         return SourceSpec("device", value)
     raise MediaNotFoundError(f"{path} does not exist.")
 
@@ -147,22 +150,22 @@ class Mailbox:
 
 
 class _Reader:
-    """A daemon-free reader thread with a stop flag; subclasses implement ``_loop``."""
+    """A reader thread with a stop flag; subclasses implement ``_loop`` and ``_release``."""
 
     live = True
     describe = ""
+    _daemon = False  # not a daemon: the interpreter waits for it instead of killing it inside FFmpeg
 
     def __init__(self) -> None:
         self.mailbox = Mailbox()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._released = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._guarded, name=f"omni-emotion-{type(self).__name__}",
                                         daemon=self._daemon)
         self._thread.start()
-
-    _daemon = False
 
     def _guarded(self) -> None:
         try:
@@ -173,6 +176,7 @@ class _Reader:
         else:
             self.mailbox.finish(None)
         finally:
+            self._released = True
             self._release()
 
     def _loop(self) -> None:
@@ -186,9 +190,13 @@ class _Reader:
         return self._thread is not None and self._thread.is_alive()
 
     def close(self, timeout: float = 5.0) -> None:
+        """Stop the reader and release the source (idempotent)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        elif not self._released:  # never started: nothing else will release it
+            self._released = True
+            self._release()
 
 
 class CaptureCamera(_Reader):

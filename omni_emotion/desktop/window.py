@@ -164,6 +164,15 @@ class DesktopWindow:
         self._last_t = 0.0  # session time of the previous frame shown
 
     @property
+    def canvas(self) -> np.ndarray | None:
+        """The window's content as last shown, (H, W, 3) uint8 RGB."""
+        return self._canvas
+
+    @property
+    def last_faces(self) -> tuple:
+        return self._last[1] if self._last is not None else ()
+
+    @property
     def paused(self) -> bool:
         return not self.gate.open.is_set()
 
