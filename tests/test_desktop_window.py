@@ -142,22 +142,19 @@ def test_a_stream_that_disappears_mid_run_is_one_sentence_not_a_frozen_window(tm
 
 
 def test_a_silent_live_source_counts_as_gone_after_stall_s(tmp_path):
-    class SilentCamera:
+    from omni_emotion.desktop.sources import _Reader
+
+    class SilentCamera(_Reader):  # a camera that never delivers a frame
         live, describe = True, "camera at index 7"
 
-        def __init__(self):
-            from omni_emotion.desktop.sources import Mailbox
-
-            self.mailbox, self.closed = Mailbox(), False
-
-        def start(self):
-            pass
-
-        def close(self):
-            self.closed = True
+        def _loop(self):
+            self._stop.wait()
 
     camera = SilentCamera()
     window, _, _ = _window(camera, PlaybackClock(), RecordingDisplay(), tmp_path, stall_s=0.5)
+    camera.mailbox.last_put -= 60  # opened a minute ago, while the models loaded: that is not a stall
+    started = time.monotonic()
     with pytest.raises(DeviceUnavailableError, match="camera at index 7 stopped delivering frames for 0.5 s"):
         window.run()
-    assert camera.closed
+    assert time.monotonic() - started >= 0.5
+    assert not camera.alive

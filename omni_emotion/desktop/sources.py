@@ -163,6 +163,7 @@ class _Reader:
         self._released = False
 
     def start(self) -> None:
+        self.mailbox.last_put = time.monotonic()  # the stall timer starts now, not when the source was opened
         self._thread = threading.Thread(target=self._guarded, name=f"omni-emotion-{type(self).__name__}",
                                         daemon=self._daemon)
         self._thread.start()
