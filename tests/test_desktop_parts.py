@@ -252,3 +252,25 @@ def test_xwd_reader_round_trips(bits, order, pad):
     assert np.array_equal(read_xwd(write_xwd(image, bits_per_pixel=bits, byte_order=order, pad_bytes=pad)), image)
     with pytest.raises(ValueError, match="truncated"):
         read_xwd(write_xwd(image)[:-5])
+
+
+def test_an_http_url_camera_is_read_and_paced_like_a_file(tmp_path):
+    import functools
+    import http.server
+
+    write_av(tmp_path / "c.mp4", seconds=1.0, fps=25, size=(160, 120))
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/c.mp4"
+        source = MediaSource(parse_source(url, devices_by_name=False), PlaybackClock(), on_audio=lambda s, r: None)
+        assert source.describe == f"stream {url}" and not source.live and source.has_audio
+        frames, elapsed = _collect(source, 20.0)
+        assert frames >= 1 and elapsed >= 0.9 and source.mailbox.ended
+    finally:
+        server.shutdown()
