@@ -80,7 +80,7 @@ def main() -> None:
     reporter = threading.Thread(target=report, daemon=True)
     reporter.start()
     options = DesktopOptions(camera=str(args.clip), loop=True, device=args.device,
-                             window=WindowConfig(duration_s=args.minutes * 60 + 1))
+                             window=WindowConfig(duration_s=args.minutes * 60 + 15))  # + start-up
     pipeline_args = argparse.Namespace(engine=args.engine, device=args.device, threads=args.threads)
     t0 = time.monotonic()
     code = run_desktop(options, LiveConfig(), lambda: _load_pipeline(pipeline_args), on_frame=on_frame)
