@@ -1,7 +1,7 @@
 """`omni-emotion live` (the desktop window: a camera, video file or stream, plus a microphone or an audio
 file; omni_emotion.desktop) and `omni-emotion serve` (the web app, the same as `python app.py`).
 
-Heavy imports (gradio, OpenCV windows, sounddevice, models) happen inside the commands, so the rest of the
+Heavy imports (gradio, the Tk window, sounddevice, models) happen inside the commands, so the rest of the
 CLI stays fast. Missing camera, microphone or display is a DeviceUnavailableError: one sentence, exit 2.
 """
 
