@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from omni_emotion.cli import main
+from omni_emotion.desktop.microphone import check_microphone
+from omni_emotion.desktop.sources import open_camera, parse_source
 from omni_emotion.errors import DeviceUnavailableError
-from omni_emotion.live_cli import check_microphone, open_camera
 
 
 def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
@@ -18,7 +19,7 @@ def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
 
 def test_missing_camera_and_microphone_raise_device_errors():
     with pytest.raises(DeviceUnavailableError, match="index 98"):
-        open_camera(98)
+        open_camera(parse_source("98", devices_by_name=False))
     with pytest.raises(DeviceUnavailableError, match="microphone|PortAudio"):
         check_microphone(9999)
 
@@ -28,3 +29,22 @@ def test_serve_and_live_are_registered(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert "--share" in out and "--data-dir" in out
+
+
+def test_a_missing_camera_file_and_a_dead_stream_url_are_one_sentence(capsys, tmp_path):
+    assert main(["live", "--camera", str(tmp_path / "nope.mp4")]) == 2
+    assert "nope.mp4 does not exist." in capsys.readouterr().err
+    # nothing listens on port 9 (discard) of this machine: the stream cannot be opened
+    assert main(["live", "--camera", "http://127.0.0.1:9/cam.mjpg"]) == 2
+    err = capsys.readouterr().err
+    assert "Could not open the stream http://127.0.0.1:9/cam.mjpg" in err and "Traceback" not in err
+
+
+def test_no_display_is_one_sentence_before_any_model_loads(capsys, monkeypatch, tmp_path):
+    from tests.conftest import write_av
+
+    clip = write_av(tmp_path / "c.mp4", seconds=0.5)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["live", "--camera", str(clip), "--mic", str(clip)]) == 2
+    assert "No display to open the live window on" in capsys.readouterr().err

@@ -1,0 +1,183 @@
+"""What the desktop window shows, drawn with PIL: the frame with face boxes ("#id expression p%"), and a side
+panel with the status line, the label chips in family colours and the recent analyses (transcript and
+explanation, wrapped, newest first). The same content as the browser's Live tab.
+
+``Painter.paint`` is a pure function of its arguments apart from a cache of the last panel, which only
+changes when a new analysis arrives (the status line is drawn on a copy every frame).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from omni_emotion.desktop.fonts import Fonts
+from omni_emotion.live import LiveFace
+from omni_emotion.ui.colours import expression_colour, label_colour
+from omni_emotion.ui.draw import hex_to_rgb
+
+__all__ = ["PanelEntry", "PanelView", "Painter", "wrap_text"]
+
+PANEL_BG = (30, 34, 39)
+PANEL_INK = (232, 234, 237)
+PANEL_DIM = (150, 158, 166)
+STATUS_BAND = 30  # px: the status line's band at the top of the panel
+PAD = 10  # px
+KEYS_HINT = "q quit · space pause · s save · m mirror"
+
+# One breakable unit each: a CJK ideograph/kana/hangul or full-width sign, a run of spaces, or a word.
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_UNITS = re.compile(f"[{_CJK}]|\\s+|[^\\s{_CJK}]+")
+
+
+def wrap_text(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """Greedy line breaking of ``text`` into lines no wider than ``width`` (in ``measure``'s units).
+
+    Latin text breaks at spaces, CJK text between any two characters; a word wider than a line is cut
+    between characters. Lines carry no leading or trailing spaces; newlines in ``text`` are kept."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for unit in _UNITS.findall(paragraph):
+            if unit.isspace():
+                line += " " if line else ""
+                continue
+            if measure(line + unit) <= width:
+                line += unit
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = ""
+            for char in unit:  # a unit wider than a whole line is cut between characters
+                if line and measure(line + char) > width:
+                    lines.append(line)
+                    line = ""
+                line += char
+        if line.strip() or not lines or not paragraph.strip():
+            lines.append(line.rstrip())
+    return lines
+
+
+@dataclass(frozen=True)
+class PanelEntry:
+    """One finished analysis as the panel lists it. ``t``: session seconds of the newest analysed input."""
+
+    t: float
+    transcript: str
+    explanation: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """Everything the panel shows apart from the status line."""
+
+    labels: tuple[str, ...] = ()
+    entries: tuple[PanelEntry, ...] = ()  # newest first
+    waiting: str = "Waiting for the first analysis (about a second after the stream starts)."
+
+
+def _ink(fill: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white text, whichever reads better on ``fill`` (ITU-R BT.601 luma)."""
+    return (0, 0, 0) if 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2] > 150 else (255, 255, 255)
+
+
+class Painter:
+    """Draws window canvases (H, W + panel_width, 3) uint8 RGB with one set of fonts."""
+
+    def __init__(self, fonts: Fonts, panel_width: int = 440, min_height: int = 480) -> None:
+        self.fonts = fonts
+        self.panel_width = panel_width
+        self.min_height = min_height
+        self._panel_key: tuple[PanelView, int] | None = None
+        self._panel: Image.Image | None = None
+
+    def paint(self, frame: np.ndarray, faces: Sequence[LiveFace], view: PanelView, status: str,
+              mirror: bool = False) -> np.ndarray:
+        """The whole window for one (H, W, 3) uint8 RGB frame and the faces found in it (unmirrored boxes)."""
+        height, width = frame.shape[:2]
+        canvas = Image.new("RGB", (width + self.panel_width, max(height, self.min_height)), PANEL_BG)
+        shown = np.ascontiguousarray(frame[:, ::-1]) if mirror else frame
+        canvas.paste(Image.fromarray(shown), (0, 0))
+        draw = ImageDraw.Draw(canvas)
+        for face in faces:
+            self._face(draw, face, width, height, mirror)
+        canvas.paste(self._panel_image(view, canvas.height), (width, 0))
+        draw.text((width + PAD, 6), status, font=self.fonts.small, fill=PANEL_INK)
+        return np.asarray(canvas)
+
+    def _face(self, draw: ImageDraw.ImageDraw, face: LiveFace, width: int, height: int, mirror: bool) -> None:
+        x1, y1, x2, y2 = face.box
+        if mirror:
+            x1, x2 = width - x2, width - x1
+        colour = hex_to_rgb(expression_colour(face.expression))
+        line = max(2, round(width / 320))
+        draw.rectangle((round(x1), round(y1), round(x2), round(y2)), outline=colour, width=line)
+        tag = f"#{face.track_id}"
+        if face.expression:
+            tag += f" {face.expression} {max(face.probabilities):.0%}"
+        left, top, right, bottom = draw.textbbox((0, 0), tag, font=self.fonts.small)
+        tag_w, tag_h = right - left + 8, bottom - top + 8
+        ty = y1 - tag_h if y1 - tag_h >= 0 else min(y2, height - tag_h)
+        tx = min(max(0, x1), max(0, width - tag_w))
+        draw.rectangle((round(tx), round(ty), round(tx + tag_w), round(ty + tag_h)), fill=colour)
+        draw.text((tx + 4 - left, ty + 4 - top), tag, font=self.fonts.small, fill=_ink(colour))
+
+    def _panel_image(self, view: PanelView, height: int) -> Image.Image:
+        key = (view, height)
+        if key != self._panel_key or self._panel is None:
+            self._panel, self._panel_key = self._draw_panel(view, height), key
+        return self._panel
+
+    def _draw_panel(self, view: PanelView, height: int) -> Image.Image:
+        panel = Image.new("RGB", (self.panel_width, height), PANEL_BG)
+        draw = ImageDraw.Draw(panel)
+        fonts, inner = self.fonts, self.panel_width - 2 * PAD
+        hint_h = draw.textbbox((0, 0), KEYS_HINT, font=fonts.small)[3] + PAD
+        bottom = height - hint_h - PAD
+        draw.text((PAD, height - hint_h), KEYS_HINT, font=fonts.small, fill=PANEL_DIM)
+        y = STATUS_BAND + 4
+        y = self._chips(draw, view.labels, y) if view.labels else y
+        if not view.entries:
+            for line in wrap_text(view.waiting, inner, lambda s: draw.textlength(s, font=fonts.text)):
+                y = self._line(draw, line, y, fonts.text, PANEL_DIM, bottom)
+            return panel
+        for entry in view.entries:
+            if y + 2 * PAD >= bottom:
+                break
+            y += PAD // 2
+            draw.line((PAD, y, self.panel_width - PAD, y), fill=(70, 76, 84), width=1)
+            y = self._line(draw, f"{entry.t:.1f} s", y + 4, fonts.small, PANEL_DIM, bottom)
+            paragraphs = [(f"\"{entry.transcript}\"", PANEL_INK)] if entry.transcript else []
+            paragraphs.append((entry.error, (240, 128, 128)) if entry.error else (entry.explanation, PANEL_DIM))
+            for text, colour in paragraphs:
+                for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text)):
+                    y = self._line(draw, line, y, fonts.text, colour, bottom)
+        return panel
+
+    def _line(self, draw: ImageDraw.ImageDraw, text: str, y: int, font, fill, bottom: int) -> int:
+        """Draw one line at ``y`` unless it would cross ``bottom``; returns the next line's y."""
+        line_h = round(font.size * 1.3) if hasattr(font, "size") else 16
+        if y + line_h <= bottom:
+            draw.text((PAD, y), text, font=font, fill=fill)
+        return y + line_h
+
+    def _chips(self, draw: ImageDraw.ImageDraw, labels: Sequence[str], y: int) -> int:
+        """Label chips in family colours, wrapping onto new rows; returns the y below them."""
+        font, x = self.fonts.title, PAD
+        left, top, right, bottom = draw.textbbox((0, 0), "Ag", font=font)
+        chip_h = bottom - top + 12
+        for label in labels:
+            text_w = draw.textlength(label, font=font)
+            chip_w = round(text_w) + 18
+            if x + chip_w > self.panel_width - PAD and x > PAD:
+                x, y = PAD, y + chip_h + 6
+            fill = hex_to_rgb(label_colour(label))
+            draw.rounded_rectangle((x, y, x + chip_w, y + chip_h), radius=chip_h // 2, fill=fill)
+            draw.text((x + 9, y + 6 - top), label, font=font, fill=_ink(fill))
+            x += chip_w + 6
+        return y + chip_h + PAD
