@@ -105,3 +105,23 @@ def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
                                           FakeProgress())
         assert all(Path(f).resolve().is_relative_to(folder.resolve()) for f in files)
     assert not any(Path(f).exists() for f in files)  # gone with the app's folder
+
+
+def test_a_request_leaves_only_its_two_downloads_and_a_failed_one_nothing(data, tmp_path):
+    """The clip-folder journal holds every explanation and transcript: it goes when the request ends."""
+    from omni_emotion.errors import EvaluationDataError
+    from omni_emotion.ui.tempfiles import app_temp_dir
+
+    (data / "clips" / "s1.mp4").write_bytes(b"x")
+    (data / "gt.csv").write_text("name,openset\ns1,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\nsomeone-else,[happy]\n")
+    ctx = _ctx(data, FakePipeline({"s1": ["happy"]}))
+    with app_temp_dir(tmp_path) as folder:
+        _, _, _, files = evaluate_request(ctx, "gt.csv", SOURCES[1], "", "clips", "wheels", 0, FakeProgress())
+        assert sorted(p for p in folder.rglob("*") if p.is_file()) == sorted(Path(f) for f in files)
+        for f in files:
+            Path(f).unlink()  # as Gradio's sweep does FILE_TTL_S later
+        with pytest.raises(EvaluationDataError):
+            evaluate_request(ctx, "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
+        assert [p for p in folder.rglob("*") if p.is_file() or p.name.startswith("omni-emotion-call-eval-")] == [
+            Path(files[0]).parent]

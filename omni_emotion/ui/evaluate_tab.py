@@ -4,6 +4,7 @@ baselines. Every path must lie inside the configured data directories (UIConfig.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = ["METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request"
 METRIC_COLUMNS = ["model", *GROUPINGS, "M-avg", "L1-avg", "Avg"]
 SAMPLE_COLUMNS = ["name", "ground truth", "predicted", "F (mean of 12)", "status"]
 SOURCES = ("Predictions file (CSV or JSONL)", "Run the engine on a clip folder")
+JOURNAL = "predictions.jsonl"  # clip-folder mode's per-clip results, read back once: not a download
 
 
 def _score_row(name: str, result: EvalResult) -> list[Any]:
@@ -91,12 +93,26 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
                      limit: float, progress: Any) -> tuple:
     """The Evaluate button: (summary Markdown, metric rows, sample rows, [predictions CSV, scores JSON]).
 
-    Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``)."""
+    Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``).
+    The two result files stay in a folder of the app's private folder (Gradio deletes them FILE_TTL_S after
+    they were written); the clip-folder journal, with every explanation and transcript, goes when the request
+    ends, and a failed request leaves nothing."""
+    out_dir = call_dir("eval-")
+    try:
+        return _evaluate_into(out_dir, ctx, gt, source, pred_path, clips, wheels, limit, progress)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    finally:
+        (out_dir / JOURNAL).unlink(missing_ok=True)
+
+
+def _evaluate_into(out_dir: Path, ctx: UIContext, gt: str, source: str, pred_path: str, clips: str,
+                   wheels: str, limit: float, progress: Any) -> tuple:
     dirs = ctx.config.data_dirs
     progress(0.0, desc="reading the grouping tables")
     tables = load_wheels(resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True))
     truth = read_ground_truth(resolve_allowed(gt, dirs, kind="ground-truth CSV"))
-    out_dir = call_dir("eval-")  # inside the app's private folder, removed after FILE_TTL_S or at shutdown
     if source == SOURCES[0]:
         pred_file = resolve_allowed(pred_path, dirs, kind="predictions file")
         pred = read_predictions(pred_file, RuleExtractor(tables))
@@ -105,7 +121,7 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
         folder = resolve_allowed(clips, dirs, kind="clip folder", want_dir=True)
         names = list(truth.labels)[: int(limit)] if limit and limit > 0 else list(truth.labels)
         with ctx.live_models.analysis_lock:
-            pred = predict_clips(names, folder, ctx.pipeline, out_dir / "predictions.jsonl",
+            pred = predict_clips(names, folder, ctx.pipeline, out_dir / JOURNAL,
                                  progress=lambda it: progress.tqdm(it, desc="analysing clips"))
         truth.labels = {n: truth.labels[n] for n in names}
         label = f"omni-emotion ({ctx.pipeline.engine_name})"

@@ -1,0 +1,35 @@
+"""Give the C heap's free memory back to the operating system (glibc's ``malloc_trim``).
+
+glibc keeps memory that was freed inside the process for reuse, in one arena per thread that allocated it
+(up to 8 per core). A live session allocates frame-sized buffers on Gradio's pool of worker threads and on
+its own analysis thread, so resident memory climbs for many minutes while nothing is leaked: in a soak on
+2 cores, ``malloc_trim`` gave back 20-90 MB at each minute. The live worker trims after each analysis.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Callable
+
+__all__ = ["trim_heap"]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``int malloc_trim(size_t pad)``, or None on another C library (musl, macOS, Windows)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    fn = getattr(libc, "malloc_trim", None)
+    if fn is not None:
+        fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return fn
+
+
+def trim_heap() -> bool:
+    """Return free heap pages of every arena to the OS; True when some were returned, False when none
+    were or the C library has no ``malloc_trim``."""
+    fn = _malloc_trim()
+    return bool(fn(0)) if fn is not None else False
