@@ -1,7 +1,7 @@
 """Memory and time per call of the offline face detector: the yuface wheel's Python wrapper against the
 library's C entry point that YuFaceDetector calls (omni_emotion/faces/yuface_native.py). Prints figures.
 
-    .venv/bin/python bench/detector_memory.py [--calls 1000] [--clip ../shared/testdata/media/WolfgangLanger_Pexels.mp4]
+    .venv/bin/python bench/detector_memory.py [--calls 1000] [--clip CLIP (default: the shared Wolfgang clip)]
 
 Each path runs in its own fresh process on the same 640x360 frames (a real face when the shared clip is
 there, noise otherwise), one OpenMP thread, after 50 warm-up calls; it prints RSS growth per call and the
@@ -76,8 +76,8 @@ def main() -> None:
         print(json.dumps(_measure(args.one, args.calls, args.clip)))
         return
     for path in PATHS:
-        out = subprocess.run([sys.executable, __file__, "--one", path, "--calls", str(args.calls), "--clip",
-                              str(args.clip)], capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, "--one", path, "--calls", str(args.calls), "--clip", str(args.clip)]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['path']:14s} {r['frame']}: {r['calls']} calls, RSS +{r['rss_growth_mb']:.1f} MB "
               f"({r['kb_per_call']:.2f} KB/call), {r['ms_per_call']:.1f} ms/call (median)", flush=True)

@@ -439,7 +439,7 @@ class LiveSession:
                     return
             next_start = self.now() + self.config.refresh_s
             self.analyze_now()
-            trim_heap()  # an analysis frees tens of MB across threads' arenas: give them back (omni_emotion.heap)
+            trim_heap()  # an analysis frees tens of MB across threads' arenas: give them back
 
 
 def load_live_models(pipeline: Any, device: str = "cpu") -> LiveModels:

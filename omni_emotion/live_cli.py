@@ -85,8 +85,10 @@ def _load_pipeline(args: argparse.Namespace) -> Any:
 def serve(args: argparse.Namespace) -> int:
     """Build the pipeline once, build the app around it and serve it until interrupted."""
     from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
+    from omni_emotion.heap import limit_arenas
     from omni_emotion.ui.tempfiles import app_temp_dir
 
+    limit_arenas(os.cpu_count() or 1)  # before the server's threads: fewer arenas keep less freed memory
     config = UIConfig(data_dirs=tuple(args.data_dir), examples=_example_clips(args.examples),
                       max_upload_mb=args.max_upload_mb)
     pipeline = _load_pipeline(args)

@@ -77,7 +77,9 @@ def test_first_frame_and_first_audio_chunk_land_in_one_live_session(tmp_path):
     cv2.imwrite(str(frame), np.full((48, 64, 3), 90, np.uint8))
     chunk = write_wav(tmp_path / "chunk.wav", 0.3 * np.sin(np.linspace(0, 2000, 16_000)), 16_000)
     with app_temp_dir():
-        demo = build_demo(pipeline, UIConfig(live=LiveConfig(idle_stop_s=30.0)), live_models=models)
+        # a wide window and a long idle stop: on a loaded machine /live_labels may come seconds after the frame
+        live = LiveConfig(window_s=60.0, idle_stop_s=120.0)
+        demo = build_demo(pipeline, UIConfig(live=live), live_models=models)
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
         client = Client(demo.local_url, verbose=False)
         try:

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from omni_emotion.faces.detectors import YuFaceDetector
-from omni_emotion.faces.yuface_native import RESULT_BUFFER_BYTES, ROW_SHORTS, parse_results, yuface_package_dir
+from omni_emotion.faces.yuface_native import (
+    RESULT_BUFFER_BYTES,
+    ROW_SHORTS,
+    parse_results,
+    yuface_package_dir,
+)
 from omni_emotion.media import iter_frames
 
 pytestmark = pytest.mark.skipif(yuface_package_dir() is None, reason="the yuface wheel is not installed")

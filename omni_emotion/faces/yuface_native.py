@@ -32,7 +32,7 @@ _LIBRARY_LOCK = threading.Lock()
 
 
 def yuface_package_dir() -> Path | None:
-    """The installed ``yuface`` package folder, found without importing its leaking extension; None if absent."""
+    """The installed ``yuface`` package folder (found without importing its leaking extension), or None."""
     spec = importlib.util.find_spec("yuface")
     if spec is None or not spec.submodule_search_locations:
         return None

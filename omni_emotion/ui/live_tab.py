@@ -71,7 +71,8 @@ def build_live_tab(ctx: UIContext) -> None:
     cfg = ctx.config
 
     # a session's first frame and first audio chunk can both arrive before either has stored the view
-    views: SessionRegistry[LiveView] = SessionRegistry(lambda: LiveView(LiveSession(ctx.live_models, cfg.live)))
+    views: SessionRegistry[LiveView] = SessionRegistry(
+        lambda: LiveView(LiveSession(ctx.live_models, cfg.live)))
 
     def ensure(view: LiveView | None, request: gr.Request | None) -> LiveView:
         return view if isinstance(view, LiveView) else views.get(getattr(request, "session_hash", None))
