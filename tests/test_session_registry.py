@@ -12,8 +12,9 @@ from conftest import write_wav
 from fake_app import FakePipeline, NoFaces, NoTracks
 from gradio_client import Client, handle_file
 
-from omni_emotion.live import LiveConfig, LiveModels
+from omni_emotion.live import LiveModels, LiveSession
 from omni_emotion.ui import UIConfig, build_demo
+from omni_emotion.ui import live_tab
 from omni_emotion.ui.session_registry import SessionRegistry
 from omni_emotion.ui.tempfiles import app_temp_dir
 
@@ -66,20 +67,25 @@ def test_discard_forgets_the_object_and_a_later_call_makes_a_new_one():
     assert registry.get(None) is not registry.get(None)  # no session key: nothing to share
 
 
-def test_first_frame_and_first_audio_chunk_land_in_one_live_session(tmp_path):
+def test_first_frame_and_first_audio_chunk_share_one_live_session(tmp_path, monkeypatch):
     """Through the real server: the tracker factory (called when a LiveSession is made) holds the first
     creation until a second starts, so two sessions would be made if the two first events raced."""
+    made = []
+
+    class CountedSession(LiveSession):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(live_tab, "LiveSession", CountedSession)
     pipeline = FakePipeline()
-    factory = Overlapping(NoTracks)
-    models = LiveModels(detector=NoFaces(), new_tracker=factory, expressions=None,
+    models = LiveModels(detector=NoFaces(), new_tracker=Overlapping(NoTracks), expressions=None,
                         analyze_clip=pipeline.analyze_clip)
     frame = tmp_path / "frame.png"
     cv2.imwrite(str(frame), np.full((48, 64, 3), 90, np.uint8))
     chunk = write_wav(tmp_path / "chunk.wav", 0.3 * np.sin(np.linspace(0, 2000, 16_000)), 16_000)
     with app_temp_dir():
-        # a wide window and a long idle stop: on a loaded machine /live_labels may come seconds after the frame
-        live = LiveConfig(window_s=60.0, idle_stop_s=120.0)
-        demo = build_demo(pipeline, UIConfig(live=live), live_models=models)
+        demo = build_demo(pipeline, UIConfig(), live_models=models)
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
         client = Client(demo.local_url, verbose=False)
         try:
@@ -87,9 +93,9 @@ def test_first_frame_and_first_audio_chunk_land_in_one_live_session(tmp_path):
                     client.submit(handle_file(str(chunk)), api_name="/live_audio")]
             for job in jobs:
                 job.result(timeout=60)
-            client.predict(api_name="/live_labels")
         finally:
             client.close()
             demo.close()
-    # /live_labels analysed the session the page holds; with two sessions, neither had both inputs
-    assert any(len(c.frames) == 1 and c.audio.size > 0 for c in pipeline.clips), "one session saw both events"
+            for session in made:
+                session.close(wait=False)
+    assert len(made) == 1
