@@ -3,7 +3,7 @@
 glibc keeps memory that was freed inside the process for reuse, in one arena per thread that allocated it
 (up to 8 per core). A live session allocates frame-sized buffers on Gradio's pool of worker threads and on
 its own analysis thread, so resident memory climbs for many minutes while nothing is leaked: in a soak on
-2 cores, ``malloc_trim`` gave back 20-90 MB at each minute. The live worker trims after each analysis, and
+2 cores, ``malloc_trim`` gave back 20-94 MB at each minute. The live worker trims after each analysis, and
 ``serve`` caps the number of arenas before any thread starts.
 """
 
