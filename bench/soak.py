@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, SHARED_MEDIA  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
+from omni_emotion.heap import limit_arenas  # noqa: E402
 from omni_emotion.live import load_live_models  # noqa: E402
 from omni_emotion.media import iter_frames, load_audio  # noqa: E402
 from omni_emotion.pipeline import EmotionPipeline  # noqa: E402
@@ -235,6 +236,7 @@ def main() -> int:
                         help="stands in for the webcam and microphone, and is the /analyze upload")
     args = parser.parse_args()
 
+    limit_arenas(os.cpu_count() or 1)  # as `omni-emotion serve`
     threads = max(1, (os.cpu_count() or 1) - 1)
     torch.set_num_threads(threads)  # as `omni-emotion serve`: the per-frame path keeps a core
     pipeline = CountingPipeline(EmotionPipeline.create(engine="clues", asr_threads=threads))

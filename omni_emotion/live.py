@@ -29,6 +29,7 @@ import numpy as np
 
 from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.heap import trim_heap
 from omni_emotion.media import MediaConfig, clip_from_arrays, shrink_frame
 from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
@@ -417,6 +418,7 @@ class LiveSession:
                     return
             next_start = self.now() + self.config.refresh_s
             self.analyze_now()
+            trim_heap()  # an analysis frees tens of MB across threads' arenas: give them back
 
 
 def load_live_models(pipeline: EmotionPipeline) -> LiveModels:

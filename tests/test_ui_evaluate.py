@@ -130,3 +130,23 @@ def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
         assert [f"{v:.2f}" for v in row[1:len(GROUPINGS) + 2]] == cells  # the 12 groupings and M-avg
     assert rows[2][METRIC_COLUMNS.index("Avg")] == "" and rows[2][METRIC_COLUMNS.index("L1-avg")] == 46.25
     assert [r[0] for r in samples] == ["s1", "s2", "s3"] and [r[4] for r in samples] == ["scored"] * 3
+
+
+def test_a_request_leaves_only_its_two_downloads_and_a_failed_one_nothing(data, tmp_path):
+    """The clip-folder journal holds every explanation and transcript: it goes when the request ends."""
+    from omni_emotion.errors import EvaluationDataError
+    from omni_emotion.ui.tempfiles import app_temp_dir
+
+    (data / "clips" / "s1.mp4").write_bytes(b"x")
+    (data / "gt.csv").write_text("name,openset\ns1,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\nsomeone-else,[happy]\n")
+    ctx = _ctx(data, FakePipeline({"s1": ["happy"]}))
+    with app_temp_dir(tmp_path) as folder:
+        _, _, _, files = evaluate_request(ctx, "gt.csv", SOURCES[1], "", "clips", "wheels", 0, FakeProgress())
+        assert sorted(p for p in folder.rglob("*") if p.is_file()) == sorted(Path(f) for f in files)
+        for f in files:
+            Path(f).unlink()  # as Gradio's sweep does FILE_TTL_S later
+        with pytest.raises(EvaluationDataError):
+            evaluate_request(ctx, "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
+        left = [p for p in folder.rglob("*") if p.is_file() or p.name.startswith("omni-emotion-call-eval-")]
+        assert left == [Path(files[0]).parent]  # the first call's folder, emptied; the failed call's is gone

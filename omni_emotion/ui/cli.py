@@ -4,6 +4,7 @@ rest of the CLI stays fast."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,11 @@ def _example_clips(folder: str | None) -> tuple[Path, ...]:
 
 def serve(args: argparse.Namespace) -> int:
     """Build the pipeline once, build the app around it and serve it until interrupted."""
+    from omni_emotion.heap import limit_arenas
     from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
     from omni_emotion.ui.tempfiles import app_temp_dir
 
+    limit_arenas(os.cpu_count() or 1)  # before the server's threads: fewer arenas keep less freed memory
     config = UIConfig(data_dirs=tuple(args.data_dir), examples=_example_clips(args.examples),
                       max_upload_mb=args.max_upload_mb)
     pipeline = load_live_pipeline(args)

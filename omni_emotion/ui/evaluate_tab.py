@@ -4,6 +4,7 @@ baselines. Every path must lie inside the configured data directories (UIConfig.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = ["METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request"
 METRIC_COLUMNS = ["model", *SCORE_COLUMNS]
 SAMPLE_COLUMNS = ["name", "ground truth", "predicted", "F (mean of 12)", "status"]
 SOURCES = ("Predictions file (CSV or JSONL)", "Run the engine on a clip folder")
+JOURNAL = "predictions.jsonl"  # clip-folder mode's per-clip results, read back once: not a download
 
 
 def _cell(value: float | None) -> float | str:
@@ -64,10 +66,24 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
                      limit: float, progress: Any) -> tuple:
     """The Evaluate button: (summary Markdown, metric rows, sample rows, [predictions CSV, scores JSON]).
 
-    Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``)."""
+    Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``).
+    The two result files stay in a folder of the app's private folder (Gradio deletes them FILE_TTL_S after
+    they were written); the clip-folder journal, with every explanation and transcript, goes when the request
+    ends, and a failed request leaves nothing."""
+    out_dir = call_dir("eval-")
+    try:
+        return _evaluate_into(out_dir, ctx, gt, source, pred_path, clips, wheels, limit, progress)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    finally:
+        (out_dir / JOURNAL).unlink(missing_ok=True)
+
+
+def _evaluate_into(out_dir: Path, ctx: UIContext, gt: str, source: str, pred_path: str, clips: str,
+                   wheels: str, limit: float, progress: Any) -> tuple:
     dirs = ctx.config.data_dirs
     progress(0.0, desc="reading the files")
-    out_dir = call_dir("eval-")  # inside the app's private folder, removed after FILE_TTL_S or at shutdown
     paths = {"gt": resolve_allowed(gt, dirs, kind="ground-truth CSV"),
              "wheels": resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True),
              "predictions_csv": out_dir / "predictions.csv"}
@@ -76,7 +92,7 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
         label = request.pred.name
     else:
         request = EvalRequest(videos=resolve_allowed(clips, dirs, kind="clip folder", want_dir=True),
-                              cache=out_dir / "predictions.jsonl", limit=max(int(limit or 0), 0), **paths)
+                              cache=out_dir / JOURNAL, limit=max(int(limit or 0), 0), **paths)
         label = f"omni-emotion ({ctx.pipeline.engine_name})"
     # the pipeline takes its own lock per clip, so live sessions keep being served between clips
     evaluation = run_evaluation(request, load_pipeline=lambda: ctx.pipeline,

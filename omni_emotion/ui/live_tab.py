@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import gradio as gr
@@ -23,6 +22,7 @@ from omni_emotion.live import LiveSession, LiveUpdate
 from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
+from omni_emotion.ui.session_registry import SessionRegistry
 
 __all__ = ["LiveView", "build_live_tab", "read_frame"]
 
@@ -41,11 +41,6 @@ class LiveView:
     def close(self) -> None:
         # called by Gradio's state cleanup on its event loop: do not wait for a running analysis
         self.session.close(wait=False)
-
-
-def _close(view: Any) -> None:
-    if isinstance(view, LiveView):
-        view.close()
 
 
 def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
@@ -75,8 +70,17 @@ def read_frame(path: str, max_pixels: int) -> np.ndarray:
 def build_live_tab(ctx: UIContext) -> None:
     cfg = ctx.config
 
-    def ensure(view: LiveView | None) -> LiveView:
-        return view if isinstance(view, LiveView) else LiveView(LiveSession(ctx.live_models, cfg.live))
+    # a session's first frame and first audio chunk can both arrive before either has stored the view
+    views: SessionRegistry[LiveView] = SessionRegistry(
+        lambda: LiveView(LiveSession(ctx.live_models, cfg.live)))
+
+    def ensure(view: LiveView | None, request: gr.Request | None) -> LiveView:
+        return view if isinstance(view, LiveView) else views.get(getattr(request, "session_hash", None))
+
+    def close(view: LiveView | None) -> None:
+        if isinstance(view, LiveView):
+            views.discard(view)
+            view.close()
 
     def refreshed(view: LiveView, force: bool = False) -> tuple:
         update = view.session.latest
@@ -92,8 +96,8 @@ def build_live_tab(ctx: UIContext) -> None:
         return f"{view.fps:.1f} fps · window {cfg.live.window_s:.0f} s{lag} · engine {ctx.pipeline.engine_name}"
 
     @user_errors  # a frame above the pixel limit is refused with its sentence
-    def on_frame(frame: np.ndarray | None, view: LiveView | None):
-        view = ensure(view)
+    def on_frame(frame: np.ndarray | None, view: LiveView | None, request: gr.Request):
+        view = ensure(view, request)
         if frame is None:
             return (gr.skip(), *refreshed(view), status(view), view)
         result = view.session.process_frame(frame)
@@ -107,20 +111,20 @@ def build_live_tab(ctx: UIContext) -> None:
         return (annotated, *refreshed(view), status(view), view)
 
     @user_errors
-    def on_frame_file(path: str | None, view: LiveView | None):
+    def on_frame_file(path: str | None, view: LiveView | None, request: gr.Request):
         """The twin's input is a file path, so an oversized picture is refused before it is decoded."""
-        return on_frame(read_frame(path, cfg.live.max_pixels) if path else None, view)
+        return on_frame(read_frame(path, cfg.live.max_pixels) if path else None, view, request)
 
-    def on_audio(chunk: tuple[int, np.ndarray] | None, view: LiveView | None):
-        view = ensure(view)
+    def on_audio(chunk: tuple[int, np.ndarray] | None, view: LiveView | None, request: gr.Request):
+        view = ensure(view, request)
         if chunk is not None:
             rate, samples = chunk
             view.session.add_audio(samples, int(rate))
         return (*refreshed(view), status(view), view)
 
-    def analyze_now(view: LiveView | None) -> tuple[dict, LiveView]:
+    def analyze_now(view: LiveView | None, request: gr.Request) -> tuple[dict, LiveView]:
         """Non-streaming twin of the background analysis: analyse the buffered window now."""
-        view = ensure(view)
+        view = ensure(view, request)
         update = view.session.analyze_now()
         if update is None:
             raise gr.Error(str(MediaError("Nothing buffered yet: send frames or audio first.")))
@@ -155,7 +159,7 @@ def build_live_tab(ctx: UIContext) -> None:
             audio_twin = gr.Button("audio")
             labels_twin = gr.Button("labels")
             labels_json = gr.JSON()
-        view = gr.State(None, time_to_live=max(60, int(cfg.live.idle_stop_s * 10)), delete_callback=_close)
+        view = gr.State(None, time_to_live=max(60, int(cfg.live.idle_stop_s * 10)), delete_callback=close)
 
         frame_outputs = [annotated, labels, explanation, transcript, stat, view]
         audio_outputs = [labels, explanation, transcript, stat, view]
