@@ -1,4 +1,4 @@
-"""Clips named in a list (a ground-truth CSV, a batch job): names are plain file names, looked up in one folder.
+"""Clips named in a list (a ground-truth CSV, a batch job): plain file names, looked up in one folder.
 
 A name from a file someone else wrote must never lead outside the folder it names clips in: no paths, no
 links that resolve elsewhere.

@@ -66,7 +66,7 @@ class EmotionPipeline:
     perceiver: Perceiver
     engine: Engine
     fps: float = 5.0
-    num_frames: int = 8  # sampled frames kept in the Clip: the MLLM's input, the clue engine's expression timeline
+    num_frames: int = 8  # sampled frames kept in the Clip: the MLLM's input, the clue engine's timeline
     device: str = "cpu"
     weights_dir: Path = field(default_factory=default_weights_dir)
 
@@ -90,7 +90,8 @@ class EmotionPipeline:
     def create(cls, engine: str = "auto", device: str = "cpu", weights_dir: str | Path | None = None,
                fps: float = 5.0, num_frames: int | None = None, asr_threads: int = 0,
                face_backend: str = "auto") -> EmotionPipeline:
-        """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is missing).
+        """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is
+        missing).
 
         engine, face_backend: names in their registries, or "auto".
         weights_dir: None = ``omni_emotion.paths.weights_dir()``.
@@ -145,8 +146,8 @@ class EmotionPipeline:
                                                       progress=_scaled(progress, 0.0, 0.6))
             return self._analyze(perception, progress, t0), perception
 
-    def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None, speaker: SpeakerVoice | None = None,
-                     fresh_seconds: float | None = None) -> Analysis:
+    def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None,
+                     speaker: SpeakerVoice | None = None, fresh_seconds: float | None = None) -> Analysis:
         """Perceive and analyse an in-memory clip (a live buffer).
 
         speaker: the session's memory of this speaker's voice; the window is read against it (as it was

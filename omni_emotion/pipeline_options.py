@@ -30,7 +30,8 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
                              + ", ".join(d.name for d in DETECTORS.entries()))
     parser.add_argument("--device", default=None, help=device_help)
     parser.add_argument("--weights-dir", default=None, metavar="DIR",
-                        help="model weights folder (default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
+                        help="model weights folder "
+                             "(default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
 
 
 def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0) -> PipelineSpec:
@@ -41,7 +42,7 @@ def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0) -> PipelineSpe
 
 
 def add_live_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
-    """``add_pipeline_arguments`` plus ``--threads``, for the commands that run live sessions (serve, live)."""
+    """``add_pipeline_arguments`` plus ``--threads``: the commands that run live sessions (serve, live)."""
     add_pipeline_arguments(parser)
     parser.add_argument("--threads", type=int, default=0, metavar="N",
                         help="CPU threads for the analysis models (default: all cores but one, at least 1, "

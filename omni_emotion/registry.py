@@ -84,7 +84,8 @@ class Registry(Generic[E]):
         try:
             return self._entries[name]
         except KeyError:
-            raise ConfigError(f"Unknown {self.what} {name!r}; choose one of {', '.join(self.choices())}.") from None
+            choices = ", ".join(self.choices())
+            raise ConfigError(f"Unknown {self.what} {name!r}; choose one of {choices}.") from None
 
     def resolve(self, name: str, *context: Any) -> E:
         """The entry ``name`` stands for: itself, or for ``auto`` the highest-ranked entry available with

@@ -63,7 +63,8 @@ def imports_of(path: Path, module: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             for alias in node.names:
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
     return {name for name in found if name.split(".")[0] in PACKAGES}
@@ -98,7 +99,8 @@ def test_the_checker_sees_an_upward_import():
 
 @pytest.mark.parametrize("module, layer", [
     ("omni_emotion.analyze_cli", "apps"), ("omni_emotion.evaluation.cli", "apps"),
-    ("omni_emotion.evaluation.runner", "evaluation"), ("omni_emotion", "core"), ("omni_emotion.faces.registry", "models"),
+    ("omni_emotion.evaluation.runner", "evaluation"), ("omni_emotion", "core"),
+    ("omni_emotion.faces.registry", "models"),
 ])
 def test_layer_lookup(module, layer):
     layers = read_layers(ROOT / "docs" / "architecture.md")

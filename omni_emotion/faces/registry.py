@@ -42,13 +42,15 @@ class DetectorEntry:
 
 DETECTORS: Registry[DetectorEntry] = Registry("face detector")
 DETECTORS.register(DetectorEntry(
-    "insightface", "SCRFD boxes, 5 landmarks, ArcFace identity, age and gender (buffalo_l pack, research use)",
+    "insightface",
+    "SCRFD boxes, 5 landmarks, ArcFace identity, age and gender (buffalo_l pack, research use)",
     load="omni_emotion.faces.detectors:load_insightface",
     is_available="omni_emotion.faces.detectors:insightface_available", rank=10,
 ))
 DETECTORS.register(DetectorEntry(
     "yuface", "offline libfacedetection CNN (YuNet family) from the yuface wheel: boxes and 5 landmarks",
-    load="omni_emotion.faces.detectors:load_yuface", is_available="omni_emotion.faces.detectors:yuface_available",
+    load="omni_emotion.faces.detectors:load_yuface",
+    is_available="omni_emotion.faces.detectors:yuface_available",
 ))
 
 
