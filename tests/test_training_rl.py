@@ -77,8 +77,8 @@ def test_advantages_are_centred_and_scaled_per_group(rows):
     adv = group_advantages(torch.tensor(rows, dtype=torch.float64))
     assert torch.allclose(adv.mean(dim=-1), torch.zeros(len(rows), dtype=torch.float64), atol=1e-9)
     for r, a in zip(rows, adv):
-        if np.std(r) > 1e-3:
-            assert a.std(unbiased=False).item() == pytest.approx(1.0, abs=0.05)
+        if np.std(r) > 0.01:  # std / (std + eps) >= 0.99 there; near eps the scale is below 1 by design
+            assert a.std(unbiased=False).item() == pytest.approx(1.0, abs=0.02)
         elif np.ptp(r) == 0:
             assert torch.equal(a, torch.zeros_like(a))  # equal rewards: nothing to learn from the group
 
