@@ -91,7 +91,10 @@ def test_same_rows_as_the_wheels_wrapper_on_real_faces(media_dir):
     for frame in frames:
         bgr = np.ascontiguousarray(frame[..., ::-1])
         ours = detector._cnn.detect_bgr(frame[..., ::-1])
-        np.testing.assert_array_equal(ours, np.asarray(wheel_detect(bgr)).reshape(-1, ROW_SHORTS))
+        theirs = np.asarray(wheel_detect(bgr)).reshape(-1, ROW_SHORTS)
+        # the last short of a row is padding the library never writes: the wrapper's malloc'd buffer leaves
+        # whatever was in that memory there, so only the 15 defined values are compared
+        np.testing.assert_array_equal(ours[:, :15], theirs[:, :15])
         found += len(ours)
     assert found >= len(frames)  # the clip shows a face in every frame: the comparison saw real rows
 
