@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 import torch
@@ -18,24 +16,21 @@ from test_eval_wheels import write_tables
 
 from omni_emotion.cli import main
 from omni_emotion.errors import ConfigError
-from omni_emotion.evaluation import GROUPINGS, WheelTables, group_scores
+from omni_emotion.evaluation import WheelTables, group_scores
 from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import preset_config, tiny_tokenizer
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.training.cache import FeatureCache
 from omni_emotion.training.config import phase_config
 from omni_emotion.training.converters import from_openset
-from omni_emotion.training.data import ManifestDataset
 from omni_emotion.training.grpo import REWARDS_FILE, GRPOTrainer, PromptDataset
-from omni_emotion.training.manifest import Sample, TrainingDataError, Turn, read_manifest, write_manifest
+from omni_emotion.training.manifest import TrainingDataError, read_manifest, write_manifest
 from omni_emotion.training.rl import answer_labels, answer_rewards, group_advantages, grpo_loss
 from omni_emotion.training.rl_config import RLConfig
-from omni_emotion.training.trainer import Trainer
+from omni_emotion.training.toy_task import phase3_model, toy_samples, toy_tables
 from omni_emotion.weights import omni_missing_files
 
-PROMPT = "feeling?"
-COLOURS = {"mad": (220, 30, 30), "sad": (30, 30, 220)}
-TOY_TABLES = WheelTables({w: (w,) * len(GROUPINGS) for w in ("mad", "sad", "calm")})
+TOY_TABLES = toy_tables()
 
 
 # -- reward terms, advantages, loss (pure) ------------------------------------------------------------------
@@ -136,41 +131,18 @@ def test_manifest_carries_ov_labels_and_the_converter_fills_them(tmp_path):
 # -- the toy task: name a still's colour in the reward's vocabulary -----------------------------------------
 
 
-def write_still(path: Path, colour) -> Path:
-    img = np.empty((64, 64, 3), np.uint8)
-    img[:] = colour
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("png", rate=1)
-        stream.width = stream.height = 64
-        stream.pix_fmt = "rgb24"
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
-
-
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     """8 stills (red: mad, blue: sad) and the 'phase 3' tiny model tuned to answer mad or sad whatever the
     colour (each still seen with both answers): its answers are well formed and right half of the time."""
     folder = tmp_path_factory.mktemp("toy")
-    samples = []
-    for i in range(8):
-        label = "mad" if i % 2 == 0 else "sad"
-        path = write_still(folder / f"c{i}.png", COLOURS[label])
-        samples.append(Sample(f"c{i}", (Turn("user", PROMPT), Turn("assistant", label)), video=path, labels=(label,)))
+    samples = toy_samples(folder)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the tiny model's ops are too small to share (restored after this module)
     torch.manual_seed(0)
     config = preset_config("tiny")
     processor = OmniEmotionProcessor(tiny_tokenizer(), dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1))
-    model = OmniEmotionForConditionalGeneration(config)
-    both = [Sample(f"{s.id}-{w}", (Turn("user", PROMPT), Turn("assistant", w)), video=s.video) for s in samples for w in COLOURS]
-    data = ManifestDataset(both, processor, FeatureCache(processor, folder / "cache"), system=None)
-    sft = phase_config(3, batch_size=8, micro_batch_size=8, epochs=150 * 8 / len(both), learning_rate=1e-2,
-                       warmup_ratio=0.0, log_every=150, precision="fp32", num_frames=1)
-    Trainer(model, data, data.collate, sft, folder / "phase3", device="cpu", progress=False).train()
+    model = phase3_model(samples, processor, config, folder)
     init = folder / "phase3-model"
     model.save_pretrained(init)
     processor.save_pretrained(init)
