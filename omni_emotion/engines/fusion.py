@@ -25,9 +25,12 @@ The rule, step by step (constants are ``FusionConfig`` fields, in capitals here)
    from their own prior. With the voice alone and a split valence, the posterior is split, and the decision
    rule names both families (a hedge), rather than picking one.
 4. Decision: the label set that maximises the expected M-avg under the posterior (engines/decision.py).
-   When neutral is the single most probable family, "neutral" leads the answer; the emotional set follows
-   (it costs nothing where the truth is neutral, which the metric does not score).
-5. Specific words: the leading family's more specific word ("furious", "dejected", "excited", "nervous",
+   When neutral is more likely than not, "neutral" leads the answer; the emotional set follows (it costs
+   nothing where the truth is neutral, which the metric does not score). In a recovery arc (the face
+   clearly negative at the beginning and clearly happy at the end: ARC_FIRST_MIN, ARC_LAST_MIN over at least
+   ARC_MIN_FRAMES frames) the negative family is named before joy: relief resolves a prior negative state,
+   so that state is the clip's emotional event. Order changes no score.
+5. Specific words: the leading family's (and in an arc, joy's) more specific word ("furious", "dejected", "excited", "nervous",
    ...) is added after its base word only when a measured clue specific to it is present (as before: an
    activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
    paragraph uses). Words the person says about their own feeling are kept, in their own language's words.
@@ -177,11 +180,19 @@ def voice_evidence(voice: VoiceEvidence | None, speech_seconds: float, valence_d
 
 
 # --- the decision ---------------------------------------------------------------------------------------
-def _answer(posterior: dict[str, float], tables: DecisionTables, max_labels: int) -> list[str]:
-    """Step 4: the expected-score label set, led by "neutral" when neutral is the likeliest family."""
+NEUTRAL_LEADS = 0.5  # neutral is said when it is more likely than all the emotions together
+
+
+def _answer(posterior: dict[str, float], tables: DecisionTables, max_labels: int,
+            arc: str | None = None) -> list[str]:
+    """Step 4: the expected-score label set, led by "neutral" when neutral is more likely than not, with an
+    arc's negative family before joy."""
     candidates = [BASE_WORD[f] for f in tables.families if f != "neutral"]
     words, _ = choose_labels(posterior, tables, candidates, max_labels)
-    if max(posterior, key=posterior.get) == "neutral" or not words:
+    if arc is not None and BASE_WORD[arc] in words and "happy" in words:
+        words.remove(BASE_WORD[arc])
+        words.insert(words.index("happy"), BASE_WORD[arc])
+    if posterior.get("neutral", 0.0) > NEUTRAL_LEADS or not words:
         words = ["neutral", *words][:max_labels]
     return words
 
@@ -207,7 +218,8 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     voice = voice_evidence(acoustic.model, acoustic.speech_seconds, decided, cfg)
     evidence = [e for e in (face, voice, words) if e is not None]
     posterior = combine(tables.prior, evidence)
-    words_chosen = _answer(posterior, tables, cfg.max_labels)
+    arc = _recovery_arc(visual, cfg)
+    words_chosen = _answer(posterior, tables, cfg.max_labels, arc)
     prior_labels = _answer(dict(tables.prior), tables, cfg.max_labels)
 
     reasons = _reasons(visual, acoustic, text, tables.prior, cfg)
@@ -218,7 +230,7 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
                                         if family != "neutral" else NEAR_NORM]
         labels.append(Label(word, family, posterior[family], facts))
         emotional = [w for w in words_chosen if w != "neutral"]
-        if emotional and word == emotional[0]:
+        if emotional and (word == emotional[0] or (arc is not None and family == "joy")):  # the arc is joy's
             labels.extend(_specific(family, posterior[family], visual, acoustic, text, facts, cfg))
     for said in [] if text.translation else text.explicit:  # what the person says they feel is kept
         entry = lookup(said)
