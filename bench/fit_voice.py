@@ -232,6 +232,7 @@ def held_out_full_length(data: dict, full: dict, model_json: dict, wheels: Path)
 
 def report(model_json: dict, oof: dict, wheels: Path) -> None:
     """Per held-out speaker: accuracy, ECE and the voice-only EW scores beside the fold's floor."""
+    from bench.confusion import confusion, print_confusion
     from omni_emotion.engines.decision import load_decision_tables
     from omni_emotion.engines.fusion import voice_only_labels
     from omni_emotion.engines.voice_model import VoiceEvidence
@@ -250,7 +251,7 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
         print(f"\n== view '{view}': leave-one-speaker-out (fit on four speakers, score the fifth), "
               f"temperature {spec['temperature']:.3f}, pooled held-out ECE {ece:.3f}")
         print("speaker   n   acc    ECE | L1-avg  floor   gap | M-avg  floor   gap | neutral alone")
-        gaps = []
+        gaps, all_truth, all_pred = [], {}, {}
         for s in np.unique(oof["speakers"]):
             held = oof["speakers"] == s
             distance = oof["held_out"][view]["distance"]
@@ -262,6 +263,8 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
                 heard = VoiceEvidence(probabilities, ratio, float(weight), view, float(distance[i]))
                 pred[oof["keys"][i]] = voice_only_labels(heard, oof["speech_s"][i], decision)
                 truth[oof["keys"][i]] = [oof["labels"][i]]
+            all_truth |= truth
+            all_pred |= pred
             result = score_dataset(truth, pred, tables)
             f_m, f_l1 = floor_of(result, truth, tables), floor_of(result, truth, tables, objective="L1-avg")
             acted = [k for k in truth if truth[k] != ["neutral"]]
@@ -275,6 +278,8 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
                   f"{100 * f_m.result.m_avg:6.1f} {gap[1]:+5.1f} | {alone:5.1%}")
         mean = np.mean(gaps, axis=0)
         print(f"{'mean':>7}                    |               {mean[0]:+5.1f} |               {mean[1]:+5.1f} |")
+        print("confusion, held out (acted emotion x family of the first label):")
+        print_confusion(confusion(all_truth, all_pred))
         print("reliability (held-out, pooled): bin<=  confidence  accuracy  n")
         for edge, conf, acc, n in table:
             print(f"  {edge:4.1f}  {conf:10.3f}  {acc:8.3f}  {n:3d}")
