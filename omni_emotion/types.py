@@ -200,7 +200,9 @@ class VoiceProfile:
     50 Hz-1 kHz in voiced frames (higher = tenser, brighter voice);  hammarberg_db: strongest peak 0-2 kHz
     over 2-5 kHz (lower = tenser);  hnr_db: harmonics-to-noise ratio (higher = clearer, more regular voice);
     voiced_segments_per_s: voiced stretches per second (a syllable-rate proxy);  mean_unvoiced_s: mean
-    length of unvoiced stretches inside speech;  speech_seconds: how much speech was measured.
+    length of unvoiced stretches inside speech;  speech_seconds: how much speech was measured;
+    functionals: all 88 eGeMAPSv02 functionals in openSMILE's order (what the learned voice model reads;
+    empty when built by hand).
     """
 
     f0_mean_st: float
@@ -211,6 +213,7 @@ class VoiceProfile:
     voiced_segments_per_s: float
     mean_unvoiced_s: float
     speech_seconds: float
+    functionals: tuple[float, ...] = ()
 
 
 @dataclass

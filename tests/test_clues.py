@@ -13,7 +13,9 @@ from omni_emotion.engines.clue_acoustic import AcousticClues, acoustic_clues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues, timeline_windows
 from omni_emotion.engines.explain import describe_acoustic, describe_visual, explain, render
-from omni_emotion.engines.fusion import NEAR_NORM, FusionConfig, fuse, visual_family_evidence
+from omni_emotion.engines.decision import load_decision_tables
+from omni_emotion.engines.fusion import FusionConfig, face_evidence, fuse, judge
+from omni_emotion.engines.voice_model import VoiceEvidence
 from omni_emotion.expressions import FER_LABELS
 from omni_emotion.facial_actions import (
     describe_actions,
@@ -24,6 +26,7 @@ from omni_emotion.facial_actions import (
     phase_slices,
 )
 from omni_emotion.facts import Fact
+from omni_emotion.faces.quality import FaceQuality
 from omni_emotion.lexicon import lookup
 from omni_emotion.types import Prosody
 
@@ -111,12 +114,12 @@ def test_acoustic_change_against_own_first_half():
 
 # --- fusion ---------------------------------------------------------------------------------------------
 def test_prior_correction_lifts_sad_over_equally_probable_happy():
+    """FER2013 has far more happy than sad faces, so the same probability is stronger evidence of sadness."""
     probs = np.zeros((2, 7), np.float32)
     probs[:, FER_LABELS.index("sad")] = probs[:, FER_LABELS.index("happy")] = 0.5
-    ev = visual_family_evidence(probs, probs[[0, 0, 1]], prior_power=0.5)
-    assert ev["sadness"] > ev["joy"]
-    flat = visual_family_evidence(probs, probs[[0, 0, 1]], prior_power=0.0)
-    assert flat["sadness"] == pytest.approx(flat["joy"])
+    clues = VisualClues(np.zeros(2), probs, probs[[0, 0, 1]])
+    ratio = face_evidence(clues).ratio
+    assert ratio["sadness"] > ratio["joy"] > 0
 
 
 def test_sad_face_with_subdued_voice_is_sad_then_dejected():
@@ -140,18 +143,19 @@ def test_smile_with_negative_words_is_sarcastic():
     assert lookup("sarcastic").family == "contempt"
 
 
-def test_crying_then_smiling_leads_with_sadness_and_relief():
+def test_crying_then_smiling_names_both_and_relief():
     labels = fuse(_visual(["sad", "happy", "happy"]), AcousticClues(), TextualClues())
     words = [lab.word for lab in labels]
-    assert lookup(words[0]).family == "sadness"
-    assert "relieved" in words and "happy" in words
+    assert {"sad", "happy", "relieved"} <= set(words)
 
 
-def test_weak_evidence_is_neutral_and_calm_voice_adds_calm():
-    words = [lab.word for lab in fuse(_visual(["neutral"] * 3), _voice(0.2), TextualClues())]
-    assert words[0] == "neutral" and "calm" in words
+def test_no_evidence_at_all_answers_the_priors_floor():
     empty = VisualClues(np.zeros(0), np.zeros((0, 7)), np.zeros((3, 7)))
-    assert [lab.word for lab in fuse(empty, AcousticClues(), TextualClues())] == ["neutral"]
+    judgment = judge(empty, AcousticClues(), TextualClues())
+    assert [lab.word for lab in judgment.labels] == judgment.prior_labels
+    assert judgment.posterior == pytest.approx(dict(load_decision_tables().prior))
+    assert judgment.moved == {}
+    assert all(f.name in ("prior", "near norm") for lab in judgment.labels for f in lab.evidence)
 
 
 def test_explicit_words_are_kept_and_label_count_bounded():
@@ -175,16 +179,17 @@ def test_visual_description_and_timeline_cite_numbers():
     assert set(windows[0]["scores"]) == set(FER_LABELS)
 
 
-def test_explanation_order_video_audio_words_inference():
-    labels = fuse(_visual(["sad"] * 3), _voice(0.2, quiet=-40.0), TextualClues())
-    text = explain("VIDEO.", "AUDIO.", "WORDS.", labels)
+def test_explanation_leads_with_a_plain_sentence_then_video_audio_words():
+    visual = _visual(["sad"] * 3)
+    judgment = judge(visual, _voice(0.2, quiet=-40.0), TextualClues())
+    text = explain("VIDEO.", "AUDIO.", "WORDS.", judgment, visual)
+    lead = text[: text.index("VIDEO")]
+    assert lead.startswith("Most likely ") and all(lab.word in lead for lab in judgment.labels)
+    assert "The face pointed there" in lead and not any(ch.isdigit() for ch in lead)
     assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS")
-    inference = text[text.index("WORDS.") + len("WORDS."):]
-    # the inference names every label and cites the leading label's first facts, with their numbers
-    assert all(lab.word in inference for lab in labels)
-    first = labels[0].evidence[0]
+    first = judgment.labels[0].evidence[0]
     assert (first.modality, first.name, first.about) == ("face", "expression", "sad")
-    assert render(first) in inference and f"{first.value:.2f}" in render(first)
+    assert render(first) in text[text.index("WORDS."):] and f"{first.value:.2f}" in render(first)
 
 
 def test_a_single_observation_is_described_without_a_time_course():
@@ -224,17 +229,15 @@ def test_voice_description_agrees_with_its_arousal():
     assert not any(word in describe_acoustic(_voice(0.5), True) for word in ("activated", "subdued"))
 
 
-def test_neutral_with_measured_support_is_not_called_weak():
-    labels = fuse(_visual(["neutral"] * 3, strength=0.95), _voice(None), TextualClues())
-    fact = labels[0].evidence[0]
-    assert labels[0].word == "neutral"
+def test_neutral_with_measured_support_cites_it():
+    visual = _visual(["neutral"] * 3, strength=0.95)
+    judgment = judge(visual, _voice(None), TextualClues())
+    fact = judgment.labels[0].evidence[0]
+    assert judgment.labels[0].word == "neutral"
     assert (fact.modality, fact.name, fact.about) == ("face", "expression", "neutral")
     assert fact.number("mean") == pytest.approx(0.95)
-    supported = explain("FACE.", "", "", labels[:1])
-    assert render(fact) in supported and "0.95" in render(fact)
-    # the same label resting on nothing measured is called weak, and cites no clue
-    weak = explain("FACE.", "", "", [replace(labels[0], evidence=[NEAR_NORM])])
-    assert weak != supported and "weak" in weak and "0.95" not in weak
+    text = explain("FACE.", "", "", judgment, visual)
+    assert text.startswith("Mostly neutral") and render(fact) in text
 
 
 def test_english_detection_tolerates_typographic_characters():
@@ -247,58 +250,56 @@ def test_english_detection_tolerates_typographic_characters():
     assert not _is_english(Transcript(text="je suis content", language="fr"))
 
 
-# --- the label-set rule (fusion.py's module docstring) ----------------------------------------------------
-def _reading(arousal: float = 0.5, **families: float) -> AcousticClues:
-    """Acoustic clues holding a population-norm voice reading with the given family posterior."""
-    from omni_emotion.engines.voice_reading import CUES, PATTERNS, VoiceReading
-
-    posterior = {f: families.get(f, 0.0) for f in PATTERNS}
-    posterior["neutral"] += 1.0 - sum(posterior.values())
-    reading = VoiceReading(posterior, "lower", 0.9, dict.fromkeys(CUES, 0.0), arousal, 0.0)
-    return AcousticClues(True, arousal, {}, 3.0, reading)
+# --- the judgment: valence from the face and the words, arousal from the voice -------------------------
+VOICE_FAMILIES = ("anger", "boredom", "disgust", "fear", "joy", "neutral", "sadness")
 
 
-def _families(labels) -> list[str]:
-    return list(dict.fromkeys(lab.family for lab in labels))
+def _heard(weight: float = 1.0, **probabilities: float) -> AcousticClues:
+    """Speech whose learned voice model gives ``probabilities`` (the rest spread evenly), trained on
+    balanced classes."""
+    rest = (1.0 - sum(probabilities.values())) / (len(VOICE_FAMILIES) - len(probabilities))
+    p = {f: probabilities.get(f, rest) for f in VOICE_FAMILIES}
+    model = VoiceEvidence(p, {f: v * len(VOICE_FAMILIES) for f, v in p.items()}, weight, "single", 1.0)
+    return AcousticClues(True, 0.8, (), 3.0, model=model)
 
 
-def test_one_dominant_family_gives_few_labels_of_that_family():
-    labels = fuse(_visual(["angry"] * 3), _reading(0.5, anger=0.8), TextualClues())
-    assert _families(labels) == ["anger"] and len(labels) <= 2
+def test_a_voice_split_between_anger_and_joy_hedges_with_both():
+    empty = VisualClues(np.zeros(0), np.zeros((0, 7)), np.zeros((3, 7)))
+    words = [lab.word for lab in fuse(empty, _heard(anger=0.45, joy=0.45), TextualClues())]
+    assert {"angry", "happy"} <= set(words)
 
 
-def test_several_supported_families_give_more_labels():
-    text = TextualClues(text="I am scared", valence=-0.4, explicit=["scared"])
-    labels = fuse(_visual(["angry"] * 3, strength=0.7), _reading(0.5, anger=0.7), text)
-    assert {"anger", "fear"} <= set(_families(labels)) and len(labels) >= 2
+def test_the_face_decides_valence_and_the_voice_arousal():
+    voice = _heard(anger=0.6, joy=0.3)  # activated; leaning angry
+    alone = judge(VisualClues(np.zeros(0), np.zeros((0, 7)), np.zeros((3, 7))), voice, TextualClues())
+    assert alone.labels[0].word == "angry" and alone.valence_from == ""
+    smiling = judge(_visual(["happy"] * 3, strength=0.7), voice, TextualClues())
+    assert smiling.labels[0].word == "happy" and smiling.valence_from == "face"
+    # the voice's arousal still counts: activated joy, and calm families lose to the activated ones
+    assert smiling.posterior["joy"] > alone.posterior["joy"]
+    assert smiling.posterior["sadness"] < 0.05
+    text = explain("", "", "", smiling, _visual(["happy"] * 3, strength=0.7))
+    assert "the face decided which feeling" in text
 
 
-def test_opposite_family_needs_its_own_evidence():
-    # the face alone shows happy and sad in the same frames, no change over time: only the stronger is named
-    probs = np.full((9, 7), 0.02, np.float32)
-    probs[:, FER_LABELS.index("happy")] = 0.5
-    probs[:, FER_LABELS.index("sad")] = 0.4
-    mixed = VisualClues(np.linspace(0, 4, 9), probs, np.stack([probs[s].mean(0) for s in phase_slices(9)]),
-                        [], 0, 4.0, 4.0)
-    families = _families(fuse(mixed, AcousticClues(), TextualClues()))
-    assert not ({"joy", "sadness"} <= set(families))
-    # a smiling face and a sad voice each carry their own evidence: then both are named
-    both = _families(fuse(_visual(["happy"] * 3, strength=0.8), _reading(0.2, sadness=0.9), TextualClues()))
-    assert {"joy", "sadness"} <= set(both)
+def test_a_calm_voice_moves_a_neutral_face_to_calm_families_not_to_joy():
+    calm = judge(_visual(["neutral"] * 3, strength=0.6), _heard(sadness=0.5, boredom=0.3), TextualClues())
+    assert calm.posterior["sadness"] + calm.posterior["boredom"] > calm.posterior["joy"] + calm.posterior["anger"]
 
 
-def test_neutral_only_when_the_clues_sit_near_the_norm():
-    near = fuse(_visual(["neutral"] * 3), _reading(0.5, neutral=0.9), TextualClues())
-    assert [lab.word for lab in near] == ["neutral"]
-    angry_voice = fuse(_visual(["neutral"] * 3, strength=0.6), _reading(0.9, anger=0.9), TextualClues())
-    assert angry_voice[0].word == "angry" and "neutral" not in [lab.word for lab in angry_voice]
-    assert any(f.name == "voice pattern" and f.about == "anger" and f.value == pytest.approx(0.9)
-               for f in angry_voice[0].evidence)
-    # neutral here rests on measurements (the face and the voice both read neutral), not on NEAR_NORM
-    cited = [(f.modality, f.name, f.about) for f in near[0].evidence]
-    assert cited == [("face", "expression", "neutral"), ("voice", "voice pattern", "neutral")]
+def test_an_unfamiliar_voice_says_less():
+    empty = VisualClues(np.zeros(0), np.zeros((0, 7)), np.zeros((3, 7)))
+    sure = judge(empty, _heard(1.0, fear=0.9), TextualClues())
+    shy = judge(empty, _heard(0.1, fear=0.9), TextualClues())
+    assert sure.labels[0].word == "worried" and shy.posterior["fear"] < sure.posterior["fear"]
 
 
-def test_bored_voice_labels_bored_with_its_lexicon_family():
-    labels = fuse(_visual(["neutral"] * 3, strength=0.5), _reading(0.3, boredom=0.8), TextualClues())
-    assert labels[0].word == "bored" and labels[0].family == lookup("bored").family
+def test_when_the_face_disagrees_the_explanation_says_which_evidence_won():
+    poor = [FaceQuality(0.2, 0.2, 0.5, 1.0)] * 9
+    visual = replace(_visual(["happy"] * 3, strength=0.6), qualities=poor)
+    judgment = judge(visual, _heard(anger=0.9), TextualClues())
+    assert judgment.labels[0].word == "angry" and "happy" not in [lab.word for lab in judgment.labels]
+    text = explain(describe_visual(visual), "", "", judgment, visual)
+    assert "The face reads happy" in text and "but the voice weighs more" in text
+    # a label's evidence never cites the face for a family the face did not show
+    assert all(f.about != "happy" for f in judgment.labels[0].evidence)

@@ -8,7 +8,7 @@ import pytest
 
 from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.engines.explain import describe_visual
-from omni_emotion.engines.fusion import visual_family_evidence
+from omni_emotion.engines.fusion import face_evidence
 from omni_emotion.expressions import FER_LABELS
 from omni_emotion.faces.quality import MIN_WEIGHT, FaceQuality, face_quality, sharpness
 
@@ -59,9 +59,8 @@ def _clues(qualities: list[FaceQuality]) -> VisualClues:
 def test_clear_frames_outweigh_poor_ones_and_thin_evidence_is_said():
     good, poor = FaceQuality(1, 1, 1, 1), FaceQuality(0.2, 1, 0.5, 1)
     clues = _clues([good] * 4 + [poor] * 4)  # happy in the clear frames, sad in the poor ones
-    evidence = visual_family_evidence(clues.probs, clues.phases, 0.0, clues.weights)
-    flat = visual_family_evidence(clues.probs, clues.phases, 0.0)
-    assert evidence["joy"] - evidence["sadness"] > flat["joy"] - flat["sadness"]
+    # a poor face counts for less in the judgment
+    assert face_evidence(_clues([poor] * 8)).weight < face_evidence(_clues([good] * 8)).weight == 1.0
     assert clues.thin_evidence() is None and "thin" not in describe_visual(clues)
     fact = _clues([poor] * 8).thin_evidence()
     assert (fact.modality, fact.name, fact.about) == ("face", "thin face", "size")

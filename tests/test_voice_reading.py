@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from omni_emotion.engines.clue_acoustic import acoustic_clues, voice_cues
 from omni_emotion.engines.explain import describe_acoustic, render
+from omni_emotion.engines.voice_model import VoiceEvidence
 from omni_emotion.engines.voice_reading import (
     ALPHA_NORM_DB,
     CUES,
@@ -102,8 +103,11 @@ def test_acoustic_clues_cite_the_cues_specific_to_the_family():
     assert tension.number("z") >= 1.0 and tension.value == ANGRY_LOW.alpha_ratio_db
     assert f"{tension.value:.1f} dB" in render(tension)
     assert all(cue.about != "tension" for cue in voice_cues(clues, "sadness"))  # a tense voice is not sad
-    text = describe_acoustic(clues, True)
-    assert clues.reading.top[0] == "anger" and "anger" in text and clues.reading.register in text
+    assert clues.reading.top[0] == "anger"
+    # the paragraph says what the learned voice model hears, with the measured cues pointing the same way
+    heard = VoiceEvidence({"anger": 0.7, "neutral": 0.3}, {"anger": 4.9, "neutral": 2.1}, 1.0, "single", 1.0)
+    text = describe_acoustic(dataclasses.replace(clues, model=heard), True)
+    assert "To the voice model, it sounds most like anger (0.70)" in text
     assert all(render(cue) in text for cue in anger)
 
 
@@ -171,6 +175,8 @@ def test_the_speakers_own_voice_moves_the_norms_a_third_of_the_way():
     # the same voice sounds less aroused against a speaker who always sounds like that, but still aroused
     assert relative.arousal < alone.arousal and relative.top[0] != "neutral"
     assert relative.speaker_seconds == 600.0 and alone.speaker_seconds == 0.0
-    text = describe_acoustic(acoustic_clues(Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)],
-                                                    voice=ANGRY_LOW, speaker=long_known)), True)
-    assert "this speaker's own voice over 600 s of earlier speech" in text
+    clues = acoustic_clues(Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)], voice=ANGRY_LOW,
+                                   speaker=long_known))
+    heard = VoiceEvidence({"anger": 0.6, "joy": 0.4}, {"anger": 4.2, "joy": 2.8}, 1.0, "speaker", 1.0)
+    text = describe_acoustic(dataclasses.replace(clues, model=heard), True)
+    assert "measured against this speaker's own earlier speech" in text

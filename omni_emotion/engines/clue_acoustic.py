@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omni_emotion.engines.voice_model import VoiceEvidence, load_voice_model
 from omni_emotion.engines.voice_reading import CUES, PATTERNS, VoiceReading, read_voice
 from omni_emotion.facts import Fact
 from omni_emotion.speech.prosody import ProsodyConfig
@@ -38,7 +39,8 @@ SUBDUED = 0.3
 class AcousticClues:
     """Measured voice facts. ``facts``: voice facts named "loud", "slow", ... (see ``acoustic_clues``) with
     their numbers, in a fixed order; ``reading`` is the population-norm reading of the voice (None with under
-    half a second of voiced speech); ``arousal`` in [0, 1] comes from it."""
+    half a second of voiced speech); ``arousal`` in [0, 1] comes from it; ``model`` is the learned voice
+    model's calibrated evidence (engines/voice_model.py), what the judgment decides on."""
 
     has_speech: bool = False
     arousal: float | None = None
@@ -46,6 +48,7 @@ class AcousticClues:
     speech_seconds: float = 0.0
     reading: VoiceReading | None = None
     voice: VoiceProfile | None = None
+    model: VoiceEvidence | None = None
 
     def has(self, *names: str) -> bool:
         return any(fact.name in names for fact in self.facts)
@@ -132,7 +135,9 @@ def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> Acous
         if abs(change) >= _CHANGE_ST:
             state("higher" if change > 0 else "lower", change)
     reading = read_voice(p.voice, p.speaker) if p.voice is not None else None
-    return AcousticClues(True, reading.arousal if reading else None, tuple(facts), speech_s, reading, p.voice)
+    model = load_voice_model().evidence(p.voice, p.speaker)
+    return AcousticClues(True, reading.arousal if reading else None, tuple(facts), speech_s, reading, p.voice,
+                         model)
 
 
 _MIN_CUE_Z = 1.0  # a cue this far from the norm is worth saying

@@ -13,6 +13,7 @@ Both models read English. Speech in another language is read through its English
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
+
+if TYPE_CHECKING:
+    from omni_emotion.engines.word_reading import WordsReading
 
 __all__ = ["TextModels", "TextualClues", "textual_clues"]
 
@@ -41,6 +45,7 @@ class TextualClues:
     similar: list[tuple[str, float]] = field(default_factory=list)
     explicit: list[str] = field(default_factory=list)
     negated: list[str] = field(default_factory=list)
+    reading: WordsReading | None = None
 
     def family_scores(self) -> dict[str, float]:
         """Evidence per family in [0, 1]: explicit words count fully, similar words by their cosine."""

@@ -23,7 +23,7 @@ from omni_emotion.engines.explain import (
     explain,
     reasons,
 )
-from omni_emotion.engines.fusion import FusionConfig, fuse
+from omni_emotion.engines.fusion import FusionConfig, judge
 from omni_emotion.expressions import ExpressionModel
 from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
 
@@ -67,13 +67,14 @@ class ClueEngine:
         textual = textual_clues(perception.transcript, self.text_models)
         t2 = time.perf_counter()
         report(0.8, "merging the clues")
-        labels = fuse(visual, acoustic, textual, self.config.fusion)
+        judgment = judge(visual, acoustic, textual, self.config.fusion)
+        labels = judgment.labels
         clues = Clues(
             visual=describe_visual(visual) if perception.clip.has_video else "",
             acoustic=describe_acoustic(acoustic, perception.clip.has_audio),
             textual=describe_textual(textual),
         )
-        explanation = explain(clues.visual, clues.acoustic, clues.textual, labels)
+        explanation = explain(clues.visual, clues.acoustic, clues.textual, judgment, visual)
         t3 = time.perf_counter()
         own = {"expressions": 1e3 * (t1 - t0), "voice_text": 1e3 * (t2 - t1), "fusion": 1e3 * (t3 - t2)}
         timings.update(own)

@@ -15,8 +15,8 @@ import numpy as np
 from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues, voice_cues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
-from omni_emotion.engines.fusion import BASE_WORD, NEAR_NORM, Label
-from omni_emotion.expressions import FER_LABELS
+from omni_emotion.engines.fusion import BASE_WORD, NEAR_NORM, Judgment, Label
+from omni_emotion.expressions import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
 from omni_emotion.facts import Fact
 
@@ -38,9 +38,15 @@ def _cue(f: Fact) -> str:
     }[f.about]()
 
 
-def _voice_pattern(f: Fact) -> str:
+def _voice_model(f: Fact) -> str:
     cues = ", ".join(render(c) for c in f.support)
-    return f"voice fits {f.about} ({f.value:.2f})" + (f": {cues}" if cues else "")
+    own = " against this speaker's own voice" if f.where == "speaker" else ""
+    return f"the voice model hears {_NOUN[f.about]}{own} ({f.value:.2f})" + (f": {cues}" if cues else "")
+
+
+# family -> how it is named in a sentence
+_NOUN = {"joy": "joy", "sadness": "sadness", "anger": "anger", "fear": "fear", "surprise": "surprise",
+         "disgust": "disgust", "contempt": "contempt", "boredom": "boredom", "neutral": "a neutral voice"}
 
 
 def _smile(f: Fact) -> str:
@@ -74,7 +80,7 @@ _WORDING: dict[str, Callable[[Fact], str]] = {
     "turns happy": lambda f: f"face turns from {f.about} at the beginning to happy at the end",
     "lowered": _lowered,
     # voice
-    "voice pattern": _voice_pattern,
+    "voice model": _voice_model,
     "cue": _cue,
     "loud": lambda f: f"the voice is loud ({f.value:.0f} dBFS)",
     "quiet": lambda f: f"the voice is quiet ({f.value:.0f} dBFS)",
@@ -101,13 +107,15 @@ _WORDING: dict[str, Callable[[Fact], str]] = {
     "said": lambda f: f'says "{f.about}"',
     "said in translation": lambda f: f'the translation says "{f.about}"',
     "close to": lambda f: f'words close to "{f.about}" ({f.value:.2f})',
+    "words model": lambda f: f"the words read as {_NOUN[f.about]} to the words model ({f.value:.2f})",
     "wording": lambda f: f"wording {'positive' if f.value > 0 else 'negative'} (VADER {f.value:+.2f})",
     "negative words": lambda f: f"{BASE_WORD[f.about]} while the words are negative (VADER {f.value:+.2f})",
     # across modalities
     "smile with negative words": lambda f: f"{_smile(f.support[0])} while the words are negative "
                                            f"(VADER {f.value:+.2f})",
-    "mild": lambda f: f"mild {f.about}",
     NEAR_NORM.name: lambda f: "the clues sit near the norm",
+    "prior": lambda f: f"nothing measured points elsewhere, and {BASE_WORD[f.about]} is common in drama "
+                       f"dialogue (prior {f.value:.2f})",
 }
 
 
@@ -178,10 +186,6 @@ def describe_visual(clues: VisualClues) -> str:
     return " ".join(parts)
 
 
-_PATTERN_NAMES = {"anger": "anger", "joy": "joy", "fear": "fear", "sadness": "sadness", "boredom": "boredom",
-                  "neutral": "a neutral voice"}
-
-
 def describe_acoustic(clues: AcousticClues, has_audio: bool) -> str:
     """The acoustic clue sentence(s); empty when there is no audio stream at all."""
     if not has_audio:
@@ -202,16 +206,17 @@ def describe_acoustic(clues: AcousticClues, has_audio: bool) -> str:
 
 
 def _reading_sentence(clues: AcousticClues) -> str:
-    """What the population-norm reading found, with the cues behind it; "" without a reading."""
-    if clues.reading is None:
+    """What the learned voice model hears, with the measured cues that point the same way; "" without it."""
+    if clues.model is None:
         return ""
-    family, p = clues.reading.top
-    why = [render(c) for c in voice_cues(clues, family)] if family != "neutral" else []
+    family = max(clues.model.probabilities, key=clues.model.probabilities.get)
+    p = clues.model.probabilities[family]
+    why = [render(c) for c in voice_cues(clues, family)] if family != "neutral" and clues.reading else []
     because = f": {'; '.join(why)}" if why else ""
-    own = (f" and with this speaker's own voice over {clues.reading.speaker_seconds:.0f} s of earlier speech"
-           if clues.reading.speaker_seconds else "")
-    return (f" Compared with typical adult voices of the {clues.reading.register} register{own}, the voice "
-            f"fits the pattern of {_PATTERN_NAMES[family]} best ({p:.2f}){because}.")
+    own = " measured against this speaker's own earlier speech," if clues.model.view == "speaker" else ""
+    unfamiliar = (" This voice lies outside what the model was fitted on, so it counts for less."
+                  if clues.model.weight < 1.0 else "")
+    return f" To the voice model,{own} it sounds most like {_NOUN[family]} ({p:.2f}){because}.{unfamiliar}"
 
 
 _CLEAR_TONE, _SOME_TONE = 0.5, 0.05  # |VADER compound| of clearly / somewhat positive or negative wording
@@ -249,24 +254,63 @@ def _stop(quoted: str) -> str:
 
 
 # --- the explanation ---------------------------------------------------------------------------------------
-def _join(words: list[str]) -> str:
+def _join(words: list[str], last: str = "and") -> str:
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
-def explain(visual: str, acoustic: str, textual: str, labels: list[Label]) -> str:
-    """One English paragraph from the clue paragraphs and the labels (most salient first)."""
-    parts = [s for s in (visual, acoustic, textual) if s]
-    if not parts:
-        parts.append("The clip offers no visible face, no speech and no words to go on.")
-    words = [lab.word for lab in labels]
-    # "weak" only when nothing measured supports neutral either
-    if not words or (words == ["neutral"] and all(f.name == NEAR_NORM.name for f in labels[0].evidence)):
-        parts.append("Taken together, the clues are weak, so the person most likely feels neutral.")
+_MODALITY = {"face": "the face", "voice": "the voice", "words": "the words"}
+
+
+def lead_sentence(judgment: Judgment) -> str:
+    """One plain sentence: the answer, what moved it from the prior, and what counted less."""
+    words = [lab.word for lab in judgment.labels]
+    emotional = [w for w in words if w != "neutral"]
+    if words[0] == "neutral":
+        answer = "Mostly neutral" + (f"; if anything, {_join(emotional, 'or')}." if emotional else ".")
     else:
-        first = labels[0]
-        why = "; ".join(reasons(first)[:2])
-        parts.append(f"Taken together, the person most likely feels {_join(words)}, "
-                     f"with {first.word} the clearest ({why}).")
+        answer = f"Most likely {_join(words)}."
+    raised = [m for m, v in judgment.moved.items() if v > 0]
+    if raised:
+        because = f" {_join([_MODALITY[m] for m in raised]).capitalize()} pointed there"
+        if words != judgment.prior_labels:
+            because += f", away from the usual answer ({_join(judgment.prior_labels)})"
+        answer += because + "."
+    elif words == judgment.prior_labels:
+        answer += " Nothing measured points clearly anywhere, so this is the most common answer in drama dialogue."
+    if judgment.valence_from:
+        answer += (f" The voice tells how aroused the person is; {_MODALITY.get(judgment.valence_from, 'the face and the words')}"
+                   f" decided which feeling.")
+    return answer
+
+
+def _disagreement(visual: VisualClues | None, judgment: Judgment) -> str:
+    """A sentence when the face's clearest expression names another family than the answer's lead."""
+    if visual is None or not visual.has_face:
+        return ""
+    mean = visual.weighted_mean()
+    index = int(np.argmax(mean))
+    face_family = FER_FAMILY[FER_LABELS[index]]
+    lead = next((lab for lab in judgment.labels if lab.word != "neutral"), judgment.labels[0])
+    if face_family in (lead.family, "neutral") or any(lab.family == face_family for lab in judgment.labels):
+        return ""
+    others = [m for m, v in judgment.moved.items() if v > 0 and m != "face"]
+    why = (f"{_join([_MODALITY[m] for m in others])} weigh{'s' if len(others) == 1 else ''} more"
+           if others else "the face's evidence was too weak to change the answer")
+    quality = f" (face quality {visual.quality:.2f})" if visual.quality < 0.5 else ""
+    return (f" The face reads {_ADJ[FER_LABELS[index]]} ({mean[index]:.2f} on average){quality}, "
+            f"but {why}.")
+
+
+def explain(visual: str, acoustic: str, textual: str, judgment: Judgment,
+            visual_clues: VisualClues | None = None) -> str:
+    """The plain lead sentence, then the clue paragraphs (video, audio, words) that hold the figures."""
+    parts = [lead_sentence(judgment) + _disagreement(visual_clues, judgment)]
+    clues = [s for s in (visual, acoustic, textual) if s]
+    parts.extend(clues or ["The clip offers no visible face, no speech and no words to go on."])
+    first = judgment.labels[0]
+    cited = [r for r in reasons(first)[:2]]
+    if cited:
+        parts.append(f"For {first.word}: {'; '.join(cited)}.")
     return " ".join(parts)

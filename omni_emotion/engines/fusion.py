@@ -1,45 +1,43 @@
-"""A transparent scorer that merges visual, acoustic and textual clues into 1 to 6 emotion labels.
+"""Judgment: a calibrated posterior over emotion families from all the clues, then the label set that
+maximises the expected emotion-wheel score under it.
 
-The decision rule (every constant is a field of ``FusionConfig``, named here in capitals; every label keeps
-the measured facts behind it, which explain.py words):
-1. Evidence per family and modality, each in [0, 1].
-   Face: the expression model's probabilities, each class divided by its share in FER2013's training set
-   to the power PRIOR_POWER (the square root: a tempered label-shift correction, as the model has seen 16x
-   more happy than disgusted faces), salience = mean of the whole-track average and the strongest phase,
-   times the face's quality (size, frontality, sharpness, detector score: a small, turned, blurred face
-   says less).
-   Voice: the population-norm reading's posterior per pattern (voice_reading.py), times how much speech
-   it rests on (fully from FULL_VOICE_S seconds). Boredom is a voice pattern of its own; it labels "bored".
-   Words: explicit emotion words, similar lexicon words, and the wording's valence (VALENCE_WEIGHT of it
-   goes to joy, or to the negative families in proportion to their word evidence: to sadness and anger
-   equally when they have none); a machine translation counts TRANSLATED_WORDS as much (its word choice is
-   the translator's, and it errs).
-2. Family score = the weighted sum over modalities (VISUAL_WEIGHT, VOICE_WEIGHT, TEXT_WEIGHT).
-3. Neutral only when the clues sit near the norm: the best family scores under MIN_FAMILY, or the face's
-   and voice's neutral evidence is NEUTRAL_DOMINANCE times the best family's score.
-4. The label set follows the evidence. The best family always gives its base word. Another family joins
-   when it scores at least SUPPORT_RATIO of the best (so one dominant family gives few labels and several
-   supported families give more), at most MAX_FAMILIES, and at most MAX_LABELS labels in all. A family
-   of the opposite valence joins only with its own distinct evidence: a change over time on the face (sad,
-   then happy), or a modality of its own, one giving it at least DISTINCT_MIN and the best family less (the
-   face smiles while the words are negative), never the same clue read two ways.
-5. Specific words: a family's more specific word ("furious", "dejected", "relieved", "sarcastic", ...)
-   is added only when a measured clue specific to it is present, and only for the leading family when
-   several families are named (and for joy in a recovery arc, whose specific clue is the arc). An
+The rule, step by step (constants are ``FusionConfig`` fields, in capitals here):
+1. Prior. The label frequencies of MER2023's training split, the drama corpus OV-MERD was drawn from
+   (``data/decision.json``, written by bench/fit_decision.py). With no evidence, the answer is the prior's
+   best constant answer (engines/decision.py), so the engine cannot fall below that floor on such data.
+2. Evidence, each a likelihood ratio over families with a weight in [0, 1] (engines/posterior.py):
+   - face: the expression model's probabilities in the phase (beginning, middle, end of the track, each a
+     quality-weighted mean) where each class is strongest, normalised, so a clip that shows sadness and then
+     joy is evidence of both, as annotators label every emotion a clip shows clearly; each is divided by its
+     class's share of FER2013's training set (the model's own prior: a label-shift correction) and weighted
+     by the face's quality (size, frontality, sharpness, detector score);
+   - voice: the learned eGeMAPS model (engines/voice_model.py), calibrated on held-out speakers, weighted
+     by how much speech there was (fully from FULL_VOICE_S seconds) and by how familiar the voice is to the
+     model (its out-of-distribution weight);
+   - words: the words model's calibrated reading of what was said (engines/word_reading.py, fitted on
+     MER2023's dialogue), weighted by WORDS_WEIGHT (what recognised speech, not subtitles, is worth) and
+     TRANSLATED_WORDS for a machine translation.
+3. Valence from the face and the words, arousal from the voice. The voice tells aroused from calm far better
+   than it tells anger from joy (Juslin & Laukka 2003; Schuller 2018). So the voice's evidence is split into
+   its arousal part (which of ACTIVATION's groups: activated, calm, ...) and its valence part (which family
+   inside the group), and the valence part counts only as much as the face and the words leave undecided:
+   (1 - c) with c the stronger of the face's weight and the words' weight times how far their reading is
+   from their own prior. With the voice alone and a split valence, the posterior is split, and the decision
+   rule names both families (a hedge), rather than picking one.
+4. Decision: the label set that maximises the expected M-avg under the posterior (engines/decision.py).
+   When neutral is more likely than not, "neutral" leads the answer; the emotional set follows (it costs
+   nothing where the truth is neutral, which the metric does not score). In a recovery arc (the face
+   clearly negative at the beginning and clearly happy at the end: ARC_FIRST_MIN, ARC_LAST_MIN over at least
+   ARC_MIN_FRAMES frames) the negative family is named before joy: relief resolves a prior negative state,
+   so that state is the clip's emotional event. Order changes no score.
+5. Specific words: the leading family's (and in an arc, joy's) more specific word ("furious", "dejected", "excited", "nervous",
+   ...) is added after its base word only when a measured clue specific to it is present (as before: an
    activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
-   paragraph uses, so labels and explanation never disagree about the voice. A specific word scores
-   its family's score times SPECIFIC_DIRECT when its clue measures the family's own intensity (arousal,
-   or a mild score: dejected, excited, nervous, calm, annoyed), SPECIFIC_COMBINED when it rests on a second
-   clue (head lowered, unsteady voice, a smile or surprise with words under NEGATIVE_WORDS, FURIOUS_AROUSAL
-   with FURIOUS_TENSION), SPECIFIC_RELIEF for relief. Words the person says about their own feeling are
-   kept (in their own language's words, not a translation's), SAID_BONUS above their family's score.
-6. Recovery arc: when the face is clearly negative at the beginning and clearly happy at the end (crying,
-   then laughing: ARC_FIRST_MIN and ARC_LAST_MIN over at least ARC_MIN_FRAMES frames), the negative family
-   leads (at least ARC_LEAD times joy's score) and "relieved" is added: relief is the resolution of a
-   prior negative state, so that state is the clip's emotional event even if the smile lasts as long.
-7. Evidence: a label cites the facts that point to its family specifically: a face expression peaking at
-   CITE_FACE_MIN or more, a voice pattern at CITE_VOICE_MIN or more, words, a wording valence of at least
-   CITE_VALENCE_MIN; a label with none cites the NEAR_NORM fact.
+   paragraph uses). Words the person says about their own feeling are kept, in their own language's words.
+6. Evidence: each label cites the facts that point to its family (a face expression peaking at CITE_FACE_MIN
+   or more, the voice model or the words model giving it CITE_MODEL_MIN or more, words said); a family
+   that only the prior supports cites the prior. ``Judgment`` also records what the prior alone would have
+   answered and how far each modality moved the leading family, which the explanation says.
 """
 
 from __future__ import annotations
@@ -51,73 +49,60 @@ import numpy as np
 from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues, voice_cues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
+from omni_emotion.engines.decision import DecisionTables, choose_labels, load_decision_tables
+from omni_emotion.engines.posterior import Evidence, combine, shift
+from omni_emotion.engines.voice_model import VoiceEvidence
 from omni_emotion.expressions import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
 from omni_emotion.facts import Fact
-from omni_emotion.lexicon import FAMILIES, lookup
+from omni_emotion.lexicon import lookup
 
-__all__ = ["BASE_WORD", "NEAR_NORM", "FusionConfig", "Label", "fuse", "visual_family_evidence"]
+__all__ = ["ACTIVATION", "BASE_WORD", "NEAR_NORM", "FusionConfig", "Judgment", "Label", "fuse", "judge",
+           "voice_only_labels"]
 
 # FER2013 training-set class counts (public dataset statistics), in FER_LABELS order.
 FER2013_COUNTS = np.array([3995, 436, 4097, 7215, 4830, 3171, 4965], dtype=np.float64)
-# What the scorer ranks: the lexicon's families plus boredom, which the voice can show but the face cannot.
-SCORED = (*FAMILIES, "boredom")
 BASE_WORD = {"joy": "happy", "sadness": "sad", "anger": "angry", "fear": "worried", "surprise": "surprised",
              "disgust": "disgusted", "contempt": "contemptuous", "neutral": "neutral", "boredom": "bored"}
+# Arousal groups of the circumplex model (Russell 1980): the voice's reliable part is which group.
+ACTIVATION = {"anger": "activated", "joy": "activated", "fear": "activated", "surprise": "activated",
+              "sadness": "calm", "boredom": "calm", "neutral": "calm", "disgust": "disgust",
+              "contempt": "contempt"}
 NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt", "boredom"}
-POSITIVE = {"joy"}
-UNSPECIFIED_NEGATIVE = ("sadness", "anger")  # where negative wording goes when no negative family is named
-MODALITIES = ("face", "voice", "words")
+# A family the expression model has no class for is read through the class its faces show: a bored face is a
+# slack, neutral one; FER2013 has no contempt, whose faces its annotators filed under disgust.
+FACE_STAND_IN = {"boredom": "neutral", "contempt": "disgust"}
 NEAR_NORM = Fact("clip", "near norm")  # the evidence of a neutral label that nothing measured supports
 SAD_ACTIONS = ("head lowered", "face drops")  # facial actions cited for sadness
 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Weights and thresholds of the scorer (dimensionless unless a unit is given; evidence is in [0, 1]
-    per modality). The module docstring says where each one enters the rule."""
+    """Weights and thresholds of the judgment (dimensionless unless a unit is given). The module docstring
+    says where each one enters."""
 
-    visual_weight: float = 1.0
-    voice_weight: float = 1.0
-    text_weight: float = 0.8
-    valence_weight: float = 0.4  # how much the wording's valence adds to joy / the negative families
-    translated_words: float = 0.5  # what a machine translation's words count, relative to the speaker's own
-    full_voice_s: float = 1.5  # seconds of speech at which the voice reading counts fully
-    prior_power: float = 0.5  # exponent of the FER2013 prior correction (0 = none, 1 = full)
-    min_family: float = 0.25  # score the best family needs before anything but neutral is said
-    neutral_dominance: float = 1.5  # neutral evidence this many times the best family's score -> neutral
-    support_ratio: float = 0.6  # another family joins at this fraction of the best family's score
-    distinct_min: float = 0.15  # a modality's contribution that counts as a family's own evidence
-    max_families: int = 3
+    words_weight: float = 0.7  # recognised speech, not clean subtitles: see engines/word_reading.py
+    translated_words: float = 0.5  # a machine translation's words count this much of the speaker's own
+    full_voice_s: float = 1.5  # seconds of speech at which the voice counts fully
     max_labels: int = 6
-    # recovery arc: phase-mean probabilities of the negative beginning and the happy end
-    arc_min_frames: int = 3
-    arc_first_min: float = 0.4
-    arc_last_min: float = 0.5
-    arc_lead: float = 1.05  # the arc's negative family scores at least this times joy's score
-    # specific words: their score as a fraction of their family's, and the clues they need
-    specific_direct: float = 0.9
-    specific_combined: float = 0.85
-    specific_relief: float = 0.8
+    # specific words and the clues they need
     negative_words: float = -0.3  # VADER compound at or under which words count as negative
     furious_arousal: float = 0.85  # anger this activated in the voice reads as fury ...
     furious_tension: float = 2.0  # ... with a vocal-tension z-score this high
-    mild_anger: float = 0.3  # anger scoring under this reads as annoyance
-    said_bonus: float = 0.05  # a word the person says about their feeling scores this above its family
+    arc_min_frames: int = 3  # recovery arc ("relieved"): phase-mean probabilities of a negative beginning ...
+    arc_first_min: float = 0.4
+    arc_last_min: float = 0.5  # ... and a happy end
     # citing evidence
     cite_face_min: float = 0.2  # phase-mean probability of an expression worth citing
-    cite_voice_min: float = 0.15  # posterior of a voice pattern worth citing
-    cite_valence_min: float = 0.05  # |VADER compound| of wording worth citing
+    cite_model_min: float = 0.3  # a voice or words model's probability of a family worth citing
+    moved_min: float = 0.5  # log-probability shift of the leading family that the explanation names
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_labels <= 6:
             raise ValueError(f"max_labels must be in 1..6, got {self.max_labels}")
-        if not 1 <= self.max_families <= self.max_labels:
-            raise ValueError(f"max_families must be in 1..max_labels, got {self.max_families}")
-        if not 0.0 <= self.prior_power <= 1.0:
-            raise ValueError(f"prior_power must be in [0, 1], got {self.prior_power}")
-        if not 0.0 < self.support_ratio <= 1.0:
-            raise ValueError(f"support_ratio must be in (0, 1], got {self.support_ratio}")
+        for name in ("words_weight", "translated_words"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.full_voice_s <= 0 or self.arc_min_frames < 1:
             raise ValueError(f"full_voice_s must be > 0 and arc_min_frames >= 1, got {self.full_voice_s} "
                              f"and {self.arc_min_frames}")
@@ -125,7 +110,8 @@ class FusionConfig:
 
 @dataclass
 class Label:
-    """One output label with its score and the measured facts behind it (``family``: a lexicon family)."""
+    """One output label with its score (its family's posterior probability, a little less for a specific
+    word) and the measured facts behind it (``family``: a lexicon family)."""
 
     word: str
     family: str
@@ -133,128 +119,175 @@ class Label:
     evidence: list[Fact] = field(default_factory=list)
 
 
-def visual_family_evidence(probs: np.ndarray, phases: np.ndarray,
-                           prior_power: float = FusionConfig.prior_power,
-                           weights: np.ndarray | None = None) -> dict[str, float]:
-    """Per-family salience in [0, 1] from (K, 7) probabilities, (3, 7) phase means and optional (K,) frame
-    weights (see module doc)."""
-    if len(probs) == 0:
-        return {f: 0.0 for f in FAMILIES}
-    prior_correction = (FER2013_COUNTS / FER2013_COUNTS.sum()) ** -prior_power
+@dataclass(frozen=True)
+class Judgment:
+    """labels: the answer, best first; posterior: family -> probability; prior_labels: what the prior alone
+    answers; moved: modality -> log-probability shift it gave the leading family (only shifts of at least
+    MOVED_MIN in size); valence_from: the modalities that decided valence over the voice ("" if none)."""
 
-    def corrected(p: np.ndarray) -> np.ndarray:
-        q = p * prior_correction
-        return q / q.sum(axis=-1, keepdims=True)
-
-    mean = np.average(corrected(probs), axis=0, weights=weights)
-    peak = corrected(phases).max(axis=0)
-    salience = 0.5 * (mean + peak)  # the mean of the two
-    out = {f: 0.0 for f in FAMILIES}
-    for label, value in zip(FER_LABELS, salience):
-        out[FER_FAMILY[label]] = float(value)
-    return out
+    labels: list[Label]
+    posterior: dict[str, float]
+    prior_labels: list[str]
+    moved: dict[str, float]
+    valence_from: str
 
 
-def _text_family_evidence(text: TextualClues, cfg: FusionConfig) -> dict[str, float]:
-    scores = text.family_scores()
-    if text.valence is not None:
-        if text.valence > 0:
-            scores["joy"] += cfg.valence_weight * text.valence
-        else:
-            # in SCORED's order, not the set's: a sum's rounding must not change with the hash seed
-            negative = {f: scores[f] for f in SCORED if f in NEGATIVE and f in scores}
-            total = sum(negative.values())
-            for f in UNSPECIFIED_NEGATIVE if total == 0 else negative:
-                share = 1.0 / len(UNSPECIFIED_NEGATIVE) if total == 0 else negative[f] / total
-                scores[f] += cfg.valence_weight * -text.valence * share
-    return scores
+# --- evidence ------------------------------------------------------------------------------------------
+def face_evidence(visual: VisualClues) -> Evidence | None:
+    """The face's likelihood ratio per family (FER probabilities over the model's training share)."""
+    if not visual.has_face:
+        return None
+    share = FER2013_COUNTS / FER2013_COUNTS.sum()
+    peak = visual.phases.max(axis=0)
+    shown = peak / peak.sum() if peak.sum() > 0 else np.full(len(peak), 1.0 / len(peak))
+    ratio = {FER_FAMILY[label]: float(p / s) for label, p, s in zip(FER_LABELS, shown, share)}
+    ratio |= {family: ratio[FER_FAMILY[stand_in]] for family, stand_in in FACE_STAND_IN.items()}
+    return Evidence("face", ratio, float(np.clip(visual.quality, 0.0, 1.0)))
 
 
-def _voice_family_evidence(acoustic: AcousticClues, cfg: FusionConfig) -> dict[str, float]:
-    """The voice reading's posterior per scored family, scaled by how much speech it rests on."""
-    out = {f: 0.0 for f in SCORED}
-    if acoustic.reading is None:
-        return out
-    reliability = min(1.0, acoustic.speech_seconds / cfg.full_voice_s)
-    for family, p in acoustic.reading.families.items():
-        out[family] = reliability * p
-    return out
+def words_evidence(text: TextualClues, cfg: FusionConfig) -> tuple[Evidence | None, float]:
+    """The words model's ratio and weight, and how decided its valence is (its weight times the distance of
+    its reading from its prior, in [0, 1])."""
+    reading = text.reading
+    if reading is None:
+        return None, 0.0
+    weight = cfg.words_weight * (cfg.translated_words if text.translation else 1.0)
+    ratio = {f: reading.families[f] / reading.prior[f] for f in reading.families if reading.prior.get(f, 0) > 0}
+    distance = 0.5 * sum(abs(reading.families[f] - reading.prior.get(f, 0.0)) for f in reading.families)
+    return Evidence("words", ratio, weight), weight * min(1.0, distance)
 
 
-def _evidence(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-              cfg: FusionConfig) -> dict[str, dict[str, float]]:
-    """Weighted contribution of each modality to each scored family: {family: {modality: value}}."""
-    vis = visual_family_evidence(visual.probs, visual.phases, cfg.prior_power, visual.weights)
-    voice = _voice_family_evidence(acoustic, cfg)
-    txt = _text_family_evidence(text, cfg)
-    text_weight = cfg.text_weight * (cfg.translated_words if text.translation else 1.0)
-    return {f: {"face": cfg.visual_weight * visual.quality * vis.get(f, 0.0),
-                "voice": cfg.voice_weight * voice[f],
-                "words": text_weight * txt.get(f, 0.0)} for f in SCORED}
+def voice_evidence(voice: VoiceEvidence | None, speech_seconds: float, valence_decided: float,
+                   cfg: FusionConfig) -> Evidence | None:
+    """The voice's ratio with its valence part counting ``1 - valence_decided`` (step 3 of the rule)."""
+    if voice is None:
+        return None
+    share = {f: voice.probabilities[f] / voice.ratio[f] for f in voice.ratio if voice.ratio[f] > 0}
+    ratio = {}
+    for family, group_name in ACTIVATION.items():
+        group = [f for f in share if ACTIVATION.get(f) == group_name]
+        if not group:
+            continue  # the voice model knows nothing of this arousal group
+        p_group, s_group = sum(voice.probabilities[f] for f in group), sum(share[f] for f in group)
+        arousal = p_group / s_group
+        if family not in share or p_group <= 0:  # a family the voice model has no class for: arousal alone
+            ratio[family] = arousal
+            continue
+        within = (voice.probabilities[family] / p_group) / (share[family] / s_group)
+        ratio[family] = arousal * within ** (1.0 - valence_decided)
+    weight = voice.weight * min(1.0, speech_seconds / cfg.full_voice_s)
+    return Evidence("voice", ratio, weight)
+
+
+# --- the decision ---------------------------------------------------------------------------------------
+NEUTRAL_LEADS = 0.5  # neutral is said when it is more likely than all the emotions together
+
+
+def _answer(posterior: dict[str, float], tables: DecisionTables, max_labels: int,
+            arc: str | None = None) -> list[str]:
+    """Step 4: the expected-score label set, led by "neutral" when neutral is more likely than not, with an
+    arc's negative family before joy."""
+    candidates = [BASE_WORD[f] for f in tables.families if f != "neutral"]
+    words, _ = choose_labels(posterior, tables, candidates, max_labels)
+    if arc is not None and BASE_WORD[arc] in words and "happy" in words:
+        words.remove(BASE_WORD[arc])
+        words.insert(words.index("happy"), BASE_WORD[arc])
+    if posterior.get("neutral", 0.0) > NEUTRAL_LEADS or not words:
+        words = ["neutral", *words][:max_labels]
+    return words
+
+
+def voice_only_labels(voice: VoiceEvidence, speech_seconds: float, tables: DecisionTables | None = None,
+                      cfg: FusionConfig = FusionConfig()) -> list[str]:
+    """The answer the engine gives from the voice alone (no face, no words): what bench/fit_voice.py scores
+    leave-one-speaker-out, through the same evidence, posterior and decision as ``judge``."""
+    tables = tables or load_decision_tables()
+    evidence = voice_evidence(voice, speech_seconds, 0.0, cfg)
+    return _answer(combine(tables.prior, [evidence] if evidence else []), tables, cfg.max_labels)
+
+
+def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
+          cfg: FusionConfig = FusionConfig(), tables: DecisionTables | None = None) -> Judgment:
+    """The posterior, the labels (most salient first, each with its evidence; never empty) and what moved
+    the answer away from the prior."""
+    tables = tables or load_decision_tables()
+    face = face_evidence(visual)
+    words, words_decided = words_evidence(text, cfg)
+    face_decided = face.weight if face is not None else 0.0
+    decided = max(face_decided, words_decided)
+    voice = voice_evidence(acoustic.model, acoustic.speech_seconds, decided, cfg)
+    evidence = [e for e in (face, voice, words) if e is not None]
+    posterior = combine(tables.prior, evidence)
+    arc = _recovery_arc(visual, cfg)
+    words_chosen = _answer(posterior, tables, cfg.max_labels, arc)
+    prior_labels = _answer(dict(tables.prior), tables, cfg.max_labels)
+
+    reasons = _reasons(visual, acoustic, text, tables.prior, cfg)
+    labels: list[Label] = []
+    for i, word in enumerate(words_chosen):
+        family = "neutral" if word == "neutral" else lookup(word).family
+        facts = reasons.get(family) or [Fact("clip", "prior", tables.prior[family], about=family)
+                                        if family != "neutral" else NEAR_NORM]
+        labels.append(Label(word, family, posterior[family], facts))
+        emotional = [w for w in words_chosen if w != "neutral"]
+        if emotional and (word == emotional[0] or (arc is not None and family == "joy")):  # the arc is joy's
+            labels.extend(_specific(family, posterior[family], visual, acoustic, text, facts, cfg))
+    for said in [] if text.translation else text.explicit:  # what the person says they feel is kept
+        entry = lookup(said)
+        if entry is not None and all(lab.word != entry.word for lab in labels):
+            labels.append(Label(entry.word, entry.family, posterior.get(entry.family, 0.0),
+                                [Fact("words", "said", about=said)]))
+    seen: set[str] = set()
+    unique = [lab for lab in labels if not (lab.word in seen or seen.add(lab.word))][: cfg.max_labels]
+
+    lead = next((lab.family for lab in unique if lab.family != "neutral"), unique[0].family)
+    moved = {e.modality: round(shift(tables.prior, posterior, e)[lead], 6) for e in evidence}
+    moved = {m: v for m, v in moved.items() if abs(v) >= cfg.moved_min}
+    valence_from = " and ".join(m for m, d in (("face", face_decided), ("words", words_decided)) if d >= 0.5) \
+        if voice is not None else ""
+    return Judgment(unique, posterior, prior_labels, moved, valence_from)
 
 
 def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
          cfg: FusionConfig = FusionConfig()) -> list[Label]:
-    """Labels, most salient first, each with its evidence; never empty."""
-    evidence = _evidence(visual, acoustic, text, cfg)
-    scores = {f: sum(parts.values()) for f, parts in evidence.items()}
-    reasons = _reasons(visual, acoustic, text, evidence, cfg)
-    arc = _recovery_arc(visual, cfg)
-    if arc is not None:
-        scores[arc] = max(scores[arc], cfg.arc_lead * scores["joy"])
-        reasons[arc].insert(0, Fact("face", "shown first", about=arc))
+    """The labels alone (``judge(...).labels``)."""
+    return judge(visual, acoustic, text, cfg).labels
 
-    chosen = _choose_families(scores, evidence, arc, cfg)
-    labels: list[Label] = []
-    for fam in chosen:
-        labels.append(_base_label(fam, scores[fam], reasons[fam]))
-        if fam == chosen[0] or (arc is not None and fam == "joy"):  # the arc is joy's own specific clue
-            labels.extend(_specific(fam, scores[fam], visual, acoustic, text, reasons[fam], cfg))
-    for word in [] if text.translation else text.explicit:  # what the person says they feel is kept
+
+# --- evidence facts --------------------------------------------------------------------------------------
+def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues, prior: dict[str, float],
+             cfg: FusionConfig) -> dict[str, list[Fact]]:
+    """Per family, the measured facts that point to it specifically."""
+    reasons: dict[str, list[Fact]] = {f: [] for f in prior}
+    if visual.has_face:
+        mean = visual.weighted_mean()
+        for i, label in enumerate(FER_LABELS):
+            peak_phase = int(np.argmax(visual.phases[:, i]))
+            peak = float(visual.phases[peak_phase, i])
+            if peak >= cfg.cite_face_min:
+                reasons[FER_FAMILY[label]].append(Fact("face", "expression", peak, about=label,
+                                                       where=PHASES[peak_phase], more=(("mean", float(mean[i])),)))
+        for action in visual.actions:
+            if action.name == "mouth widened":
+                reasons["joy"].append(action)
+            elif action.name in SAD_ACTIONS:
+                reasons["sadness"].append(action)
+    if acoustic.model is not None:
+        for family, p in acoustic.model.probabilities.items():
+            if p >= cfg.cite_model_min and family in reasons:
+                cues = voice_cues(acoustic, family) if family != "neutral" and acoustic.reading else []
+                reasons[family].append(Fact("voice", "voice model", p, about=family, where=acoustic.model.view,
+                                            support=tuple(cues)))
+    said = "said in translation" if text.translation else "said"
+    for word in text.explicit:
         entry = lookup(word)
-        if entry is not None and all(lab.word != entry.word for lab in labels):
-            labels.append(Label(entry.word, entry.family, scores[entry.family] + cfg.said_bonus,
-                                [Fact("words", "said", about=word)]))
-    labels.sort(key=lambda lab: -lab.score)
-    seen: set[str] = set()
-    unique = [lab for lab in labels if not (lab.word in seen or seen.add(lab.word))]
-    return unique[: cfg.max_labels]
-
-
-def _choose_families(scores: dict[str, float], evidence: dict[str, dict[str, float]], arc: str | None,
-                     cfg: FusionConfig) -> list[str]:
-    """The families to name, best first (steps 3 and 4 of the module's rule)."""
-    ranked = sorted((f for f in SCORED if f != "neutral"), key=lambda f: -scores[f])
-    best = ranked[0]
-    neutral = evidence["neutral"]["face"] + evidence["neutral"]["voice"]
-    if scores[best] < cfg.min_family or neutral >= cfg.neutral_dominance * scores[best]:
-        return ["neutral"]
-    chosen = [best]
-    for fam in ranked[1:]:
-        if len(chosen) == cfg.max_families:
-            break
-        if scores[fam] < max(cfg.min_family, cfg.support_ratio * scores[best]):
-            break
-        if _opposed(fam, best) and not (arc in (fam, best) or _has_own_evidence(fam, best, evidence, cfg)):
-            continue
-        chosen.append(fam)
-    return chosen
-
-
-def _opposed(a: str, b: str) -> bool:
-    return (a in POSITIVE and b in NEGATIVE) or (a in NEGATIVE and b in POSITIVE)
-
-
-def _has_own_evidence(fam: str, best: str, evidence: dict[str, dict[str, float]], cfg: FusionConfig) -> bool:
-    """True when ``fam`` rests on a modality that gives the best family little: distinct evidence."""
-    return any(evidence[fam][m] >= cfg.distinct_min and evidence[best][m] < cfg.distinct_min
-               for m in MODALITIES)
-
-
-def _base_label(fam: str, score: float, reasons: list[Fact]) -> Label:
-    word = BASE_WORD[fam]
-    entry = lookup(word)
-    return Label(word, entry.family if entry else fam, score, reasons or [NEAR_NORM])
+        if entry is not None:
+            reasons[entry.family].append(Fact("words", said, about=word))
+    if text.reading is not None:
+        for family, p in text.reading.families.items():
+            if p >= cfg.cite_model_min and family in reasons:
+                reasons[family].append(Fact("words", "words model", p, about=family))
+    return reasons
 
 
 def _recovery_arc(visual: VisualClues, cfg: FusionConfig) -> str | None:
@@ -266,61 +299,6 @@ def _recovery_arc(visual: VisualClues, cfg: FusionConfig) -> str | None:
     if family in NEGATIVE and p_first >= cfg.arc_first_min and last == "happy" and p_last >= cfg.arc_last_min:
         return family
     return None
-
-
-def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-             evidence: dict[str, dict[str, float]], cfg: FusionConfig) -> dict[str, list[Fact]]:
-    """Per scored family, the measured facts that point to it specifically."""
-    reasons: dict[str, list[Fact]] = {f: [] for f in SCORED}
-    _face_reasons(visual, reasons, cfg)
-    _voice_reasons(acoustic, reasons, cfg)
-    _text_reasons(text, evidence, reasons, cfg)
-    return reasons
-
-
-def _face_reasons(visual: VisualClues, reasons: dict[str, list[Fact]], cfg: FusionConfig) -> None:
-    if not visual.has_face:
-        return
-    mean = visual.weighted_mean()
-    for i, label in enumerate(FER_LABELS):
-        peak_phase = int(np.argmax(visual.phases[:, i]))
-        peak = float(visual.phases[peak_phase, i])
-        if peak >= cfg.cite_face_min:
-            fact = Fact("face", "expression", peak, about=label, where=PHASES[peak_phase],
-                        more=(("mean", float(mean[i])),))
-            reasons[FER_FAMILY[label]].append(fact)
-    for action in visual.actions:
-        if action.name == "mouth widened":
-            reasons["joy"].append(action)
-        elif action.name in SAD_ACTIONS:
-            reasons["sadness"].append(action)
-
-
-def _voice_reasons(acoustic: AcousticClues, reasons: dict[str, list[Fact]], cfg: FusionConfig) -> None:
-    if acoustic.reading is None:
-        return
-    for family, p in acoustic.reading.families.items():
-        if p >= cfg.cite_voice_min:
-            cues = voice_cues(acoustic, family) if family != "neutral" else []
-            reasons[family].append(Fact("voice", "voice pattern", p, about=family, support=tuple(cues)))
-
-
-def _text_reasons(text: TextualClues, evidence: dict[str, dict[str, float]], reasons: dict[str, list[Fact]],
-                  cfg: FusionConfig) -> None:
-    said = "said in translation" if text.translation else "said"
-    for word in text.explicit:
-        entry = lookup(word)
-        if entry is not None:
-            reasons[entry.family].append(Fact("words", said, about=word))
-    for word, sim in text.similar:
-        entry = lookup(word)
-        if entry is not None:
-            reasons[entry.family].append(Fact("words", "close to", sim, about=word))
-    if text.valence is not None and abs(text.valence) >= cfg.cite_valence_min:
-        # cite the wording only where it added to the score (see _text_family_evidence)
-        fams = ["joy"] if text.valence > 0 else [f for f in sorted(NEGATIVE) if evidence[f]["words"] > 0]
-        for fam in fams:
-            reasons[fam].append(Fact("words", "wording", text.valence))
 
 
 def _measured_smile(visual: VisualClues) -> Fact | None:
@@ -336,48 +314,45 @@ def _measured_smile(visual: VisualClues) -> Fact | None:
     return next((action for action in visual.actions if action.name == "mouth widened"), None)
 
 
+_SPECIFIC_SHARE = 0.9  # a specific word ranks just below its family's base word
+
+
 def _specific(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
               base_reasons: list[Fact], cfg: FusionConfig) -> list[Label]:
-    """Specific words the measured clues support, scored just below their family's base word."""
+    """Specific words the measured clues support, placed right after their family's base word."""
     out: list[Label] = []
     a = acoustic.arousal
     valence = text.valence
 
-    def add(word: str, factor: float, why: Fact) -> None:
-        out.append(Label(word, lookup(word).family, score * factor, [why, *base_reasons[:2]]))
+    def add(word: str, why: Fact) -> None:
+        out.append(Label(word, lookup(word).family, score * _SPECIFIC_SHARE, [why, *base_reasons[:2]]))
 
     if fam == "sadness":
         lowered = next((f for f in visual.actions if f.name in SAD_ACTIONS), None)
         if a is not None and a <= SUBDUED:
-            add("dejected", cfg.specific_direct, Fact("voice", "subdued voice", a, about=fam))
+            add("dejected", Fact("voice", "subdued voice", a, about=fam))
         elif lowered is not None:
-            add("dejected", cfg.specific_combined, Fact("face", "lowered", about=fam, support=(lowered,)))
+            add("dejected", Fact("face", "lowered", about=fam, support=(lowered,)))
         trembling = acoustic.fact("trembling")
         if trembling is not None:
-            add("upset", cfg.specific_combined, Fact("voice", "unsteady voice", trembling.value, about=fam))
+            add("upset", Fact("voice", "unsteady voice", trembling.value, about=fam))
     elif fam == "joy":
         if a is not None and a >= ACTIVATED:
-            add("excited", cfg.specific_direct, Fact("voice", "activated voice", a, about=fam))
+            add("excited", Fact("voice", "activated voice", a, about=fam))
         if _recovery_arc(visual, cfg) is not None:
-            add("relieved", cfg.specific_relief, Fact("face", "turns happy", about=visual.phase_top()[0][0]))
+            add("relieved", Fact("face", "turns happy", about=visual.phase_top()[0][0]))
         smile = _measured_smile(visual)
         if valence is not None and valence <= cfg.negative_words and smile is not None:
-            add("sarcastic", cfg.specific_combined,
-                Fact("clip", "smile with negative words", valence, support=(smile,)))
+            add("sarcastic", Fact("clip", "smile with negative words", valence, support=(smile,)))
     elif fam == "fear":
         if a is not None and a >= ACTIVATED:
-            add("nervous", cfg.specific_direct, Fact("voice", "activated voice", a, about=fam))
+            add("nervous", Fact("voice", "activated voice", a, about=fam))
     elif fam == "anger":
         if a is not None and a >= cfg.furious_arousal and acoustic.reading is not None \
                 and acoustic.reading.cues["tension"] >= cfg.furious_tension:
-            add("furious", cfg.specific_combined, Fact("voice", "tense activated voice", a, about=fam,
-                                                       more=(("tension", acoustic.reading.cues["tension"]),)))
-        elif score < cfg.mild_anger:
-            add("annoyed", cfg.specific_direct, Fact("clip", "mild", score, about=fam))
+            add("furious", Fact("voice", "tense activated voice", a, about=fam,
+                                more=(("tension", acoustic.reading.cues["tension"]),)))
     elif fam == "surprise":
         if valence is not None and valence <= cfg.negative_words:
-            add("shocked", cfg.specific_combined, Fact("words", "negative words", valence, about=fam))
-    elif fam == "neutral":
-        if a is not None and a <= SUBDUED:
-            add("calm", cfg.specific_direct, Fact("voice", "even voice", a))
+            add("shocked", Fact("words", "negative words", valence, about=fam))
     return out

@@ -76,7 +76,13 @@ class VoiceMeter:
         values = {field: float(row[name]) for name, field in _FEATURES.items()}
         if not np.isfinite(values["f0_mean_st"]) or values["f0_mean_st"] <= 0:
             return None  # no voiced frames: whisper, noise or music
-        return VoiceProfile(speech_seconds=speech.size / sample_rate, **values)
+        functionals = tuple(float(v) for v in np.nan_to_num(row.to_numpy(dtype=np.float64)))
+        return VoiceProfile(speech_seconds=speech.size / sample_rate, functionals=functionals, **values)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of ``VoiceProfile.functionals``, in order."""
+        return tuple(self._smile.feature_names)
 
 
 class SpeakerVoice:
@@ -100,6 +106,10 @@ class SpeakerVoice:
         """The median voice so far (None before any), its ``speech_seconds`` the total speech counted."""
         if not self._profiles:
             return None
-        fields = [f.name for f in dataclasses.fields(VoiceProfile) if f.name != "speech_seconds"]
+        fields = [f.name for f in dataclasses.fields(VoiceProfile) if f.name not in ("speech_seconds", "functionals")]
         medians = {name: float(np.median([getattr(p, name) for p in self._profiles])) for name in fields}
-        return VoiceProfile(speech_seconds=sum(p.speech_seconds for p in self._profiles), **medians)
+        rows = [p.functionals for p in self._profiles if p.functionals]
+        width = {len(r) for r in rows}
+        functionals = tuple(float(v) for v in np.median(np.array(rows), axis=0)) if len(width) == 1 else ()
+        return VoiceProfile(speech_seconds=sum(p.speech_seconds for p in self._profiles), functionals=functionals,
+                            **medians)
