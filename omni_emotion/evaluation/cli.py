@@ -51,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         device_help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
     )
     p.add_argument(
-        "--wheels", help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache)"
+        "--wheels",
+        help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache): OV-MER's emotion_wheel "
+        "or MER2026's emotion_wheel_mer2026 (revised word forms; the output names which)",
     )
     p.add_argument(
         "--cache", help="resumable JSONL of per-clip results for --videos (default: under the cache)"
@@ -104,14 +106,26 @@ def format_table(evaluation: Evaluation, label: str) -> str:
         lines.append("-" * len(lines[0]) + "  published (OV-MER Table 4)")
         lines += [_row_line(row, width) for row in published]
     lines.append("")
+    fg, fg_floor = result.mer_fg, (evaluation.mer_fg_floor or floor)
     lines.append(
         f"L1-avg {result.l1_avg * 100:.2f}   precision {result.precision * 100:.2f}   recall "
         f"{result.recall * 100:.2f}   avg {result.avg * 100:.2f}   (means over the 12 groupings)"
     )
     lines.append(
+        f"MER-FG {fg.score * 100:.2f}   precision {fg.precision * 100:.2f}   recall {fg.recall * 100:.2f}"
+        "   (MER2026 Track 2: means over the five wheels at level 1)"
+    )
+    lines.append(
         f"floor  L1-avg {floor.result.l1_avg * 100:.2f}   precision {floor.result.precision * 100:.2f}"
         f"   recall {floor.result.recall * 100:.2f}   avg {floor.result.avg * 100:.2f}"
     )
+    lines.append(
+        f"floor  MER-FG {fg_floor.result.mer_fg.score * 100:.2f}   (best constant for MER-FG: "
+        f"{', '.join(fg_floor.labels) or 'none'})"
+    )
+    hint = "" if evaluation.tables.startswith("mer2026") else (
+        "   (MER2026's own MER-FG needs its tables: --wheels .../emotion_wheel_mer2026)")
+    lines.append(f"grouping tables: {evaluation.tables}{hint}")
     lines.append(floor_note(floor))
     lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
     for key, reason in list(result.skipped.items())[:MAX_LISTED_PROBLEMS]:
