@@ -261,7 +261,8 @@ def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
     assert any(line.startswith("floor  L1-avg ") for line in rows)
     fg = next(line for line in rows if line.startswith("MER-FG "))
     ours = score_dataset(truth, {"s1": ["happy"], "s2": ["calm"]}, tables)
-    assert fg.split()[1] == f"{100 * ours.mer_fg.score:.2f}" and rows[rows.index(fg) - 1].startswith("L1-avg ")
+    assert fg.split()[1] == f"{100 * ours.mer_fg.score:.2f}"
+    assert rows[rows.index(fg) - 1].startswith("L1-avg ")  # beside L1-avg
     assert any(line.startswith("floor  MER-FG ") for line in rows)
     assert "grouping tables: tables " in out and "emotion_wheel_mer2026" in out
 

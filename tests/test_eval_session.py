@@ -56,7 +56,7 @@ def test_a_predictions_file_gives_scores_samples_and_the_floor(env):
     truth = {"s1": ["happy", "angry"], "s2": ["calm"]}  # the floor stands on the samples our score used
     assert evaluation.floor == best_constant(truth, tables)
     assert evaluation.mer_fg_floor == best_constant(truth, tables, objective="MER-FG")
-    assert evaluation.tables == tables.name and len(tables.name) == len("tables ") + 12  # not a published edition
+    assert evaluation.tables == tables.name and len(tables.name) == len("tables ") + 12  # no known edition
     aimed = run_evaluation(EvalRequest(gt=gt, pred=pred, wheels=wheels, floor_objective="MER-FG"))
     assert aimed.mer_fg_floor is aimed.floor and aimed.floor == evaluation.mer_fg_floor
     assert evaluation.predictions == {"s1": ["happy"], "s2": ["calm"]}

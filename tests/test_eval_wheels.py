@@ -210,7 +210,8 @@ def test_built_mapping_reproduces_the_published_mer2026_mapping(data_dir):
 
 def _case3(label: str, mapping: dict, wheel: str) -> str:
     """The authors' level-1 case-3 mapping written from its definition, over their published JSON."""
-    candidates = sorted(w for base in mapping["format_mapping"].get(label, []) for w in mapping["raw_mapping"][base])
+    bases = mapping["format_mapping"].get(label, [])
+    candidates = sorted(w for base in bases for w in mapping["raw_mapping"][base])
     wheel_map = mapping["wheel_map_whole"][wheel]["level1"]
     return next((wheel_map[w] for w in candidates if w in wheel_map), "")
 

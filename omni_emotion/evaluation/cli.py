@@ -52,8 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--wheels",
-        help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache): OV-MER's emotion_wheel "
-        "or MER2026's emotion_wheel_mer2026 (revised word forms; the output names which)",
+        help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache): OV-MER's "
+        "emotion_wheel or MER2026's emotion_wheel_mer2026 (revised word forms; the output names which)",
     )
     p.add_argument(
         "--cache", help="resumable JSONL of per-clip results for --videos (default: under the cache)"

@@ -41,9 +41,9 @@ def _published(model: str, scores: dict[str, float]) -> dict[str, Any]:
 
 def score_rows(evaluation: Evaluation, ours: str) -> list[dict[str, Any]]:
     """Our row (named ``ours``), the floor's, then the published baselines from the lowest M-avg up (like
-    OV-MER Table 4). The floor row scores the floor's labels; MER-FG's own floor (``Evaluation.mer_fg_floor``)
-    stands in the summaries. Each row: ``model``, ``kind`` ("ours", "floor" or "published") and one percent value
-    per ``SCORE_COLUMNS`` (None where the source does not give it)."""
+    OV-MER Table 4). The floor row scores the floor's labels; MER-FG's own floor
+    (``Evaluation.mer_fg_floor``) stands in the summaries. Each row: ``model``, ``kind`` ("ours", "floor" or
+    "published") and one percent value per ``SCORE_COLUMNS`` (None where the source does not give it)."""
     rows = [_measured(ours, "ours", evaluation.result),
             _measured(floor_name(evaluation.floor), "floor", evaluation.floor.result)]
     ranked = sorted(evaluation.published.items(), key=lambda item: item[1]["M-avg"])
@@ -51,10 +51,11 @@ def score_rows(evaluation: Evaluation, ours: str) -> list[dict[str, Any]]:
 
 
 def json_summary(evaluation: Evaluation) -> dict[str, Any]:
-    """The object ``omni-emotion eval --json`` prints: ``EvalResult.summary()`` plus ``tables`` (which grouping
-    tables scored it), ``skipped`` (key -> reason), ``floor`` and ``mer_fg_floor`` (``Floor.summary()``),
-    fractions in [0, 1]."""
-    return {**evaluation.result.summary(), "tables": evaluation.tables, "skipped": dict(evaluation.result.skipped),
+    """The object ``omni-emotion eval --json`` prints: ``EvalResult.summary()`` plus ``tables`` (which
+    grouping tables scored it), ``skipped`` (key -> reason), ``floor`` and ``mer_fg_floor``
+    (``Floor.summary()``), fractions in [0, 1]."""
+    result = evaluation.result
+    return {**result.summary(), "tables": evaluation.tables, "skipped": dict(result.skipped),
             **_floor_documents(evaluation)}
 
 

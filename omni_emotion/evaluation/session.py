@@ -90,9 +90,9 @@ class Evaluation:
 
     result: scores per grouping, ``result.samples`` (one per scored or skipped ground-truth sample) and
     ``result.skipped`` (name or file line -> reason). floor: the best constant answer over the samples
-    ``result`` scored. mer_fg_floor: the same for the MER-FG score (the floor itself when its objective already is
-MER-FG's). tables: the grouping tables' name (``WheelTables.name``: edition and a short content hash).
-published: model -> column -> percent, empty where they do not apply.
+    ``result`` scored. mer_fg_floor: the same for the MER-FG score (the floor itself when its objective
+    already is MER-FG's). tables: the grouping tables' name (``WheelTables.name``: edition and a short
+    content hash). published: model -> column -> percent, empty where they do not apply.
     predictions: name -> predicted labels as read or analysed. predictions_csv / cache: the files written
     (None when none was).
     """
@@ -183,4 +183,6 @@ def run_evaluation(
         raise _no_match(request, result)
     floor = floor_of(result, truth.labels, tables, request.floor_objective)
     mer_fg_floor = floor if floor.objective != "M-avg" else floor_of(result, truth.labels, tables, "MER-FG")
-    return Evaluation(request, result, floor, published, pred.labels, csv_path, cache, mer_fg_floor, tables.name)
+    return Evaluation(
+        request, result, floor, published, pred.labels, csv_path, cache, mer_fg_floor, tables.name
+    )

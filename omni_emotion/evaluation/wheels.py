@@ -166,8 +166,8 @@ def _read_format(path: Path) -> dict[str, list[str]]:
 
 
 def _merge_runs(merged: dict[str, list[str]], run: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The authors' ``func_merge_map``: a word in both maps gets the union of its lists (their ``set()``, whose
-    order is arbitrary, so sorted here); a word in one keeps its list as it is, repeats included."""
+    """The authors' ``func_merge_map``: a word in both maps gets the union of its lists (their ``set()``,
+    whose order is arbitrary, so sorted here); a word in one keeps its list as it is, repeats included."""
     out: dict[str, list[str]] = {}
     for word in [*merged, *run]:
         if word in merged and word in run:
@@ -257,8 +257,8 @@ def build_mapping(folder: str | os.PathLike[str]) -> WheelMapping:
     format_mapping = _read_format(folder / "format.csv")
     to_wheel = _read_synonyms(folder / "synonym.xlsx")
     # only the base words of format.csv are looked up, and the authors keep just those
-    raw_mapping = {base: to_wheel[base] for base in dict.fromkeys(b for bs in format_mapping.values() for b in bs)
-                   if base in to_wheel}
+    bases = dict.fromkeys(base for bases in format_mapping.values() for base in bases)
+    raw_mapping = {base: to_wheel[base] for base in bases if base in to_wheel}
     wheels = {}
     for k in range(1, NUM_WHEELS + 1):
         tree = _read_wheel(folder / f"wheel{k}.xlsx")

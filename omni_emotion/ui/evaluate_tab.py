@@ -102,7 +102,8 @@ def _evaluate_into(out_dir: Path, ctx: UIContext, gt: str, source: str, pred_pat
     scores.write_text(json.dumps(scores_document(evaluation), indent=2, ensure_ascii=False), encoding="utf-8")
     summary = (f"Scored **{result.n_scored}** samples, skipped **{result.n_skipped}**. "
                f"M-avg **{100 * result.m_avg:.2f}**, L1-avg **{100 * result.l1_avg:.2f}**, "
-               f"MER-FG **{100 * result.mer_fg.score:.2f}** (floor {100 * mer_fg_floor.result.mer_fg.score:.2f}), "
+               f"MER-FG **{100 * result.mer_fg.score:.2f}** "
+               f"(floor {100 * mer_fg_floor.result.mer_fg.score:.2f}), "
                f"Avg **{100 * result.avg:.2f}** (percent; grouping tables {evaluation.tables})."
                f"\n\n{floor_summary(result, evaluation.floor)}")
     return (summary, metric_rows(evaluation, label), [_sample_row(s) for s in result.samples],
