@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
+    "AUTHORS_EXTRACTION_PROMPT",
     "LLMExtractor",
     "LabelExtractor",
     "Mention",
@@ -345,18 +346,28 @@ class RuleExtractor:
         return [surface[k] for k in ranked if scores[k] >= self.keep_ratio * best][: self.max_labels]
 
 
+# The benchmark authors' extraction prompt, verbatim: a prompt is data, and only the same words make our LLM
+# extraction comparable with theirs. Source: MERTools (github.com/zeroQiaoba/MERTools),
+# MER2026/MER2026_Track2/toolkit/utils/qwen.py, reason_to_openset_qwen (the same text in MER2025_Track23);
+# they send it as the only (user) message to Qwen2.5 with temperature 0.7, top_p 0.8, up to 512 new tokens.
+AUTHORS_EXTRACTION_PROMPT = (
+    "Please assume the role of an expert in the field of emotions. "
+    "We provide clues that may be related to the emotions of the characters. Based on the provided clues, "
+    "please identify the emotional states of the main character. "
+    "The main character is the one with the most detailed clues. "
+    "Please separate different emotional categories with commas and output only the clearly identifiable "
+    "emotional categories in a list format. "
+    "If none are identified, please output an empty list. "
+    "Input: We cannot recognize his emotional state; Output: [] "
+    "Input: His emotional state is happy, sad, and angry; Output: [happy, sad, angry] "
+    "Input: {reason}; Output: "
+)
+
+
 def extraction_prompt(text: str) -> str:
-    """The instruction for LLM extraction: the benchmark's approach, in our own words."""
-    return (
-        "You are an expert on human emotions. The description below gives clues about how a person in a "
-        "video feels. Name the emotional states of the main person (the one described in most detail). "
-        "Give only states that are clearly supported, as a comma-separated list in square brackets, most "
-        "evident first. "
-        "If no emotional state can be identified, answer [].\n"
-        "Example: 'We cannot tell how he feels.' -> []\n"
-        "Example: 'She looks happy, a little nervous, and not angry at all.' -> [happy, nervous]\n"
-        f"Description: {text.strip()}\nAnswer:"
-    )
+    """The instruction for LLM extraction: the authors' prompt (``AUTHORS_EXTRACTION_PROMPT``) around
+    ``text``, inserted as it is, as they insert it."""
+    return AUTHORS_EXTRACTION_PROMPT.replace("{reason}", text)
 
 
 # A usable label: one to four lowercase words of letters ("happy", "let down", "self-conscious").

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -43,9 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--extractor",
         default="rule",
         choices=("rule", "llm"),
-        help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the omni "
-        "model answers the extraction prompt; needs its weights and, by default, a CUDA GPU)",
+        help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the "
+        "benchmark authors' extraction prompt, answered by the server at --llm-url, else by the omni model, "
+        "which needs its weights and, by default, a CUDA GPU)",
     )
+    p.add_argument(
+        "--llm-url",
+        help="for --extractor llm: an OpenAI-compatible server's API root, e.g. http://127.0.0.1:8000/v1 "
+        "(vllm serve Qwen/Qwen2.5-7B-Instruct: the authors extract with Qwen2.5)",
+    )
+    p.add_argument("--llm-model", default="", help="the served model's name (default: the server's first)")
     add_pipeline_arguments(
         p.add_argument_group("the pipeline for --videos"),
         device_help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
@@ -135,12 +143,19 @@ def format_table(evaluation: Evaluation, label: str) -> str:
     return "\n".join(lines)
 
 
-def _llm_extractor(weights_dir: str | None, device: str) -> LLMExtractor:
-    """LLM extraction by the omni model's text-only generation (loads the model: minutes for 7B)."""
+def _llm_extractor(args: argparse.Namespace) -> LLMExtractor:
+    """LLM extraction by the server at ``--llm-url``, else by the omni model's text-only generation (loads the
+    model: minutes for 7B)."""
+    if args.llm_url:
+        from omni_emotion.evaluation.llm_server import ChatServer
+
+        server = ChatServer(args.llm_url, args.llm_model)
+        return LLMExtractor(replace(server, model=server.served_model()))  # asks for the model name once
     from omni_emotion.engines.omni import OmniEngine
     from omni_emotion.paths import weights_dir as default_weights_dir
 
-    return LLMExtractor(OmniEngine.load(weights_dir or default_weights_dir(), device=device).generate_text)
+    engine = OmniEngine.load(args.weights_dir or default_weights_dir(), device=args.device or "cuda")
+    return LLMExtractor(engine.generate_text)
 
 
 def _label(args: argparse.Namespace) -> str:
@@ -211,12 +226,14 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         raise ConfigError("eval needs --gt GT.csv and either --pred PRED or --videos DIR (or --download).")
     if args.extractor == "llm" and not (args.pred and runner.is_free_text(args.pred)):
         raise ConfigError("--extractor llm reads free text: give a JSONL of {name, reason} as --pred.")
+    if args.llm_url and args.extractor != "llm":
+        raise ConfigError("--llm-url answers the label extraction: give it with --extractor llm.")
     request = _request(args)
     make_extractor: Callable[[WheelTables], LabelExtractor] = RuleExtractor
     if args.extractor == "llm":  # the model loads (minutes for 7B) only once the files have been read
 
         def make_extractor(tables: WheelTables) -> LabelExtractor:
-            return _llm_extractor(args.weights_dir, args.device or "cuda")
+            return _llm_extractor(args)
 
     load_pipeline, prefill = _clip_analysis(args, pipeline) if args.videos else (None, None)
     evaluation = run_evaluation(
