@@ -53,7 +53,8 @@ def main() -> None:
         gaps.append(ours - authors)
         published_gaps.append(ours - published[folder.name])
         print(
-            f"{folder.name:12s} extractor M-avg {ours:6.2f}  authors' labels {authors:6.2f}  gap {gaps[-1]:+5.2f}"
+            f"{folder.name:12s} extractor M-avg {ours:6.2f}  authors' labels {authors:6.2f}"
+            f"  gap {gaps[-1]:+5.2f}"
             f"  (published {published[folder.name]:6.2f}, gap {published_gaps[-1]:+5.2f})"
             f"  above floor {ours - floor:+5.2f}  M1 agreement {agree:5.1f}"
             f"  labels/sample {sum(map(len, pred.values())) / len(pred):.2f}"
@@ -61,8 +62,8 @@ def main() -> None:
         )
     print(
         f"gap to the authors' labels: mean {sum(gaps) / len(gaps):+.2f}, mean |gap| "
-        f"{sum(map(abs, gaps)) / len(gaps):.2f}, worst {max(gaps, key=abs):+.2f} points; mean gap to published "
-        f"{sum(published_gaps) / len(published_gaps):+.2f}"
+        f"{sum(map(abs, gaps)) / len(gaps):.2f}, worst {max(gaps, key=abs):+.2f} points; mean gap to "
+        f"published {sum(published_gaps) / len(published_gaps):+.2f}"
     )
 
 

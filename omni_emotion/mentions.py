@@ -62,7 +62,9 @@ _RELATIONS = frozenset(
     "classmate classmates neighbor neighbour neighbors neighbours opponent opponents interlocutor".split()
 )
 _OTHERS = frozenset("others everyone everybody crowd audience onlookers bystanders".split())
-_PERSON_NOUNS = frozenset("man woman person people character characters one ones party girl boy guy lady".split())
+_PERSON_NOUNS = frozenset(
+    "man woman person people character characters one ones party girl boy guy lady".split()
+)
 _POSSESSIVES = frozenset("his her their my your our its".split())
 _LINKING = frozenset(
     "is are was were be been being seem seems seemed look looks looked appear appears appeared feel feels "
@@ -72,7 +74,9 @@ _MAIN_PERSON = frozenset("he she i character person speaker protagonist".split()
 _BARE_LINKING = frozenset("feel look seem become get".split())
 _MAIN_OBJECT = frozenset("him her his me my".split())  # the described person when next to the feeling
 _DETERMINERS = frozenset("the a an this that these those his her their its my your our some any".split())
-_NOT_HABIT = frozenset("is are was were be been being often commonly usually typically generally also".split())
+_NOT_HABIT = frozenset(  # "is used to show": "used to" of habit, not of the past
+    "is are was were be been being often commonly usually typically generally also".split()
+)
 _PAST_MARKERS = frozenset("earlier previously formerly initially originally".split())
 _PAST_PHRASES = (("used", "to"), ("at", "first"), ("in", "the", "past"), ("at", "the", "beginning"))
 _CLAUSE_END_AFTER_BEFORE = frozenset({".", "!", "?", "\n", ";", ":", ",", "but", "and", "now", "yet"})
@@ -272,8 +276,9 @@ def _is_past(tokens: list[str], a: int, b: int, i: int) -> bool:
             a = head
     for j in range(a, b):
         past = tokens[j] in _PAST_MARKERS or any(tuple(tokens[j : j + len(p)]) == p for p in _PAST_PHRASES)
-        past = past and not (tokens[j] == "used" and j > 0 and tokens[j - 1] in _NOT_HABIT)  # "is used to show"
-        past = past or (tokens[j] == "before" and (j + 1 >= len(tokens) or tokens[j + 1] in _CLAUSE_END_AFTER_BEFORE))
+        past = past and not (tokens[j] == "used" and j > 0 and tokens[j - 1] in _NOT_HABIT)
+        ends = j + 1 >= len(tokens) or tokens[j + 1] in _CLAUSE_END_AFTER_BEFORE
+        past = past or (tokens[j] == "before" and ends)
         if past and "now" not in tokens[min(i, j) : max(i, j)]:
             return True
     return False
@@ -407,8 +412,8 @@ def project_vocabulary() -> dict[str, str]:
     return {form.strip().lower(): entry.word for entry in LEXICON for form in (entry.word, *entry.forms)}
 
 
-# Conclusion sentences weigh three times a plain mention: a label named once in passing in the clues is dropped
-# beside a concluded one (below keep_ratio), one named twice or concluded stays.
+# Conclusion sentences weigh three times a plain mention: a label named once in passing in the clues is
+# dropped beside a concluded one (below keep_ratio); one named again and again, or concluded, stays.
 EXTRACTION_CONFIG = MentionConfig(summary_weight=3.0)
 
 
@@ -419,9 +424,10 @@ class RuleExtractor:
     rest of the tables' ~7,400 forms (many are everyday synonyms) count only inside conclusion sentences.
     Mentions that are negated, or not the described person's present feeling (``Mention.excluded``: someone
     else's, the past's, a thing's, "cannot tell"), do not count; every other mention does, wherever it stands
-    (as the benchmark's LLM extraction keeps feelings named among the clues), weighted by salience. Labels are
-    merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped; valence
-    words ("positive", "negative") only stand when nothing more specific does; at most ``max_labels``.
+    (as the benchmark's LLM extraction keeps feelings named among the clues), weighted by salience. Labels
+    are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped;
+    valence words ("positive", "negative") only stand when nothing more specific does; at most
+    ``max_labels``.
     """
 
     def __init__(

@@ -176,7 +176,8 @@ def _excluded(text):
         ("He was afraid.", [("afraid", "")]),  # narrated in the past tense is not "before"
         # a thing, not a person
         ("They sit in a calm and pleasant room.", [("calm", "a thing"), ("pleasant", "a thing")]),
-        ("Soft music gives a relaxed atmosphere; she looks relaxed.", [("relaxed", "a thing"), ("relaxed", "")]),
+        ("Soft music gives a relaxed atmosphere; she looks relaxed.",
+         [("relaxed", "a thing"), ("relaxed", "")]),
         ("She may feel calm or the news makes her worried.", [("calm", ""), ("worried", "")]),
         # the description cannot tell
         ("His emotional state is uncertain.", [("uncertain", "cannot tell")]),
