@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score emotion predictions on OV-MERD / EMER-OV (emotion-wheel metric)",
         description=(
             "Score predicted open-vocabulary labels against ground truth with the OV-MER emotion-wheel "
-            "metric (M1, M2, five wheels at L1/L2; M-avg). The table shows percent; --json prints "
-            "fractions 0..1."
+            "metric (M1, M2, five wheels at L1/L2; M-avg) and MER2026 Track 2's MER-FG (mean level-1 F1 of "
+            "the five wheels). The table shows percent; --json prints fractions 0..1."
         ),
     )
     p.add_argument("--gt", help="ground-truth CSV with columns name,openset (e.g. check-openset.csv)")
