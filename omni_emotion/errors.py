@@ -18,6 +18,7 @@ __all__ = [
     "EvaluationDataError",
     "JSONInputError",
     "DeviceUnavailableError",
+    "LLMServerError",
     "ConfigError",
 ]
 
@@ -68,3 +69,7 @@ class JSONInputError(OmniEmotionError, ValueError):
 
 class DeviceUnavailableError(OmniEmotionError):
     """A camera, microphone or GPU that was asked for is not there."""
+
+
+class LLMServerError(OmniEmotionError):
+    """An OpenAI-compatible LLM server could not be reached or its answer is not a chat completion."""

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from omni_emotion.evaluation.metrics import (
     f_score,
+    mer_fg,
     map_labels,
     score_dataset,
     score_grouping,
@@ -72,6 +73,33 @@ def test_score_grouping_averages_per_sample_then_takes_f():
     assert score.avg == pytest.approx(0.5)
 
 
+def _wheel_row(l1: tuple[str, str, str, str, str]) -> tuple[str, ...]:
+    """A grouping row whose five level-1 groups are ``l1`` (M1, M2 and level 2 set to a fixed "x")."""
+    return ("x", "x", *(group for k in range(5) for group in (l1[k], "x")))
+
+
+def test_mer_fg_is_the_mean_over_wheels_of_level1_f_hand_computed():
+    tables = WheelTables({
+        "happy": _wheel_row(("pos",) * 5),
+        "calm": _wheel_row(("pos", "pos", "peace", "peace", "peace")),
+        "angry": _wheel_row(("neg",) * 5),
+        "lonely": _wheel_row(("sad", "sad", "sad", "sad", "")),  # not on wheel 5
+    })
+    truth = {"s1": ["happy", "angry"], "s2": ["lonely"], "s3": ["angry"]}
+    pred = {"s1": ["calm"], "s2": ["angry", "lonely", "unknown"], "s3": ["nothing known"]}
+    # wheels 1-2: s1 P 1 R 1/2; s2 P 1/2 R 1; s3 P 0 R 0 (prediction maps to nothing) -> P 1/2, R 1/2, F 1/2
+    # wheels 3-4: s1 P 0 R 0 (calm is "peace"); s2 P 1/2 R 1; s3 0 0 -> P 1/6, R 1/3, F 2/9
+    # wheel 5: s2's truth maps to nothing there (skipped on that wheel only); s1, s3 0 0 -> F 0
+    result = score_dataset(truth, pred, tables)
+    fg = result.mer_fg
+    assert fg.score == pytest.approx((2 * 0.5 + 2 * 2 / 9 + 0) / 5)
+    assert fg.precision == pytest.approx((2 * 0.5 + 2 / 6) / 5)
+    assert fg.recall == pytest.approx((2 * 0.5 + 2 / 3) / 5)
+    assert result.groupings["W5-L1"].n == 2 and result.n_scored == 3
+    assert fg == mer_fg(result.groupings) and result.summary()["MER-FG"] == pytest.approx(fg.score)
+    assert fg.score == pytest.approx(result.l1_avg)  # same tables: the same number as L1-avg
+
+
 def test_score_dataset_reports_skips_and_summaries():
     truth = {"s1": ["happy", "angry"], "s2": ["calm"], "s3": ["nothing known"], "s4": ["sad"]}
     pred = {"s1": ["joyful", "mad"], "s2": ["calm", "fear"], "s3": ["happy"]}
@@ -90,6 +118,9 @@ def test_score_dataset_reports_skips_and_summaries():
         *GROUPINGS,
         "M-avg",
         "L1-avg",
+        "MER-FG",
+        "MER-FG-precision",
+        "MER-FG-recall",
         "precision",
         "recall",
         "avg",

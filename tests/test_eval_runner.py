@@ -242,8 +242,10 @@ def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
     pred.write_text('name,openset\ns1,"[happy]"\ns2,[calm]\n')  # s3 has no prediction
     code, out, _ = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--json")
     summary = json.loads(out.strip().splitlines()[-1])
-    floor = summary.pop("floor")
+    floor, fg_floor = summary.pop("floor"), summary.pop("mer_fg_floor")
+    assert summary.pop("tables") == load_wheels(wheels, cache_dir=tmp / "tables").name
     assert code == 0 and set(summary) - {"skipped"} <= set(floor) and floor["objective"] == "M-avg"
+    assert fg_floor["objective"] == "MER-FG" and fg_floor["MER-FG"] >= floor["MER-FG"]
     # over the samples our score used (s3 had no prediction), and scored like any prediction
     truth = {"s1": ["happy", "angry"], "s2": ["calm"]}
     tables = load_wheels(wheels, cache_dir=tmp / "tables")
@@ -257,6 +259,12 @@ def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
     assert rows[1].startswith("ours: pred") and rows[2].startswith("floor (best constant: ")
     assert "chosen WITH this ground truth" in out and "maximising L1-avg" in out
     assert any(line.startswith("floor  L1-avg ") for line in rows)
+    fg = next(line for line in rows if line.startswith("MER-FG "))
+    ours = score_dataset(truth, {"s1": ["happy"], "s2": ["calm"]}, tables)
+    assert fg.split()[1] == f"{100 * ours.mer_fg.score:.2f}"
+    assert rows[rows.index(fg) - 1].startswith("L1-avg ")  # beside L1-avg
+    assert any(line.startswith("floor  MER-FG ") for line in rows)
+    assert "grouping tables: tables " in out and "emotion_wheel_mer2026" in out
 
 
 @dataclass

@@ -55,6 +55,10 @@ def test_a_predictions_file_gives_scores_samples_and_the_floor(env):
     tables = load_wheels(wheels)
     truth = {"s1": ["happy", "angry"], "s2": ["calm"]}  # the floor stands on the samples our score used
     assert evaluation.floor == best_constant(truth, tables)
+    assert evaluation.mer_fg_floor == best_constant(truth, tables, objective="MER-FG")
+    assert evaluation.tables == tables.name and len(tables.name) == len("tables ") + 12  # no known edition
+    aimed = run_evaluation(EvalRequest(gt=gt, pred=pred, wheels=wheels, floor_objective="MER-FG"))
+    assert aimed.mer_fg_floor is aimed.floor and aimed.floor == evaluation.mer_fg_floor
     assert evaluation.predictions == {"s1": ["happy"], "s2": ["calm"]}
     assert evaluation.predictions_csv is None and evaluation.cache is None and evaluation.published == {}
 
@@ -140,7 +144,7 @@ def test_requests_that_cannot_run_are_refused_with_one_sentence(env):
         ({"videos": tmp}, "cache"),
         ({"pred": gt, "limit": 3}, "clip folder"),
         ({"videos": tmp, "cache": tmp / "c.jsonl", "limit": -1}, "0 or more"),
-        ({"pred": gt, "floor_objective": "F1"}, "M-avg, L1-avg"),
+        ({"pred": gt, "floor_objective": "F1"}, "M-avg, L1-avg, MER-FG"),
     ]:
         with pytest.raises(ConfigError, match=words):
             EvalRequest(gt=gt, **kwargs)
@@ -182,7 +186,8 @@ def test_published_rows_stand_only_beside_ovmerd_or_a_named_file(env, monkeypatc
     assert set(ours) == {"model", "kind", *SCORE_COLUMNS} and ours["M-avg"] == pytest.approx(100.0)
     assert ours["Avg"] == pytest.approx(100 * evaluation.result.avg)
     low_l1 = [10.0 + 2 + 2 * i for i in range(len(L1_GROUPINGS))]  # W1-L1 is the third grouping, then every other
-    assert low["M1"] == 10.0 and low["M-avg"] == 22.0 and low["Avg"] is None
+    assert ours["MER-FG"] == pytest.approx(100 * evaluation.result.mer_fg.score)
+    assert low["M1"] == 10.0 and low["M-avg"] == 22.0 and low["Avg"] is None and low["MER-FG"] is None
     assert low["L1-avg"] == pytest.approx(sum(low_l1) / len(low_l1))
 
 
@@ -194,9 +199,11 @@ def test_json_documents_of_the_cli_and_the_tab(env):
     summary = json_summary(evaluation)
     assert summary["skipped"] == {"prediction ghost": "name not in the ground truth", "s3": "no prediction"}
     assert summary["floor"]["labels"] == list(evaluation.floor.labels)
-    assert set(summary) == {*evaluation.result.summary(), "skipped", "floor"}
+    assert set(summary) == {*evaluation.result.summary(), "tables", "skipped", "floor", "mer_fg_floor"}
+    assert summary["mer_fg_floor"]["MER-FG"] == evaluation.mer_fg_floor.result.mer_fg.score
+    assert summary["tables"] == evaluation.tables
     document = json.loads(json.dumps(scores_document(evaluation)))
-    assert set(document) == {"summary", "floor", "skipped", "groupings", "samples"}
+    assert set(document) == {"summary", "tables", "floor", "mer_fg_floor", "skipped", "groupings", "samples"}
     assert [s["name"] for s in document["samples"]] == ["s1", "s2", "s3"]
     assert document["samples"][2] == {"name": "s3", "truth": ["glad"], "pred": None, "f_mean": None,
                                       "skipped": "no prediction"}

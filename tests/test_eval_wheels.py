@@ -13,6 +13,7 @@ from omni_emotion.errors import EvaluationDataError
 from omni_emotion.evaluation.wheels import (
     GROUPINGS,
     WHEEL_FILES,
+    build_mapping,
     load_wheels,
     parse_wheels,
 )
@@ -162,3 +163,80 @@ def test_published_tables_load_and_resolve(data_dir, tmp_path):
     assert tables.group("angry", "M1") == "anger"  # "angry" is listed under anger and angry
     assert tables.group("happiness", "M2") == "joy"
     assert tables.group("angry", "W1-L1") == "mad"
+
+
+def _first_difference(built: dict, reference: dict) -> str | None:
+    """The first entry where the built mapping and the authors' differ, as a sentence; None when equal.
+
+    raw_mapping lists are compared as multisets: the authors merge synonym runs through ``set()``, so their
+    order is arbitrary (302 of the 1,255 published lists are unsorted); every other list keeps its order."""
+    for key in ("format_mapping", "raw_mapping"):
+        ours, theirs = built[key], reference[key]
+        for word in sorted(set(ours) | set(theirs)):
+            a, b = ours.get(word), theirs.get(word)
+            if key == "raw_mapping" and a is not None and b is not None:
+                a, b = sorted(a), sorted(b)
+            if a != b:
+                return f"{key}[{word!r}]: built {a!r}, published {b!r}"
+    for wheel in sorted(set(built["wheel_map_whole"]) | set(reference["wheel_map_whole"])):
+        for level in ("level1", "level2"):
+            ours = built["wheel_map_whole"].get(wheel, {}).get(level, {})
+            theirs = reference["wheel_map_whole"].get(wheel, {}).get(level, {})
+            for word in sorted(set(ours) | set(theirs)):
+                if ours.get(word) != theirs.get(word):
+                    return f"wheel_map_whole[{wheel}][{level}][{word!r}]: built {ours.get(word)!r}, " \
+                           f"published {theirs.get(word)!r}"
+    return None
+
+
+def test_first_difference_names_the_entry(tmp_path):
+    built = build_mapping(write_tables(tmp_path / "w")).to_dict()
+    assert _first_difference(built, json.loads(json.dumps(built))) is None
+    changed = json.loads(json.dumps(built))
+    changed["raw_mapping"]["happy"] = ["joy"]
+    assert _first_difference(built, changed) == "raw_mapping['happy']: built ['happy'], published ['joy']"
+    changed = json.loads(json.dumps(built))
+    changed["wheel_map_whole"]["wheel3"]["level2"]["glad"] = "calm"
+    assert "wheel_map_whole[wheel3][level2]['glad']" in _first_difference(built, changed)
+
+
+def test_built_mapping_reproduces_the_published_mer2026_mapping(data_dir):
+    folder = data_dir / "emotion_wheel_mer2026"
+    reference = json.loads((folder / "wheel_mapping.json").read_text(encoding="utf-8"))
+    built = build_mapping(folder).to_dict()
+    assert [len(built[k]) for k in reference] == [7356, 1255, 5]
+    assert _first_difference(built, reference) is None
+
+
+def _case3(label: str, mapping: dict, wheel: str) -> str:
+    """The authors' level-1 case-3 mapping written from its definition, over their published JSON."""
+    bases = mapping["format_mapping"].get(label, [])
+    candidates = sorted(w for base in bases for w in mapping["raw_mapping"][base])
+    wheel_map = mapping["wheel_map_whole"][wheel]["level1"]
+    return next((wheel_map[w] for w in candidates if w in wheel_map), "")
+
+
+def test_mer_fg_on_a_shared_baseline_equals_the_definition_over_the_published_mapping(data_dir, tmp_path):
+    from omni_emotion.evaluation.runner import read_ground_truth, read_predictions
+    from omni_emotion.evaluation.metrics import score_dataset
+
+    folder = data_dir / "emotion_wheel_mer2026"
+    tables = load_wheels(folder, cache_dir=tmp_path)
+    assert tables.edition == "mer2026" and tables.name.startswith("mer2026 ")
+    assert load_wheels(data_dir / "emotion_wheel", cache_dir=tmp_path).edition == "ov-mer"
+    mapping = json.loads((folder / "wheel_mapping.json").read_text(encoding="utf-8"))
+    truth = read_ground_truth(data_dir / "ovmerd" / "check-openset.csv").labels
+    pred = read_predictions(data_dir / "ovmerd" / "baselines" / "Otter" / "openset.csv").labels
+    wheel_scores = []
+    for k in range(1, 6):
+        precision, recall = [], []
+        for name, labels in truth.items():
+            gt = {g for g in (_case3(x, mapping, f"wheel{k}") for x in labels) if g}
+            guess = {g for g in (_case3(x, mapping, f"wheel{k}") for x in pred[name]) if g}
+            if gt:
+                hits = len(gt & guess)
+                precision.append(hits / len(guess) if guess else 0.0)
+                recall.append(hits / len(gt))
+        p, r = sum(precision) / len(precision), sum(recall) / len(recall)
+        wheel_scores.append(2 * p * r / (p + r))
+    assert score_dataset(truth, pred, tables).mer_fg.score == pytest.approx(sum(wheel_scores) / 5, abs=1e-12)

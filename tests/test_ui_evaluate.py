@@ -64,6 +64,9 @@ def test_floor_row_and_sentence_stand_beside_the_scores(data):
     assert scores["floor"]["labels"] == shown.split(", ")
     assert round(100 * scores["floor"]["M-avg"], 2) == floor[METRIC_COLUMNS.index("M-avg")]
     assert round(100 * scores["floor"]["L1-avg"], 2) == floor[METRIC_COLUMNS.index("L1-avg")]
+    fg = round(100 * scores["summary"]["MER-FG"], 2)
+    assert ours[METRIC_COLUMNS.index("MER-FG")] == fg and f"MER-FG **{fg:.2f}**" in summary
+    assert f"floor {100 * scores['mer_fg_floor']['MER-FG']:.2f}" in summary and scores["tables"] in summary
 
 
 def test_clip_folder_mode_refuses_names_that_lead_outside(data, tmp_path):

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score emotion predictions on OV-MERD / EMER-OV (emotion-wheel metric)",
         description=(
             "Score predicted open-vocabulary labels against ground truth with the OV-MER emotion-wheel "
-            "metric (M1, M2, five wheels at L1/L2; M-avg). The table shows percent; --json prints "
-            "fractions 0..1."
+            "metric (M1, M2, five wheels at L1/L2; M-avg) and MER2026 Track 2's MER-FG (mean level-1 F1 of "
+            "the five wheels). The table shows percent; --json prints fractions 0..1."
         ),
     )
     p.add_argument("--gt", help="ground-truth CSV with columns name,openset (e.g. check-openset.csv)")
@@ -43,15 +44,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--extractor",
         default="rule",
         choices=("rule", "llm"),
-        help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the omni "
-        "model answers the extraction prompt; needs its weights and, by default, a CUDA GPU)",
+        help="how labels are read from JSONL free text: rule (deterministic, default) or llm (the "
+        "benchmark authors' extraction prompt, answered by the server at --llm-url, else by the omni model, "
+        "which needs its weights and, by default, a CUDA GPU)",
     )
+    p.add_argument(
+        "--llm-url",
+        help="for --extractor llm: an OpenAI-compatible server's API root, e.g. http://127.0.0.1:8000/v1 "
+        "(vllm serve Qwen/Qwen2.5-7B-Instruct: the authors extract with Qwen2.5)",
+    )
+    p.add_argument("--llm-model", default="", help="the served model's name (default: the server's first)")
     add_pipeline_arguments(
         p.add_argument_group("the pipeline for --videos"),
         device_help="torch device (cpu, cuda, cuda:0); default cpu for --videos, cuda for --extractor llm",
     )
     p.add_argument(
-        "--wheels", help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache)"
+        "--wheels",
+        help="folder with format.csv, synonym.xlsx, wheel1..5.xlsx (default: the cache): OV-MER's "
+        "emotion_wheel or MER2026's emotion_wheel_mer2026 (revised word forms; the output names which)",
     )
     p.add_argument(
         "--cache", help="resumable JSONL of per-clip results for --videos (default: under the cache)"
@@ -104,14 +114,26 @@ def format_table(evaluation: Evaluation, label: str) -> str:
         lines.append("-" * len(lines[0]) + "  published (OV-MER Table 4)")
         lines += [_row_line(row, width) for row in published]
     lines.append("")
+    fg, fg_floor = result.mer_fg, (evaluation.mer_fg_floor or floor)
     lines.append(
         f"L1-avg {result.l1_avg * 100:.2f}   precision {result.precision * 100:.2f}   recall "
         f"{result.recall * 100:.2f}   avg {result.avg * 100:.2f}   (means over the 12 groupings)"
     )
     lines.append(
+        f"MER-FG {fg.score * 100:.2f}   precision {fg.precision * 100:.2f}   recall {fg.recall * 100:.2f}"
+        "   (MER2026 Track 2: means over the five wheels at level 1)"
+    )
+    lines.append(
         f"floor  L1-avg {floor.result.l1_avg * 100:.2f}   precision {floor.result.precision * 100:.2f}"
         f"   recall {floor.result.recall * 100:.2f}   avg {floor.result.avg * 100:.2f}"
     )
+    lines.append(
+        f"floor  MER-FG {fg_floor.result.mer_fg.score * 100:.2f}   (best constant for MER-FG: "
+        f"{', '.join(fg_floor.labels) or 'none'})"
+    )
+    hint = "" if evaluation.tables.startswith("mer2026") else (
+        "   (MER2026's own MER-FG needs its tables: --wheels .../emotion_wheel_mer2026)")
+    lines.append(f"grouping tables: {evaluation.tables}{hint}")
     lines.append(floor_note(floor))
     lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
     for key, reason in list(result.skipped.items())[:MAX_LISTED_PROBLEMS]:
@@ -121,12 +143,19 @@ def format_table(evaluation: Evaluation, label: str) -> str:
     return "\n".join(lines)
 
 
-def _llm_extractor(weights_dir: str | None, device: str) -> LLMExtractor:
-    """LLM extraction by the omni model's text-only generation (loads the model: minutes for 7B)."""
+def _llm_extractor(args: argparse.Namespace) -> LLMExtractor:
+    """LLM extraction by the server at ``--llm-url``, else by the omni model's text-only generation (loads the
+    model: minutes for 7B)."""
+    if args.llm_url:
+        from omni_emotion.evaluation.llm_server import ChatServer
+
+        server = ChatServer(args.llm_url, args.llm_model)
+        return LLMExtractor(replace(server, model=server.served_model()))  # asks for the model name once
     from omni_emotion.engines.omni import OmniEngine
     from omni_emotion.paths import weights_dir as default_weights_dir
 
-    return LLMExtractor(OmniEngine.load(weights_dir or default_weights_dir(), device=device).generate_text)
+    engine = OmniEngine.load(args.weights_dir or default_weights_dir(), device=args.device or "cuda")
+    return LLMExtractor(engine.generate_text)
 
 
 def _label(args: argparse.Namespace) -> str:
@@ -197,12 +226,14 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         raise ConfigError("eval needs --gt GT.csv and either --pred PRED or --videos DIR (or --download).")
     if args.extractor == "llm" and not (args.pred and runner.is_free_text(args.pred)):
         raise ConfigError("--extractor llm reads free text: give a JSONL of {name, reason} as --pred.")
+    if args.llm_url and args.extractor != "llm":
+        raise ConfigError("--llm-url answers the label extraction: give it with --extractor llm.")
     request = _request(args)
     make_extractor: Callable[[WheelTables], LabelExtractor] = RuleExtractor
     if args.extractor == "llm":  # the model loads (minutes for 7B) only once the files have been read
 
         def make_extractor(tables: WheelTables) -> LabelExtractor:
-            return _llm_extractor(args.weights_dir, args.device or "cuda")
+            return _llm_extractor(args)
 
     load_pipeline, prefill = _clip_analysis(args, pipeline) if args.videos else (None, None)
     evaluation = run_evaluation(

@@ -5,6 +5,12 @@ Precision_S = |Y ∩ Ŷ| / |Ŷ| (the papers' Accuracy_S), Recall_S = |Y ∩ Ŷ| 
 maps to nothing is skipped; an empty (mapped) prediction scores 0 and 0. Precision and recall are averaged
 over the scored samples, then F_S = 2PR / (P + R) and Avg = (P + R) / 2. M-avg is the mean F_S of the 12
 groupings, L1-avg the mean F_S of the five wheels at level 1. All scores are fractions in [0, 1].
+
+MER-FG, the final score of MER2026 Track 2 (MERTools ``my_affectgpt/evaluation/wheel.py``,
+``wheel_metric_calculation(level='level1')``), is the mean over the five wheels of the level-1 F1 of the
+sample-mean precision and recall, the same per-sample rules (case 3: word form, synonym, wheel). On the same
+tables it is therefore L1-avg; what makes the challenge's number is its revised ``format.csv``
+(``emotion_wheel_mer2026``). ``mer_fg`` also gives the mean precision and recall the authors report with it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ __all__ = [
     "NO_GROUP_REASON",
     "GroupingScore",
     "EvalResult",
+    "MerFg",
+    "mer_fg",
     "SampleResult",
     "map_labels",
     "set_scores",
@@ -117,6 +125,26 @@ def score_grouping(
 
 
 @dataclass(frozen=True)
+class MerFg:
+    """MER2026's fine-grained score: mean over the five wheels of F1, precision and recall (fractions)."""
+
+    score: float
+    precision: float
+    recall: float
+
+
+def mer_fg(groupings: Mapping[str, GroupingScore]) -> MerFg:
+    """The MER-FG score of per-grouping scores: the means over ``L1_GROUPINGS`` of F, precision and recall
+    (the authors' ``np.mean([[f, p, r] per wheel], axis=0)``)."""
+    scores = [groupings[g] for g in L1_GROUPINGS]
+    return MerFg(
+        sum(s.f_score for s in scores) / len(scores),
+        sum(s.precision for s in scores) / len(scores),
+        sum(s.recall for s in scores) / len(scores),
+    )
+
+
+@dataclass(frozen=True)
 class SampleResult:
     """One ground-truth sample: its labels, the prediction (None: there was none) and either its
     (precision, recall) per grouping (None where its truth maps to nothing) or why it was skipped."""
@@ -167,6 +195,10 @@ class EvalResult:
         return sum(self.groupings[g].f_score for g in L1_GROUPINGS) / len(L1_GROUPINGS)
 
     @property
+    def mer_fg(self) -> MerFg:
+        return mer_fg(self.groupings)
+
+    @property
     def precision(self) -> float:
         """Mean precision over the 12 groupings."""
         return sum(s.precision for s in self.groupings.values()) / len(self.groupings)
@@ -187,6 +219,9 @@ class EvalResult:
             {
                 "M-avg": self.m_avg,
                 "L1-avg": self.l1_avg,
+                "MER-FG": self.mer_fg.score,
+                "MER-FG-precision": self.mer_fg.precision,
+                "MER-FG-recall": self.mer_fg.recall,
                 "precision": self.precision,
                 "recall": self.recall,
                 "avg": self.avg,

@@ -90,7 +90,9 @@ class Evaluation:
 
     result: scores per grouping, ``result.samples`` (one per scored or skipped ground-truth sample) and
     ``result.skipped`` (name or file line -> reason). floor: the best constant answer over the samples
-    ``result`` scored. published: model -> column -> percent, empty where they do not apply.
+    ``result`` scored. mer_fg_floor: the same for the MER-FG score (the floor itself when its objective
+    already is MER-FG's). tables: the grouping tables' name (``WheelTables.name``: edition and a short
+    content hash). published: model -> column -> percent, empty where they do not apply.
     predictions: name -> predicted labels as read or analysed. predictions_csv / cache: the files written
     (None when none was).
     """
@@ -102,6 +104,8 @@ class Evaluation:
     predictions: Mapping[str, list[str]]
     predictions_csv: Path | None = None
     cache: Path | None = None
+    mer_fg_floor: Floor | None = None
+    tables: str = ""
 
 
 def default_clip_cache(gt: PathLike, videos: PathLike, engine: str) -> Path:
@@ -178,4 +182,7 @@ def run_evaluation(
     if result.n_scored == 0:
         raise _no_match(request, result)
     floor = floor_of(result, truth.labels, tables, request.floor_objective)
-    return Evaluation(request, result, floor, published, pred.labels, csv_path, cache)
+    mer_fg_floor = floor if floor.objective != "M-avg" else floor_of(result, truth.labels, tables, "MER-FG")
+    return Evaluation(
+        request, result, floor, published, pred.labels, csv_path, cache, mer_fg_floor, tables.name
+    )

@@ -33,10 +33,14 @@ from omni_emotion.paths import cache_root
 __all__ = [
     "GROUPINGS",
     "L1_GROUPINGS",
+    "EDITIONS",
     "WHEEL_FILES",
+    "WheelMapping",
     "WheelTables",
+    "build_mapping",
     "default_cache_dir",
     "default_wheels_dir",
+    "edition_of",
     "find_wheels_dir",
     "load_wheels",
 ]
@@ -47,7 +51,13 @@ NUM_WHEELS = 5
 WHEEL_FILES = ("format.csv", "synonym.xlsx", *(f"wheel{k}.xlsx" for k in range(1, NUM_WHEELS + 1)))
 GROUPINGS = ("M1", "M2", *(f"W{k}-L{lvl}" for k in range(1, NUM_WHEELS + 1) for lvl in (1, 2)))
 L1_GROUPINGS = tuple(g for g in GROUPINGS if g.endswith("-L1"))
-CACHE_FORMAT = 1  # bump when the cached JSON layout or the resolution rules change
+CACHE_FORMAT = 2  # bump when the cached JSON layout or the resolution rules change
+# The published editions of the tables differ only in format.csv (SHA-256): the OV-MER paper's (AffectGPT
+# 2025 release, MERTools MER2025) and MER2026 Track 2's revised word forms (MERTools MER2026_Track2).
+EDITIONS = {
+    "ba6de7d61db8e129d1d7ef8a2aae22a9e93a2c2e3e683e6f2735d04455f016f2": "ov-mer",
+    "82234299875465ecf6c196ace42ffbe745baaeea72b5e39de955af36929982a4": "mer2026",
+}
 WHEELS_ENV = "OMNI_EMOTION_WHEELS"
 def default_cache_dir() -> Path:
     """omni-emotion's cache folder (``omni_emotion.paths.cache_root``)."""
@@ -84,16 +94,23 @@ class WheelTables:
             under that grouping (then the label is dropped there, as in the benchmark).
     wheel_words: every word placed on any of the five wheels (the benchmark's ~250 core emotion words).
     digest: SHA-256 over the seven source files (identifies the table version).
+    edition: "ov-mer" or "mer2026" when format.csv is one of the published ones (``EDITIONS``), else "".
     """
 
     groups: Mapping[str, tuple[str, ...]]
     wheel_words: frozenset[str] = frozenset()
     digest: str = ""
+    edition: str = ""
 
     def __post_init__(self) -> None:
         for label, row in self.groups.items():
             if len(row) != len(GROUPINGS):
                 raise ValueError(f"{label!r} has {len(row)} groups, expected {len(GROUPINGS)}")
+
+    @property
+    def name(self) -> str:
+        """What the output calls these tables: the edition, if known, and a short content hash."""
+        return f"{self.edition or 'tables'} {self.digest[:12]}".strip()
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -148,23 +165,38 @@ def _read_format(path: Path) -> dict[str, list[str]]:
     return form_to_bases
 
 
-def _read_synonyms(path: Path) -> dict[str, set[str]]:
-    """synonym.xlsx -> word -> wheel words, merged over all ``word_runK``/``synonym_runK`` column pairs."""
+def _merge_runs(merged: dict[str, list[str]], run: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The authors' ``func_merge_map``: a word in both maps gets the union of its lists (their ``set()``,
+    whose order is arbitrary, so sorted here); a word in one keeps its list as it is, repeats included."""
+    out: dict[str, list[str]] = {}
+    for word in [*merged, *run]:
+        if word in merged and word in run:
+            out[word] = sorted(set(merged[word] + run[word]))
+        else:
+            out[word] = merged[word] if word in merged else run[word]
+    return out
+
+
+def _read_synonyms(path: Path) -> dict[str, list[str]]:
+    """synonym.xlsx -> word -> wheel words (the authors' ``raw_mapping``): each ``word_runK``/``synonym_runK``
+    pair maps the wheel word to itself and each synonym to it; the runs are merged in order."""
     rows = _read_xlsx_rows(path)
     runs = sorted({key[len("word_") :] for key in (rows[0] if rows else {}) if key.startswith("word_run")})
     runs = [run for run in runs if rows and f"synonym_{run}" in rows[0]]
     if not runs:
         raise EvaluationDataError(f"{path} has no 'word_runK'/'synonym_runK' column pairs.")
-    to_wheel: dict[str, set[str]] = {}
-    for row in rows:
-        for run in runs:
+    merged: dict[str, list[str]] = {}
+    for run in runs:
+        to_wheel: dict[str, list[str]] = {}
+        for row in rows:
             word = row[f"word_{run}"].strip().lower()
             if not word:
                 continue
-            to_wheel.setdefault(word, set()).add(word)
+            to_wheel.setdefault(word, []).append(word)
             for synonym in split_list_string(row[f"synonym_{run}"]):
-                to_wheel.setdefault(synonym.strip().lower(), set()).add(word)
-    return to_wheel
+                to_wheel.setdefault(synonym.strip().lower(), []).append(word)
+        merged = _merge_runs(merged, to_wheel) if merged else to_wheel
+    return merged
 
 
 def _read_wheel(path: Path) -> dict[str, dict[str, list[str]]]:
@@ -197,11 +229,50 @@ def _wheel_map(tree: dict[str, dict[str, list[str]]], level: int) -> dict[str, s
     return mapping
 
 
-def _resolve(
-    form_to_bases: dict[str, list[str]], to_wheel: dict[str, set[str]], wheel_maps: list[dict[str, str]]
-) -> dict[str, tuple[str, ...]]:
+@dataclass(frozen=True)
+class WheelMapping:
+    """The three tables every grouping is resolved from, in the authors' layout (their ``wheel_mapping.npz``,
+    built by MERTools' ``read_format2raws``, ``read_candidate_synonym_merge`` and ``func_get_wheel_cluster``).
+
+    format_mapping: word form -> base words, in file order, repeats kept (the M1 table).
+    raw_mapping: base word -> wheel words (the M2 table; merged runs' lists are sorted, see ``_merge_runs``).
+    wheel_map_whole: ``wheelK`` -> ``level1``/``level2`` -> wheel word -> its category on that wheel.
+    """
+
+    format_mapping: Mapping[str, list[str]]
+    raw_mapping: Mapping[str, list[str]]
+    wheel_map_whole: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON layout of the authors' mapping (keys ``format_mapping``, ``raw_mapping``,
+        ``wheel_map_whole``)."""
+        return {"format_mapping": dict(self.format_mapping), "raw_mapping": dict(self.raw_mapping),
+                "wheel_map_whole": {k: {lvl: dict(m) for lvl, m in v.items()} for k, v in
+                                    self.wheel_map_whole.items()}}
+
+
+def build_mapping(folder: str | os.PathLike[str]) -> WheelMapping:
+    """The authors' three tables from the seven files in ``folder`` (no cache)."""
+    folder = Path(folder)
+    format_mapping = _read_format(folder / "format.csv")
+    to_wheel = _read_synonyms(folder / "synonym.xlsx")
+    # only the base words of format.csv are looked up, and the authors keep just those
+    bases = dict.fromkeys(base for bases in format_mapping.values() for base in bases)
+    raw_mapping = {base: to_wheel[base] for base in bases if base in to_wheel}
+    wheels = {}
+    for k in range(1, NUM_WHEELS + 1):
+        tree = _read_wheel(folder / f"wheel{k}.xlsx")
+        wheels[f"wheel{k}"] = {"level1": _wheel_map(tree, 1), "level2": _wheel_map(tree, 2)}
+    return WheelMapping(format_mapping, raw_mapping, wheels)
+
+
+def _resolve(mapping: WheelMapping) -> dict[str, tuple[str, ...]]:
+    """Each word form's 12 groups: the authors' ``func_backward_case1``, ``case2`` and ``case3``."""
+    to_wheel = mapping.raw_mapping
+    wheel_maps = [mapping.wheel_map_whole[f"wheel{k}"][f"level{lvl}"]
+                  for k in range(1, NUM_WHEELS + 1) for lvl in (1, 2)]
     groups: dict[str, tuple[str, ...]] = {}
-    for form, bases in form_to_bases.items():
+    for form, bases in mapping.format_mapping.items():
         m1 = min(bases)
         m2 = min(to_wheel[m1]) if m1 in to_wheel else ""
         reachable = sorted({word for base in bases for word in to_wheel.get(base, ())})
@@ -210,16 +281,16 @@ def _resolve(
     return groups
 
 
+def edition_of(folder: Path) -> str:
+    """The published edition whose format.csv ``folder`` holds ("ov-mer", "mer2026"), else ""."""
+    return EDITIONS.get(hashlib.sha256((Path(folder) / "format.csv").read_bytes()).hexdigest(), "")
+
+
 def parse_wheels(folder: Path, digest: str = "") -> WheelTables:
     """Parse the seven files in ``folder`` (no cache)."""
-    form_to_bases = _read_format(folder / "format.csv")
-    to_wheel = _read_synonyms(folder / "synonym.xlsx")
-    wheel_maps = []
-    for k in range(1, NUM_WHEELS + 1):
-        tree = _read_wheel(folder / f"wheel{k}.xlsx")
-        wheel_maps += [_wheel_map(tree, 1), _wheel_map(tree, 2)]
-    wheel_words = frozenset(word for wmap in wheel_maps for word in wmap)
-    return WheelTables(_resolve(form_to_bases, to_wheel, wheel_maps), wheel_words, digest)
+    mapping = build_mapping(folder)
+    wheel_words = frozenset(word for wheel in mapping.wheel_map_whole.values() for word in wheel["level1"])
+    return WheelTables(_resolve(mapping), wheel_words, digest, edition_of(folder))
 
 
 def _digest(folder: Path) -> str:
@@ -245,7 +316,7 @@ def load_wheels(
         payload = json.loads(cache_path.read_text(encoding="utf-8"))
         if payload.get("format") == CACHE_FORMAT and payload.get("digest") == digest:
             groups = {k: tuple(v) for k, v in payload["groups"].items()}
-            return WheelTables(groups, frozenset(payload["wheel_words"]), digest)
+            return WheelTables(groups, frozenset(payload["wheel_words"]), digest, payload["edition"])
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
@@ -254,6 +325,7 @@ def load_wheels(
     payload = {
         "format": CACHE_FORMAT,
         "digest": digest,
+        "edition": tables.edition,
         "groupings": list(GROUPINGS),
         "wheel_words": sorted(tables.wheel_words),
         "groups": tables.groups,

@@ -97,12 +97,15 @@ def _evaluate_into(out_dir: Path, ctx: UIContext, gt: str, source: str, pred_pat
     # the pipeline takes its own lock per clip, so live sessions keep being served between clips
     evaluation = run_evaluation(request, load_pipeline=lambda: ctx.pipeline,
                                 progress=lambda items, desc: progress.tqdm(items, desc=desc))
-    result = evaluation.result
+    result, mer_fg_floor = evaluation.result, evaluation.mer_fg_floor or evaluation.floor
     scores = out_dir / "scores.json"
     scores.write_text(json.dumps(scores_document(evaluation), indent=2, ensure_ascii=False), encoding="utf-8")
     summary = (f"Scored **{result.n_scored}** samples, skipped **{result.n_skipped}**. "
                f"M-avg **{100 * result.m_avg:.2f}**, L1-avg **{100 * result.l1_avg:.2f}**, "
-               f"Avg **{100 * result.avg:.2f}** (percent).\n\n{floor_summary(result, evaluation.floor)}")
+               f"MER-FG **{100 * result.mer_fg.score:.2f}** "
+               f"(floor {100 * mer_fg_floor.result.mer_fg.score:.2f}), "
+               f"Avg **{100 * result.avg:.2f}** (percent; grouping tables {evaluation.tables})."
+               f"\n\n{floor_summary(result, evaluation.floor)}")
     return (summary, metric_rows(evaluation, label), [_sample_row(s) for s in result.samples],
             [str(evaluation.predictions_csv), str(scores)])
 
