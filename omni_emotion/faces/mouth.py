@@ -1,4 +1,4 @@
-"""Mouth motion per face observation, for telling who speaks: pixels of the mouth region, or a detector's value.
+"""Mouth motion per face observation, to tell who speaks: pixels of the mouth region, or a detector's value.
 
 The face is warped onto a small template from the eyes and nose only (the rigid part of the face), so an
 opening mouth is not aligned away; the mouth box and the eye box of two observations of the same track are
@@ -42,7 +42,8 @@ def face_patch(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None)
     else:
         x1, y1, x2, y2 = (float(v) for v in box)
         k = PATCH_SIDE / (max(x2 - x1, y2 - y1, 1.0) * (1.0 + 2.0 * BOX_MARGIN))
-        m = np.array([[k, 0.0, PATCH_SIDE / 2 - k * (x1 + x2) / 2], [0.0, k, PATCH_SIDE / 2 - k * (y1 + y2) / 2]])
+        half = PATCH_SIDE / 2
+        m = np.array([[k, 0.0, half - k * (x1 + x2) / 2], [0.0, k, half - k * (y1 + y2) / 2]])
     face = cv2.warpAffine(frame, m, (PATCH_SIDE, PATCH_SIDE), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     return cv2.cvtColor(face, cv2.COLOR_RGB2GRAY).astype(np.float32)
 

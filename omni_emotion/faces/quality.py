@@ -70,7 +70,8 @@ def frontality(landmarks: np.ndarray) -> np.ndarray:
 
 def detection_weight(score: np.ndarray | float) -> np.ndarray:
     """Detector-confidence factor in [MIN_WEIGHT, 1]: LOW_SCORE and below to FULL_SCORE and above."""
-    return np.clip((np.asarray(score, dtype=np.float64) - LOW_SCORE) / (FULL_SCORE - LOW_SCORE), MIN_WEIGHT, 1.0)
+    ramp = (np.asarray(score, dtype=np.float64) - LOW_SCORE) / (FULL_SCORE - LOW_SCORE)
+    return np.clip(ramp, MIN_WEIGHT, 1.0)
 
 
 def face_quality(box: np.ndarray, score: float, crop: np.ndarray, landmarks: np.ndarray | None = None) -> FaceQuality:

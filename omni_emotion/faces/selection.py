@@ -37,8 +37,8 @@ __all__ = [
 @dataclass(frozen=True)
 class SelectionConfig:
     """Weights of the main-person score (they need not sum to 1); the largest time step (s) between two
-    observations for their mouth change to count as motion; ``turned_below``: mean frontality (faces/quality.py,
-    0.1 in profile to 1 frontal) under which a track counts as turned away."""
+    observations for their mouth change to count as motion; ``turned_below``: mean frontality
+    (faces/quality.py: 0.1 in profile to 1 frontal) under which a track counts as turned away."""
 
     speaking_weight: float = 0.6
     presence_weight: float = 0.25
@@ -57,7 +57,7 @@ class SelectionConfig:
 
 
 def mouth_activity(timestamps: np.ndarray, landmarks: np.ndarray, max_step_s: float = 0.5) -> np.ndarray:
-    """Per-observation mouth motion from 5-point landmarks (the fallback when the tracker gave no pixel measure).
+    """Per-observation mouth motion from 5-point landmarks (the fallback without the tracker's pixel measure).
 
     timestamps (T,) s; landmarks (T, 5, 2) px (NaN rows allowed). Returns (T,) float64: the absolute change,
     since the previous observation, of (nose-to-mouth-centre distance + mouth width) / eye distance; NaN for
