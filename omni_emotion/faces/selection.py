@@ -116,15 +116,19 @@ def speaking_score(
 ) -> float | None:
     """How much more the mouth moves during speech than outside it (motion units per step).
 
-    Weighted mean motion inside ``regions`` minus the weighted mean outside when both have ``min_samples``
-    measurements; the inside mean alone when the face is only seen during speech (the pixel measure is 0
-    for a still mouth); None when it is seen speaking fewer than ``min_samples`` times. weights (T,) > 0,
-    default 1. Never lower when motion rises inside speech or falls outside it.
+    motion[i] is the change from observation i - 1 to i, so it counts as during speech when either of the
+    two lies inside ``regions`` (the mouth closing after a phrase is speech). The weighted mean motion during
+    speech minus the weighted mean outside when both have ``min_samples`` measurements; the mean during
+    speech alone when the face is only seen then (the pixel measure is 0 for a still mouth); None when it is
+    seen speaking fewer than ``min_samples`` times. weights (T,) >= 0, default 1. Never lower when motion
+    rises during speech, never higher when it rises outside.
     """
     motion = np.asarray(motion, dtype=np.float64)
     w = np.ones(len(motion)) if weights is None else np.asarray(weights, dtype=np.float64)
     valid = np.isfinite(motion) & (w > 0)
-    inside = in_regions(timestamps, regions)
+    observed = in_regions(timestamps, regions)
+    inside = observed.copy()
+    inside[1:] |= observed[:-1]
     speaking, silent = inside & valid, ~inside & valid
     if speaking.sum() < min_samples:
         return None
