@@ -18,7 +18,14 @@ from conftest import write_av
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.faces import FaceAnalyzer
 from omni_emotion.faces.detectors import YuFaceDetector
-from omni_emotion.faces.mouth import MOUTH_OPEN_KEY, PATCH_SIDE, MouthMeter, face_patch, mouth_spread, spread_change
+from omni_emotion.faces.mouth import (
+    MOUTH_OPEN_KEY,
+    PATCH_SIDE,
+    MouthMeter,
+    face_patch,
+    mouth_spread,
+    spread_change,
+)
 from omni_emotion.faces.selection import SelectionConfig, select_main, speaking_score
 from omni_emotion.media import iter_frames, load_clip
 from omni_emotion.types import FaceTrack
@@ -100,18 +107,22 @@ def draw_face(img: np.ndarray, cx: int, cy: int, s: int, skin=(200, 160, 130), y
     for side in (-1, 1):
         narrow = 1 - 0.8 * yaw if side == -1 else 1.0
         ex, ey = cx + sh + int(side * 0.16 * s * (1 - 0.5 * yaw * (side == -1))), cy - int(0.1 * s)
-        cv2.ellipse(img, (ex, ey + 2), (int(0.11 * s * narrow), int(0.07 * s)), 0, 0, 360, _shade(skin, 0.7), -1,
+        socket = (int(0.11 * s * narrow), int(0.07 * s))
+        cv2.ellipse(img, (ex, ey + 2), socket, 0, 0, 360, _shade(skin, 0.7), -1,
                     cv2.LINE_AA)
-        cv2.ellipse(img, (ex, ey), (max(1, int(0.08 * s * narrow)), int(0.04 * s)), 0, 0, 360, (235, 230, 225),
+        white = (max(1, int(0.08 * s * narrow)), int(0.04 * s))
+        cv2.ellipse(img, (ex, ey), white, 0, 0, 360, (235, 230, 225),
                     -1, cv2.LINE_AA)
         cv2.circle(img, (ex, ey), max(1, int(0.033 * s * narrow)), (40, 25, 15), -1, cv2.LINE_AA)
         cv2.line(img, (ex - int(0.1 * s * narrow), ey - int(0.09 * s)), (ex + int(0.09 * s * narrow),
                  ey - int(0.1 * s)), (50, 35, 25), max(2, int(0.03 * s)), cv2.LINE_AA)
     nx = cx + int(sh * 1.8)
-    cv2.ellipse(img, (nx, cy + int(0.1 * s)), (int(0.07 * s), int(0.035 * s)), 0, 0, 360, _shade(skin, 0.7), -1,
+    nose = (int(0.07 * s), int(0.035 * s))
+    cv2.ellipse(img, (nx, cy + int(0.1 * s)), nose, 0, 0, 360, _shade(skin, 0.7), -1,
                 cv2.LINE_AA)
     for side in (-1, 1):
-        cv2.circle(img, (nx + side * int(0.03 * s), cy + int(0.11 * s)), max(1, int(0.015 * s)), (70, 40, 30), -1)
+        nostril = (nx + side * int(0.03 * s), cy + int(0.11 * s))
+        cv2.circle(img, nostril, max(1, int(0.015 * s)), (70, 40, 30), -1)
     draw_mouth(img, cx + sh, cy + int(0.26 * s), int(0.13 * s), 0.0)
 
 
@@ -126,7 +137,8 @@ def draw_mouth(img: np.ndarray, mx: int, my: int, half_width: int, opening: floa
 
 def _noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sensor noise, so that no two frames are identical (a still mouth must not read as exactly 0)."""
-    return np.clip(img.astype(np.int16) + rng.normal(0, 3, img.shape).astype(np.int16), 0, 255).astype(np.uint8)
+    noisy = img.astype(np.int16) + rng.normal(0, 3, img.shape).astype(np.int16)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
 def two_faces(path, right_mouth=None, right_yaw: float = 0.0, right_bob_px: int = 0):
@@ -164,9 +176,12 @@ def _track_clip(analyzer, path, regions):
     return analyzer.track(iter_frames(path, fps=FPS), speech_regions=regions)
 
 
-@pytest.mark.parametrize("listener", [None, off_beat], ids=["listener nods", "listener nods, murmurs in pauses"])
+@pytest.mark.parametrize(
+    "listener", [None, off_beat], ids=["listener nods", "listener nods, murmurs in pauses"]
+)
 def test_generated_clip_the_face_whose_mouth_moves_with_the_speech_is_main(analyzer, tmp_path, listener):
-    path, speaker_x = two_faces(tmp_path / "two.mp4", right_mouth=listener, right_bob_px=6)  # the listener nods
+    # the listener nods: its landmarks jitter as much as a talking mouth's corners
+    path, speaker_x = two_faces(tmp_path / "two.mp4", right_mouth=listener, right_bob_px=6)
     tracks = _track_clip(analyzer, path, SPEECH)
     assert len(tracks) == 2 and all(len(tr.timestamps) >= 25 for tr in tracks)
     assert abs(_main_x(tracks) - speaker_x) < 60, [tr.attributes for tr in tracks]
@@ -218,13 +233,14 @@ def test_group_photo_with_one_mouth_moving_with_the_speech(analyzer, media_dir, 
             draw_mouth(img, *mouth, half, envelope(t))
         return _noise(img, rng)
 
-    path = write_av(tmp_path / "group.mp4", seconds=SECONDS, fps=VIDEO_FPS, size=(photo.shape[1], photo.shape[0]),
-                    tone_hz=None, frame_fn=frame)
+    size = (photo.shape[1], photo.shape[0])
+    path = write_av(tmp_path / "group.mp4", seconds=SECONDS, fps=VIDEO_FPS, size=size, tone_hz=None,
+                    frame_fn=frame)
     scale = min(1.0, 640 / photo.shape[1])  # iter_frames' max_side
     talking = _track_clip(analyzer, path, [(0.0, SECONDS)])
     assert sum(tr.main for tr in talking) == 1
-    assert abs(_main_x(talking) - (speaker.box[0] + speaker.box[2]) / 2 * scale) < 0.5 * speaker.width * scale, [
-        tr.attributes for tr in talking]
+    speaker_x = (speaker.box[0] + speaker.box[2]) / 2 * scale
+    assert abs(_main_x(talking) - speaker_x) < 0.5 * speaker.width * scale, [tr.attributes for tr in talking]
     quiet = _track_clip(analyzer, path, None)
     assert abs(_main_x(quiet) - (nodder.box[0] + nodder.box[2]) / 2 * scale) < 0.5 * nodder.width * scale
 
@@ -239,8 +255,9 @@ def _face_image(opening: float, brightness: int = 0) -> tuple[np.ndarray, np.nda
     img = np.clip(img.astype(np.int16) + brightness, 0, 255).astype(np.uint8)
     box = np.array([88, 66, 232, 254], np.float32)
     s = 180
-    landmarks = np.array([[160 - 0.16 * s, 160 - 0.1 * s], [160 + 0.16 * s, 160 - 0.1 * s], [160, 160 + 0.1 * s],
-                          [160 - 0.12 * s, 160 + 0.26 * s], [160 + 0.12 * s, 160 + 0.26 * s]], np.float32)
+    eyes_y, nose_y, mouth_y = 160 - 0.1 * s, 160 + 0.1 * s, 160 + 0.26 * s
+    landmarks = np.array([[160 - 0.16 * s, eyes_y], [160 + 0.16 * s, eyes_y], [160, nose_y],
+                          [160 - 0.12 * s, mouth_y], [160 + 0.12 * s, mouth_y]], np.float32)
     return img, box, landmarks
 
 
@@ -261,7 +278,7 @@ def test_the_mouth_measure_sees_an_opening_mouth_and_not_light_or_the_moving_hea
     assert _change(shut, shifted, box, lm, lm + [7, 5], box + [7, 5, 7, 5]) < 0.03
     # a landmark off by 2 px (detector jitter) is not a mouth movement
     assert _change(shut, shut, box, lm, lm + np.array([[2, -1], [0, 2], [-2, 1], [1, 0], [0, -2]])) < 0.05
-    # without landmarks the box frames the face less tightly (the chin enters the mouth box): weaker, still seen
+    # without landmarks the box frames the face less tightly (the chin enters the mouth box): weaker, but seen
     assert _change(shut, opened, box, None) > 0.1 > _change(shut, brighter, box, None)
 
 
@@ -336,10 +353,10 @@ def test_speaking_score_weights_and_its_fallback_without_pauses():
     motion = np.where(ts < 1.0, 0.3, 0.05)
     # the change from 0.9 s to 1.0 s spans the end of the speech: it counts as speech
     assert speaking_score(ts, motion, [(0.0, 0.95)]) == pytest.approx((10 * 0.3 + 0.05) / 11 - 0.05)
-    assert speaking_score(ts, motion, [(0.0, 5.0)]) == pytest.approx(0.175)  # seen only while speech: the mean
+    assert speaking_score(ts, motion, [(0.0, 5.0)]) == pytest.approx(0.175)  # seen only in speech: the mean
     weights = np.where(np.arange(20) % 2 == 0, 1.0, 0.0)
     spiky = np.where(np.arange(20) % 2 == 0, 0.1, 9.0)
-    assert speaking_score(ts, spiky, [(0.0, 5.0)], weights) == pytest.approx(0.1)  # unseen frames do not count
+    assert speaking_score(ts, spiky, [(0.0, 5.0)], weights) == pytest.approx(0.1)  # unseen frames don't count
 
 
 @settings(max_examples=80, deadline=None)

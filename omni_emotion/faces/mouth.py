@@ -60,7 +60,7 @@ def mouth_spread(patch: np.ndarray) -> float:
 
 
 def spread_change(before: float, after: float) -> float:
-    """|after - before| over their mean plus CONTRAST_FLOOR: 0 for a still mouth, about 0.5-1 when it opens."""
+    """|after - before| over their mean plus CONTRAST_FLOOR: 0 for a still mouth, about 0.3-1 as it opens."""
     return abs(after - before) / (0.5 * (before + after) + CONTRAST_FLOOR)
 
 
