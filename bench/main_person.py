@@ -43,8 +43,8 @@ def main() -> None:
         raise SystemExit(f"{SHARED_MEDIA} is absent: the shared clips are only on the project's machines")
     analyzer = FaceAnalyzer(YuFaceDetector())
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}; median of {args.repeat} runs")
-    header = ("clip", "frames", "dets", "track ms", "mouth ms", "select ms")
-    print(f"{header[0]:28s} {header[1]:>6s} {header[2]:>5s} {header[3]:>9s} {header[4]:>9s} {header[5]:>9s}  main")
+    print(f"{'clip':28s} {'frames':>6s} {'dets':>5s} {'track ms':>9s} {'mouth ms':>9s} {'select ms':>9s}"
+          "  main")
     for name in CLIPS:
         frames = frames_of(name, args.fps)
         started = time.perf_counter()
