@@ -105,6 +105,8 @@ class FaceTrack:
                 given (Perceiver rescales them to source-frame pixels, as Analysis.faces reports them);
     landmarks:  (T, 5, 2) float32 (eyes, nose, mouth corners) or None when the detector has none;
     scores:     (T,) detection confidences;
+    mouth:      (T,) float32 mouth motion since the track's previous observation (faces/mouth.py; NaN where
+                unmeasured) or None when the tracker did not measure it;
     crops:      (K, 224, 224, 3) uint8 aligned face crops at ``crop_times`` (K <= T, bounded by the tracker);
     main:       True for the person the analysis is about.
     attributes: optional per-track facts (e.g. "age", "gender", "embedding" from insightface).
@@ -119,6 +121,7 @@ class FaceTrack:
     crop_times: np.ndarray | None = None
     main: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+    mouth: np.ndarray | None = None
 
     @property
     def crop_seconds(self) -> np.ndarray:

@@ -229,7 +229,7 @@ def test_mouth_activity_measures_change_and_skips_gaps():
 
 def test_speaking_score_compares_speech_with_silence():
     ts = np.arange(20) / 10
-    motion = np.where(ts < 1.0, 0.3, 0.05)
+    motion = np.where(ts <= 1.0, 0.3, 0.05)  # the change into 1.0 s ends the speech that stops at 0.95 s
     assert speaking_score(ts, motion, [(0.0, 0.95)]) == pytest.approx(0.25)
     assert speaking_score(ts, motion, [(5.0, 6.0)]) is None
 

@@ -18,6 +18,7 @@ import numpy as np
 from omni_emotion.errors import ConfigError
 from omni_emotion.faces.align import CROP_SIZE, align_face, crop_box
 from omni_emotion.faces.detectors import Detection, FaceDetector
+from omni_emotion.faces.mouth import MouthMeter
 from omni_emotion.faces.registry import load_detector
 from omni_emotion.faces.selection import SelectionConfig, select_main
 from omni_emotion.faces.tracker import FaceTracker, TrackerConfig
@@ -113,9 +114,11 @@ class _CropSampler:
 
 
 class _TrackBuilder:
-    def __init__(self, track_id: int, crop_limit: int) -> None:
+    def __init__(self, track_id: int, crop_limit: int, max_step_s: float = 0.5) -> None:
         self.track_id = track_id
         self.times: list[float] = []
+        self.mouth: list[float] = []
+        self.mouth_meter = MouthMeter(max_step_s)
         self.boxes: list[np.ndarray] = []
         self.scores: list[float] = []
         self.landmarks: list[np.ndarray] = []
@@ -134,6 +137,7 @@ class _TrackBuilder:
         self.landmarks.append(
             np.full((5, 2), np.nan, np.float32) if lm is None else np.asarray(lm, np.float32)
         )
+        self.mouth.append(self.mouth_meter.update(t, frame, det.box, lm, det.attributes))
         if det.embedding is not None:
             self.embeddings.append(np.asarray(det.embedding, dtype=np.float32))
         if "age" in det.attributes:
@@ -161,6 +165,7 @@ class _TrackBuilder:
             boxes=np.stack(self.boxes).astype(np.float32),
             scores=np.asarray(self.scores, dtype=np.float32),
             landmarks=np.stack(self.landmarks) if self.has_landmarks else None,
+            mouth=np.asarray(self.mouth, dtype=np.float32),
             crops=np.stack([c for _, c in items]) if items else None,
             crop_times=np.asarray([t for t, _ in items], dtype=np.float64) if items else None,
             attributes=attrs,
@@ -246,7 +251,11 @@ class FaceAnalyzer:
             frame = as_rgb(frame)
             frames_seen += 1
             for track_id, det in tracker.update(t, self.detect(frame)):
-                builder = builders.setdefault(track_id, _TrackBuilder(track_id, max_crops_per_track))
+                if track_id not in builders:
+                    builders[track_id] = _TrackBuilder(
+                        track_id, max_crops_per_track, self.config.selection.max_step_s
+                    )
+                builder = builders[track_id]
                 builder.add(float(t), det, frame, self.config.crop_size)
             live = set(tracker.live_ids)
             ended = sum(1 for k in builders if k not in live)

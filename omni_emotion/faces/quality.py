@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FaceQuality", "face_quality", "sharpness"]
+__all__ = ["FaceQuality", "detection_weight", "face_quality", "frontality", "sharpness"]
 
 MIN_WEIGHT = 0.1  # no single factor silences a frame completely
 MIN_SIZE_PX, FULL_SIZE_PX = 24.0, 96.0
@@ -54,23 +54,34 @@ def sharpness(crop: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def _yaw(landmarks: np.ndarray) -> float:
-    """|nose x - eye midpoint x| / eye distance from (5, 2) landmarks (eyes, nose, mouth corners)."""
-    left_eye, right_eye, nose = landmarks[0], landmarks[1], landmarks[2]
-    eyes = float(np.linalg.norm(right_eye - left_eye))
-    if eyes < 1e-6:
-        return MAX_YAW
-    return abs(float(nose[0] - (left_eye[0] + right_eye[0]) / 2.0)) / eyes
+def frontality(landmarks: np.ndarray) -> np.ndarray:
+    """Frontality factor in [MIN_WEIGHT, 1] of (..., 5, 2) landmarks (eyes, nose, mouth corners) -> (...):
+    1 up to FULL_YAW, MIN_WEIGHT from MAX_YAW on, where yaw = |nose x - eye midpoint x| / eye distance.
+    Eyes closer than 1e-6 px count as turned away; NaN landmarks (pose unknown) as frontal, as None does."""
+    lm = np.asarray(landmarks, dtype=np.float64)
+    known = np.isfinite(lm[..., :3, :]).all(axis=(-2, -1))
+    lm = np.where(known[..., None, None], lm, 0.0)
+    eyes = np.linalg.norm(lm[..., 1, :] - lm[..., 0, :], axis=-1)
+    offset = np.abs(lm[..., 2, 0] - (lm[..., 0, 0] + lm[..., 1, 0]) / 2.0)
+    yaw = np.where(eyes >= 1e-6, offset / np.where(eyes >= 1e-6, eyes, 1.0), MAX_YAW)
+    yaw = np.where(known, yaw, 0.0)
+    return np.clip((MAX_YAW - yaw) / (MAX_YAW - FULL_YAW), MIN_WEIGHT, 1.0)
+
+
+def detection_weight(score: np.ndarray | float) -> np.ndarray:
+    """Detector-confidence factor in [MIN_WEIGHT, 1]: LOW_SCORE and below to FULL_SCORE and above."""
+    ramp = (np.asarray(score, dtype=np.float64) - LOW_SCORE) / (FULL_SCORE - LOW_SCORE)
+    return np.clip(ramp, MIN_WEIGHT, 1.0)
 
 
 def face_quality(box: np.ndarray, score: float, crop: np.ndarray, landmarks: np.ndarray | None = None) -> FaceQuality:
     """Quality of one detection: box (4,) x1, y1, x2, y2 px; score; its crop (H, W, 3); landmarks (5, 2) or None."""
     side = float(min(box[2] - box[0], box[3] - box[1]))
     # without landmarks the pose is unknown: no penalty rather than a guess
-    frontal = 1.0 if landmarks is None else _ramp(MAX_YAW - _yaw(np.asarray(landmarks)), 0.0, MAX_YAW - FULL_YAW)
+    frontal = 1.0 if landmarks is None else float(frontality(landmarks))
     return FaceQuality(
         size=_ramp(side, MIN_SIZE_PX, FULL_SIZE_PX),
         frontality=frontal,
         sharpness=_ramp(sharpness(crop), BLURRED, SHARP),
-        detection=_ramp(float(score), LOW_SCORE, FULL_SCORE),
+        detection=float(detection_weight(score)),
     )
