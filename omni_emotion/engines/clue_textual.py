@@ -6,6 +6,8 @@
   when no emotion word is said. Lexicon embeddings are computed once per process.
 - Emotion words said explicitly are found with the mention finder's negation handling (mentions.py), so
   "I'm not angry" does not count as anger.
+- The words reader (word_reading.py), fitted on the drama dialogue OV-MERD comes from, turns the same
+  embedding (and the original Chinese, for Chinese speech) into a calibrated posterior over six families.
 Both models read English. Speech in another language is read through its English translation (Whisper's
 ``translate`` task, done by the speech module); the clue quotes the original and the translation.
 """
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omni_emotion.engines.word_reading import WordsReading, load_words_model, read_words
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
@@ -36,7 +39,8 @@ _TOP_SIMILAR = 3
 class TextualClues:
     """text as said; language; translation (English, when the speech was not); valence (VADER compound of
     the English words, None when there are none); similar (word, cosine); explicit (lexicon words said and
-    not negated); negated (words said under negation)."""
+    not negated); negated (words said under negation); reading (the words reader's calibrated posterior,
+    None when there are no words to read)."""
 
     text: str = ""
     language: str = ""
@@ -82,6 +86,7 @@ class TextModels:
         self.word_vectors = self.encode([_TEMPLATE.format(w) for w in self.words])  # (W, 384)
         forms = [form for entry in LEXICON for form in (entry.word, *entry.forms)]
         self.vocabulary = Vocabulary(forms)
+        self.words_model = load_words_model()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, D) float32 unit-norm sentence embeddings."""
@@ -108,7 +113,8 @@ def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
     else:
         return clues
     clues.valence = float(models.vader.polarity_scores(text)["compound"])
-    sims = models.word_vectors @ models.encode([text])[0]
+    embedding = models.encode([text])[0]
+    sims = models.word_vectors @ embedding
     order = np.argsort(-sims)[:_TOP_SIMILAR]
     clues.similar = [(models.words[i], round(float(sims[i]), 3)) for i in order if sims[i] >= _SIMILAR_MIN]
     for mention in find_emotion_mentions(text, models.vocabulary):
@@ -118,4 +124,6 @@ def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
         target = clues.negated if mention.negated else clues.explicit
         if entry.word not in target:
             target.append(entry.word)
+    chinese = clues.text if transcript.language == "zh" else ""
+    clues.reading = read_words(models.words_model, embedding, text, chinese)
     return clues
