@@ -72,6 +72,9 @@ NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt", "boredom"}
 # A family the expression model has no class for is read through the class its faces show: a bored face is a
 # slack, neutral one; FER2013 has no contempt, whose faces its annotators filed under disgust.
 FACE_STAND_IN = {"boredom": "neutral", "contempt": "disgust"}
+# Likewise for the words model's six MER2023 classes: bored talk is neutral talk, and the scheme files disgust
+# and contempt under angry.
+WORDS_STAND_IN = {"boredom": "neutral", "disgust": "anger", "contempt": "anger"}
 NEAR_NORM = Fact("clip", "near norm")  # the evidence of a neutral label that nothing measured supports
 SAD_ACTIONS = ("head lowered", "face drops")  # facial actions cited for sadness
 
@@ -153,6 +156,7 @@ def words_evidence(text: TextualClues, cfg: FusionConfig) -> tuple[Evidence | No
         return None, 0.0
     weight = cfg.words_weight * (cfg.translated_words if text.translation else 1.0)
     ratio = {f: reading.families[f] / reading.prior[f] for f in reading.families if reading.prior.get(f, 0) > 0}
+    ratio |= {family: ratio[stand_in] for family, stand_in in WORDS_STAND_IN.items() if stand_in in ratio}
     distance = 0.5 * sum(abs(reading.families[f] - reading.prior.get(f, 0.0)) for f in reading.families)
     return Evidence("words", ratio, weight), weight * min(1.0, distance)
 
