@@ -75,7 +75,8 @@ def test_chinese_transcript_is_quoted_as_said(engine):
     p = Perception(_clip(), [], _said("我真的很难过", "zh"), Prosody())
     a = engine.analyze(p)
     assert "我真的很难过" in a.explanation and a.language == "zh"
-    assert a.labels == ["neutral"]
+    # without a translation the words cannot be read, so nothing moves the answer from the prior's
+    assert a.labels == ["angry", "happy"] and "most common answer" in a.explanation
 
 
 def test_translated_words_feed_the_textual_clue(engine):

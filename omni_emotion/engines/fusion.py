@@ -15,8 +15,11 @@ The rule, step by step (constants are ``FusionConfig`` fields, in capitals here)
      by how much speech there was (fully from FULL_VOICE_S seconds) and by how familiar the voice is to the
      model (its out-of-distribution weight);
    - words: the words model's calibrated reading of what was said (engines/word_reading.py, fitted on
-     MER2023's dialogue), weighted by WORDS_WEIGHT (what recognised speech, not subtitles, is worth) and
-     TRANSLATED_WORDS for a machine translation.
+     MER2023's clean subtitles), weighted for recognised speech: CHINESE_WORDS when the original Chinese is
+     read too, WORDS_WEIGHT for English, TRANSLATED_WORDS when only a machine translation can be read (the
+     reader's accuracy under simulated recognition errors, bench/words_asr.py, falls from 45-48% to 37-41%
+     while its confidence stays put), times the share of FULL_WORDS words said (a one-word reply says
+     little).
 3. Valence from the face and the words, arousal from the voice. The voice tells aroused from calm far better
    than it tells anger from joy (Juslin & Laukka 2003; Schuller 2018). So the voice's evidence is split into
    its arousal part (which of ACTIVATION's groups: activated, calm, ...) and its valence part (which family
@@ -84,8 +87,10 @@ class FusionConfig:
     """Weights and thresholds of the judgment (dimensionless unless a unit is given). The module docstring
     says where each one enters."""
 
-    words_weight: float = 0.7  # recognised speech, not clean subtitles: see engines/word_reading.py
-    translated_words: float = 0.5  # a machine translation's words count this much of the speaker's own
+    words_weight: float = 0.7  # English speech as recognised (see the module docstring)
+    chinese_words: float = 0.8  # Chinese speech, read in its own characters beside the translation
+    translated_words: float = 0.5  # speech read only through its machine translation
+    full_words: int = 5  # words said at which the words count fully
     full_voice_s: float = 1.5  # seconds of speech at which the voice counts fully
     max_labels: int = 6
     # specific words and the clues they need
@@ -103,7 +108,7 @@ class FusionConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.max_labels <= 6:
             raise ValueError(f"max_labels must be in 1..6, got {self.max_labels}")
-        for name in ("words_weight", "translated_words"):
+        for name in ("words_weight", "chinese_words", "translated_words"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.full_voice_s <= 0 or self.arc_min_frames < 1:
@@ -154,7 +159,8 @@ def words_evidence(text: TextualClues, cfg: FusionConfig) -> tuple[Evidence | No
     reading = text.reading
     if reading is None:
         return None, 0.0
-    weight = cfg.words_weight * (cfg.translated_words if text.translation else 1.0)
+    weight = (cfg.chinese_words if reading.source == "zh+en" else cfg.translated_words if text.translation
+              else cfg.words_weight) * min(1.0, reading.n_words / cfg.full_words)
     ratio = {f: reading.families[f] / reading.prior[f] for f in reading.families if reading.prior.get(f, 0) > 0}
     ratio |= {family: ratio[stand_in] for family, stand_in in WORDS_STAND_IN.items() if stand_in in ratio}
     distance = 0.5 * sum(abs(reading.families[f] - reading.prior.get(f, 0.0)) for f in reading.families)
