@@ -310,6 +310,11 @@ class Trainer:
                 raise TrainingDivergedError(
                     f"the loss became {step_loss} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
                 )
+            # a trained tensor no micro-batch used (no face or audio in this step) gets a zero gradient, as it does
+            # under FSDP2 when another rank used it, so AdamW treats it alike for every world size and engine
+            for p in self.params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
             # an infinite limit measures the norm without clipping
             grad_norm = nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm or math.inf)
             grad_norm = float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm)
