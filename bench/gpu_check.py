@@ -68,13 +68,13 @@ def run_step(name: str, limit: int, command: list[str], logs: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--call", choices=("A", "B", "--dry-run"), required=True)
+    parser.add_argument("--call", choices=("A", "B", "dry-run"), required=True)
     parser.add_argument("--logs", type=Path, required=True)
     args = parser.parse_args()
-    steps = DRY_RUN if args.call == "--dry-run" else CALLS[args.call]
+    steps = DRY_RUN if args.call == "dry-run" else CALLS[args.call]
     start = time.perf_counter()
     done = [run_step(name, limit, command, args.logs) for name, limit, command in steps]
-    name = "dry-run" if args.call == "--dry-run" else args.call
+    name = args.call
     summary = {"call": name, "seconds": round(time.perf_counter() - start, 1), "steps": done}
     (args.logs / f"summary-{name}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(summary), flush=True)

@@ -38,8 +38,11 @@ if [ -n "$DRY" ]; then
         --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
         --platform manylinux2014_x86_64 --target "$(mktemp -d)" .whl/*.whl >"$LOGS/wheels-3.12.log" 2>&1 \
         || { tail -n 20 "$LOGS/wheels-3.12.log"; exit 1; }
-    PY312=$(command -v python3.12 || ls /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -n 1)
-    if [ -n "$PY312" ] && "$PY312" -c '' 2>/dev/null; then
+    PY312=""
+    for candidate in python3.12 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12; do
+        if "$candidate" -c '' 2>/dev/null; then PY312=$candidate; break; fi
+    done
+    if [ -n "$PY312" ]; then
         "$PY312" -m compileall -q omni_emotion encoders bench tests >"$LOGS/compile-3.12.log" 2>&1 \
             || { tail -n 20 "$LOGS/compile-3.12.log"; exit 1; }
         echo "{\"check\": \"python 3.12 rules\", \"wheels\": \"install\", \"compileall\": \"$("$PY312" -V)\"}"
@@ -52,4 +55,4 @@ SITE=$(mktemp -d)
 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl \
     >"$LOGS/wheels.log" 2>&1 || { tail -n 20 "$LOGS/wheels.log"; exit 1; }
 export PYTHONPATH="$PWD:$SITE"
-exec "$PY" bench/gpu_check.py --call "$CALL" --logs "$LOGS"
+exec "$PY" bench/gpu_check.py --call "${CALL#--}" --logs "$LOGS"
