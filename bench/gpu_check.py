@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-PROMPT = ["--prompt-tokens", "1933", "--new-tokens", "64", "--repeats", "2", "--device", "cuda", "--dtype", "bfloat16"]
+PROMPT = ["--prompt-tokens", "1933", "--new-tokens", "64", "--repeats", "2",
+          "--device", "cuda", "--dtype", "bfloat16"]
+EVERY = ["--attn", "sdpa,eager", "--layout", "trained,zero-shot"]
 LATENCY = [sys.executable, "bench/mllm_latency.py"]
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not network"]
 TESTS = ["tests/test_model_cuda.py", "tests/test_encoders.py::test_facexformer_matches_torchvision_swin_b"]
@@ -23,8 +25,8 @@ TESTS = ["tests/test_model_cuda.py", "tests/test_encoders.py::test_facexformer_m
 CALLS = {
     "A": [
         ("pytest", 90, PYTEST + TESTS),
-        ("latency-0.5b", 60, LATENCY + ["--size", "0.5b", "--attn", "sdpa,eager", "--layout", "trained,zero-shot", *PROMPT]),
-        ("latency-7b", 120, LATENCY + ["--size", "7b", "--attn", "sdpa,eager", "--layout", "trained,zero-shot", *PROMPT]),
+        ("latency-0.5b", 60, LATENCY + ["--size", "0.5b", *EVERY, *PROMPT]),
+        ("latency-7b", 120, LATENCY + ["--size", "7b", *EVERY, *PROMPT]),
     ],
     "B": [
         ("compiled-0.5b", 120, LATENCY + ["--size", "0.5b", "--static-cache", "--compile", *PROMPT]),
@@ -37,7 +39,7 @@ TINY = ["--size", "tiny", "--device", "cpu", "--prompt-tokens", "400", "--new-to
 DRY_RUN = [
     ("imports", 120, [sys.executable, "-c", "import bench.gpu_check_imports"]),
     ("pytest", 300, PYTEST + TESTS),
-    ("latency-tiny", 300, LATENCY + ["--attn", "sdpa,eager", "--layout", "trained,zero-shot", *TINY]),
+    ("latency-tiny", 300, LATENCY + [*EVERY, *TINY]),
     ("static-tiny", 300, LATENCY + ["--static-cache", "--compile", *TINY]),
 ]
 

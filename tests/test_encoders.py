@@ -248,7 +248,9 @@ def test_facexformer_matches_torchvision_swin_b():
         for old in prefixes
         if key.startswith(old)
     }
-    config = SwinConfig(embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7, image_size=224)
+    config = SwinConfig(
+        embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7, image_size=224
+    )
     encoder = FaceEncoder(config, 64).eval()
     missing, unexpected = encoder.load_state_dict(convert_facexformer_state_dict(checkpoint), strict=False)
     assert not unexpected and all(not k.startswith("backbone.") for k in missing), missing
@@ -261,7 +263,9 @@ def test_facexformer_matches_torchvision_swin_b():
                 expected.append(x.permute(0, 3, 1, 2))  # torchvision keeps channels last
         swin = encoder.backbone
         embedded, dims = swin.embeddings(faces)
-        out = swin.encoder(embedded, dims, output_hidden_states=True, output_hidden_states_before_downsampling=True)
+        out = swin.encoder(
+            embedded, dims, output_hidden_states=True, output_hidden_states_before_downsampling=True
+        )
         ours = out.reshaped_hidden_states[1:]
     assert len(ours) == 4
     for stage, (a, b) in enumerate(zip(ours, expected)):

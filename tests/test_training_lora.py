@@ -34,7 +34,8 @@ def test_adapters_start_at_the_loaded_model_and_switch_off():
         assert torch.equal(layer(x), before)
     # the merged weight gives the adapted output (summed in fp32, so to bf16 rounding of the output)
     merged = merged_state(model, lora)["model.language_model.q_proj.weight"]
-    assert merged.dtype == torch.bfloat16 and set(merged_state(model, lora)) == {"model.language_model.q_proj.weight"}
+    assert merged.dtype == torch.bfloat16
+    assert set(merged_state(model, lora)) == {"model.language_model.q_proj.weight"}
     torch.testing.assert_close(x @ merged.T, layer(x), rtol=2e-2, atol=2e-2)
 
 

@@ -124,7 +124,8 @@ def from_reasons(path: str | os.PathLike, media: str | os.PathLike, *, check_fil
     """EMER-style ``name,reason`` (CSV or JSONL) -> ``describe`` samples."""
     p, folder = Path(path), Path(media)
     return [
-        _sample(p, line, name, folder, "describe", instruction("describe", name, transcript=said), reason, check_files)
+        _sample(p, line, name, folder, "describe", instruction("describe", name, transcript=said), reason,
+                check_files)
         for line, name, reason, said in _rows(p, ("name", "reason"))
     ]
 

@@ -1,4 +1,4 @@
-"""Low-rank adapters on the LLM's linear layers, as a separate path beside each frozen weight (no extra dependency).
+"""Low-rank adapters on the LLM's linear layers, a separate path beside each frozen weight (no extra package).
 
 Each targeted ``nn.Linear`` of the decoder computes ``W x + (alpha / rank) * B (A x)``: the adapter is a
 submodule (``<linear>.lora``) with A (rank, in) drawn like a Linear's weight and B (out, rank) zero, so
