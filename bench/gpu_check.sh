@@ -55,4 +55,7 @@ SITE=$(mktemp -d)
 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl \
     >"$LOGS/wheels.log" 2>&1 || { tail -n 20 "$LOGS/wheels.log"; exit 1; }
 export PYTHONPATH="$PWD:$SITE"
-exec "$PY" bench/gpu_check.py --call "${CALL#--}" --logs "$LOGS"
+"$PY" bench/gpu_check.py --call "${CALL#--}" --logs "$LOGS"
+rc=$?
+rm -rf "$SITE"
+exit $rc
