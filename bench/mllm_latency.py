@@ -1,24 +1,33 @@
 """Omni-Emotion MLLM latency with random weights at real shapes (no download needed).
 
-Input: 8 frames + 10 s of audio + face tokens (the trained layout) and a question (with ``--prompt-tokens N``
-filler text instead, making the prompt N tokens long), then 128 new tokens (greedy, forced: no early stop).
-Prints prefill time, time to first token (encoders + prefill + first sampled token), decode tokens/s and
-peak memory; the last line is JSON with ``ttft_ms`` and ``decode_tok_s``. Random weights, no download.
+Input: 8 frames + 10 s of audio + face tokens (the trained layout; ``zero-shot``: LLaVA-OneVision's video
+tokens only, as the omni engine asks while the projectors are untrained) and a question (with
+``--prompt-tokens N`` filler text instead, making the prompt N tokens long), then ``--new-tokens`` tokens
+(greedy, forced: no early stop). The model is built once; every layout x attention pair is timed on it.
+
+Each repeat is one ``generate`` call, timed by a streamer: time to first token (encoders + prefill + first
+sampled token) and decode tokens/s after it; prefill alone is one forward pass. The warm-up is the same call
+as the timed ones, so a compiled static-cache run compiles there, once, and never inside the timing.
+``--compile`` lets transformers compile the decoding step of a static cache (its own torch.compile, the only
+one); without it compilation is off. Prints one JSON line per layout x attention, with ``ttft_ms``,
+``decode_tok_s`` and ``peak_mem_mb`` (on CUDA: allocated by torch during that variant).
 
     python bench/mllm_latency.py --size tiny                 # CPU, seconds
-    python bench/mllm_latency.py --size 7b --device cuda --dtype bfloat16 --attn sdpa --prompt-tokens 1933
+    python bench/mllm_latency.py --size 7b --device cuda --attn sdpa,eager --layout trained,zero-shot --prompt-tokens 1933
     python bench/mllm_latency.py --size 7b --device cuda --static-cache --compile
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import time
 
 import numpy as np
 import torch
+from transformers.generation.streamers import BaseStreamer
 
 from omni_emotion.model import OmniEmotionForConditionalGeneration, OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.model.presets import SIZES, preset_config, tiny_tokenizer
@@ -27,7 +36,9 @@ from omni_emotion.types import Clip, FaceTrack
 QUESTION = "Which emotions does the person show, and why?"
 
 
-def _inputs(config, seconds: float, device, dtype, prompt_tokens: int | None = None) -> dict[str, torch.Tensor]:
+def _inputs(
+    config, seconds: float, device, dtype, prompt_tokens: int | None = None, zero_shot: bool = False
+) -> dict[str, torch.Tensor]:
     """Processor output for a synthetic clip (random frames, face crops and noise audio) with a short question,
     padded with filler words to ``prompt_tokens`` tokens when given."""
     rng = np.random.default_rng(0)
@@ -47,7 +58,8 @@ def _inputs(config, seconds: float, device, dtype, prompt_tokens: int | None = N
         crop_times=times,
         main=True,
     )
-    processor = OmniEmotionProcessor(_tokenizer(config), ProcessorConfig.from_model_config(config))
+    settings = dataclasses.replace(ProcessorConfig.from_model_config(config), zero_shot=zero_shot)
+    processor = OmniEmotionProcessor(_tokenizer(config), settings)
     batch = processor(clip, face, QUESTION)
     if prompt_tokens is not None:
         # the user text becomes filler of the length that makes the prompt ``prompt_tokens`` long (the bench
@@ -88,9 +100,67 @@ def _tokenizer(config):
     return tok
 
 
+QUESTION_LAYOUTS = ("trained", "zero-shot")
+# what `weights init` leaves untrained: the model then runs zero-shot
+ZERO_SHOT_UNTRAINED = ["face_fusion", "face_projector", "audio_projector", "frame_embedding"]
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+class _Clock(BaseStreamer):
+    """Times of generate's streamer calls: the prompt first, then one per new token."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.times = device, []
+
+    def put(self, value) -> None:
+        self.times.append(time.perf_counter())  # generate moves each token to the CPU first: synchronised
+
+    def end(self) -> None:
+        pass
+
+
+def _set_attention(model, attn: str) -> None:
+    """Switch every sub-model (LLM, SigLIP, Whisper, Swin) to ``attn``; the composite model cannot itself."""
+    inner = model.model
+    subs = (inner.language_model, inner.vision.tower, inner.audio and inner.audio.encoder, inner.face and inner.face.backbone)
+    for sub in subs:
+        if sub is not None:
+            sub.set_attn_implementation(attn)
+
+
+def _time_variant(model, inputs, gen: dict, repeats: int, device) -> dict[str, float]:
+    """Median prefill ms, TTFT ms and decode tokens/s over ``repeats`` generate calls after one warm-up."""
+    new = gen["max_new_tokens"]
+    with torch.inference_mode():
+        model.generate(**inputs, **gen)  # warm-up: the very call that is timed below
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        prefill, ttft, decode = [], [], []
+        for _ in range(repeats):
+            _sync(device)
+            t = time.perf_counter()
+            model(**inputs, logits_to_keep=1)
+            _sync(device)
+            prefill.append(time.perf_counter() - t)
+            clock = _Clock(device)
+            _sync(device)
+            t = time.perf_counter()
+            model.generate(**inputs, **gen, streamer=clock)
+            _sync(device)
+            tokens = clock.times[1:]
+            if len(tokens) != new:
+                raise SystemExit(f"generate gave {len(tokens)} tokens, not {new}")
+            ttft.append(tokens[0] - t)
+            decode.append((new - 1) / max(tokens[-1] - tokens[0], 1e-9))
+    return {
+        "prefill_ms": round(1000 * float(np.median(prefill)), 2),
+        "ttft_ms": round(1000 * float(np.median(ttft)), 2),
+        "decode_tok_s": round(float(np.median(decode)), 1),
+    }
 
 
 def main() -> None:
@@ -105,7 +175,8 @@ def main() -> None:
         default=None,
         help="default: bfloat16 on CUDA, float32 on CPU",
     )
-    parser.add_argument("--attn", default="sdpa", help="attn_implementation: sdpa, eager, flash_attention_2")
+    parser.add_argument("--attn", default="sdpa", help="attn_implementation(s), comma separated: sdpa,eager")
+    parser.add_argument("--layout", default="trained", help="token layout(s), comma separated: trained,zero-shot")
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-tokens", type=int, help="pad the prompt to this many tokens (e.g. 1933)")
     parser.add_argument("--audio-seconds", type=float, default=10.0)
@@ -114,9 +185,14 @@ def main() -> None:
         "--static-cache", action="store_true", help="generate with cache_implementation='static'"
     )
     parser.add_argument(
-        "--compile", action="store_true", help="torch.compile the forward (use with --static-cache)"
+        "--compile", action="store_true", help="let transformers compile the static-cache decoding step"
     )
     args = parser.parse_args()
+    attns, layouts = args.attn.split(","), args.layout.split(",")
+    if not set(layouts) <= set(QUESTION_LAYOUTS):
+        parser.error(f"--layout takes {', '.join(QUESTION_LAYOUTS)}")
+    if args.new_tokens < 2:
+        parser.error("--new-tokens must be at least 2 (decode speed needs a token after the first)")
 
     device = torch.device(args.device)
     dtype = getattr(torch, args.dtype or ("bfloat16" if device.type == "cuda" else "float32"))
@@ -124,72 +200,50 @@ def main() -> None:
     torch.manual_seed(0)
     t0 = time.perf_counter()
     with torch.device(device):
-        model = OmniEmotionForConditionalGeneration._from_config(
-            config, dtype=dtype, attn_implementation=args.attn
-        )
+        model = OmniEmotionForConditionalGeneration._from_config(config, dtype=dtype, attn_implementation=attns[0])
     model.eval()
     build_s = time.perf_counter() - t0
-    if args.compile:
-        model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=False)
-    inputs = _inputs(config, args.audio_seconds, device, dtype, args.prompt_tokens)
-    prompt_len = inputs["input_ids"].shape[1]
     gen = dict(do_sample=False, min_new_tokens=args.new_tokens, max_new_tokens=args.new_tokens)
     if args.static_cache:
         gen["cache_implementation"] = "static"
+    gen["disable_compile"] = not args.compile
+    device_name = (
+        torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
+    )
+    for layout in layouts:
+        # the layout follows the config's untrained groups, as when the omni engine loads a folder
+        model.config.untrained_modules = ZERO_SHOT_UNTRAINED if layout == "zero-shot" else []
+        inputs = _inputs(
+            config, args.audio_seconds, device, dtype, args.prompt_tokens, zero_shot=layout == "zero-shot"
+        )
+        for attn in attns:
+            _set_attention(model, attn)
+            timed = _time_variant(model, inputs, gen, args.repeats, device)
+            if device.type == "cuda":
+                peak_mb = torch.cuda.max_memory_allocated() / 2**20
+            else:
+                import resource
 
-    prefill, ttft, decode = [], [], []
-    with torch.inference_mode():
-        model.generate(**inputs, **(gen | {"min_new_tokens": 2, "max_new_tokens": 2}))  # warm-up
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        for _ in range(args.repeats):
-            _sync(device)
-            t = time.perf_counter()
-            model(**inputs, logits_to_keep=1)
-            _sync(device)
-            prefill.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            model.generate(**inputs, **(gen | {"min_new_tokens": 1, "max_new_tokens": 1}))
-            _sync(device)
-            ttft.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            model.generate(**inputs, **gen)
-            _sync(device)
-            decode.append(time.perf_counter() - t)
-    ttft_ms = 1000 * float(np.median(ttft))
-    full_s = float(np.median(decode))
-    decode_tok_s = (args.new_tokens - 1) / max(full_s - ttft_ms / 1000, 1e-9)
-    if device.type == "cuda":
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        import resource
-
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    result = {
-        "size": args.size,
-        "device": str(device),
-        "device_name": torch.cuda.get_device_name()
-        if device.type == "cuda"
-        else platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(),
-        "dtype": str(dtype).removeprefix("torch."),
-        "attn": args.attn,
-        "static_cache": args.static_cache,
-        "compile": args.compile,
-        "params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
-        "build_s": round(build_s, 2),
-        "prompt_tokens": prompt_len,
-        "new_tokens": args.new_tokens,
-        "audio_s": args.audio_seconds,
-        "prefill_ms": round(1000 * float(np.median(prefill)), 2),
-        "ttft_ms": round(ttft_ms, 2),
-        "decode_tok_s": round(decode_tok_s, 1),
-        "generate_128_s": round(full_s, 3),
-        "peak_mem_mb": round(peak_mb, 1),
-    }
-    for key, value in result.items():
-        print(f"{key:>15}: {value}")
-    print(json.dumps(result))
+                peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+            result = {
+                "size": args.size,
+                "layout": layout,
+                "attn": attn,
+                "device": str(device),
+                "device_name": device_name,
+                "threads": torch.get_num_threads(),
+                "dtype": str(dtype).removeprefix("torch."),
+                "static_cache": args.static_cache,
+                "compile": args.compile,
+                "params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
+                "build_s": round(build_s, 2),
+                "prompt_tokens": inputs["input_ids"].shape[1],
+                "new_tokens": args.new_tokens,
+                "audio_s": args.audio_seconds,
+                **timed,
+                "peak_mem_mb": round(peak_mb, 1),
+            }
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -230,3 +230,43 @@ def test_facexformer_checkpoint_with_foreign_objects_is_refused(tmp_path):
     torch.save({"epoch": 3}, tmp_path / "empty.pt")
     with pytest.raises(ModelNotFoundError, match="no state dict"):
         load_facexformer_checkpoint(tmp_path / "empty.pt")
+
+
+def test_facexformer_matches_torchvision_swin_b():
+    """FaceXFormer's backbone is torchvision's swin_b (``features`` and ``norm`` as ``backbone.0`` and
+    ``backbone.1``): its state dict, renamed by facexformer_key_map, must make our Swin compute the same four
+    stage maps FaceXFormer hooks (``features.1/3/5/7``), on random weights and a random face batch."""
+    models = pytest.importorskip(
+        "torchvision.models", reason="needs torchvision (the GPU image has it; it has no CPU build here)"
+    )
+    torch.manual_seed(0)
+    swin_b = models.swin_b(weights=None).eval()
+    prefixes = {"features.": "backbone.0.", "norm.": "backbone.1."}
+    checkpoint = {
+        prefixes[old] + key[len(old):]: value
+        for key, value in swin_b.state_dict().items()
+        for old in prefixes
+        if key.startswith(old)
+    }
+    config = SwinConfig(
+        embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7, image_size=224
+    )
+    encoder = FaceEncoder(config, 64).eval()
+    missing, unexpected = encoder.load_state_dict(convert_facexformer_state_dict(checkpoint), strict=False)
+    assert not unexpected and all(not k.startswith("backbone.") for k in missing), missing
+    faces = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected, x = [], faces
+        for index, block in enumerate(swin_b.features):
+            x = block(x)
+            if index in (1, 3, 5, 7):
+                expected.append(x.permute(0, 3, 1, 2))  # torchvision keeps channels last
+        swin = encoder.backbone
+        embedded, dims = swin.embeddings(faces)
+        out = swin.encoder(
+            embedded, dims, output_hidden_states=True, output_hidden_states_before_downsampling=True
+        )
+        ours = out.reshaped_hidden_states[1:]
+    assert len(ours) == 4
+    for stage, (a, b) in enumerate(zip(ours, expected)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4, msg=f"stage {stage + 1}")

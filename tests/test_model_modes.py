@@ -112,6 +112,34 @@ def test_zero_shot_layout_is_llava_onevisions_video_path():
         torch.testing.assert_close(model(**inputs).logits, plain(**inputs).logits)
 
 
+def test_zero_shot_pads_stills_with_the_last_frame_and_audio_only_clips_have_no_video_tokens():
+    """LLaVA-OneVision never saw zero frames: a still becomes a video that holds still, every token real."""
+    model = _model(UNTRAINED)
+    config = ProcessorConfig(**{**ProcessorConfig.from_model_config(model.config).to_dict(), "zero_shot": True})
+    processor = OmniEmotionProcessor(tiny_tokenizer(), config)
+    rng = np.random.default_rng(1)
+    still = Clip(frames=rng.integers(0, 255, (1, 48, 64, 3), dtype=np.uint8), timestamps=np.zeros(1),
+                 audio=np.zeros(0, np.float32), duration=0.0)
+    inputs = processor(still, None, "How?")
+    pixels, mask = inputs["pixel_values_videos"][0], inputs["frame_mask"][0]
+    assert bool(mask.all()) and all(torch.equal(pixels[i], pixels[0]) for i in range(1, len(pixels)))
+    with torch.no_grad():
+        visual = model.model.visual_features(inputs["pixel_values_videos"], None, None, inputs["frame_mask"])
+    assert visual.shape[1] == 8 * 4 + 1 and bool(visual.abs().sum(-1).gt(0).all())  # no all-zero token
+    # two frames: the second is repeated into the six empty slots
+    short = Clip(frames=rng.integers(0, 255, (2, 48, 64, 3), dtype=np.uint8), timestamps=np.arange(2.0),
+                 audio=np.zeros(0, np.float32), duration=2.0)
+    pixels = processor(short, None, "How?")["pixel_values_videos"][0]
+    assert not torch.equal(pixels[0], pixels[1]) and all(torch.equal(pixels[i], pixels[1]) for i in range(2, 8))
+    # audio only: a text turn, no <video> placeholders filled with zeros
+    heard = Clip(frames=np.zeros((0, 48, 64, 3), np.uint8), timestamps=np.zeros(0), duration=1.0,
+                 audio=np.zeros(16000, np.float32))
+    ids = processor(heard, None, "How?")["input_ids"][0]
+    assert int((ids == VIDEO).sum()) == 0
+    with torch.no_grad():
+        assert torch.isfinite(model(**processor(heard, None, "How?")).logits).all()
+
+
 @pytest.mark.parametrize("untrained", [["face_projector"], ["audio_projector"]])
 def test_an_untrained_stream_never_reaches_the_llm(untrained):
     model = _model(untrained)

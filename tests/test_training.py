@@ -239,3 +239,41 @@ def test_micro_batch_stream(n, micro, seed, skip):
     assert list(itertools.islice(micro_batch_stream(n, micro, seed=seed, shuffle=False), per_epoch)) == [
         list(range(j, min(j + micro, n))) for j in range(0, n, micro)
     ]
+
+
+def test_the_engine_asks_in_the_words_training_used(tmp_path):
+    """A trained omni engine's question (transcript first, then LABELS_PROMPT / EXPLAIN_PROMPT) is, to the
+    character, the prompt the converters write for a clip with that transcript and that phrasing."""
+    import dataclasses
+
+    import numpy as np
+
+    from omni_emotion.engines.omni import EXPLAIN_PROMPT, LABELS_PROMPT, OmniEngine
+    from omni_emotion.model.processor import ProcessorConfig
+    from omni_emotion.types import Clip, Perception, Transcript
+
+    said = "I can't believe you did that"
+    for task, question, fmt in (("ov_labels", LABELS_PROMPT, "openset"), ("describe", EXPLAIN_PROMPT, "reason")):
+        # a clip name whose stable phrasing is the engine's question (it is one of the task's phrasings)
+        name = next(n for n in (f"clip{i}" for i in range(200)) if instruction(task, n) == question)
+        (tmp_path / f"{name}.mp4").write_bytes(b"\0")
+        column = "openset" if fmt == "openset" else "reason"
+        (tmp_path / "a.csv").write_text(f'name,{column},subtitle\n{name},"[\'happy\']",{said}\n')
+        (sample,) = convert(fmt, tmp_path / "a.csv", tmp_path)
+
+        class Model:  # what the engine reads of a trained model
+            config = type("Config", (), {"zero_shot": False})()
+
+            def eval(self):
+                return self
+
+        class Processor:
+            def __init__(self, tokenizer, config):
+                self.tokenizer, self.config = tokenizer, config
+
+        engine = OmniEngine(Model(), Processor(None, ProcessorConfig()), device=None)
+        clip = Clip(frames=np.zeros((0, 4, 4, 3), np.uint8), timestamps=np.zeros(0), audio=np.zeros(0, np.float32),
+                    duration=1.0)
+        perception = dataclasses.replace(Perception(clip=clip), transcript=Transcript(text=said, language="en"))
+        assert engine.prompt(perception, question) == sample.prompt
+        assert sample.prompt == f'The person says: "{said}"\n{question}'

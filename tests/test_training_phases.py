@@ -102,6 +102,14 @@ def _accuracy(model, dataset, answers):
     return right / len(dataset.samples)
 
 
+def _assert_frozen_parts_in_eval_mode(model) -> None:
+    """Frozen modules (the Swin with its drop-path, SigLIP, Whisper) run as at inference; trained ones train."""
+    for name, module in model.named_modules():
+        flags = [p.requires_grad for p in module.parameters()]
+        if flags:
+            assert module.training == any(flags), f"{name or 'model'} training={module.training}"
+
+
 @pytest.mark.parametrize(
     "phase, fusion",
     [(1, "video_concat"), (2, "video_concat"), (3, "video_concat"), (2, "cross_attention"), (3, "cross_attention")],
@@ -117,12 +125,14 @@ def test_phase_trains_exactly_its_groups(phase, fusion, tones, faces, tmp_path):
     if fusion == "cross_attention" and phase > 1:  # every cross-attention tensor trains
         assert {n for n, _ in model.named_parameters() if n.startswith(CROSS_ATTENTION)} <= names
     assert sum(p.numel() for n, p in model.named_parameters() if n in names) == trainer.trainable_params
+    _assert_frozen_parts_in_eval_mode(model)
     # one backward: gradients reach every trained tensor and nothing else
     model(**data.collate([data[0]])).loss.backward()
     assert {n for n, p in model.named_parameters() if p.grad is not None} == names
     model.zero_grad(set_to_none=True)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     result = trainer.train()
+    _assert_frozen_parts_in_eval_mode(model)
     assert result.steps == 2 and result.samples == 4 and np.isfinite(result.loss_end)
     after = dict(model.named_parameters())
     frozen = [n for n in before if n not in names]

@@ -26,6 +26,7 @@ import torch
 
 from omni_emotion.errors import DeviceUnavailableError, ModelNotFoundError
 from omni_emotion.mentions import LLMExtractor, RuleExtractor, project_vocabulary
+from omni_emotion.model.prompts import EXPLAIN_PROMPT, LABELS_PROMPT, user_prompt
 from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
 
 __all__ = [
@@ -44,16 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-LABELS_PROMPT = (
-    "Watch the main person's face, listen to their voice and read what they say. Which emotional states do "
-    "they show? Answer only with emotion words, most evident first, separated by commas."
-)
-EXPLAIN_PROMPT = (
-    "Describe how the main person feels and why. Cite the visual clues (facial expression, gaze, head and "
-    "body movement), the acoustic clues (tone, pitch, loudness, pace) and the textual clues (what is said), "
-    "then conclude with their emotional states."
-)
 
 _VISUAL = re.compile(
     r"\b(face|facial|eyes?|eyebrows?|brows?|gaze|smil\w*|frown\w*|mouth|lips?|head|posture|gestur\w*|look\w*)\b",
@@ -86,12 +77,6 @@ class OmniEngineConfig:
         )
         if min(limits) < 1:
             raise ValueError("token and character limits must be >= 1")
-
-
-def user_prompt(task: str, transcript: str, max_chars: int = 1000) -> str:
-    """The task text, preceded by the transcript (the paper's prompts give the subtitle) when there is one."""
-    said = transcript.strip()[:max_chars]
-    return f'The person says: "{said}"\n{task}' if said else task
 
 
 def expression_timeline(perception: Perception, expressions, max_windows: int = 12) -> str:

@@ -13,11 +13,46 @@ from typing import Literal
 
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
 __all__ = ["FUSION_MODES", "SPECIAL_TOKENS", "OmniEmotionConfig", "OmniStreams", "omni_streams", "streams_sentence"]
 
 FUSION_MODES = ("video_concat", "frame_concat", "cross_attention")
+
+# sub-config -> (default model type, keyword arguments when it is not given). A dict given is built by the
+# config class of its own ``model_type`` (this default when it names none), with its own values only.
+_SUB_CONFIGS: dict[str, tuple[str, dict]] = {
+    "vision_config": (
+        "siglip_vision_model",
+        {
+            "hidden_size": 1152,
+            "intermediate_size": 4304,
+            "patch_size": 14,
+            "image_size": 384,
+            "num_hidden_layers": 26,
+            "num_attention_heads": 16,
+            "vision_use_head": False,
+        },
+    ),
+    "text_config": ("qwen2", {}),
+    # whisper-large-v3's encoder
+    "audio_config": (
+        "whisper",
+        {
+            "num_mel_bins": 128,
+            "d_model": 1280,
+            "encoder_layers": 32,
+            "encoder_attention_heads": 20,
+            "encoder_ffn_dim": 5120,
+            "max_source_positions": 1500,
+        },
+    ),
+    # Swin-B, as torchvision's swin_b inside FaceXFormer
+    "face_config": (
+        "swin",
+        {"embed_dim": 128, "depths": [2, 2, 18, 2], "num_heads": [4, 8, 16, 32], "window_size": 7},
+    ),
+}
 
 # Added to the LLaVA-OneVision tokenizer by `weights init`; `<video>` already exists there (id 151647).
 SPECIAL_TOKENS = ("<vi_start>", "<vi_end>", "<au_start>", "<au_end>", "<audio>")
@@ -44,46 +79,9 @@ class OmniEmotionConfig(PreTrainedConfig):
 
     model_type = "omni_emotion"
     attribute_map = {"video_token_id": "video_token_index", "audio_token_id": "audio_token_index"}
-    sub_configs_defaults = {
-        "vision_config": SubConfigSpec(
-            config_class=AutoConfig,
-            model_type="siglip_vision_model",
-            init_kwargs={
-                "hidden_size": 1152,
-                "intermediate_size": 4304,
-                "patch_size": 14,
-                "image_size": 384,
-                "num_hidden_layers": 26,
-                "num_attention_heads": 16,
-                "vision_use_head": False,
-            },
-        ),
-        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
-        "audio_config": SubConfigSpec(
-            config_class=AutoConfig,
-            model_type="whisper",
-            # whisper-large-v3's encoder
-            init_kwargs={
-                "num_mel_bins": 128,
-                "d_model": 1280,
-                "encoder_layers": 32,
-                "encoder_attention_heads": 20,
-                "encoder_ffn_dim": 5120,
-                "max_source_positions": 1500,
-            },
-        ),
-        "face_config": SubConfigSpec(
-            config_class=AutoConfig,
-            model_type="swin",
-            # Swin-B, as torchvision's swin_b inside FaceXFormer
-            init_kwargs={
-                "embed_dim": 128,
-                "depths": [2, 2, 18, 2],
-                "num_heads": [4, 8, 16, 32],
-                "window_size": 7,
-            },
-        ),
-    }
+    # transformers 5.17 to 5.2x: a plain ``sub_configs`` mapping works in both (5.24's ``sub_configs_defaults``
+    # does not exist in 5.17); ``__post_init__`` builds each sub-config from ``_SUB_CONFIGS`` as both would
+    sub_configs = {key: AutoConfig for key in _SUB_CONFIGS}
 
     vision_config: dict | PreTrainedConfig | None = None
     text_config: dict | PreTrainedConfig | None = None
@@ -111,6 +109,12 @@ class OmniEmotionConfig(PreTrainedConfig):
     untrained_modules: list[str] | tuple[str, ...] = ()
 
     def __post_init__(self, **kwargs):
+        for key, (model_type, defaults) in _SUB_CONFIGS.items():
+            value = getattr(self, key)
+            if isinstance(value, dict):
+                setattr(self, key, CONFIG_MAPPING[value.get("model_type", model_type)](**value))
+            elif value is None:
+                setattr(self, key, CONFIG_MAPPING[model_type](**defaults))
         super().__post_init__(**kwargs)
         # as LlavaOnevisionConfig: Qwen2 checkpoints keep the tie flag in their text config
         if not self.tie_word_embeddings and self.text_config.tie_word_embeddings:

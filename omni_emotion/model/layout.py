@@ -92,7 +92,8 @@ def chat_prompt(
         raise ValueError("the layout without modality markers carries no audio tokens")
     else:
         media = "<video>" * vision_tokens
-    return f"{head}<|im_start|>user\n{media}\n{user_text}<|im_end|>\n<|im_start|>assistant\n"
+    media = f"{media}\n" if media else ""  # no video in the layout without markers: a plain text turn
+    return f"{head}<|im_start|>user\n{media}{user_text}<|im_end|>\n<|im_start|>assistant\n"
 
 
 def merge_placeholders(

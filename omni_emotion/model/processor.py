@@ -4,7 +4,8 @@ Frames: ``num_frames`` sampled uniformly, resized to the SigLIP size (bicubic), 
 LLaVA-OneVision's checkpoints ship in their video processor config (copied from SigLIP's; the CLIP values are
 only transformers' class defaults). A clip with fewer frames (a still image, a short clip) is padded with
 zero frames to ``num_frames`` and ``frame_mask`` marks the real ones, so every sample has the same visual
-token count and any mix of videos, stills and audio-only clips batches together. Faces: for each sampled
+token count and any mix of videos, stills and audio-only clips batches together (zero-shot layout: the last
+frame is repeated instead, and a clip without video has no video tokens). Faces: for each sampled
 frame, the track's aligned crop nearest in time (within ``face_max_gap_s``), resized to 224, ImageNet
 mean/std as FaceXFormer; frames without one are masked. Audio: Whisper log-mel (``n_mels`` bins, 25 ms
 window, 10 ms hop) padded to the encoder's window; the token count follows the real duration. A log-mel
@@ -212,8 +213,10 @@ class OmniEmotionProcessor:
     # -- media ---------------------------------------------------------------------------------------------
 
     def frames(self, clip: Clip) -> tuple[torch.Tensor | None, torch.Tensor | None, np.ndarray]:
-        """(1, F, 3, S, S) pixel values, zero after the clip's last sampled frame, the (1, F) mask of real
-        frames (both None without video) and the times in seconds of the real frames."""
+        """(1, F, 3, S, S) pixel values, the (1, F) mask of frames to encode (both None without video) and the
+        times in seconds of the clip's sampled frames. After the clip's last sampled frame the trained layout
+        has zero frames, masked; the zero-shot layout repeats the last frame, unmasked, so LLaVA-OneVision sees
+        a still or short clip as a video that holds still rather than as hundreds of zero tokens."""
         idx = sample_indices(len(clip.frames), self.config.num_frames)
         if not len(idx):
             return None, None, np.zeros(0)
@@ -222,6 +225,9 @@ class OmniEmotionProcessor:
         pixels[0, : len(idx)] = _normalise(clip.frames[idx], size, SIGLIP_MEAN, SIGLIP_STD)
         mask = torch.zeros(1, frames, dtype=torch.bool)
         mask[0, : len(idx)] = True
+        if self.config.zero_shot:
+            pixels[0, len(idx) :] = pixels[0, len(idx) - 1]
+            mask[:] = True
         return pixels, mask, clip.timestamps[idx]
 
     def faces(
@@ -306,9 +312,11 @@ class OmniEmotionProcessor:
         pixels, frame_mask, times = self.frames(clip)
         face_pixels, face_mask = self.faces(face, times)
         mel, n_audio = self.audio(clip) if audio_features is None else self._given_audio(audio_features)
+        # zero-shot without video: no video tokens at all (LLaVA-OneVision's text-only turn), not zero features
+        no_video = self.config.zero_shot and pixels is None
         text = chat_prompt(
             prompt,
-            self.config.vision_tokens(self.config.num_frames),
+            0 if no_video else self.config.vision_tokens(self.config.num_frames),
             n_audio,
             system=system,
             markers=not self.config.zero_shot,

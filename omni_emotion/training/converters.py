@@ -9,7 +9,9 @@
   of the file, sorted, unless given).
 
 ``name`` is a file in the media folder, with or without its extension. Audio-only files (wav, flac, ...) go
-to the ``audio`` key, anything else to ``video``.
+to the ``audio`` key, anything else to ``video``. Where a row also has the clip's transcript (a column or key
+``transcript``, ``subtitle`` or ``english``: MER's subtitle files name it so), the question is preceded by it
+exactly as the omni engine asks (``templates.instruction(..., transcript=...)``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from omni_emotion.training.templates import instruction, labels_answer
 __all__ = ["FORMATS", "convert", "find_media", "from_labels", "from_openset", "from_reasons"]
 
 FORMATS = ("openset", "reason", "label")
+# columns (or JSONL keys) read as the clip's transcript, first found wins
+TRANSCRIPT_COLUMNS = ("transcript", "subtitle", "english")
 
 
 def find_media(folder: Path, name: str) -> Path | None:
@@ -43,9 +47,15 @@ def find_media(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _rows(path: Path, columns: tuple[str, str], aliases: tuple[str, ...] = ()) -> Iterator[tuple[int, str, str]]:
-    """(line, name, value) from a CSV with a header, or from JSONL objects with those keys; a CSV without the
-    value column may name it by one of ``aliases``."""
+def _transcript(row: dict) -> str:
+    return next((row[c].strip() for c in TRANSCRIPT_COLUMNS if isinstance(row.get(c), str) and row[c].strip()), "")
+
+
+def _rows(
+    path: Path, columns: tuple[str, str], aliases: tuple[str, ...] = ()
+) -> Iterator[tuple[int, str, str, str]]:
+    """(line, name, value, transcript) from a CSV with a header, or from JSONL objects with those keys; a CSV
+    without the value column may name it by one of ``aliases``; transcript "" where the row has none."""
     if not path.is_file():
         raise TrainingDataError(f"the annotation file {path} does not exist.")
     key, value = columns
@@ -61,7 +71,7 @@ def _rows(path: Path, columns: tuple[str, str], aliases: tuple[str, ...] = ()) -
                     raise TrainingDataError(f"{path.name}, line {n}: not valid JSON ({err.msg}).") from err
                 if not isinstance(obj, dict) or not isinstance(obj.get(key), str) or not isinstance(obj.get(value), str):
                     raise TrainingDataError(f"{path.name}, line {n}: expected string keys '{key}' and '{value}'.")
-                yield n, obj[key], obj[value]
+                yield n, obj[key], obj[value], _transcript(obj)
             return
         reader = csv.DictReader(f)
         reader.fieldnames = [c.strip() for c in reader.fieldnames or []]
@@ -74,7 +84,7 @@ def _rows(path: Path, columns: tuple[str, str], aliases: tuple[str, ...] = ()) -
                 f"{path.name} has no '{missing[0]}' column (found: {', '.join(reader.fieldnames or []) or 'nothing'})."
             )
         for row in reader:
-            yield reader.line_num, (row[key] or "").strip(), row[value] or ""
+            yield reader.line_num, (row[key] or "").strip(), row[value] or "", _transcript(row)
 
 
 def _sample(path: Path, line: int, name: str, media: Path, task: str, prompt: str, answer: str, check: bool) -> Sample:
@@ -102,10 +112,10 @@ def from_openset(path: str | os.PathLike, media: str | os.PathLike, *, check_fil
     """OV-label CSV ``name,openset`` -> ``ov_labels`` samples; rows with no label are an error."""
     p, folder = Path(path), Path(media)
     out = []
-    for line, name, value in _rows(p, ("name", "openset"), aliases=("labels", "label")):
+    for line, name, value, said in _rows(p, ("name", "openset"), aliases=("labels", "label")):
         labels = list(dict.fromkeys(parse_labels(value)))  # duplicates add nothing to a set-based score
-        sample = _sample(p, line, name, folder, "ov_labels", instruction("ov_labels", name), labels_answer(labels),
-                         check_files)
+        prompt = instruction("ov_labels", name, transcript=said)
+        sample = _sample(p, line, name, folder, "ov_labels", prompt, labels_answer(labels), check_files)
         out.append(dataclasses.replace(sample, labels=tuple(labels)))
     return out
 
@@ -114,8 +124,9 @@ def from_reasons(path: str | os.PathLike, media: str | os.PathLike, *, check_fil
     """EMER-style ``name,reason`` (CSV or JSONL) -> ``describe`` samples."""
     p, folder = Path(path), Path(media)
     return [
-        _sample(p, line, name, folder, "describe", instruction("describe", name), reason, check_files)
-        for line, name, reason in _rows(p, ("name", "reason"))
+        _sample(p, line, name, folder, "describe", instruction("describe", name, transcript=said), reason,
+                check_files)
+        for line, name, reason, said in _rows(p, ("name", "reason"))
     ]
 
 
@@ -128,14 +139,14 @@ def from_labels(
 ) -> list[Sample]:
     """Classification CSV ``name,label`` -> ``classify`` samples asking to pick one of ``candidates``."""
     p, folder = Path(path), Path(media)
-    rows = [(line, name, label.strip().lower()) for line, name, label in _rows(p, ("name", "label"))]
-    options = [c.strip().lower() for c in candidates] if candidates else sorted({label for _, _, label in rows if label})
+    rows = [(line, name, label.strip().lower(), said) for line, name, label, said in _rows(p, ("name", "label"))]
+    options = [c.strip().lower() for c in candidates] if candidates else sorted({label for _, _, label, _ in rows if label})
     known = set(options)
     out = []
-    for line, name, label in rows:
+    for line, name, label, said in rows:
         if label and label not in known:
             raise TrainingDataError(f"{p.name}, line {line}: label {label!r} is not one of the candidates.")
-        prompt = instruction("classify", name, candidates=options)
+        prompt = instruction("classify", name, candidates=options, transcript=said)
         out.append(_sample(p, line, name, folder, "classify", prompt, label, check_files))
     return out
 

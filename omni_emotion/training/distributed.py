@@ -9,7 +9,10 @@ parameter name, written by rank 0, so a run resumes at any world size.
 
 ``--shard`` shards every parameter with FSDP2 (``fully_shard``): each LLM decoder layer is its own unit,
 gathered just before it runs, and the rest of the model is the root unit. Without it, DDP keeps a full
-replica per rank and averages gradients.
+replica per rank and averages gradients. Ranks may see different modalities in the same step (one a clip
+with a face, another audio only): a projector unused on a rank contributes a zero gradient there, and the
+trainer gives every trained parameter without a gradient a zero one, so a step's update is the same for any
+world size and either engine.
 """
 
 from __future__ import annotations
@@ -128,6 +131,10 @@ def wrap_model(model: nn.Module, ctx: DistContext, device: torch.device, shard: 
         for layer in model.model.language_model.layers:
             fully_shard(layer)
         fully_shard(model)
+        # a micro-batch without face or audio leaves that projector unused on its rank while another rank
+        # uses it: every rank must still reduce-scatter a gradient of every parameter, or the collectives'
+        # sizes differ (gloo aborts, NCCL hangs). Unused, it counts as zero
+        model.set_reduce_scatter_unused_params(True)
         return model
     if not ctx.active:
         return model
@@ -163,8 +170,8 @@ def optimizer_state(
 
     if state is None:
         return get_optimizer_state_dict(model, optimizer, options=_options(ctx, sharded))
-    # not strict: a trained parameter that never had a gradient (its modality was absent from every batch so
-    # far) has no AdamW moments saved, and starts without them again, as it would have without a restart
+    # not strict: the state may lack a tensor's AdamW moments (a checkpoint written before its step had any use
+    # of it); it then starts without them, as it would have without a restart
     options = dataclasses.replace(_options(ctx, sharded), strict=False)
     set_optimizer_state_dict(model, optimizer, state, options=options)
     return state

@@ -51,6 +51,7 @@ from omni_emotion.training.trainer import (
     TrainResult,
     _autocast,
     _to_device,
+    train_mode,
 )
 
 __all__ = ["REWARDS_FILE", "GRPOTrainer", "PromptDataset", "RLResult", "Rollout"]
@@ -151,15 +152,6 @@ class GRPOTrainer(Trainer):
             reference = copy.deepcopy(model)
         super().__init__(model, dataset, dataset.collate, config, out_dir, device=device, processor=processor,
                          progress=progress, dist=dist)
-        if self.lora is not None:  # set_trainable made the whole LLM trainable: only the adapters are
-            self.trainable_params = self.lora.set_trainable()
-            if self.bf16:  # the frozen LLM weights were upcast with the trained ones
-                for p in model.parameters():
-                    if not p.requires_grad:
-                        p.data = p.data.to(torch.bfloat16)
-            self.params = [p for p in model.parameters() if p.requires_grad]
-            self.optimizer = self._optimizer()
-            self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self.scheduler.lr_lambdas[0])
         self.reference = None
         if reference is not None and rl.kl_beta > 0 and self.lora is None:
             # frozen: bf16 under bf16 training, like the policy's frozen weights
@@ -167,6 +159,12 @@ class GRPOTrainer(Trainer):
             self.reference.eval().requires_grad_(False)
         self.eos_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_id
+
+    def _set_trainable(self) -> int:
+        """The phase's groups (``llm``: marked trained in the config); with LoRA only the adapters train, so
+        the LLM's own weights stay frozen (bf16 under bf16) from the start."""
+        count = super()._set_trainable()
+        return count if self.lora is None else self.lora.set_trainable()
 
     # -- checkpoints: the saved model is the merged one, adapters travel in the trainer state ----------------
 
@@ -225,7 +223,7 @@ class GRPOTrainer(Trainer):
                 **inputs, do_sample=True, temperature=rl.temperature, top_k=0, top_p=1.0,
                 max_new_tokens=rl.max_new_tokens, eos_token_id=self.eos_id, pad_token_id=self.pad_id,
             )
-        self.model.train()
+        train_mode(self.model)
         completion = out[:, inputs["input_ids"].shape[1]:]
         is_eos = completion == self.eos_id
         ended = is_eos.any(dim=1)

@@ -4,7 +4,9 @@ way on every run.
 
 Tasks: ``transcribe`` and ``caption`` (phase 1, audio), ``classify`` (phase 2, a closed set of candidate
 labels listed in the question), ``describe`` and ``ov_labels`` (phase 3, explanation and open-vocabulary
-labels).
+labels). The first phrasing of ``ov_labels`` and of ``describe`` is the question the omni engine asks
+(``model.prompts``), and with a transcript the instruction is wrapped as the engine wraps it
+(``user_prompt``: the transcript first), so serving asks in the words training used.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import zlib
 from collections.abc import Sequence
 
 from omni_emotion.errors import ConfigError
+from omni_emotion.model.prompts import EXPLAIN_PROMPT, LABELS_PROMPT, user_prompt
 
 __all__ = ["TASKS", "TEMPLATES", "instruction", "labels_answer"]
 
@@ -36,12 +39,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Choose one label for the facial expression from the following: {candidates}.",
     ),
     "describe": (
+        EXPLAIN_PROMPT,
         "Explain what this person is feeling, citing what you see in the face, hear in the voice and read in the words.",
         "Describe the emotional state of the main person and the visual, vocal and verbal clues behind it.",
         "Using the facial expression, the tone of voice and what is said, reason about how this person feels.",
         "What emotions come through in this clip, and which facial, acoustic and textual cues reveal them?",
     ),
     "ov_labels": (
+        LABELS_PROMPT,
         "List every emotion this person shows, as words separated by commas.",
         "Which emotions are present in this clip? Give them as a comma-separated list of words.",
         "Name the feelings of the main person, most salient first, separated by commas.",
@@ -51,10 +56,11 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 TASKS = tuple(TEMPLATES)
 
 
-def instruction(task: str, key: str, *, candidates: Sequence[str] = ()) -> str:
+def instruction(task: str, key: str, *, candidates: Sequence[str] = (), transcript: str = "") -> str:
     """The instruction for ``task``; the phrasing is picked by a CRC32 of ``key`` (stable across runs).
 
-    ``classify`` needs ``candidates`` (the label set, listed in the given order).
+    ``classify`` needs ``candidates`` (the label set, listed in the given order). ``transcript``: what is said
+    in the clip, put before the instruction as the omni engine puts it.
     """
     if task not in TEMPLATES:
         raise ConfigError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
@@ -64,7 +70,7 @@ def instruction(task: str, key: str, *, candidates: Sequence[str] = ()) -> str:
         if not candidates:
             raise ConfigError(f"task {task!r} needs the list of candidate labels")
         text = text.format(candidates=", ".join(candidates))
-    return text
+    return user_prompt(text, transcript)
 
 
 def labels_answer(labels: Sequence[str]) -> str:

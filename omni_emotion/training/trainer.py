@@ -32,7 +32,9 @@ from omni_emotion.training.config import TrainConfig
 from omni_emotion.training.distributed import DistContext, full_model_state, optimizer_state, wrap_model
 from omni_emotion.training.schedule import lr_factor, micro_batch_stream, total_steps
 
-__all__ = ["LOG_FILE", "STATE_FILE", "TrainResult", "Trainer", "TrainingDivergedError", "latest_checkpoint"]
+__all__ = [
+    "LOG_FILE", "STATE_FILE", "TrainResult", "Trainer", "TrainingDivergedError", "latest_checkpoint", "train_mode",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,24 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
         if p.name.split("-")[1].isdigit() and (p / STATE_FILE).is_file()
     ]
     return max(found)[1] if found else None
+
+
+def train_mode(model: nn.Module) -> nn.Module:
+    """Train mode for the parts that train, eval mode for every frozen part (a submodule with parameters, none
+    of them trained): a frozen encoder then behaves as at inference (no drop-path, no dropout) in the trained
+    log-probs as in sampling and in the reference, in every phase."""
+    model.train()
+
+    def visit(module: nn.Module) -> None:
+        for child in module.children():
+            params = list(child.parameters())
+            if params and not any(p.requires_grad for p in params):
+                child.eval()
+            else:
+                visit(child)
+
+    visit(model)
+    return model
 
 
 def _autocast(device: torch.device, bf16: bool):
@@ -134,7 +154,7 @@ class Trainer:
             raise ConfigError(f"num_frames {config.num_frames} exceeds the model's {frames} frame time embeddings")
         self.model, self.dataset, self.collate, self.config = model, dataset, collate, config
         self.out_dir, self.processor, self.progress = Path(out_dir), processor, progress and dist.is_main
-        self.trainable_params = model.set_trainable(config.trainable)
+        self.trainable_params = self._set_trainable()
         if not any(p.requires_grad for p in model.parameters()):
             raise ConfigError(f"the groups {', '.join(config.trainable)} hold no parameters in this model")
         self._prepare_model()
@@ -147,6 +167,10 @@ class Trainer:
             self.optimizer, lambda s: lr_factor(s, self.total, warmup, config.min_lr_ratio)
         )
         self.step = 0
+
+    def _set_trainable(self) -> int:
+        """Unfreeze the phase's groups (before the model is moved: frozen weights never pass through fp32)."""
+        return self.model.set_trainable(self.config.trainable)
 
     def _prepare_model(self) -> None:
         model = self.model
@@ -161,7 +185,7 @@ class Trainer:
         if self.config.gradient_checkpointing:
             # non-reentrant: frozen encoders feed the checkpointed layers inputs that need no gradient
             model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-        model.train()
+        train_mode(model)
         self.forward_model = wrap_model(model, self.dist, self.device, self.shard)
 
     def _optimizer(self) -> torch.optim.Optimizer:
@@ -286,6 +310,11 @@ class Trainer:
                 raise TrainingDivergedError(
                     f"the loss became {step_loss} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
                 )
+            # a trained tensor no micro-batch used (no face or audio in this step) gets a zero gradient, as it does
+            # under FSDP2 when another rank used it, so AdamW treats it alike for every world size and engine
+            for p in self.params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
             # an infinite limit measures the norm without clipping
             grad_norm = nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm or math.inf)
             grad_norm = float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm)
