@@ -35,6 +35,7 @@ import numpy as np
 from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.heap import trim_heap
+from omni_emotion.priority import lower_thread_priority
 from omni_emotion.media import MediaConfig, clip_from_arrays, shrink_frame
 from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
@@ -77,6 +78,8 @@ class LiveConfig:
     expression_hz:   expression refreshes per second and face.
     hold_s:          a face the detector misses keeps its box and id this long while the flow follows it.
     min_flow:        share of a box's flow points that must survive; below it the detector runs at once.
+    background_nice: the analysis worker (and every thread it starts) runs this much nicer than the frames,
+                     so on a busy CPU the frames keep their rate and the labels wait (0 = same priority).
     """
 
     window_s: float = 4.0
@@ -92,6 +95,7 @@ class LiveConfig:
     expression_hz: float = 5.0
     hold_s: float = 0.5
     min_flow: float = 0.3
+    background_nice: int = 10
 
     def __post_init__(self) -> None:
         for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s", "expression_hz"):
@@ -109,6 +113,8 @@ class LiveConfig:
             raise ConfigError(f"LiveConfig.detect_side must be >= 32, got {self.detect_side}")
         if self.detect_every < 1:
             raise ConfigError(f"LiveConfig.detect_every must be >= 1, got {self.detect_every}")
+        if not 0 <= self.background_nice <= 19:
+            raise ConfigError(f"LiveConfig.background_nice must be in 0..19, got {self.background_nice}")
         if self.hold_s < 0 or not 0.0 <= self.min_flow <= 1.0:
             raise ConfigError(f"LiveConfig.hold_s must be >= 0 and min_flow in [0, 1], got {self.hold_s},"
                               f" {self.min_flow}")
@@ -538,6 +544,7 @@ class LiveSession:
 
     def _run(self) -> None:
         """Worker loop: analyse the last window about every ``refresh_s`` until closed or idle."""
+        lower_thread_priority(self.config.background_nice)
         next_start = self.now()
         while not self._closed.wait(timeout=max(0.0, next_start - self.now())):
             with self._lock:
