@@ -392,6 +392,7 @@ class LiveSession:
         self._closed = threading.Event()
         self._background = background
         self.frames_seen = 0
+        self.detections = 0  # frames the face detector ran on (the rest were followed by optical flow)
 
     # ---- input -------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -405,14 +406,16 @@ class LiveSession:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame must be (H, W, 3) uint8, got {frame.dtype} {frame.shape}")
         self._check_pixels(frame)
-        t = started - self._t0
         with self._fast_lock:  # frames from several threads take turns; readers are never blocked by it
+            t = self.now()  # read in turn, so the tracker's times never go backwards
             with self._lock:
                 self._follow_size(frame.shape)
                 fresh, self._fresh_tracks = self._fresh_tracks, False
             if fresh:
                 self._fast = _FastPath(self.models, self.config)
+            before = self._fast.detections
             faces = self._fast.step(t, frame)
+            self.detections += self._fast.detections - before
         self._buffer_frame(t, frame)
         self.frames_seen += 1
         return LiveFrame(t=t, faces=faces, elapsed_ms=(self._clock() - started) * 1000.0)

@@ -254,3 +254,50 @@ def test_fast_path_settings_are_checked(bad):
 
     with pytest.raises(ConfigError):
         LiveConfig(**bad)
+
+
+def test_frames_from_two_threads_never_reach_the_tracker_out_of_order():
+    """A frame that arrived first but waited for another thread's frame is timed after it (the tracker
+    refuses time going backwards)."""
+    import threading
+
+    a_read, b_detecting = threading.Event(), threading.Event()
+
+    class TwoThreadClock:
+        t = 10.0
+
+        def __call__(self):
+            self.t += 0.01
+            now = self.t
+            if threading.current_thread().name == "frame-a" and not a_read.is_set():
+                a_read.set()
+                b_detecting.wait(5)  # frame B overtakes frame A here
+            return now
+
+    class MarkingDetector(SceneDetector):
+        def detect(self, frame):
+            if threading.current_thread().name == "frame-b":
+                b_detecting.set()
+            return super().detect(frame)
+
+    scene = Scene()
+    scene.add("a", 100, 100)
+    models = LiveModels(detector=MarkingDetector(scene), new_tracker=FaceTracker, expressions=None,
+                        analyze_clip=lambda *a, **k: None)
+    session = LiveSession(models, LiveConfig(detect_every=1), clock=TwoThreadClock(), background=False)
+    errors = []
+
+    def run():
+        try:
+            session.process_frame(scene.render())
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    a = threading.Thread(target=run, name="frame-a")
+    a.start()
+    assert a_read.wait(5)
+    b = threading.Thread(target=run, name="frame-b")
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert not errors, errors
