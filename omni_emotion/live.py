@@ -78,6 +78,8 @@ class LiveConfig:
     expression_hz:   expression refreshes per second and face.
     hold_s:          a face the detector misses keeps its box and id this long while the flow follows it.
     min_flow:        share of a box's flow points that must survive; below it the detector runs at once.
+    small_face_px:   while no face is shown, or one is narrower than this at ``detect_side``, the detector
+                     gets the whole frame (small faces that the 320 px copy loses stay found).
     background_nice: the analysis worker (and every thread it starts) runs this much nicer than the frames,
                      so on a busy CPU the frames keep their rate and the labels wait (0 = same priority).
     """
@@ -95,6 +97,7 @@ class LiveConfig:
     expression_hz: float = 5.0
     hold_s: float = 0.5
     min_flow: float = 0.3
+    small_face_px: float = 32.0
     background_nice: int = 10
 
     def __post_init__(self) -> None:
@@ -115,6 +118,8 @@ class LiveConfig:
             raise ConfigError(f"LiveConfig.detect_every must be >= 1, got {self.detect_every}")
         if not 0 <= self.background_nice <= 19:
             raise ConfigError(f"LiveConfig.background_nice must be in 0..19, got {self.background_nice}")
+        if self.small_face_px < 0:
+            raise ConfigError(f"LiveConfig.small_face_px must be >= 0, got {self.small_face_px}")
         if self.hold_s < 0 or not 0.0 <= self.min_flow <= 1.0:
             raise ConfigError(f"LiveConfig.hold_s must be >= 0 and min_flow in [0, 1], got {self.hold_s},"
                               f" {self.min_flow}")
@@ -242,7 +247,7 @@ class _Shown:
 
 def _rescaled(det: Any, factor: float) -> Any:
     """A detection in a frame ``factor`` times larger (box and landmarks), other fields unchanged."""
-    if factor == 1.0:
+    if abs(factor - 1.0) < 1e-9:
         return det
     changes = {"box": np.asarray(det.box, np.float32)[:4] * np.float32(factor)}
     if getattr(det, "landmarks", None) is not None:
@@ -295,11 +300,13 @@ class _FastPath:
 
         self.since_detect = 0
         self.detections += 1
+        widths = [(f.box[2] - f.box[0]) * scale for f in self.shown.values()]
+        whole = not widths or min(widths) < self.config.small_face_px
         small = frame
-        if scale < 1.0:
+        if scale < 1.0 and not whole:
             small = cv2.resize(frame, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_AREA)
         found = sorted(self.models.detector.detect(small), key=lambda d: -float(getattr(d, "score", 1.0)))
-        found = [_rescaled(d, 1.0 / scale) for d in found]
+        found = [_rescaled(d, frame.shape[1] / small.shape[1]) for d in found]
         if len(found) > 1:  # two boxes on one head (the detector's near-duplicates) count once
             found = [found[g[0]] for g in duplicate_groups(np.stack([np.asarray(d.box)[:4] for d in found]))]
         seen = set()

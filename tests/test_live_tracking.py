@@ -119,7 +119,23 @@ def test_detector_sees_small_frames_every_n_frames_and_flow_carries_the_box_betw
         scene.faces["a"][1][1] += 1.5
         clock.t += 0.04
     assert detector.calls == 6
-    assert set(detector.sizes) == {(240, 320)}
+    assert detector.sizes[0] == (H, W)  # nothing shown yet: the whole frame, where small faces are found
+    assert set(detector.sizes[1:]) == {(240, 320)}
+
+
+def test_a_small_face_keeps_the_detector_on_the_whole_frame():
+    scene = Scene()
+    scene.add("a", 100, 150)
+    detector = SceneDetector(scene)
+    detector.extra = []
+    small = np.array([400, 300, 440, 340], np.float32)  # 40 px wide: 20 px in the 320 px copy
+    scene.faces.clear()
+    detector.extra = [small]
+    session, clock = session_for(detector, detect_every=2, detect_side=320, small_face_px=32)
+    for _ in range(10):
+        assert len(session.process_frame(scene.render()).faces) == 1
+        clock.t += 0.04
+    assert set(detector.sizes) == {(H, W)}
 
 
 def test_a_track_keeps_its_id_and_box_through_a_short_miss():
