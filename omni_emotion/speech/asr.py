@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,65 +215,30 @@ def _token_budget(samples: int) -> int:
 
 
 class WhisperAsr:
-    """faster-whisper models, loaded once.
-
-    The model folders are found (or a missing model is reported) when the object is built; the models
-    themselves load on a thread of their own meanwhile, so the first clip's decoding, voice detection and
-    face tracking overlap the load, and a clip without speech never waits for it.
-    """
+    """faster-whisper models, loaded once when the object is built."""
 
     def __init__(self, config: AsrConfig = AsrConfig()) -> None:
         self.config = config
+        self.english = None  # tiny.en in "auto" mode
         if config.model == "auto":
-            folders = [multilingual_model_dir(), english_model_dir()]  # tiny.en second, in "auto" mode
+            self.model = self._load(multilingual_model_dir())
+            self.english = self._load(english_model_dir())
         else:
-            folders = [resolve_model_dir(config.model, config.download)]
-        self._check_device()
-        self._models: list = []
-        self._error: BaseException | None = None
-        # Not a daemon: an interpreter that exits mid-load waits for it instead of killing it in native code.
-        self._loader = threading.Thread(target=self._load_all, args=(folders,), name="omni-emotion-asr-load")
-        self._loader.start()
-
-    def _load_all(self, folders: list[Path]) -> None:
-        try:
-            self._models = [self._load(folder) for folder in folders]
-        except BaseException as err:  # handed to the first caller, on its thread
-            self._error = err
-
-    def _ready(self) -> list:
-        self._loader.join()
-        if self._error is not None:
-            raise self._error
-        return self._models
-
-    @property
-    def model(self):
-        """The (multilingual, in "auto" mode) faster-whisper model; waits for the load."""
-        return self._ready()[0]
-
-    @property
-    def english(self):
-        """tiny.en in "auto" mode, else None; waits for the load."""
-        models = self._ready()
-        return models[1] if len(models) > 1 else None
-
-    def _check_device(self) -> None:
-        device, _, index = self.config.device.partition(":")
-        if device == "cuda":
-            import ctranslate2
-
-            if ctranslate2.get_cuda_device_count() <= int(index or 0):
-                raise DeviceUnavailableError(
-                    f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
-                    f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
-                )
+            self.model = self._load(resolve_model_dir(config.model, config.download))
 
     def _load(self, folder: Path):
         from faster_whisper import WhisperModel
 
         device, _, index = self.config.device.partition(":")
         device_index = int(index or 0)
+        if device == "cuda":
+            import ctranslate2
+
+            if ctranslate2.get_cuda_device_count() <= device_index:
+                raise DeviceUnavailableError(
+                    f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
+                    f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
+                )
         threads = self.config.cpu_threads or (os.cpu_count() or 1)
         try:
             return WhisperModel(
@@ -292,14 +256,14 @@ class WhisperAsr:
         language: ISO 639-1 code ("en", "zh", ...) or None to detect it. Times in the result are seconds in
         ``audio``. No regions (silence) give an empty Transcript without running the model.
         """
-        supported = self.model.supported_languages if language is not None else ()
+        supported = self.model.supported_languages
         if language is not None and language not in supported:
             raise ConfigError(
                 f"ASR model {self.config.model!r} cannot transcribe language {language!r}: it supports "
                 f"{', '.join(supported[:12])}{' ...' if len(supported) > 12 else ''} (ISO 639-1 codes)."
             )
         joined, mapping = RegionMap.cut(np.asarray(audio, dtype=np.float32).reshape(-1), regions)
-        if joined.size < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can decode (nor waits for the load)
+        if joined.size < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can decode
             return Transcript(language=language or "")
         model, probability = self.model, 1.0
         # Up to 30 s of speech is encoded once in a max(10 s, speech) window and that encoding serves language
