@@ -30,7 +30,8 @@ def fresh_process_s(clip: str, engine: str) -> float:
     code = "import sys; from omni_emotion.cli import main; sys.exit(main())"
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, "analyze", clip, "--engine", engine],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     seen = None
     for line in proc.stdout:
         if seen is None and line.startswith("labels:"):

@@ -125,7 +125,8 @@ def test_expression_smoothing_follows_a_changed_expression_gradually():
 def test_expressions_are_refreshed_on_their_schedule_not_every_frame():
     expr = FakeExpressions(cls=3)
     clock = Clock()
-    session = LiveSession(models(expressions=expr), LiveConfig(expression_hz=5.0), clock=clock, background=False)
+    session = LiveSession(models(expressions=expr), LiveConfig(expression_hz=5.0), clock=clock,
+                          background=False)
     for _ in range(50):  # 2 s at 25 frames/s
         face = session.process_frame(frame()).faces[0]
         clock.t += 0.04

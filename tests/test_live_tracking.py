@@ -98,7 +98,8 @@ class Clock:
 
 def session_for(detector, tracker=FaceTracker, **config) -> tuple[LiveSession, Clock]:
     clock = Clock()
-    models = LiveModels(detector=detector, new_tracker=tracker, expressions=None, analyze_clip=lambda *a, **k: None)
+    models = LiveModels(detector=detector, new_tracker=tracker, expressions=None,
+                        analyze_clip=lambda *a, **k: None)
     return LiveSession(models, LiveConfig(**config), clock=clock, background=False), clock
 
 

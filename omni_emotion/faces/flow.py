@@ -187,5 +187,6 @@ def motion_outside(prev: np.ndarray, gray: np.ndarray, boxes: list[np.ndarray], 
     for box in boxes:
         x1, y1, x2, y2 = box
         pw, ph = 0.25 * (x2 - x1), 0.25 * (y2 - y1)  # the head and shoulders move with a tracked face
-        changed[int(max(0, y1 - ph)):int(min(h, y2 + 2 * ph)), int(max(0, x1 - pw)):int(min(w, x2 + pw))] = False
+        top, bottom = int(max(0, y1 - ph)), int(min(h, y2 + 2 * ph))
+        changed[top:bottom, int(max(0, x1 - pw)):int(min(w, x2 + pw))] = False
     return float(changed.mean()) > share
