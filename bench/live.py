@@ -1,19 +1,25 @@
 """Live-path benchmark: fast-path frames/s and label-refresh lag, with the background analysis running.
 
     .venv/bin/python bench/live.py [--clip ../shared/testdata/media/face_noface.mov] [--engine clues]
-                                   [--seconds 30] [--no-slow]
+                                   [--seconds 30] [--no-slow] [--busy N] [--camera-fps F]
 
 A real clip stands in for the webcam (640x480, letterboxed) and microphone (its audio, fed in real time in
 0.1 s chunks). Frames are pushed back to back, as fast as the fast path takes them (face detection, tracking,
 expressions, overlay drawing), while the session's worker analyses the last window about once a second on
 the same CPU. Prints frames/s, per-frame latency percentiles, and for the labels: refreshes, mean/max lag
-(newest analysed input -> labels ready) and the mean interval between refreshes.
+(newest analysed input -> labels ready) and the mean interval between refreshes, detector runs per frame
+and the peak resident memory. ``--busy N`` starts N CPU-bound processes (``while 1: pass``) for the run and
+kills them after (a user's busy laptop); ``--camera-fps F`` offers frames at F per second, as a webcam does,
+instead of back to back.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,6 +55,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0,
                         help="analysis threads (torch + ASR); default all cores but one, as `omni-emotion serve`")
     parser.add_argument("--no-slow", action="store_true", help="fast path only (no background analysis)")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes to run beside the session")
+    parser.add_argument("--camera-fps", type=float, default=0.0, help="offer frames at this rate (0: back to back)")
     args = parser.parse_args()
 
     frames = [letterbox(f) for _, f in iter_frames(args.clip, fps=args.fps, max_side=640)]
@@ -62,6 +70,7 @@ def main() -> None:
           f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")
     session = LiveSession(models, LiveConfig(), background=not args.no_slow)
     session.process_frame(frames[0])  # warm-up outside the timing
+    hogs = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]
 
     chunk = SAMPLE_RATE // 10
     fed = 0
@@ -75,6 +84,10 @@ def main() -> None:
             session.add_audio(audio[offset : offset + chunk] if audio.size else np.zeros(chunk, np.float32),
                               SAMPLE_RATE)
             fed += chunk
+        if args.camera_fps:  # the next frame arrives on the camera's clock, not when we are ready for it
+            due = start + i / args.camera_fps
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
         t0 = time.perf_counter()
         result = session.process_frame(frames[i % len(frames)])
         latest = session.latest
@@ -85,11 +98,18 @@ def main() -> None:
             updates[latest.seq] = latest
         i += 1
     wall = time.perf_counter() - start
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+    detections = getattr(session, "detections", len(latencies))  # main before issue 25 detected every frame
     session.close()
 
     lat = np.array(latencies)
     print(f"fast path: {len(lat)} frames in {wall:.1f} s = {len(lat) / wall:.1f} frames/s; per frame "
-          f"p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, max {lat.max():.1f} ms")
+          f"p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, max {lat.max():.1f} ms; "
+          f"detector on {detections / max(len(lat), 1):.0%} of frames; {args.busy} busy process(es); "
+          f"load average {os.getloadavg()[0]:.1f}; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.no_slow:
         return
     done = sorted(updates.values(), key=lambda u: u.seq)

@@ -24,6 +24,7 @@ from common import SHARED_MEDIA, median_time
 from omni_emotion.faces import FaceConfig, FaceTracker, load_face_analyzer
 from omni_emotion.faces.detectors import YuFaceDetector
 from omni_emotion.faces.registry import DETECTORS
+from omni_emotion.live import LiveConfig, LiveModels, LiveSession
 from omni_emotion.media import iter_frames, load_audio, load_clip
 
 SPEECH_TEXT = "The weather was lovely today, so we walked along the river and talked for hours."
@@ -73,12 +74,25 @@ def face_recall(analyzer, media: Path) -> None:
 
     def recall(frames) -> str:
         hits = [len(analyzer.detect(f)) >= 1 for f in frames]
-        return f"{np.mean(hits):.2f} of {len(hits)}"
+        return f"{np.mean(hits):.2f} of {len(hits)}   live path: {np.mean(live_shown(frames)):.2f}"
+
+    def live_shown(frames) -> list[bool]:
+        """Per frame, whether the live fast path shows a face (detecting every few frames, as at 25 fps)."""
+        clock = [0.0]
+        models = LiveModels(detector=analyzer, new_tracker=analyzer.new_tracker, expressions=None,
+                            analyze_clip=lambda *a, **k: None)
+        session = LiveSession(models, LiveConfig(), clock=lambda: clock[0], background=False)
+        shown = []
+        for f in frames:
+            shown.append(len(session.process_frame(f).faces) >= 1)
+            clock[0] += 0.04
+        return shown
 
     wolf = [f for _, f in iter_frames(media / "WolfgangLanger_Pexels.mp4", fps=5)]
     single = [f for _, f in iter_frames(media / "single_face.mp4", fps=5)]
     none = [f for _, f in iter_frames(media / "no_face.mp4", fps=5)]
-    print("face recall (frames with a face found; every frame shows one face):")
+    print("face recall (frames with a face found; every frame shows one face); live path: frames with a face"
+          " shown by the live fast path (detector every few frames on a small copy, optical flow between)")
     print(f"  WolfgangLanger_Pexels.mp4           {recall(wolf)}")
     print(f"  single_face.mp4                     {recall(single)}")
     print(f"  Wolfgang shrunk 1/3 (~70 px faces)  {recall([_shrink(f, 3) for f in wolf[::2]])}")
@@ -87,13 +101,20 @@ def face_recall(analyzer, media: Path) -> None:
     print(f"  Wolfgang rotated 45 degrees         {recall([_rotate(f, 45) for f in wolf[::2]])}")
     print(f"  Wolfgang at 30% brightness          {recall([(f * 0.3).astype(np.uint8) for f in wolf[::2]])}")
     false = sum(len(analyzer.detect(f)) for f in none)
-    print(f"  no_face.mp4 false detections        {false} in {len(none)} frames")
+    false_live = int(np.sum(live_shown(none)))
+    print(f"  no_face.mp4 false detections        {false} in {len(none)} frames   "
+          f"live path: faces on {false_live}")
     group = load_clip(media / "multi_face.jpg", num_frames=1).frames[0]
     for width in (1000, 640, 320):
         img = cv2.resize(
             group, (width, round(group.shape[0] * width / group.shape[1])), interpolation=cv2.INTER_AREA
         )
-        print(f"  multi_face.jpg at {width:>4} px wide      {len(analyzer.detect(img))} of 5 faces")
+        models = LiveModels(detector=analyzer, new_tracker=analyzer.new_tracker, expressions=None,
+                            analyze_clip=lambda *a, **k: None)
+        session = LiveSession(models, LiveConfig(), background=False)
+        live = max(len(session.process_frame(img).faces) for _ in range(10))
+        print(f"  multi_face.jpg at {width:>4} px wide      {len(analyzer.detect(img))} of 5 faces   "
+              f"live path: {live}")
 
 
 def _speech_audio(seconds: float = 4.0) -> np.ndarray | None:

@@ -2,9 +2,14 @@
 
 Two paths share one session:
 
-- the **fast path** (``process_frame``) runs on the caller's thread for every frame: face detection,
-  tracking, a 7-class expression per face (smoothed per track) and the overlay. It never waits for the
-  slow path.
+- the **fast path** (``process_frame``) runs on the caller's thread for every frame and never waits for the
+  slow path. It detects less and tracks more: the face detector runs on a small copy of the frame
+  (``detect_side``, the 320 px YuNet was trained at) every ``detect_every`` frames, or sooner when a box's
+  optical flow loses its points or something moves where no face is tracked; in between, the boxes move by
+  optical flow (faces/flow.py). Track ids come from the face tracker; a face the detector misses keeps its
+  box and id for ``hold_s`` while the flow still follows it, and boxes that land on one head are merged
+  (the older id stays). The 7-class expression of each face is refreshed ``expression_hz`` times a second
+  and smoothed per track.
 - the **slow path** is one worker thread per session that, about once every ``refresh_s``, copies the
   last ``window_s`` seconds of buffered frames and audio into a Clip and runs the full analysis (labels,
   explanation, transcript). Its result is published as a ``LiveUpdate`` that readers poll.
@@ -22,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +35,7 @@ import numpy as np
 from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.heap import trim_heap
+from omni_emotion.priority import lower_thread_priority
 from omni_emotion.media import MediaConfig, clip_from_arrays, shrink_frame
 from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
@@ -67,6 +73,15 @@ class LiveConfig:
     idle_stop_s:     no frame or audio for this long means the stream stopped: buffers are freed.
     min_audio_s:     an audio-only window shorter than this is not analysed.
     smoothing:       weight of the previous expression probabilities per track (0 = no smoothing).
+    detect_side:     the face detector (and the optical flow) sees frames shrunk to this longer side (px).
+    detect_every:    frames between two detections while every box is followed well.
+    expression_hz:   expression refreshes per second and face.
+    hold_s:          a face the detector misses keeps its box and id this long while the flow follows it.
+    min_flow:        share of a box's flow points that must survive; below it the detector runs at once.
+    small_face_px:   while no face is shown, or one is narrower than this at ``detect_side``, the detector
+                     gets the whole frame (small faces that the 320 px copy loses stay found).
+    background_nice: the analysis worker (and every thread it starts) runs this much nicer than the frames,
+                     so on a busy CPU the frames keep their rate and the labels wait (0 = same priority).
     """
 
     window_s: float = 4.0
@@ -77,9 +92,16 @@ class LiveConfig:
     idle_stop_s: float = 3.0
     min_audio_s: float = 0.5
     smoothing: float = 0.5
+    detect_side: int = 320
+    detect_every: int = 5
+    expression_hz: float = 5.0
+    hold_s: float = 0.5
+    min_flow: float = 0.3
+    small_face_px: float = 32.0
+    background_nice: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s"):
+        for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s", "expression_hz"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"LiveConfig.{name} must be positive, got {getattr(self, name)}")
         if self.max_pixels <= 0:
@@ -90,6 +112,17 @@ class LiveConfig:
             raise ConfigError(f"LiveConfig.smoothing must be in [0, 1), got {self.smoothing}")
         if self.min_audio_s < 0:
             raise ConfigError(f"LiveConfig.min_audio_s must be >= 0, got {self.min_audio_s}")
+        if self.detect_side < 32:
+            raise ConfigError(f"LiveConfig.detect_side must be >= 32, got {self.detect_side}")
+        if self.detect_every < 1:
+            raise ConfigError(f"LiveConfig.detect_every must be >= 1, got {self.detect_every}")
+        if not 0 <= self.background_nice <= 19:
+            raise ConfigError(f"LiveConfig.background_nice must be in 0..19, got {self.background_nice}")
+        if self.small_face_px < 0:
+            raise ConfigError(f"LiveConfig.small_face_px must be >= 0, got {self.small_face_px}")
+        if self.hold_s < 0 or not 0.0 <= self.min_flow <= 1.0:
+            raise ConfigError(f"LiveConfig.hold_s must be >= 0 and min_flow in [0, 1], got {self.hold_s},"
+                              f" {self.min_flow}")
 
     @property
     def max_buffered_frames(self) -> int:
@@ -200,6 +233,139 @@ def _to_float_audio(samples: np.ndarray) -> np.ndarray:
     return np.clip(data.reshape(-1), -1.0, 1.0)
 
 
+@dataclass
+class _Shown:
+    """A face the fast path shows: its box in frame pixels and its expression so far."""
+
+    box: np.ndarray
+    score: float
+    detected_t: float  # when the detector last found it
+    flow: float = 1.0  # share of its flow points that survived the last frame
+    probs: np.ndarray | None = None
+    expression_t: float = -math.inf
+
+
+def _rescaled(det: Any, factor: float) -> Any:
+    """A detection in a frame ``factor`` times larger (box and landmarks), other fields unchanged."""
+    if abs(factor - 1.0) < 1e-9:
+        return det
+    changes = {"box": np.asarray(det.box, np.float32)[:4] * np.float32(factor)}
+    if getattr(det, "landmarks", None) is not None:
+        changes["landmarks"] = np.asarray(det.landmarks, np.float32) * np.float32(factor)
+    return replace(det, **changes)
+
+
+class _FastPath:
+    """One session's per-frame state: tracker, optical flow and the faces shown. One thread at a time."""
+
+    def __init__(self, models: LiveModels, config: LiveConfig) -> None:
+        from omni_emotion.faces.flow import BoxFlow  # OpenCV: loaded with the first session, not at import
+
+        self.models, self.config = models, config
+        self.tracker = models.new_tracker()
+        self.flow = BoxFlow()
+        self.shown: dict[int, _Shown] = {}
+        self.alias: dict[int, int] = {}  # tracker id -> the id shown, for tracks merged into an older one
+        self.since_detect = math.inf  # frames since the last detection
+        self.prev_gray: np.ndarray | None = None
+        self.detections = 0  # detector runs, for benches and tests
+
+    def step(self, t: float, frame: np.ndarray) -> tuple[LiveFace, ...]:
+        from omni_emotion.faces.flow import motion_outside, to_gray
+
+        cfg = self.config
+        gray, scale = to_gray(frame, cfg.detect_side)
+        for key, (box, confidence) in self.flow.advance(gray).items():
+            if key in self.shown:
+                self.shown[key].box, self.shown[key].flow = box / scale, confidence
+        self.since_detect += 1
+        due = self.since_detect >= cfg.detect_every or any(f.flow < cfg.min_flow for f in self.shown.values())
+        if not due and self.prev_gray is not None and self.since_detect >= 2:
+            due = motion_outside(self.prev_gray, gray, [f.box * scale for f in self.shown.values()])
+        self.prev_gray = gray
+        if due:
+            self._detect(t, frame, gray, scale)
+        self._expressions(t, frame)
+        return tuple(
+            LiveFace(key, tuple(float(v) for v in f.box), f.score,
+                     "" if f.probs is None else EXPRESSIONS[int(np.argmax(f.probs))],
+                     () if f.probs is None else tuple(float(v) for v in f.probs))
+            for key, f in sorted(self.shown.items())
+        )
+
+    def _detect(self, t: float, frame: np.ndarray, gray: np.ndarray, scale: float) -> None:
+        import cv2
+
+        from omni_emotion.faces.flow import duplicate_groups
+
+        self.since_detect = 0
+        self.detections += 1
+        widths = [(f.box[2] - f.box[0]) * scale for f in self.shown.values()]
+        whole = not widths or min(widths) < self.config.small_face_px
+        small = frame
+        if scale < 1.0 and not whole:
+            small = cv2.resize(frame, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_AREA)
+        found = sorted(self.models.detector.detect(small), key=lambda d: -float(getattr(d, "score", 1.0)))
+        found = [_rescaled(d, frame.shape[1] / small.shape[1]) for d in found]
+        if len(found) > 1:  # two boxes on one head (the detector's near-duplicates) count once
+            found = [found[g[0]] for g in duplicate_groups(np.stack([np.asarray(d.box)[:4] for d in found]))]
+        seen = set()
+        for track_id, det in self.tracker.update(t, found):
+            key = self.alias.get(track_id, track_id)
+            seen.add(key)
+            old = self.shown.get(key)
+            face = _Shown(np.asarray(det.box, np.float64)[:4].copy(), float(getattr(det, "score", 1.0)), t)
+            if old is not None:
+                face.probs, face.expression_t = old.probs, old.expression_t
+            self.shown[key] = face
+        for key in [k for k, f in self.shown.items() if k not in seen]:
+            f = self.shown[key]
+            if t - f.detected_t > self.config.hold_s or f.flow < self.config.min_flow:
+                del self.shown[key]
+        self._merge()
+        live = getattr(self.tracker, "live_ids", None)
+        if live is not None:
+            self.alias = {k: v for k, v in self.alias.items() if k in set(live) and v in self.shown}
+        self.flow.seed(gray, {k: f.box * scale for k, f in self.shown.items()})
+
+    def _merge(self) -> None:
+        """Faces on one head become one: the oldest id stays, with the most recently detected box."""
+        from omni_emotion.faces.flow import duplicate_groups
+
+        if len(self.shown) < 2:
+            return
+        keys = sorted(self.shown)
+        for group in duplicate_groups(np.stack([self.shown[k].box for k in keys])):
+            if len(group) < 2:
+                continue
+            members = [keys[i] for i in group]
+            keep = members[0]
+            newest = max(members, key=lambda k: self.shown[k].detected_t)
+            if newest != keep:
+                self.shown[keep].box = self.shown[newest].box
+                self.shown[keep].score = self.shown[newest].score
+                self.shown[keep].detected_t = self.shown[newest].detected_t
+            for other in members[1:]:
+                del self.shown[other]
+                self.alias[other] = keep
+                for k, v in self.alias.items():
+                    if v == other:
+                        self.alias[k] = keep
+
+    def _expressions(self, t: float, frame: np.ndarray) -> None:
+        model = self.models.expressions
+        period = 1.0 / self.config.expression_hz
+        due = [k for k, f in self.shown.items() if t - f.expression_t >= period]
+        if model is None or not due:
+            return
+        probs = np.asarray(model.predict([crop_face(frame, self.shown[k].box) for k in due]), np.float64)
+        for key, cur in zip(due, probs):
+            face = self.shown[key]
+            if face.probs is not None:
+                cur = self.config.smoothing * face.probs + (1 - self.config.smoothing) * cur
+            face.probs, face.expression_t = cur, t
+
+
 class LiveSession:
     """One viewer's live stream. Thread-safe: frames, audio and reads may come from different threads.
 
@@ -221,8 +387,9 @@ class LiveSession:
         self._frames: deque[tuple[float, np.ndarray]] = deque(maxlen=config.max_buffered_frames)
         self._frame_shape: tuple[int, ...] | None = None  # of the frames buffered and tracked now
         self._audio = _AudioRing(config.window_s)
-        self._tracker = models.new_tracker()
-        self._smoothed: dict[int, np.ndarray] = {}
+        self._fast_lock = threading.Lock()
+        self._fast = _FastPath(models, config)  # touched only under _fast_lock
+        self._fresh_tracks = False  # set (under _lock) when the fast path must forget its faces
         self._last_input = -math.inf
         self._latest: LiveUpdate | None = None
         self._seq = 0
@@ -232,6 +399,7 @@ class LiveSession:
         self._closed = threading.Event()
         self._background = background
         self.frames_seen = 0
+        self.detections = 0  # frames the face detector ran on (the rest were followed by optical flow)
 
     # ---- input -------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -245,12 +413,16 @@ class LiveSession:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame must be (H, W, 3) uint8, got {frame.dtype} {frame.shape}")
         self._check_pixels(frame)
-        t = started - self._t0
-        detections = self.models.detector.detect(frame)
-        with self._lock:
-            self._follow_size(frame.shape)
-            tracked = self._tracker.update(t, detections)
-        faces = self._expressions(frame, tracked)
+        with self._fast_lock:  # frames from several threads take turns; readers are never blocked by it
+            t = self.now()  # read in turn, so the tracker's times never go backwards
+            with self._lock:
+                self._follow_size(frame.shape)
+                fresh, self._fresh_tracks = self._fresh_tracks, False
+            if fresh:
+                self._fast = _FastPath(self.models, self.config)
+            before = self._fast.detections
+            faces = self._fast.step(t, frame)
+            self.detections += self._fast.detections - before
         self._buffer_frame(t, frame)
         self.frames_seen += 1
         return LiveFrame(t=t, faces=faces, elapsed_ms=(self._clock() - started) * 1000.0)
@@ -297,31 +469,6 @@ class LiveSession:
             self._free()
 
     # ---- internals ---------------------------------------------------------------------------------------
-    def _expressions(self, frame: np.ndarray, tracked: list[tuple[int, Any]]) -> tuple[LiveFace, ...]:
-        if not tracked:
-            return ()
-        boxes = np.array([np.asarray(det.box, dtype=np.float64)[:4] for _, det in tracked])
-        probs: np.ndarray | None = None
-        if self.models.expressions is not None:
-            crops = [crop_face(frame, box) for box in boxes]
-            probs = np.asarray(self.models.expressions.predict(crops))
-        faces = []
-        with self._lock:
-            alive = {track_id for track_id, _ in tracked}
-            for gone in set(self._smoothed) - alive:
-                del self._smoothed[gone]
-            for i, (track_id, det) in enumerate(tracked):
-                expression, p = "", ()
-                if probs is not None:
-                    prev = self._smoothed.get(track_id)
-                    cur = probs[i].astype(np.float64)
-                    cur = cur if prev is None else self.config.smoothing * prev + (1 - self.config.smoothing) * cur
-                    self._smoothed[track_id] = cur
-                    expression, p = EXPRESSIONS[int(np.argmax(cur))], tuple(float(v) for v in cur)
-                box = tuple(float(v) for v in boxes[i])
-                faces.append(LiveFace(int(track_id), box, float(getattr(det, "score", 1.0)), expression, p))
-        return tuple(faces)
-
     def _check_pixels(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
         if width * height > self.config.max_pixels:
@@ -335,8 +482,7 @@ class LiveSession:
         share a clip with it, nor their face boxes a track (caller holds ``_lock``)."""
         if shape != self._frame_shape:
             self._frames.clear()
-            self._smoothed.clear()
-            self._tracker = self.models.new_tracker()
+            self._fresh_tracks = True
             self._frame_shape = shape
 
     def _buffer_frame(self, t: float, frame: np.ndarray) -> None:
@@ -361,8 +507,7 @@ class LiveSession:
         self._frames.clear()
         self._frame_shape = None
         self._audio.clear()
-        self._smoothed.clear()
-        self._tracker = self.models.new_tracker()
+        self._fresh_tracks = True  # the fast path starts over with its next frame (it may be mid-frame now)
 
     def _snapshot(self) -> tuple[Clip, float, float] | None:
         """Copy the last window into a Clip, or None when there is too little to analyse."""
@@ -409,6 +554,7 @@ class LiveSession:
 
     def _run(self) -> None:
         """Worker loop: analyse the last window about every ``refresh_s`` until closed or idle."""
+        lower_thread_priority(self.config.background_nice)
         next_start = self.now()
         while not self._closed.wait(timeout=max(0.0, next_start - self.now())):
             with self._lock:

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (git-ignored). Needs /usr/bin/chromium (`apt-g
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -51,6 +52,21 @@ def letterbox(frame: np.ndarray, width: int = 640, height: int = 480) -> np.ndar
     top, left = (height - h) // 2, (width - w) // 2
     out[top : top + h, left : left + w] = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
     return out
+
+
+FRAME_COUNT_MS = 4000
+
+
+def count_frames(page, image, seconds: float) -> int:
+    """New sources of ``image`` (frames shown) seen while polling it every 20 ms for ``seconds``."""
+    shown, last = 0, image.get_attribute("src")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        page.wait_for_timeout(20)
+        src = image.get_attribute("src")
+        if src and src != last:
+            shown, last = shown + 1, src
+    return shown
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +130,11 @@ def test_live_tab_streams_annotated_frames_and_labels(page, app_url):
     page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
     assert page.locator("#live-labels .oe-chip").count() >= 1
     assert "fps" in page.locator("#live-status").inner_text()
-    src_a = annotated.get_attribute("src")
-    page.wait_for_timeout(1000)
-    assert annotated.get_attribute("src") != src_a, "annotated frames stopped coming"
+    shown = count_frames(page, annotated, FRAME_COUNT_MS / 1000)
+    # a figure for the README (issue 25), not a timing assert: frames that came back to the page
+    print(f"\nlive tab: {shown / (FRAME_COUNT_MS / 1000):.1f} annotated frames/s shown over"
+          f" {FRAME_COUNT_MS / 1000:g} s (camera {FAKE_FPS} frames/s)")
+    assert shown >= 1, "annotated frames stopped coming"
 
 
 def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):

@@ -108,14 +108,30 @@ def test_fast_path_returns_tracked_faces_with_expression_and_leaves_frame_alone(
 
 def test_expression_smoothing_follows_a_changed_expression_gradually():
     expr = FakeExpressions(cls=3)
-    session = LiveSession(models(expressions=expr), LiveConfig(smoothing=0.5), background=False)
+    clock = Clock()
+    session = LiveSession(models(expressions=expr), LiveConfig(smoothing=0.5, expression_hz=5.0), clock=clock,
+                          background=False)
     session.process_frame(frame())
     expr.cls = 4  # sad
+    clock.t += 0.2
     first = session.process_frame(frame()).faces[0]
     assert first.probabilities[3] == pytest.approx(first.probabilities[4])  # halfway between
     for _ in range(3):
+        clock.t += 0.2
         last = session.process_frame(frame()).faces[0]
     assert last.expression == "sad"
+
+
+def test_expressions_are_refreshed_on_their_schedule_not_every_frame():
+    expr = FakeExpressions(cls=3)
+    clock = Clock()
+    session = LiveSession(models(expressions=expr), LiveConfig(expression_hz=5.0), clock=clock,
+                          background=False)
+    for _ in range(50):  # 2 s at 25 frames/s
+        face = session.process_frame(frame()).faces[0]
+        clock.t += 0.04
+        assert face.expression == "happy"  # every frame still carries the face's expression
+    assert len(expr.calls) == 10
 
 
 def test_no_expression_model_gives_empty_expression():
