@@ -19,6 +19,7 @@ __all__ = [
     "JSONInputError",
     "DeviceUnavailableError",
     "ConfigError",
+    "check_pixels",
 ]
 
 
@@ -52,6 +53,16 @@ class ClipTooLongError(MediaError):
 
 class FrameTooLargeError(MediaError):
     """The frame size is above the configured pixel limit."""
+
+
+def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    """FrameTooLargeError when a ``width`` x ``height`` picture is above ``max_pixels``: the one sentence
+    every reader (files, live frames, desktop sources, folder jobs) gives, for the first frame or any later."""
+    if width * height > max_pixels:
+        raise FrameTooLargeError(
+            f"{name} has a {width}x{height} frame ({width * height / 1e6:.1f} MP), above the"
+            f" {max_pixels / 1e6:.1f} MP limit; send a smaller picture or downscale the video."
+        )
 
 
 class ModelNotFoundError(OmniEmotionError):

@@ -16,7 +16,8 @@ import av
 import numpy as np
 from conftest import write_av, write_wav
 
-__all__ = ["CORPUS", "garbled_mp4", "hostile_corpus", "live_webm", "png_bomb", "raw_h264"]
+__all__ = ["CORPUS", "garbled_mp4", "growing_h264", "growing_mjpeg_avi", "hostile_corpus", "live_webm", "png_bomb",
+           "raw_h264"]
 
 # what hostile_corpus writes, by name: regular files first, then paths that are not regular files
 CORPUS = (
@@ -64,6 +65,48 @@ def raw_h264(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, i
         for frame in _frames(seconds, fps, size):
             container.mux(video.encode(frame))
         container.mux(video.encode())
+    return path
+
+
+def _h264_bytes(size: tuple[int, int], frames: int, fps: int = 25, refs: int = 1) -> bytes:
+    """An Annex B H.264 stream of ``frames`` pictures at ``size`` (it starts with its own SPS and keyframe)."""
+    codec = av.CodecContext.create("libx264", "w")
+    codec.width, codec.height, codec.pix_fmt = *size, "yuv420p"
+    codec.time_base = Fraction(1, fps)
+    codec.options = {"preset": "ultrafast", "x264-params": f"ref={refs}:keyint={frames}"}
+    out = bytearray()
+    for frame in _frames(frames / fps, fps, size):
+        out += b"".join(bytes(packet) for packet in codec.encode(frame))
+    out += b"".join(bytes(packet) for packet in codec.encode(None))
+    return bytes(out)
+
+
+def growing_h264(path: Path, small: tuple[int, int] = (64, 48), large: tuple[int, int] = (4800, 3600),
+                 frames: int = 5, refs: int = 1) -> Path:
+    """A raw ``.h264`` whose picture size changes partway: ``frames`` pictures at ``small`` (what a reader
+    sees first), then ``frames`` at ``large``, a new SPS at a keyframe as a live encoder would send it."""
+    path.write_bytes(_h264_bytes(small, frames) + _h264_bytes(large, frames, refs=refs))
+    return path
+
+
+def growing_mjpeg_avi(path: Path, small: tuple[int, int] = (64, 64), large: tuple[int, int] = (4800, 3600),
+                      frames: int = 3) -> Path:
+    """An MJPEG AVI whose stream declares ``small`` (its first frames) while later JPEG frames are
+    ``large``: every MJPEG frame carries its own size, and nothing makes them agree."""
+    with av.open(str(path), "w", format="avi") as container:
+        stream = container.add_stream("mjpeg", rate=25)
+        stream.width, stream.height, stream.pix_fmt = *small, "yuvj420p"
+        big = av.CodecContext.create("mjpeg", "w")
+        big.width, big.height, big.pix_fmt, big.time_base = *large, "yuvj420p", Fraction(1, 25)
+        for i, frame in enumerate(_frames(frames / 25, 25, small)):
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for i, frame in enumerate(_frames(frames / 25, 25, large)):
+            for packet in big.encode(frame):
+                packet.stream, packet.pts, packet.dts = stream, frames + i, frames + i
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
     return path
 
 
