@@ -20,6 +20,7 @@ __all__ = [
     "DeviceUnavailableError",
     "ConfigError",
     "check_pixels",
+    "printable",
 ]
 
 
@@ -79,3 +80,11 @@ class JSONInputError(OmniEmotionError, ValueError):
 
 class DeviceUnavailableError(OmniEmotionError):
     """A camera, microphone or GPU that was asked for is not there."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped as ``repr`` writes it (``\\x1b``, ``\\n``): a file
+    name may hold terminal escape sequences, which must reach a terminal as text, not as commands."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

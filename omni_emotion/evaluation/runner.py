@@ -187,16 +187,10 @@ class Pipeline(Protocol):
 
 
 def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
-    done: dict[str, dict[str, Any]] = {}
-    if not cache.is_file():
-        return done
-    with open(cache, encoding="utf-8") as handle:
-        for line in handle:
-            record, problem = _parse_json_line(line)  # a run killed mid-write leaves a partial last line
-            name = _record_name(record)
-            if not problem and name:
-                done[name] = record
-    return done
+    """The cached records by name; a cache that is not a results file is refused before it is appended to."""
+    from omni_emotion.scale.sinks import read_records
+
+    return {name: record for record in read_records(cache) if (name := _record_name(record))}
 
 
 def predict_clips(
