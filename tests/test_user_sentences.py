@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import re
-import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from hostile import hdr_bomb, tiff_bomb
 
 from omni_emotion.errors import EvaluationDataError, FrameTooLargeError, UnsupportedMediaError
 from omni_emotion.evaluation import runner
@@ -36,21 +36,6 @@ def test_evaluate_paths_that_name_no_file_get_a_sentence(tmp_path, text, sentenc
 def test_a_name_part_over_255_bytes_is_not_a_traceback(tmp_path):
     with pytest.raises(EvaluationDataError, match="is not an existing file inside the allowed"):
         resolve_allowed("x" * 300 + ".csv", (tmp_path,), kind="ground-truth CSV")
-
-
-def tiff_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
-    """A little-endian TIFF whose first directory declares ``width`` x ``height`` 8-bit RGB."""
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 2),
-               (273, 4, 1, 8), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, width * height * 3)]
-    ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0" * 4
-    path.write_bytes(b"II*\0" + struct.pack("<I", 8 + 1024) + b"\0" * 1024 + ifd)
-    return path
-
-
-def hdr_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
-    path.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n" + f"-Y {height} +X {width}\n".encode()
-                     + b"\2\2\0\0" * 64)
-    return path
 
 
 def test_tiff_and_hdr_headers_are_read():
