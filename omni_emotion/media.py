@@ -119,10 +119,20 @@ def _kind(mode: int) -> str:
 
 
 def _open(p: Path, config: MediaConfig) -> av.container.InputContainer:
-    """The container. Its probing may decode a first picture (that is how ffmpeg learns the size the first
-    check reads); the pixel limit then holds every later picture (``_decode_video``)."""
+    """The container. Probing may decode pictures (raw streams: several), so it runs held to the pixel limit
+    first; when that leaves a video's size unknown (the limit refused its first picture, whose size only
+    decoding tells), it runs again unheld, decoding that one picture, so the first check can name its size.
+    Every later picture is held to the limit while decoding (``_decode_video``)."""
+    container = _open_with(p, _decoder_options(config))
+    if any(s.codec_context.width == 0 for s in container.streams.video):
+        container.close()
+        container = _open_with(p, {})
+    return container
+
+
+def _open_with(p: Path, options: dict[str, str]) -> av.container.InputContainer:
     try:
-        return av.open(str(p), mode="r", metadata_errors="ignore")
+        return av.open(str(p), mode="r", metadata_errors="ignore", options=options)
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
         raise UnsupportedMediaError(
             f"{p.name} is not a readable audio, video or image file ({_reason(err)})."
