@@ -57,7 +57,8 @@ def make_inputs(folder: Path, rows: int) -> dict[str, list[str]]:
     paths = {
         "growing_h264": growing_h264(folder / "grows.h264", small=(320, 240), large=(16384, 8192), frames=2,
                                      refs=16),
-        "growing_mjpeg": growing_mjpeg_avi(folder / "grows.avi", small=(64, 64), large=(12000, 12000), frames=1),
+        "growing_mjpeg": growing_mjpeg_avi(folder / "grows.avi", small=(64, 64), large=(12000, 12000),
+                                           frames=1),
         "png_bomb": png_bomb(folder / "bomb.png"),
         "tiff_bomb": tiff_bomb(folder / "bomb.tiff"),
         "hdr_bomb": hdr_bomb(folder / "bomb.hdr"),
@@ -102,7 +103,8 @@ def cli_case(name: str, argv: list[str]) -> dict:
     peak = int(re.search(r"PEAK_MB (\d+)", done.stderr)[1]) if "PEAK_MB" in done.stderr else None
     lines = [line for line in done.stderr.splitlines() if line.startswith("omni-emotion: error:")]
     return {"case": name, "front": "cli", "exit": done.returncode, "peak_mb": peak,
-            "seconds": round(time.monotonic() - t0, 1), "sentence": lines[-1] if lines else done.stderr[-300:]}
+            "seconds": round(time.monotonic() - t0, 1),
+            "sentence": lines[-1] if lines else done.stderr[-300:]}
 
 
 _SERVER = """
@@ -161,7 +163,8 @@ def web_cases(paths: dict[str, str]) -> list[dict]:
                 messages = list(pool.map(call, range(copies)))
             time.sleep(1.0)
             rows.append({"case": name, "front": f"web {api}" + (f" x{copies}" if copies > 1 else ""),
-                         "peak_mb": _status_mb(server.pid, "VmHWM"), "rss_after_mb": _status_mb(server.pid, "VmRSS"),
+                         "peak_mb": _status_mb(server.pid, "VmHWM"),
+                         "rss_after_mb": _status_mb(server.pid, "VmRSS"),
                          "seconds": round(time.monotonic() - t0, 1), "sentence": messages[0],
                          "exit": 2 if all(SENTENCES[name] in m for m in messages) else 0})
     finally:

@@ -262,7 +262,8 @@ def main() -> int:
         start = time.monotonic()
         live = (tab, images, chunks, stats, stop, start, args.size_every)
         threads = [threading.Thread(target=live_session, args=live),
-                   threading.Thread(target=side_calls, args=(demo.local_url, args.clip, growing, stats, stop))]
+                   threading.Thread(target=side_calls,
+                                    args=(demo.local_url, args.clip, growing, stats, stop))]
         for thread in threads:
             thread.start()
         row = {}

@@ -58,7 +58,8 @@ class FrameTooLargeError(MediaError):
 
 def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
     """FrameTooLargeError when a ``width`` x ``height`` picture is above ``max_pixels``: the one sentence
-    every reader (files, live frames, desktop sources, folder jobs) gives, for the first frame or any later."""
+    every reader (files, live frames, desktop sources, folder jobs) gives, for the first frame or any
+    later."""
     if width * height > max_pixels:
         raise FrameTooLargeError(
             f"{name} has a {width}x{height} frame ({width * height / 1e6:.1f} MP), above the"

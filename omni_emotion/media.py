@@ -281,8 +281,9 @@ def _check_decoded_time(seconds: float, config: MediaConfig, name: str) -> None:
 
 
 def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, "av.VideoFrame"]]:
-    """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max duration
-    or at the first frame above the pixel limit (a stream's picture size may change at any keyframe)."""
+    """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max
+    duration or at the first frame above the pixel limit (a stream's picture size may change at any
+    keyframe)."""
     vstream.thread_type = "AUTO"
     # each frame thread holds its own pictures: a fixed count keeps memory the same on any machine
     vstream.codec_context.thread_count = DECODER_THREADS

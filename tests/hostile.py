@@ -16,8 +16,8 @@ import av
 import numpy as np
 from conftest import write_av, write_wav
 
-__all__ = ["CORPUS", "FOLDER_CASES", "folder_cases", "garbled_mp4", "growing_h264", "growing_mjpeg_avi", "hdr_bomb",
-           "hostile_corpus", "live_webm", "png_bomb", "raw_h264", "tiff_bomb"]
+__all__ = ["CORPUS", "FOLDER_CASES", "folder_cases", "garbled_mp4", "growing_h264", "growing_mjpeg_avi",
+           "hdr_bomb", "hostile_corpus", "live_webm", "png_bomb", "raw_h264", "tiff_bomb"]
 
 # what hostile_corpus writes, by name: regular files first, then paths that are not regular files
 CORPUS = (
@@ -70,7 +70,7 @@ def raw_h264(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, i
 
 
 def _h264_bytes(size: tuple[int, int], frames: int, fps: int = 25, refs: int = 1) -> bytes:
-    """An Annex B H.264 stream of ``frames`` pictures at ``size`` (it starts with its own SPS and keyframe)."""
+    """An Annex B H.264 stream of ``frames`` pictures at ``size``, starting with its own SPS and keyframe."""
     codec = av.CodecContext.create("libx264", "w")
     codec.width, codec.height, codec.pix_fmt = *size, "yuv420p"
     codec.time_base = Fraction(1, fps)

@@ -20,8 +20,8 @@ LIMIT = MediaConfig(max_pixels=200 * 200)  # the first frames (64 px) fit, the l
 
 
 def sentence(name: str) -> str:
-    return re.escape(f"{name} has a 320x240 frame (0.1 MP), above the 0.0 MP limit; send a smaller picture or "
-                     "downscale the video.")
+    return re.escape(f"{name} has a 320x240 frame (0.1 MP), above the 0.0 MP limit; send a smaller picture"
+                     " or downscale the video.")
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,8 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 _LIMIT = "above the 16.8 MP limit; send a smaller picture or downscale the video."
-_UNREADABLE = "{name} is not a readable audio, video or image file (invalid data found when processing input)."
+_UNREADABLE = ("{name} is not a readable audio, video or image file (invalid data found when processing"
+               " input).")
 # per input: the exit code, and for exit 2 the sentence ({name}: the file's name as the user gave it)
 EXPECTED: dict[str, tuple[int, str | None]] = {
     "empty": (2, "{name} is an empty file (0 bytes)."),
@@ -157,12 +158,12 @@ def test_web_analyze(corpus, app, name):
 
 
 FOLDER_SENTENCES = {
-    "junk_results": "results.jsonl is not a results file (line 1 is not UTF-8 text), so nothing was written to"
-                    " it; name a new file or an earlier results file.",
+    "junk_results": "results.jsonl is not a results file (line 1 is not UTF-8 text), so nothing was written"
+                    " to it; name a new file or an earlier results file.",
     "out_is_input": "clip.wav is one of the input clips (or named like one inside the input folder); name a"
                     " results file such as results.jsonl.",
-    "out_links_to_input": "linked.jsonl is one of the input clips (or named like one inside the input folder);"
-                          " name a results file such as results.jsonl.",
+    "out_links_to_input": "linked.jsonl is one of the input clips (or named like one inside the input"
+                          " folder); name a results file such as results.jsonl.",
 }
 
 

@@ -124,7 +124,7 @@ def test_an_over_long_jsonl_line_skips_only_that_line(tmp_path):
 def test_files_past_the_row_limit_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "MAX_ROWS", 5)
     path = write_gt(tmp_path / "gt.csv", [(f"s{i}", "[happy]") for i in range(6)])
-    with pytest.raises(EvaluationDataError, match=r"gt.csv has more than 5 rows, the most one evaluation reads;"
-                       " split it into parts and score each."):
+    with pytest.raises(EvaluationDataError, match=r"gt.csv has more than 5 rows, the most one evaluation"
+                       " reads; split it into parts and score each."):
         runner.read_ground_truth(path)
     assert len(runner.read_ground_truth(write_gt(tmp_path / "ok.csv", [("a", "[sad]")] * 5)).labels) == 1

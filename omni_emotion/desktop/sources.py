@@ -273,7 +273,13 @@ class MediaSource(_Reader):
         if spec.value.startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = "tcp"  # UDP loses packets behind NAT and most firewalls
         try:
-            self._container = av.open(spec.value, options=options, timeout=5.0 if spec.kind == "url" else None)
+            # probing held to the pixel limit; unheld only when that leaves the size unknown (media._open)
+            timeout = 5.0 if spec.kind == "url" else None
+            held = options | {"max_pixels": str(max_pixels)}
+            self._container = av.open(spec.value, options=held, timeout=timeout)
+            if any(s.codec_context.width == 0 for s in self._container.streams.video):
+                self._container.close()
+                self._container = av.open(spec.value, options=options, timeout=timeout)
         except (av.FFmpegError, OSError) as err:
             if spec.kind == "url":
                 raise DeviceUnavailableError(f"Could not open the stream {spec.value}: {err.strerror or err}.") from err

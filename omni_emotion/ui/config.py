@@ -73,8 +73,8 @@ def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kin
         raise EvaluationDataError(f"The {kind} path holds a NUL byte, which no file name can hold.")
     size = len(text.encode("utf-8", "surrogateescape"))
     if size > MAX_PATH_BYTES:
-        raise EvaluationDataError(f"The {kind} path is {size} bytes long, above the {MAX_PATH_BYTES}-byte limit"
-                                  " for a path.")
+        raise EvaluationDataError(f"The {kind} path is {size} bytes long, above the {MAX_PATH_BYTES}-byte"
+                                  " limit for a path.")
     raw = Path(text).expanduser()
     candidates = [raw] if raw.is_absolute() else [d / raw for d in data_dirs]
     for candidate in candidates:
@@ -88,8 +88,8 @@ def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kin
             continue
     allowed = ", ".join(str(d) for d in data_dirs)
     what = "directory" if want_dir else "file"
-    raise EvaluationDataError(f"The {kind} {printable(text)} is not an existing {what} inside the allowed data"
-                              f" directories ({allowed}).")
+    raise EvaluationDataError(f"The {kind} {printable(text)} is not an existing {what} inside the allowed"
+                              f" data directories ({allowed}).")
 
 
 def list_allowed_files(data_dirs: tuple[Path, ...], suffixes: tuple[str, ...], limit: int = 500) -> list[str]:

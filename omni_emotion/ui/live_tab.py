@@ -56,7 +56,8 @@ def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
 def read_frame(path: str, max_pixels: int) -> np.ndarray:
     """A frame sent as an image file (the /live_frame twin) as RGB uint8 (H, W, 3). OpenCV learns a size only
     by decoding, so only formats whose header declares the size are accepted, and that size is checked
-    against ``max_pixels`` before a pixel is decoded. After a refusal the freed heap goes back to the system."""
+    against ``max_pixels`` before a pixel is decoded. After a refusal the freed heap goes back to the
+    system."""
     name = Path(path).name
     try:
         size = declared_image_size(path)
