@@ -6,8 +6,9 @@ The real app (clue engine) is served in this process from its private temp folde
 builds it. One tab plays the browser over the REST API: webcam frames offered at 15 frames/s to /live_frame
 (frames that fall due while a call is served are dropped, as Gradio's webcam stream drops them), a 0.5 s
 microphone chunk to /live_audio every 0.5 s, and the frame size switching between 640x480 and 480x640 (a
-phone rotated) every ``--size-every`` seconds. A gradio_client calls /analyze and /evaluate in turn, one
-every 30 s. Every minute it prints frames served, label refreshes (finished live analyses), live worker
+phone rotated) every ``--size-every`` seconds. A gradio_client calls /analyze, /analyze with a stream whose
+picture grows past the pixel limit partway (refused with the limit's sentence, counted as "growing refused")
+and /evaluate in turn, one every 30 s. Every minute it prints frames served, label refreshes (finished live analyses), live worker
 restarts (workers after the first: 0 expected), resident memory and the files in the app's temp folder;
 the last line is the same as JSON. Exit code 1 when a worker restarted or a frame failed.
 """
@@ -32,9 +33,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the hostile corpus's makers
 
 from common import SHARED_DATA, SHARED_MEDIA  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
+from hostile import growing_h264  # noqa: E402
 
 from omni_emotion.heap import limit_arenas  # noqa: E402
 from omni_emotion.live import load_live_models  # noqa: E402
@@ -55,16 +58,12 @@ class CountingPipeline:
 
     def __init__(self, pipeline):
         self.pipeline = pipeline
-        self.engine_name, self.device = pipeline.engine_name, getattr(pipeline, "device", "cpu")
-        self.perceiver, self.engine = pipeline.perceiver, pipeline.engine
         self.live_analyses = 0
         self.live_workers: set[int] = set()
 
-    def analyze_file(self, path, *args, **kwargs):
-        return self.pipeline.analyze_file(path, *args, **kwargs)
-
-    def analyze_file_with_perception(self, path, *args, **kwargs):
-        return self.pipeline.analyze_file_with_perception(path, *args, **kwargs)
+    def __getattr__(self, name):
+        # everything not counted here is the pipeline's own, whatever a refactor adds or moves
+        return getattr(self.pipeline, name)
 
     def analyze_clip(self, clip, *args, **kwargs):
         thread = threading.current_thread()
@@ -117,7 +116,7 @@ class Stats:
         self.frame_ms: list[float] = []
         self.size: tuple[int, int] | None = None
         self.size_changes = 0
-        self.side_calls: dict[str, int] = {"analyze": 0, "evaluate": 0, "failed": 0}
+        self.side_calls: dict[str, int] = {"analyze": 0, "grows": 0, "evaluate": 0, "failed": 0}
         self.errors: list[str] = []
 
 
@@ -182,16 +181,24 @@ def _send(tab: RestSession, api_name: str, path: Path, stats: Stats) -> bool:
         return False
 
 
-def side_calls(url: str, clip: Path, stats: Stats, stop: threading.Event) -> None:
-    """/analyze and /evaluate in turn, one every 30 s, from another user's session."""
+def side_calls(url: str, clip: Path, growing: Path, stats: Stats, stop: threading.Event) -> None:
+    """/analyze, /analyze of a stream whose picture grows past the pixel limit partway (it must be refused
+    with the limit's sentence) and /evaluate in turn, one every 30 s, from another user's session."""
     client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
     ovmerd, wheels = SHARED_DATA / "ovmerd", SHARED_DATA / "emotion_wheel"
     turn = 0
     while not stop.wait(SIDE_CALL_EVERY_S if turn else 5.0):
-        kind = "analyze" if turn % 2 == 0 else "evaluate"
+        kind = ("analyze", "grows", "evaluate")[turn % 3]
         try:
             if kind == "analyze":
                 client.predict(handle_file(str(clip)), api_name="/analyze")
+            elif kind == "grows":
+                try:
+                    client.predict(handle_file(str(growing)), api_name="/analyze")
+                    raise RuntimeError("a stream growing past the pixel limit was analysed")
+                except Exception as err:
+                    if "MP limit" not in str(err):
+                        raise
             else:
                 client.predict(str(ovmerd / "check-openset.csv"), "Predictions file (CSV or JSONL)",
                                str(ovmerd / "baselines" / "Otter" / "openset.csv"), "", str(wheels), 0,
@@ -209,12 +216,14 @@ def report(minute: float, stats: Stats, pipeline: CountingPipeline, folder: Path
     row = {"minute": round(minute, 1), "frames_offered": stats.offered, "frames_served": stats.served,
            "frames_failed": stats.failed, "size_changes": stats.size_changes, "audio_chunks": stats.chunks, "label_refreshes": pipeline.live_analyses,
            "worker_restarts": max(0, len(pipeline.live_workers) - 1), "analyze_calls": stats.side_calls["analyze"],
+           "growing_refused": stats.side_calls["grows"],
            "evaluate_calls": stats.side_calls["evaluate"], "side_call_failures": stats.side_calls["failed"],
            "frame_ms_p50": round(float(np.median(stats.frame_ms))) if stats.frame_ms else None,
            "rss_mb": round(rss_mb()), "temp_files": files}
     print(f"[{row['minute']:5.1f} min] frames served {row['frames_served']}/{row['frames_offered']} offered "
           f"({row['frames_failed']} failed, p50 {row['frame_ms_p50']} ms, {row['size_changes']} size changes), label refreshes {row['label_refreshes']}, worker restarts "
-          f"{row['worker_restarts']}, analyze {row['analyze_calls']}, evaluate {row['evaluate_calls']} "
+          f"{row['worker_restarts']}, analyze {row['analyze_calls']} (+{row['growing_refused']} growing refused), "
+          f"evaluate {row['evaluate_calls']} "
           f"({row['side_call_failures']} failed), RSS {row['rss_mb']} MB, temp files {row['temp_files']}", flush=True)
     return row
 
@@ -243,6 +252,8 @@ def main() -> int:
     config = UIConfig(data_dirs=(SHARED_DATA,))
     with tempfile.TemporaryDirectory() as inputs, app_temp_dir() as folder:
         images, chunks = write_inputs(args.clip, Path(inputs))
+        # 64x48, then 4800x3600 (17.3 MP) from its sixth frame: named .mp4, as an upload may be
+        growing = growing_h264(Path(inputs) / "grows.mp4")
         demo = build_demo(pipeline, config, live_models=load_live_models(pipeline))
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
         print(f"serving {demo.local_url} from {folder}; {args.minutes:g} min; RSS {rss_mb():.0f} MB", flush=True)
@@ -251,7 +262,8 @@ def main() -> int:
         start = time.monotonic()
         live = (tab, images, chunks, stats, stop, start, args.size_every)
         threads = [threading.Thread(target=live_session, args=live),
-                   threading.Thread(target=side_calls, args=(demo.local_url, args.clip, stats, stop))]
+                   threading.Thread(target=side_calls,
+                                    args=(demo.local_url, args.clip, growing, stats, stop))]
         for thread in threads:
             thread.start()
         row = {}

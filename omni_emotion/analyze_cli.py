@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
-from omni_emotion.errors import ConfigError
+from omni_emotion.errors import ConfigError, printable
 from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
 from omni_emotion.scale import FORMATS
 from omni_emotion.types import Analysis
@@ -62,7 +62,7 @@ def run_folder(args: argparse.Namespace) -> int:
         raise ConfigError("--json prints one clip's Analysis; a folder's results go to --out.")
     ray = ray_config(args)  # options are checked before anything starts
     result = analyze_folder(args.clip, args.out, pipeline_spec(args), fmt=args.format, ray=ray, progress=tqdm_progress)
-    print(result.line() + f"; results in {args.out}", file=sys.stderr)
+    print(result.line() + f"; results in {printable(args.out)}", file=sys.stderr)
     return 0
 
 

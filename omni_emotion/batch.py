@@ -79,11 +79,26 @@ def analyze_folder(
     """
     t0 = time.perf_counter()
     jobs = list_media(folder)
+    _check_not_an_input(Path(folder), Path(out), jobs)
     sink = open_sink(out, fmt)
     done = sink.done_keys()
     todo = [(key, path) for key, path in jobs if key not in done]
     analysed, failed = _drain(todo, factory, ray, sink, output_record, progress)
     return JobSummary(analysed, failed, len(jobs) - len(todo), time.perf_counter() - t0)
+
+
+def _check_not_an_input(folder: Path, out: Path, jobs: list[tuple[str, Path]]) -> None:
+    """ConfigError when ``out`` is one of the clips, or a media-named file inside the input folder: results
+    must never be written into something the job reads."""
+    from omni_emotion.errors import ConfigError
+    from omni_emotion.media import MEDIA_SUFFIXES
+
+    target = out.resolve()
+    inputs = {path.resolve() for _, path in jobs}
+    inside = target.is_relative_to(folder.resolve())
+    if target in inputs or (inside and target.suffix.lower() in MEDIA_SUFFIXES):
+        raise ConfigError(f"--out {out} is one of the input clips (or named like one inside the input"
+                          " folder); name a results file such as results.jsonl.")
 
 
 def _drain(jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, progress: Progress | None

@@ -12,7 +12,7 @@ import logging
 import sys
 
 from omni_emotion import __version__
-from omni_emotion.errors import OmniEmotionError
+from omni_emotion.errors import OmniEmotionError, printable
 
 __all__ = ["main", "build_parser"]
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except OmniEmotionError as err:
-        print(f"omni-emotion: error: {err}", file=sys.stderr)
+        print(f"omni-emotion: error: {printable(str(err))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("omni-emotion: interrupted", file=sys.stderr)

@@ -20,6 +20,8 @@ __all__ = [
     "DeviceUnavailableError",
     "LLMServerError",
     "ConfigError",
+    "check_pixels",
+    "printable",
 ]
 
 
@@ -55,6 +57,17 @@ class FrameTooLargeError(MediaError):
     """The frame size is above the configured pixel limit."""
 
 
+def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    """FrameTooLargeError when a ``width`` x ``height`` picture is above ``max_pixels``: the one sentence
+    every reader (files, live frames, desktop sources, folder jobs) gives, for the first frame or any
+    later."""
+    if width * height > max_pixels:
+        raise FrameTooLargeError(
+            f"{name} has a {width}x{height} frame ({width * height / 1e6:.1f} MP), above the"
+            f" {max_pixels / 1e6:.1f} MP limit; send a smaller picture or downscale the video."
+        )
+
+
 class ModelNotFoundError(OmniEmotionError):
     """Model weights or the package that carries them are missing; the message names how to get them."""
 
@@ -73,3 +86,11 @@ class DeviceUnavailableError(OmniEmotionError):
 
 class LLMServerError(OmniEmotionError):
     """An OpenAI-compatible LLM server could not be reached or its answer is not a chat completion."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped as ``repr`` writes it (``\\x1b``, ``\\n``): a file
+    name may hold terminal escape sequences, which must reach a terminal as text, not as commands."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omni_emotion.errors import ConfigError, FrameTooLargeError, OmniEmotionError
+from omni_emotion.errors import ConfigError, OmniEmotionError, check_pixels
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.heap import trim_heap
 from omni_emotion.priority import lower_thread_priority
@@ -471,11 +471,7 @@ class LiveSession:
     # ---- internals ---------------------------------------------------------------------------------------
     def _check_pixels(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        if width * height > self.config.max_pixels:
-            raise FrameTooLargeError(
-                f"The live frame is {width}x{height} ({width * height / 1e6:.1f} MP), above the"
-                f" {self.config.max_pixels / 1e6:.1f} MP limit; send smaller frames."
-            )
+        check_pixels("The live stream", width, height, self.config.max_pixels)
 
     def _follow_size(self, shape: tuple[int, ...]) -> None:
         """A new frame size (a rotated phone, a resized window) starts a new window: earlier frames cannot

@@ -9,6 +9,7 @@ resampler (or a polyphase filter for in-memory buffers).
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import math
 import os
@@ -25,10 +26,10 @@ from omni_emotion.errors import (
     ClipTooLongError,
     ConfigError,
     EmptyMediaError,
-    FrameTooLargeError,
     MediaError,
     MediaNotFoundError,
     UnsupportedMediaError,
+    check_pixels,
 )
 from omni_emotion.image_header import declared_image_size
 from omni_emotion.types import SAMPLE_RATE, Clip
@@ -40,11 +41,13 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "MediaConfig",
     "check_media",
+    "check_refused_picture",
     "clip_from_arrays",
     "fit_size",
     "iter_frames",
     "load_audio",
     "load_clip",
+    "packet_head",
     "resample_audio",
     "shrink_frame",
 ]
@@ -56,6 +59,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MEDIA_SUFFIXES = (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES, *IMAGE_SUFFIXES)  # video first: it carries the most
 
 logger = logging.getLogger(__name__)
+
+_PACKET_HEAD = 65_536  # bytes of a refused packet searched for an image header (JPEG markers come first)
+DECODER_THREADS = 2  # per video decoder; two keep 2-core machines busy without multiplying held pictures
 
 # Containers ffmpeg opens for single pictures; such files become one-frame clips.
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif", "mjpeg"}
@@ -112,13 +118,29 @@ def _kind(mode: int) -> str:
     return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
 
 
-def _open(p: Path) -> av.container.InputContainer:
+def _open(p: Path, config: MediaConfig) -> av.container.InputContainer:
+    """The container. Probing may decode pictures (raw streams: several), so it runs held to the pixel limit
+    first; when that leaves a video's size unknown (the limit refused its first picture, whose size only
+    decoding tells), it runs again unheld, decoding that one picture, so the first check can name its size.
+    Every later picture is held to the limit while decoding (``_decode_video``)."""
+    container = _open_with(p, _decoder_options(config))
+    if any(s.codec_context.width == 0 for s in container.streams.video):
+        container.close()
+        container = _open_with(p, {})
+    return container
+
+
+def _open_with(p: Path, options: dict[str, str]) -> av.container.InputContainer:
     try:
-        return av.open(str(p), mode="r", metadata_errors="ignore")
+        return av.open(str(p), mode="r", metadata_errors="ignore", options=options)
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
         raise UnsupportedMediaError(
             f"{p.name} is not a readable audio, video or image file ({_reason(err)})."
         ) from err
+
+
+def _decoder_options(config: MediaConfig) -> dict[str, str]:
+    return {"max_pixels": str(config.max_pixels)}
 
 
 def check_media(path: str | os.PathLike, config: MediaConfig = MediaConfig()) -> Path:
@@ -126,26 +148,26 @@ def check_media(path: str | os.PathLike, config: MediaConfig = MediaConfig()) ->
     within ``config`` and its first video and audio frames decode (MediaError subclasses otherwise): a cheap
     check to run before loading models."""
     p = _checked_path(path, config)
-    with _open(p) as container:
+    with _open(p, config) as container:
         if container.streams.video:
             _check_size(container.streams.video[0], config, p.name)
         _check_duration(_container_seconds(container), config, p.name)
-    if not (_first_video_decodes(p, config) | _first_audio_decodes(p)):
+    if not (_first_video_decodes(p, config) | _first_audio_decodes(p, config)):
         raise EmptyMediaError(f"{p.name} decodes to zero frames and zero audio samples.")
     return p
 
 
 def _first_video_decodes(p: Path, config: MediaConfig) -> bool:
     """False when there is no video or it holds no frame; UnsupportedMediaError when the first cannot decode."""
-    with _open(p) as container:
+    with _open(p, config) as container:
         if container.streams.video:
             for _ in _decode_video(container, container.streams.video[0], p, config):
                 return True
     return False
 
 
-def _first_audio_decodes(p: Path) -> bool:
-    with _open(p) as container:
+def _first_audio_decodes(p: Path, config: MediaConfig) -> bool:
+    with _open(p, config) as container:
         if not container.streams.audio:
             return False
         try:
@@ -238,11 +260,7 @@ def _check_size(vstream, config: MediaConfig, name: str) -> None:
 
 
 def _check_pixels(w: int, h: int, config: MediaConfig, name: str) -> None:
-    if w * h > config.max_pixels:
-        raise FrameTooLargeError(
-            f"{name} has {w}x{h} frames ({w * h / 1e6:.1f} MP), above the {config.max_pixels / 1e6:.1f} MP limit;"
-            " downscale it or raise MediaConfig.max_pixels."
-        )
+    check_pixels(name, w, h, config.max_pixels)
 
 
 def _check_duration(seconds: float | None, config: MediaConfig, name: str) -> None:
@@ -263,25 +281,55 @@ def _check_decoded_time(seconds: float, config: MediaConfig, name: str) -> None:
 
 
 def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, "av.VideoFrame"]]:
-    """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max duration."""
+    """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max
+    duration or at the first frame above the pixel limit (a stream's picture size may change at any
+    keyframe)."""
     vstream.thread_type = "AUTO"
+    # each frame thread holds its own pictures: a fixed count keeps memory the same on any machine
+    vstream.codec_context.thread_count = DECODER_THREADS
+    vstream.codec_context.options = _decoder_options(config)  # ffmpeg refuses larger pictures unallocated
     last_t = -math.inf
     index = 0
+    packet_seen: list[bytes] = []
     rate = float(vstream.average_rate) if vstream.average_rate else 25.0
     try:
-        for frame in container.decode(vstream):
+        for frame in _decoded(container, vstream, packet_seen):
             t = _frame_time(frame, vstream)
             if t is None:
                 t = index / rate
             t = max(t, last_t) if last_t > -math.inf else max(t, 0.0)
             _check_decoded_time(t, config, p.name)
+            _check_pixels(frame.width, frame.height, config, p.name)
             last_t = t
             index += 1
             yield t, frame
     except av.error.FFmpegError as err:
+        check_refused_picture(p.name, vstream, packet_seen[0] if packet_seen else b"", config.max_pixels)
         if index == 0:
             raise UnsupportedMediaError(f"{p.name} has a video stream that cannot be decoded ({_reason(err)}).") from err
         logger.warning("%s: video decoding stopped after %d frames (%s); keeping what decoded", p.name, index, err)
+
+
+def check_refused_picture(name: str, vstream, packet_head: bytes, max_pixels: int) -> None:
+    """FrameTooLargeError when a decoding error was the decoder refusing a picture above ``max_pixels``
+    (it allocates none). The size it was asked for is in its context (H.264 and most codecs) or in the
+    refused packet's own image header (MJPEG); ``packet_head`` is that packet's first bytes."""
+    check_pixels(name, vstream.codec_context.width, vstream.codec_context.height, max_pixels)
+    size = declared_image_size(io.BytesIO(packet_head)) if packet_head else None
+    if size is not None:
+        check_pixels(name, *size, max_pixels)
+
+
+def packet_head(packet) -> bytes:
+    """The first bytes of a demuxed packet, enough for any image header a video packet may carry."""
+    return bytes(memoryview(packet)[:_PACKET_HEAD]) if packet.size else b""
+
+
+def _decoded(container, vstream, packet_seen: list[bytes]) -> Iterator["av.VideoFrame"]:
+    """``container.decode(vstream)``, keeping the head of the packet being decoded in ``packet_seen``."""
+    for packet in container.demux(vstream):
+        packet_seen[:] = [packet_head(packet)]
+        yield from packet.decode()
 
 
 def _to_rgb(frame, size: tuple[int, int]) -> np.ndarray:
@@ -290,7 +338,7 @@ def _to_rgb(frame, size: tuple[int, int]) -> np.ndarray:
 
 def _decode_audio(path: Path, config: MediaConfig) -> tuple[np.ndarray, str | None]:
     """Mono float32 16 kHz samples of the first audio stream (empty when there is none)."""
-    with _open(path) as container:
+    with _open(path, config) as container:
         astreams = container.streams.audio
         if not astreams:
             return np.zeros(0, np.float32), None
@@ -344,7 +392,7 @@ def load_clip(
     if fps is not None and fps <= 0:
         raise ConfigError(f"fps must be positive, got {fps}")
     p = _checked_path(path, config)
-    with _open(p) as container:
+    with _open(p, config) as container:
         vstream = container.streams.video[0] if container.streams.video else None
         streams = [_describe(s) for s in container.streams if s.type in ("video", "audio")]
         if vstream is None and not container.streams.audio:
@@ -413,7 +461,7 @@ def _time_video(p: Path, config: MediaConfig) -> float | None:
     A second container is used because such inputs often cannot seek (raw streams) and a decoder that has
     run cannot be reconfigured; the duration limit is enforced frame by frame while timing."""
     last = step = None
-    with _open(p) as container:
+    with _open(p, config) as container:
         vstream = container.streams.video[0]
         for t, _ in _decode_video(container, vstream, p, config):
             step = t - last if last is not None else step
@@ -469,7 +517,7 @@ def iter_frames(
     if fps <= 0:
         raise ConfigError(f"fps must be positive, got {fps}")
     p = _checked_path(path, config)
-    with _open(p) as container:
+    with _open(p, config) as container:
         if not container.streams.video:
             return
         vstream = container.streams.video[0]

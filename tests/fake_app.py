@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradio_client import Client
 
 from omni_emotion.live import LiveModels
-from omni_emotion.media import check_media
+from omni_emotion.media import check_media, load_clip
 from omni_emotion.types import Analysis
 from omni_emotion.ui import UIConfig, build_demo
 
@@ -24,6 +24,7 @@ class FakePipeline:
     def analyze_file(self, path, progress=None):
         self.paths.append(str(path))
         check_media(path)
+        load_clip(path)  # every frame checked, as the real pipeline's decoding does
         return Analysis(labels=["calm"], explanation="fake", engine="fake")
 
     def analyze_file_with_perception(self, path, progress=None):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_eval_wheels import write_tables
 
 from omni_emotion.cli import main
-from omni_emotion.errors import EvaluationDataError, UnsupportedMediaError
+from omni_emotion.errors import ConfigError, EvaluationDataError, UnsupportedMediaError
 from omni_emotion.evaluation import cli as eval_cli
 from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
@@ -517,13 +517,19 @@ def test_hostile_jsonl_lines_are_skipped_with_reasons(tmp_path):
         read_predictions(only_bad)
 
 
-def test_hostile_cache_lines_are_ignored(tmp_path):
+def test_hostile_cache_lines_are_ignored_or_refused(tmp_path):
+    """A record cut or bloated inside is skipped; a line that is no record at all means the file is not a
+    cache, which is refused (one sentence, the file untouched) rather than appended to."""
     videos = tmp_path / "clips"
     videos.mkdir()
     (videos / "s1.mp4").write_bytes(b"x")
     cache = tmp_path / "run.jsonl"
-    lines = ["[" * 100_000, '{"name": ' + "9" * 5000 + "}", '{"name": "s2", "labels": [[1]]}']
+    lines = ['{"name": ' + "9" * 5000 + "}", '{"name": "s2", "labels": [[1]]}']
     cache.write_text("\n".join(lines) + "\n")
     pipeline = FakePipeline({"s1": ["happy"]})
     got = predict_clips(["s1", "s2"], videos, pipeline, cache)
     assert got.labels == {"s1": ["happy"]} and got.problems["s2"] == "the cached result has no list of labels"
+    cache.write_text("[" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match=r"run.jsonl is not a results file \(line 1 is not JSON\)"):
+        predict_clips(["s1"], videos, pipeline, cache)
+    assert cache.read_text() == "[" * 100_000 + "\n"

@@ -21,7 +21,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omni_emotion.errors import DeviceUnavailableError, MediaNotFoundError, UnsupportedMediaError
+from omni_emotion.errors import (
+    DeviceUnavailableError,
+    FrameTooLargeError,
+    MediaNotFoundError,
+    UnsupportedMediaError,
+    check_pixels,
+)
+from omni_emotion.media import MediaConfig, check_refused_picture, packet_head
 
 __all__ = [
     "AudioSink",
@@ -215,6 +222,7 @@ class CaptureCamera(_Reader):
             ok, bgr = self._capture.read()
             if not ok:
                 raise DeviceUnavailableError(f"The {self.describe} stopped delivering frames.")
+            check_pixels(f"The {self.describe}", bgr.shape[1], bgr.shape[0], MediaConfig.max_pixels)
             self.mailbox.put(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
     def _release(self) -> None:
@@ -244,23 +252,34 @@ def open_camera(spec: SourceSpec) -> CaptureCamera:
 class MediaSource(_Reader):
     """A video file, stream URL or pipe (``video=True``) and/or its audio (``on_audio``), decoded by PyAV.
 
-    Video frames are scaled in the decoder so the longer side is at most ``max_side``. ``loop`` restarts a
+    Video frames are scaled in the decoder so the longer side is at most ``max_side``; the decoder refuses
+    pictures above ``max_pixels`` unallocated, and every frame is checked, since a stream's size may change
+    at any keyframe. ``loop`` restarts a
     file at its end. A source with a known duration is paced on ``clock``; one without (RTSP, a pipe) is
     live: its end or failure means the camera has gone.
     """
 
     def __init__(self, spec: SourceSpec, clock: PlaybackClock, *, video: bool = True,
-                 on_audio: AudioSink | None = None, max_side: int = 640, loop: bool = False) -> None:
+                 on_audio: AudioSink | None = None, max_side: int = 640, loop: bool = False,
+                 max_pixels: int = MediaConfig.max_pixels) -> None:
         import av
 
         super().__init__()
         self.spec, self.clock, self.on_audio, self.max_side, self.loop = spec, clock, on_audio, max_side, loop
+        self.max_pixels = max_pixels
         self.describe = spec.value if spec.kind == "file" else f"stream {spec.value}"
+        self._picture_name = Path(spec.value).name if spec.kind == "file" else f"The stream {spec.value}"
         options = {"rw_timeout": NETWORK_TIMEOUT_US} if spec.kind == "url" else {}
         if spec.value.startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = "tcp"  # UDP loses packets behind NAT and most firewalls
         try:
-            self._container = av.open(spec.value, options=options, timeout=5.0 if spec.kind == "url" else None)
+            # probing held to the pixel limit; unheld only when that leaves the size unknown (media._open)
+            timeout = 5.0 if spec.kind == "url" else None
+            held = options | {"max_pixels": str(max_pixels)}
+            self._container = av.open(spec.value, options=held, timeout=timeout)
+            if any(s.codec_context.width == 0 for s in self._container.streams.video):
+                self._container.close()
+                self._container = av.open(spec.value, options=options, timeout=timeout)
         except (av.FFmpegError, OSError) as err:
             if spec.kind == "url":
                 raise DeviceUnavailableError(f"Could not open the stream {spec.value}: {err.strerror or err}.") from err
@@ -275,7 +294,15 @@ class MediaSource(_Reader):
             self._container.close()
             raise UnsupportedMediaError(f"{self.describe} has no audio track to use as a microphone.")
         if self._video is not None:
+            ctx = self._video.codec_context
+            try:
+                check_pixels(self._picture_name, ctx.width, ctx.height, max_pixels)  # the size probing saw
+            except FrameTooLargeError:
+                self._container.close()
+                raise
             self._video.thread_type = "AUTO"  # frame threads: HEVC at 960x540 decodes in real time on 2 cores
+            self._video.codec_context.thread_count = 2  # each frame thread holds pictures of its own
+            self._video.codec_context.options = {"max_pixels": str(max_pixels)}
         self.live = self._container.duration is None
         if self.live:
             self.describe = f"stream {spec.value}"
@@ -311,15 +338,20 @@ class MediaSource(_Reader):
     def _frames(self, streams: list[Any]):
         import av
 
+        head = b""
         try:
             for packet in self._container.demux(streams):
+                head = packet_head(packet) if packet.stream is self._video else b""
                 yield from packet.decode()
         except av.FFmpegError as err:
+            if self._video is not None:  # the decoder refused a picture above max_pixels: say so
+                check_refused_picture(self._picture_name, self._video, head, self.max_pixels)
             if self.spec.kind == "file" and not self.live:
                 raise UnsupportedMediaError(f"{Path(self.spec.value).name} could not be decoded further: {err}.") from err
             raise DeviceUnavailableError(f"The {self.describe} stopped delivering frames ({err}).") from err
 
     def _rgb(self, frame: Any) -> np.ndarray:
+        check_pixels(self._picture_name, frame.width, frame.height, self.max_pixels)
         scale = min(1.0, self.max_side / max(frame.width, frame.height))
         width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
         return frame.to_ndarray(format="rgb24", width=width, height=height)

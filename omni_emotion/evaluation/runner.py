@@ -13,7 +13,7 @@ import csv
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +28,8 @@ from omni_emotion.mentions import LabelExtractor, parse_labels
 from omni_emotion.paths import shared_dir
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_ROWS",
     "Labelled",
     "clip_name_problem",
     "default_published_path",
@@ -44,6 +46,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _LABEL_COLUMNS = ("openset", "labels", "label")
+MAX_ROWS = 100_000  # rows (or JSONL lines) per file: scoring holds every sample's result, ~6 KB each
+MAX_CELL_CHARS = 131_072  # characters per line, as csv's default cell limit: a longer row is skipped
 _FREE_TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 
@@ -64,11 +68,33 @@ def _open_text(path: Path, what: str):
         raise EvaluationDataError(f"The {what} file {path} cannot be read ({err.strerror}).") from err
 
 
+def _bounded_lines(handle, what: str, path: Path, out: Labelled) -> Iterator[str]:
+    """The file's lines, never holding more than one cell's limit in memory: a line longer than
+    ``MAX_CELL_CHARS`` is skipped with its reason, like other bad rows; past ``MAX_ROWS`` lines the file is
+    refused (memory grows with the samples scored)."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_CELL_CHARS + 2)
+        if not line:
+            return
+        number += 1
+        if number > MAX_ROWS + 1:  # the header is line 1
+            raise EvaluationDataError(f"The {what} file {path} has more than {MAX_ROWS:,} rows, the most one"
+                                      " evaluation reads; split it into parts and score each.")
+        if len(line) > MAX_CELL_CHARS and not line.endswith("\n"):
+            while line and not line.endswith("\n"):  # the rest of the over-long line, read and dropped
+                line = handle.readline(MAX_CELL_CHARS + 2)
+            out.problems[f"{what} line {number}"] = f"a line longer than {MAX_CELL_CHARS:,} characters"
+            yield "\n"  # a blank line keeps the reader's line numbers; DictReader skips it
+            continue
+        yield line
+
+
 def _read_label_csv(path: Path, what: str) -> Labelled:
     out = Labelled()
     with _open_text(path, what) as handle:
         try:
-            reader = csv.DictReader(handle)
+            reader = csv.DictReader(_bounded_lines(handle, what, path, out))
             fields = [f.strip() for f in reader.fieldnames or []]
             column = next((c for c in _LABEL_COLUMNS if c in fields), None)
             if "name" not in fields or column is None:
@@ -77,7 +103,8 @@ def _read_label_csv(path: Path, what: str) -> Labelled:
                     f"found {fields or 'none'}."
                 )
             reader.fieldnames = fields
-            for line, row in enumerate(reader, start=2):
+            for row in reader:
+                line = reader.line_num
                 name = restore_cell((row.get("name") or "").strip())
                 value = row.get(column)
                 value = None if value is None else restore_cell(value.strip())
@@ -147,37 +174,43 @@ def read_predictions(
     if not is_free_text(path):
         return _read_label_csv(path, "prediction")
     out = Labelled()
-    with _open_text(path, "prediction") as handle:
+    with _open_text(path, "prediction") as handle:  # streamed: only the labels stay in memory
+        lines = enumerate(_bounded_lines(handle, "prediction", path, out), start=1)
         try:
-            lines = list(enumerate(handle, start=1))
+            for number, line in progress(lines) if progress else lines:
+                _read_prediction_line(out, number, line, extractor, path)
         except UnicodeDecodeError as err:
             raise EvaluationDataError(f"The prediction file {path} is not UTF-8 text ({err}).") from err
-    for number, line in progress(lines) if progress else lines:
-        if not line.strip():
-            continue
-        record, problem = _parse_json_line(line)
-        name = _record_name(record)
-        if problem or not name:
-            out.problems[f"prediction line {number}"] = problem or "line without a name"
-            continue
-        if name in out.labels or name in out.problems:
-            out.problems[f"prediction line {number}"] = f"duplicate line for {name} (the first one is used)"
-            continue
-        if record.get("labels") is not None:
-            labels = _label_list(record["labels"])
-            if labels is None:
-                out.problems[name] = f"labels are not a list of strings (prediction line {number})"
-            else:
-                out.labels[name] = labels
-        elif isinstance(record.get("reason"), str) and record["reason"].strip():
-            if extractor is None:
-                raise EvaluationDataError(f"{path} holds free text but no label extractor was given.")
-            out.labels[name] = [label.strip().lower() for label in extractor.extract(record["reason"])]
-        else:
-            out.problems[name] = f"empty reason and no labels (prediction line {number})"
     if not out.labels:
         raise EvaluationDataError(f"The prediction file {path} has no usable lines.")
     return out
+
+
+def _read_prediction_line(out: Labelled, number: int, line: str, extractor: LabelExtractor | None,
+                          path: Path) -> None:
+    """One JSONL line into ``out``: its labels, or the reason it is unusable."""
+    if not line.strip():
+        return
+    record, problem = _parse_json_line(line)
+    name = _record_name(record)
+    if problem or not name:
+        out.problems[f"prediction line {number}"] = problem or "line without a name"
+        return
+    if name in out.labels or name in out.problems:
+        out.problems[f"prediction line {number}"] = f"duplicate line for {name} (the first one is used)"
+        return
+    if record.get("labels") is not None:
+        labels = _label_list(record["labels"])
+        if labels is None:
+            out.problems[name] = f"labels are not a list of strings (prediction line {number})"
+        else:
+            out.labels[name] = labels
+    elif isinstance(record.get("reason"), str) and record["reason"].strip():
+        if extractor is None:
+            raise EvaluationDataError(f"{path} holds free text but no label extractor was given.")
+        out.labels[name] = [label.strip().lower() for label in extractor.extract(record["reason"])]
+    else:
+        out.problems[name] = f"empty reason and no labels (prediction line {number})"
 
 
 class Pipeline(Protocol):
@@ -187,16 +220,10 @@ class Pipeline(Protocol):
 
 
 def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
-    done: dict[str, dict[str, Any]] = {}
-    if not cache.is_file():
-        return done
-    with open(cache, encoding="utf-8") as handle:
-        for line in handle:
-            record, problem = _parse_json_line(line)  # a run killed mid-write leaves a partial last line
-            name = _record_name(record)
-            if not problem and name:
-                done[name] = record
-    return done
+    """The cached records by name; a cache that is not a results file is refused before it is appended to."""
+    from omni_emotion.scale.sinks import read_records
+
+    return {name: record for record in read_records(cache) if (name := _record_name(record))}
 
 
 def predict_clips(

@@ -5,14 +5,52 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from omni_emotion.errors import ConfigError, OmniEmotionError
 
-__all__ = ["FORMATS", "JsonlSink", "ParquetSink", "open_sink"]
+__all__ = ["FORMATS", "JsonlSink", "ParquetSink", "open_sink", "read_records"]
 
 FORMATS = ("jsonl", "parquet")
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a results file, one a line (none when it does not exist yet).
+
+    Every line must be UTF-8 JSON text holding an object, or ConfigError says which is not: appending to
+    anything else would change a file the user did not mean as output (a clip, any binary, other text). A
+    record cut short by a killed run (``{"`` then anything, perhaps half a UTF-8 character) is skipped."""
+    from omni_emotion.safe_json import loads
+
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a regular file, so results cannot be written there.")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            body = raw.rstrip(b"\r\n")
+            if not body.strip():
+                continue
+            cut = body.startswith(b'{"')  # how each of our records begins
+            try:
+                record = loads(body.decode("utf-8"))
+            except UnicodeDecodeError as err:
+                if cut and err.reason == "unexpected end of data":
+                    continue
+                problem = "is not UTF-8 text"
+            except (OmniEmotionError, ValueError):
+                if cut:
+                    continue
+                problem = "is not JSON"
+            else:
+                if isinstance(record, dict):
+                    yield record
+                    continue
+                problem = "holds no JSON object"
+            raise ConfigError(f"{path} is not a results file (line {number} {problem}), so nothing was"
+                              " written to it; name a new file or an earlier results file.")
 
 
 class JsonlSink:
@@ -23,20 +61,10 @@ class JsonlSink:
         self.path, self.key = path, key
 
     def done_keys(self) -> set[str]:
-        from omni_emotion.safe_json import loads
-
-        keys: set[str] = set()
-        if not self.path.is_file():
-            return keys
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    record = loads(line)
-                except (OmniEmotionError, ValueError):  # a run killed mid-write leaves a partial last line
-                    continue
-                if isinstance(record, dict) and isinstance(record.get(self.key), str):
-                    keys.add(record[self.key])
-        return keys
+        """The keys already written. A file that is not this kind of output (a clip, any binary or non-JSONL
+        text) is refused before anything is appended to it."""
+        return {record[self.key] for record in read_records(self.path)
+                if isinstance(record.get(self.key), str)}
 
     def __enter__(self) -> JsonlSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omni_emotion.errors import ConfigError, EvaluationDataError
+from omni_emotion.errors import ConfigError, EvaluationDataError, printable
 from omni_emotion.live import LiveConfig
 
 __all__ = ["UIConfig", "list_allowed_files", "resolve_allowed"]
+
+MAX_PATH_BYTES = 4096  # PATH_MAX on Linux: a longer path names no file
 
 
 
@@ -67,17 +69,27 @@ def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kin
         raise EvaluationDataError(f"Choose a {kind}.")
     if not data_dirs:
         raise EvaluationDataError("No data directory is configured: start the app with --data-dir DIR.")
+    if "\0" in text:
+        raise EvaluationDataError(f"The {kind} path holds a NUL byte, which no file name can hold.")
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size > MAX_PATH_BYTES:
+        raise EvaluationDataError(f"The {kind} path is {size} bytes long, above the {MAX_PATH_BYTES}-byte"
+                                  " limit for a path.")
     raw = Path(text).expanduser()
     candidates = [raw] if raw.is_absolute() else [d / raw for d in data_dirs]
     for candidate in candidates:
-        resolved = candidate.resolve()
-        if not any(resolved == d or resolved.is_relative_to(d) for d in data_dirs):
+        try:
+            resolved = candidate.resolve()
+            if not any(resolved == d or resolved.is_relative_to(d) for d in data_dirs):
+                continue
+            if resolved.exists() and resolved.is_dir() == want_dir:
+                return resolved
+        except (OSError, ValueError):  # a name part over 255 bytes, a loop of links: not a usable path
             continue
-        if resolved.exists() and resolved.is_dir() == want_dir:
-            return resolved
     allowed = ", ".join(str(d) for d in data_dirs)
     what = "directory" if want_dir else "file"
-    raise EvaluationDataError(f"The {kind} {text} is not an existing {what} inside the allowed data directories ({allowed}).")
+    raise EvaluationDataError(f"The {kind} {printable(text)} is not an existing {what} inside the allowed"
+                              f" data directories ({allowed}).")
 
 
 def list_allowed_files(data_dirs: tuple[Path, ...], suffixes: tuple[str, ...], limit: int = 500) -> list[str]:

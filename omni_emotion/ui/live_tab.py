@@ -16,15 +16,16 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from omni_emotion.errors import FrameTooLargeError, MediaError, UnsupportedMediaError
-from omni_emotion.image_header import declared_image_size
+from omni_emotion.errors import MediaError, UnsupportedMediaError, check_pixels
+from omni_emotion.heap import trim_heap
+from omni_emotion.image_header import HEADER_FORMATS, declared_image_size
 from omni_emotion.live import LiveSession, LiveUpdate
 from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
 from omni_emotion.ui.session_registry import SessionRegistry
 
-__all__ = ["LiveView", "build_live_tab", "read_frame"]
+__all__ = ["LiveView", "build_live_tab", "read_audio", "read_frame"]
 
 _WAITING = "Waiting for the first analysis (about a second after the stream starts)."
 
@@ -53,18 +54,37 @@ def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
 
 
 def read_frame(path: str, max_pixels: int) -> np.ndarray:
-    """A frame sent as an image file (the /live_frame twin) as RGB uint8 (H, W, 3); its declared size is
-    checked against ``max_pixels`` before a pixel is decoded."""
+    """A frame sent as an image file (the /live_frame twin) as RGB uint8 (H, W, 3). OpenCV learns a size only
+    by decoding, so only formats whose header declares the size are accepted, and that size is checked
+    against ``max_pixels`` before a pixel is decoded. After a refusal the freed heap goes back to the
+    system."""
     name = Path(path).name
-    size = declared_image_size(path)
-    if size is not None and size[0] * size[1] > max_pixels:
-        width, height = size
-        raise FrameTooLargeError(f"{name} is {width}x{height} ({width * height / 1e6:.1f} MP), above the"
-                                 f" {max_pixels / 1e6:.1f} MP limit; send smaller frames.")
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise UnsupportedMediaError(f"{name} is not a readable image.")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    try:
+        size = declared_image_size(path)
+        if size is None:
+            raise UnsupportedMediaError(f"{name} is not an image whose size can be read before decoding;"
+                                        f" send {', '.join(HEADER_FORMATS[:-1])} or {HEADER_FORMATS[-1]}.")
+        check_pixels(name, *size, max_pixels)
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            raise UnsupportedMediaError(f"{name} is not a readable image.")
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    except (OSError, MediaError):
+        trim_heap()
+        raise
+
+
+def read_audio(path: str) -> tuple[int, np.ndarray]:
+    """An audio chunk sent as a file (the /live_audio twin) as (16000, mono float32), decoded by PyAV
+    whatever its format: Gradio's own reader needs ffprobe for anything but WAV."""
+    from omni_emotion.media import load_audio
+    from omni_emotion.types import SAMPLE_RATE
+
+    try:
+        return SAMPLE_RATE, load_audio(path)
+    except MediaError:
+        trim_heap()
+        raise
 
 
 def build_live_tab(ctx: UIContext) -> None:
@@ -122,6 +142,11 @@ def build_live_tab(ctx: UIContext) -> None:
             view.session.add_audio(samples, int(rate))
         return (*refreshed(view), status(view), view)
 
+    @user_errors
+    def on_audio_file(path: str | None, view: LiveView | None, request: gr.Request):
+        """The twin's input is a file path: any format, decoded here (the browser's stream is PCM already)."""
+        return on_audio(read_audio(path) if path else None, view, request)
+
     def analyze_now(view: LiveView | None, request: gr.Request) -> tuple[dict, LiveView]:
         """Non-streaming twin of the background analysis: analyse the buffered window now."""
         view = ensure(view, request)
@@ -157,6 +182,7 @@ def build_live_tab(ctx: UIContext) -> None:
             # a file, not an image: Gradio would decode an image (or refuse a huge one in its own words)
             frame_file = gr.File(type="filepath", label="frame file")
             audio_twin = gr.Button("audio")
+            audio_file = gr.File(type="filepath", label="audio file")
             labels_twin = gr.Button("labels")
             labels_json = gr.JSON()
         view = gr.State(None, time_to_live=max(60, int(cfg.live.idle_stop_s * 10)), delete_callback=close)
@@ -171,6 +197,6 @@ def build_live_tab(ctx: UIContext) -> None:
                    show_progress="hidden")
         frame_twin.click(on_frame_file, [frame_file, view], frame_outputs, api_name="live_frame",
                          concurrency_id="live-frames", concurrency_limit=cfg.live_sessions)
-        audio_twin.click(on_audio, [mic, view], audio_outputs, api_name="live_audio",
+        audio_twin.click(on_audio_file, [audio_file, view], audio_outputs, api_name="live_audio",
                          concurrency_id="live-audio", concurrency_limit=cfg.live_sessions)
         labels_twin.click(analyze_now, [view], [labels_json, view], api_name="live_labels")
