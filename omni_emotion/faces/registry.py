@@ -52,6 +52,16 @@ DETECTORS.register(DetectorEntry(
     load="omni_emotion.faces.detectors:load_yuface",
     is_available="omni_emotion.faces.detectors:yuface_available",
 ))
+DETECTORS.register(DetectorEntry(
+    "blazeface", "MediaPipe BlazeFace full range (faces up to ~5 m) on LiteRT, any Python or platform: "
+    "boxes, 6 keypoints, mouth opening", load="omni_emotion.faces.blazeface:load_blazeface",
+    is_available="omni_emotion.faces.blazeface:blazeface_available", rank=5,
+))
+DETECTORS.register(DetectorEntry(
+    "blazeface-short", "MediaPipe BlazeFace short range (faces within ~2 m of a webcam) on LiteRT",
+    load="omni_emotion.faces.blazeface:load_blazeface_short",
+    is_available="omni_emotion.faces.blazeface:blazeface_available",
+))
 
 
 def load_detector(backend: str = "auto", device: str = "cpu") -> FaceDetector:
