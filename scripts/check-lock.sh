@@ -2,9 +2,11 @@
 # Checks that every line of requirements.lock has a wheel on PyPI for each Python and platform we name:
 # for each pair it keeps the lock lines whose environment markers hold there, then dry-runs
 #   pip install --dry-run --only-binary=:all: --no-deps --python-version X --platform P -r <those lines>
-# and lists every line pip could not find a wheel for (pip stops at the first; the line is dropped and the
-# dry run repeated). pip evaluates markers against the interpreter that runs it, not the target, which is
-# why the markers are evaluated here first.
+# and lists every line pip could not find a wheel for. pip stops at the first such line, so the lines without a
+# matching wheel are first found from PyPI's JSON file lists (one fetch per package, shared by every pair) and
+# left out; pip then confirms the rest, and any line it still cannot find is dropped and the dry run repeated.
+# pip evaluates markers against the interpreter that runs it, not the target, which is why the markers are
+# evaluated here first.
 #
 #   bash scripts/check-lock.sh            # exit 0: the supported matrix resolves; 1: it does not;
 #                                         # 3: PyPI could not be reached, so nothing was checked
@@ -27,12 +29,16 @@ import sys
 import tempfile
 import urllib.request
 
+import json
+
 try:
-    from packaging.markers import Marker
+    from packaging import tags
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name, parse_wheel_filename
 except ImportError:  # pip always carries a copy
-    from pip._vendor.packaging.markers import Marker
+    from pip._vendor.packaging import tags
     from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
 
 INDEX = os.environ.get("LOCK_CHECK_INDEX", "https://pypi.org/simple")
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -67,6 +73,38 @@ def reachable() -> str | None:
         return str(err)
 
 
+def wheel_tags(req: Requirement) -> set | None:
+    """The tags of every wheel of the pinned version on the index, or None when its JSON list is unavailable."""
+    (spec,) = req.specifier
+    request = urllib.request.Request(f"{INDEX.rstrip('/')}/{canonicalize_name(req.name)}/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            files = json.load(reply)["files"]
+    except (OSError, ValueError, KeyError):
+        return None
+    out = set()
+    for f in files:
+        if not f["filename"].endswith(".whl") or f.get("yanked"):
+            continue
+        try:
+            _name, version, _build, wheel = parse_wheel_filename(f["filename"])
+        except ValueError:
+            continue
+        if spec.contains(version, prereleases=True):
+            out |= set(wheel)
+    return out
+
+
+def target_tags(python: str, platform: str) -> set:
+    version = tuple(int(p) for p in python.split("."))
+    platforms = list(PLATFORMS[platform][0])
+    if platforms[0].startswith("macosx_"):
+        platforms = list(tags.mac_platforms((14, 0), "arm64"))
+    return set(tags.cpython_tags(version, platforms=platforms)) | set(
+        tags.compatible_tags(version, f"cp{version[0]}{version[1]}", platforms))
+
+
 def wanted(python: str, platform: str) -> list[str]:
     _tag, sys_platform, machine, system, _ = PLATFORMS[platform]
     env = {"python_version": python, "python_full_version": f"{python}.0", "sys_platform": sys_platform,
@@ -78,7 +116,9 @@ def wanted(python: str, platform: str) -> list[str]:
 def dry_run(python: str, platform: str) -> tuple[int, list[str], str]:
     """(lines checked, the lines without a wheel there, an unexpected pip error or '')."""
     todo = wanted(python, platform)
-    checked, missing = len(todo), []
+    checked, target = len(todo), target_tags(python, platform)
+    missing = [t for t in todo if WHEELS.get(t) is not None and not WHEELS[t] & target]
+    todo = [t for t in todo if t not in missing]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "lock.txt")
         while todo:
@@ -108,6 +148,8 @@ if problem is not None:
           "Run it where PyPI is reachable, or set LOCK_CHECK_INDEX to a mirror.", file=sys.stderr)
     sys.exit(3)
 
+with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+    WHEELS = dict(zip((f"{r.name}{r.specifier}" for r in reqs), pool.map(wheel_tags, reqs)))
 pairs = [(py, pl) for pl in PLATFORMS for py in PYTHONS]
 with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
     results = dict(zip(pairs, pool.map(lambda p: dry_run(*p), pairs)))

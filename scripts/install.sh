@@ -105,9 +105,9 @@ if [ ! -f "$stamp" ]; then
       | .venv/bin/python -c 'import json, sys; print(" ".join(i["metadata"]["name"] + "==" + i["metadata"]["version"]
           for i in json.load(sys.stdin)["install"]))' || true)
     if grep -qiE '(^| )(nvidia-|cuda-)' <<<"$plan"; then
-      echo "[install] no CPU build of ${TORCH[0]} is reachable for $(.venv/bin/python -V) (tried pip's indexes" \
-           "${TORCH_CPU_INDEX:+and $TORCH_CPU_INDEX}): installing PyPI's CUDA build, about 3 GB with its" \
-           "nvidia-* wheels. It runs on the CPU as well."
+      echo "[install] no CPU build of ${TORCH[0]} is reachable for $(.venv/bin/python -V) from pip's indexes" \
+           "${TORCH_CPU_INDEX:+or $TORCH_CPU_INDEX }(its CPU wheels are on https://download.pytorch.org/whl/cpu):" \
+           "installing PyPI's CUDA build, about 3 GB with its nvidia-* wheels. It runs on the CPU as well."
     fi
   fi
   "${PIP[@]}" install "${TORCH[@]}"
