@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--engine", default="clues", choices=ENGINES.choices())
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--face-backend", default="auto", help="a face detector name (faces/registry.py) or auto")
+    parser.add_argument("--face-backend", default="auto", help="a detector name (faces/registry.py) or auto")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to stream")
     parser.add_argument("--fps", type=float, default=25.0, help="clip frames decoded per second of video")
     parser.add_argument("--threads", type=int, default=0,

