@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--engine", default="clues", choices=ENGINES.choices())
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--face-backend", default="auto", help="a detector name (faces/registry.py) or auto")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to stream")
     parser.add_argument("--fps", type=float, default=25.0, help="clip frames decoded per second of video")
     parser.add_argument("--threads", type=int, default=0,
@@ -64,7 +65,8 @@ def main() -> None:
     t_load = time.perf_counter()
     threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
     torch.set_num_threads(threads)  # what `omni-emotion serve` does: the fast path keeps a core
-    pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads)
+    pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads,
+                                      face_backend=args.face_backend)
     models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
           f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")

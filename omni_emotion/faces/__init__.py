@@ -1,6 +1,6 @@
 """Faces: detect, track, pick the main person and align crops -> types.FaceTrack.
 
-analyzer = load_face_analyzer()                       # auto: insightface pack if on disk, else offline yuface
+analyzer = load_face_analyzer()                       # auto: insightface pack on disk, else offline BlazeFace
 analyzer.detect(frame_rgb)                            # live fast path: list[Detection]
 analyzer.track(media.iter_frames(path, fps=5))        # list[FaceTrack], exactly one main when any
 tracker = FaceTracker(); tracker.update(t, dets)      # frame-by-frame ids for a live stream

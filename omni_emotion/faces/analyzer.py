@@ -273,6 +273,7 @@ def load_face_analyzer(
     backend: str = "auto", device: str = "cpu", config: FaceConfig = FaceConfig()
 ) -> FaceAnalyzer:
     """The face analyzer for ``backend`` (a name in ``faces.registry.DETECTORS`` or auto) on ``device``
-    (cpu | cuda[:N]). auto: insightface's buffalo_l pack when it is on disk, else the offline yuface detector.
+    (cpu | cuda[:N]). auto: insightface's buffalo_l pack when it is on disk, else the offline BlazeFace
+    detector (yuface where BlazeFace's packages are absent).
     Raises ModelNotFoundError naming what to install."""
     return FaceAnalyzer(load_detector(backend, device), config)

@@ -52,10 +52,21 @@ DETECTORS.register(DetectorEntry(
     load="omni_emotion.faces.detectors:load_yuface",
     is_available="omni_emotion.faces.detectors:yuface_available",
 ))
+DETECTORS.register(DetectorEntry(
+    "blazeface", "MediaPipe BlazeFace full range (faces up to ~5 m) on LiteRT, any Python or platform: "
+    "boxes, 6 keypoints, mouth opening", load="omni_emotion.faces.blazeface:load_blazeface",
+    is_available="omni_emotion.faces.blazeface:blazeface_available", rank=5,
+))
+DETECTORS.register(DetectorEntry(
+    "blazeface-short", "MediaPipe BlazeFace short range (faces within ~2 m of a webcam) on LiteRT",
+    load="omni_emotion.faces.blazeface:load_blazeface_short",
+    is_available="omni_emotion.faces.blazeface:blazeface_available",
+))
 
 
 def load_detector(backend: str = "auto", device: str = "cpu") -> FaceDetector:
-    """The detector ``backend`` names (``auto``: insightface when its pack is on disk, else yuface).
+    """The detector ``backend`` names (``auto``: insightface when its pack is on disk, else BlazeFace, else
+    yuface).
     Raises ConfigError for an unknown backend or device, ModelNotFoundError naming what to install."""
     if device != "cpu" and not device.startswith("cuda"):
         raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
