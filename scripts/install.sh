@@ -7,7 +7,8 @@
 #   bash scripts/install.sh [--desktop]
 #
 # The venv is made with the newest supported Python found (python3.13, python3.12, python3.11, else python3
-# when it is 3.11 or newer); PYTHON=/path/to/python chooses another. On Linux machines without an NVIDIA GPU,
+# when it is 3.11 or newer) for which a CPU build of torch can be had, else the newest found;
+# PYTHON=/path/to/python chooses another. On Linux machines without an NVIDIA GPU,
 # torch comes from PyTorch's CPU index (TORCH_CPU_INDEX; empty: pip's own indexes only) when it is reachable.
 #
 # --desktop (scripts/test.sh passes it) also installs, when missing, what the desktop window and its tests
@@ -30,23 +31,38 @@ SUPPORTED_PYTHONS=(3.13 3.12 3.11)  # newest first; scripts/check-lock.sh checks
 # torch's CPU-only wheels (Linux): PyPI's Linux torch is the CUDA build, which pulls ~3 GB of nvidia-* wheels.
 TORCH_CPU_INDEX=${TORCH_CPU_INDEX-https://download.pytorch.org/whl/cpu}
 runs() { "$1" -c 'import sys, venv; sys.exit(sys.version_info[:2] < (3, 11))' >/dev/null 2>&1; }
+has_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
+cpu_index_reachable() {
+  [ -n "$TORCH_CPU_INDEX" ] && "$1" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)' \
+    "${TORCH_CPU_INDEX%/}/torch/" >/dev/null 2>&1
+}
+# pip would take a CPU build of the locked torch for this Python (a "+cpu" wheel from pip's own configuration,
+# or PyTorch's CPU index): on Linux without a GPU the alternative is PyPI's CUDA build, about 3 GB.
+cpu_torch() {
+  [ "$(uname -s)" != Linux ] || has_gpu || cpu_index_reachable "$1" || \
+    "$1" -m pip install --dry-run --no-deps --quiet --report - "$(grep '^torch==' requirements.lock)" 2>/dev/null \
+      | "$1" -c 'import json, sys; i = json.load(sys.stdin)["install"]; sys.exit(not (i and "+cpu" in i[0]["metadata"]["version"]))'
+}
 if [ -n "${PYTHON:-}" ]; then
   PYTHON_BIN=$PYTHON
 else
-  # The newest supported Python that really runs (a pyenv shim can exist for a version that is not active).
-  PYTHON_BIN=""
+  # The newest supported Python that really runs (a pyenv shim can exist for a version that is not active)
+  # and can have a CPU torch; failing that, the newest that runs.
+  found=()
   for v in "${SUPPORTED_PYTHONS[@]}"; do
-    if command -v "python$v" >/dev/null 2>&1 && runs "python$v"; then PYTHON_BIN=$(command -v "python$v"); break; fi
+    if command -v "python$v" >/dev/null 2>&1 && runs "python$v"; then found+=("$(command -v "python$v")"); fi
   done
-  if [ -z "$PYTHON_BIN" ] && command -v python3 >/dev/null 2>&1 && runs python3; then PYTHON_BIN=$(command -v python3); fi
-  if [ -z "$PYTHON_BIN" ]; then
+  if [ ${#found[@]} -eq 0 ] && command -v python3 >/dev/null 2>&1 && runs python3; then found+=("$(command -v python3)"); fi
+  if [ ${#found[@]} -eq 0 ]; then
     echo "[install] no Python ${SUPPORTED_PYTHONS[*]} found (with the venv module): install one, or set PYTHON=" >&2
     exit 2
   fi
+  PYTHON_BIN=${found[0]}
+  for py in "${found[@]}"; do
+    if cpu_torch "$py"; then PYTHON_BIN=$py; break; fi
+  done
 fi
 ONNXRUNTIME_GPU_VERSION=1.31.1  # pinned GPU build of onnxruntime (machines with an NVIDIA GPU only)
-
-has_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
