@@ -103,6 +103,7 @@ def test_acoustic_clues_cite_the_cues_specific_to_the_family():
     assert tension.number("z") >= 1.0 and tension.value == ANGRY_LOW.alpha_ratio_db
     assert f"{tension.value:.1f} dB" in render(tension)
     assert all(cue.about != "tension" for cue in voice_cues(clues, "sadness"))  # a tense voice is not sad
+    assert voice_cues(clues, "disgust") == []  # the learned model knows disgust; the norm patterns do not
     assert clues.reading.top[0] == "anger"
     # the paragraph says what the learned voice model hears, with the measured cues pointing the same way
     heard = VoiceEvidence({"anger": 0.7, "neutral": 0.3}, {"anger": 4.9, "neutral": 2.1}, 1.0, "single", 1.0)

@@ -154,8 +154,8 @@ def _cue_value(cue: str, voice: VoiceProfile) -> float:
 def voice_cues(clues: AcousticClues, family: str, limit: int = 2) -> list[Fact]:
     """The measured voice cues that point towards ``family``'s pattern, strongest first: "cue" facts about
     the cue, valued in its measured number, with its z-score and (``where``) the voice register."""
-    if clues.reading is None or clues.voice is None:
-        return []
+    if clues.reading is None or clues.voice is None or family not in PATTERNS:
+        return []  # no reading, or a family the population-norm patterns do not describe (disgust)
     pattern = dict(zip(CUES, PATTERNS[family]))
     fitting = [(pattern[c] * z, c, z) for c, z in clues.reading.cues.items()
                if pattern[c] * z > 0 and abs(z) >= _MIN_CUE_Z]
