@@ -42,7 +42,7 @@ def test_colours_of_labels_and_expressions():
 
 def test_clues_show_absent_modalities():
     md = clues_markdown(Analysis(labels=[], explanation="", clues=Clues(visual="smiles", acoustic="", textual="")))
-    assert "**Visual:** smiles" in md and md.count("_absent_") == 2
+    assert "**Face:** smiles" in md and md.count("absent from this clip") == 2
 
 
 def test_expression_figure_and_thumbnails():
