@@ -105,3 +105,16 @@ def test_ui_config_validates():
         UIConfig(data_dirs=("/nonexistent/dir",))
     with pytest.raises(ConfigError, match="stream_every_s"):
         UIConfig(stream_every_s=5)
+
+
+def test_status_says_first_whether_the_engine_in_use_is_ready():
+    from omni_emotion.ui.status_tab import readiness
+
+    rows = [{"model": "fer", "engine": "clues", "present": True}, {"model": "yunet", "engine": "perception",
+            "present": True}, {"model": "llm", "engine": "omni", "present": False}]
+    text = readiness({"engine": "clues", "weights": rows})
+    assert text.startswith("**Ready:** the `clues` engine in use has all 2 model files it needs.")
+    assert "Optional: 1 more model files serve the `omni` engine (0 present)" in text
+    rows[1]["present"] = False
+    assert readiness({"engine": "clues", "weights": rows}).startswith(
+        "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)")

@@ -12,7 +12,7 @@ import gradio as gr
 from omni_emotion import __version__
 from omni_emotion.ui.context import UIContext
 
-__all__ = ["build_status_tab", "status_report"]
+__all__ = ["build_status_tab", "readiness", "status_report"]
 
 WEIGHT_COLUMNS = ["model", "engine", "purpose", "present", "where / how to get it"]
 
@@ -54,16 +54,35 @@ def status_report(ctx: UIContext) -> dict[str, Any]:
     }
 
 
+def readiness(report: dict[str, Any]) -> str:
+    """Two sentences: whether the engine in use has every model file it needs, then what the other files
+    are for (optional: nothing the running engine misses)."""
+    engine = report["engine"]
+    needed = [w for w in report["weights"] if w["engine"] in (engine, "perception")]
+    lacking = [w["model"] for w in needed if not w["present"]]
+    if lacking:
+        first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model files it "
+                 f"needs ({', '.join(lacking)}); the table says how to get each.")
+    else:
+        first = f"**Ready:** the `{engine}` engine in use has all {len(needed)} model files it needs."
+    optional = [w for w in report["weights"] if w["engine"] not in (engine, "perception")]
+    if not optional:
+        return first
+    others = sorted({w["engine"] for w in optional})
+    present = sum(w["present"] for w in optional)
+    gpu = " and a CUDA GPU" if "omni" in others else ""
+    return (f"{first}\n\nOptional: {len(optional)} more model files serve the "
+            f"{', '.join(f'`{o}`' for o in others)} engine{'s' if len(others) > 1 else ''} "
+            f"({present} present); with all of them{gpu}, `--engine auto` picks it.")
+
+
 def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
-    missing = [w for w in report["weights"] if not w["present"]]
     head = (
+        f"{readiness(report)}\n\n"
         f"**Engine:** {report['engine']} · **face detector:** {report['face_backend']} · "
         f"**device:** {report['device']} · CUDA available: "
         f"{'yes' if report['cuda'] else 'no'} · omni-emotion {report['version']}, torch {report['torch']}, "
-        f"gradio {report['gradio']}, Python {report['python']}\n\n"
-        f"{len(report['weights']) - len(missing)} of {len(report['weights'])} model files present. "
-        "The clues engine needs the `clues` and `perception` rows; the omni engine also needs the `omni` rows "
-        "and a CUDA GPU (`--engine auto` picks it when both are there)."
+        f"gradio {report['gradio']}, Python {report['python']}"
     )
     for kind, key in (("Engines", "engines"), ("Face detectors", "face_detectors")):
         head += f"\n\n**{kind}** (`auto` takes the first that can run here):\n" + "".join(
