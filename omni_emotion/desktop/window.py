@@ -22,6 +22,7 @@ import numpy as np
 from omni_emotion.desktop.overlay import Painter, PanelEntry, PanelView
 from omni_emotion.desktop.sources import Mailbox, PlaybackClock
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, OmniEmotionError
+from omni_emotion.label_steadiness import SteadyExpressions, SteadyLabels
 from omni_emotion.live import LiveSession, LiveUpdate
 
 __all__ = ["AudioGate", "TkDisplay", "DesktopWindow", "WindowConfig", "WindowStats", "action_for_key"]
@@ -171,6 +172,9 @@ class DesktopWindow:
         self._canvas: np.ndarray | None = None
         self._last_t = 0.0  # session time of the previous frame shown
         self._rest_until = 0.0  # monotonic time before which no new frame is taken
+        # the chips and the boxes change only when the new answer holds (omni_emotion.label_steadiness)
+        self.steady_labels = SteadyLabels()
+        self.steady_expressions = SteadyExpressions()
 
     @property
     def canvas(self) -> np.ndarray | None:
@@ -240,7 +244,7 @@ class DesktopWindow:
         began = time.monotonic()
         result = self.session.process_frame(frame)
         self._count_frame(result.t)
-        self._last = (frame, result.faces)
+        self._last = (frame, self.steady_expressions.smooth(result.t, result.faces))
         self._refresh_panel(force=True)
         if self.on_frame is not None:
             self.on_frame(self)
@@ -271,7 +275,8 @@ class DesktopWindow:
                 self._entries.appendleft(PanelEntry(update.window_end, "", "", error=update.error))
             else:
                 self._entries.appendleft(PanelEntry(update.window_end, analysis.transcript, analysis.explanation))
-            labels = tuple(analysis.labels) if analysis is not None else self._view.labels
+            labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at) if analysis is not None
+                      else self._view.labels)
             self._view = PanelView(labels=labels, entries=tuple(self._entries))
         if (changed or force) and self._last is not None:
             self._paint()
