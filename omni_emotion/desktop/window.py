@@ -2,7 +2,8 @@
 the browser's Live tab) into a Tk window, with the keys a viewer expects.
 
 Keys: q or Esc quits, space pauses (a file stops; a camera's frames and the microphone are ignored), s saves
-the window as PNG and the last analysis as JSON, m mirrors the picture. Closing the window quits too.
+the window as PNG and the last analysis as JSON, m mirrors the picture, the arrow keys scroll the history.
+Closing the window quits too; the terminal then gets one line on the run (``WindowStats.summary``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,12 @@ from omni_emotion.live import LiveSession, LiveUpdate
 
 __all__ = ["AudioGate", "TkDisplay", "DesktopWindow", "WindowConfig", "WindowStats", "action_for_key"]
 
+SCROLL_ROWS = 3  # history rows one arrow key press scrolls
+
 logger = logging.getLogger(__name__)
 
-KEY_ACTIONS = {"q": "quit", "escape": "quit", "space": "pause", "s": "save", "m": "mirror"}
+KEY_ACTIONS = {"q": "quit", "escape": "quit", "space": "pause", "s": "save", "m": "mirror", "up": "scroll_up",
+               "down": "scroll_down"}
 
 
 def action_for_key(keysym: str) -> str:
@@ -90,6 +94,16 @@ class WindowStats:
     lags_s: list[float] = field(default_factory=list)  # each update's label lag
     update_times: list[float] = field(default_factory=list)  # when each update was first seen (session s)
     saved: list[Path] = field(default_factory=list)
+    labels_seen: list[str] = field(default_factory=list)  # every label shown, in the order first shown
+    seconds: float = 0.0  # how long the window ran
+
+    def summary(self) -> str:
+        """One line for the terminal on exit: frames, frame rate, label lag, labels seen."""
+        lag = (f"labels {sum(self.lags_s) / len(self.lags_s):.1f} s behind on average (max {max(self.lags_s):.1f} s)"
+               if self.lags_s else "no analysis finished")
+        seen = ", ".join(self.labels_seen) if self.labels_seen else "none"
+        return (f"omni-emotion live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s); "
+                f"{self.updates} analyses, {lag}; labels seen: {seen}")
 
 
 class TkDisplay:
@@ -210,6 +224,7 @@ class DesktopWindow:
                 if not self._step(self.camera.mailbox):
                     return 0
         finally:
+            self.stats.seconds = time.monotonic() - started
             self.close()
 
     def close(self) -> None:
@@ -277,7 +292,8 @@ class DesktopWindow:
                 self._entries.appendleft(PanelEntry(update.window_end, analysis.transcript, analysis.explanation))
             labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at) if analysis is not None
                       else self._view.labels)
-            self._view = PanelView(labels=labels, entries=tuple(self._entries))
+            self.stats.labels_seen += [lab for lab in labels if lab not in self.stats.labels_seen]
+            self._view = PanelView(labels=labels, entries=tuple(self._entries))  # a new analysis: scrolled to top
         if (changed or force) and self._last is not None:
             self._paint()
 
@@ -309,6 +325,10 @@ class DesktopWindow:
                 self.gate.open.clear()
         elif action == "mirror":
             self.mirror = not self.mirror
+        elif action in ("scroll_up", "scroll_down"):
+            step = SCROLL_ROWS if action == "scroll_down" else -SCROLL_ROWS
+            last = max(0, self.painter.history_rows(self._view) - 1)
+            self._view = replace(self._view, scroll=min(last, max(0, self._view.scroll + step)))
         elif action == "save":
             self.save()
         if self._last is not None:
