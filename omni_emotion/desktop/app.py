@@ -162,7 +162,8 @@ def _load_showing_card(display: Any, fonts: Any, load_pipeline: Callable[[], Any
     worker.start()
     while worker.is_alive():
         seconds = time.monotonic() - started
-        display.show(loading_card(fonts, f"Loading models ... {seconds:.0f} s (the first time takes longest)"))
+        message = f"Loading models ... {seconds:.0f} s (the first time takes longest)"
+        display.show(loading_card(fonts, message))
         if action_for_key(display.key()) == "quit" or display.closed_by_user():
             return None
         worker.join(timeout=0.1)

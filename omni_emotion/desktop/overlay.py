@@ -167,7 +167,8 @@ class Painter:
                 self._line(draw, MORE_BELOW, y, fonts.small, PANEL_INK, bottom)
                 break
             if font is None:
-                draw.line((PAD, y + PAD // 2, self.panel_width - PAD, y + PAD // 2), fill=(70, 76, 84), width=1)
+                rule_y = y + PAD // 2
+                draw.line((PAD, rule_y, self.panel_width - PAD, rule_y), fill=(70, 76, 84), width=1)
                 y += height
             else:
                 y = self._line(draw, text, y, font, colour, bottom)
@@ -184,7 +185,8 @@ class Painter:
         count = 0
         for entry in view.entries:
             count += 2
-            for text in ([f"\"{entry.transcript}\""] if entry.transcript else []) + [entry.error or entry.explanation]:
+            said = [f"\"{entry.transcript}\""] if entry.transcript else []
+            for text in [*said, entry.error or entry.explanation]:
                 count += len(wrap_text(text, inner, lambda s: draw.textlength(s, font=self.fonts.text)))
         return count
 

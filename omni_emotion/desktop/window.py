@@ -99,8 +99,9 @@ class WindowStats:
 
     def summary(self) -> str:
         """One line for the terminal on exit: frames, frame rate, label lag, labels seen."""
-        lag = (f"labels {sum(self.lags_s) / len(self.lags_s):.1f} s behind on average (max {max(self.lags_s):.1f} s)"
-               if self.lags_s else "no analysis finished")
+        mean = sum(self.lags_s) / len(self.lags_s) if self.lags_s else 0.0
+        lag = (f"labels {mean:.1f} s behind on average (max {max(self.lags_s):.1f} s)" if self.lags_s
+               else "no analysis finished")
         seen = ", ".join(self.labels_seen) if self.labels_seen else "none"
         return (f"omni-emotion live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s); "
                 f"{self.updates} analyses, {lag}; labels seen: {seen}")
@@ -290,10 +291,11 @@ class DesktopWindow:
                 self._entries.appendleft(PanelEntry(update.window_end, "", "", error=update.error))
             else:
                 self._entries.appendleft(PanelEntry(update.window_end, analysis.transcript, analysis.explanation))
-            labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at) if analysis is not None
-                      else self._view.labels)
+            labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at)
+                      if analysis is not None else self._view.labels)
             self.stats.labels_seen += [lab for lab in labels if lab not in self.stats.labels_seen]
-            self._view = PanelView(labels=labels, entries=tuple(self._entries))  # a new analysis: scrolled to top
+            # a new analysis: scrolled back to the top
+            self._view = PanelView(labels=labels, entries=tuple(self._entries))
         if (changed or force) and self._last is not None:
             self._paint()
 

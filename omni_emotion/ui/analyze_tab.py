@@ -124,8 +124,7 @@ def preview(path: str | None) -> tuple:
     video = path if suffix in VIDEO_SUFFIXES else None
     audio = path if suffix in AUDIO_SUFFIXES else None
     image = path if suffix in IMAGE_SUFFIXES else None
-    return (gr.update(value=video, visible=video is not None), gr.update(value=audio, visible=audio is not None),
-            gr.update(value=image, visible=image is not None))
+    return tuple(gr.update(value=value, visible=value is not None) for value in (video, audio, image))
 
 
 def engine_line(name: str) -> str:
@@ -183,9 +182,9 @@ def build_analyze_tab(ctx: UIContext) -> None:
                                  elem_id="analyze-audio")
                 image = gr.Image(label="Picture", interactive=False, visible=False, type="filepath",
                                  elem_id="analyze-image")
-                gallery = gr.Gallery([(example_poster(examples[n]), n) for n in names], label="...or an example",
-                                     columns=3, height=200, allow_preview=False, visible=bool(examples),
-                                     elem_id="analyze-examples")
+                gallery = gr.Gallery([(example_poster(examples[n]), n) for n in names],
+                                     label="...or an example", columns=3, height=200, allow_preview=False,
+                                     visible=bool(examples), elem_id="analyze-examples")
                 example = gr.Dropdown(choices=names, value=None, label="Example clip", visible=bool(examples),
                                       interactive=True)
                 button = gr.Button("Analyze", variant="primary", elem_id="analyze-button")
@@ -225,7 +224,8 @@ def build_analyze_tab(ctx: UIContext) -> None:
 
         gallery.select(pick, None, [example, upload, *players], api_visibility="private", queue=False)
         button.click(
-            run, [upload, example], [raw, view, downloads], api_visibility="private", show_progress_on=[explanation],
+            run, [upload, example], [raw, view, downloads], api_visibility="private",
+            show_progress_on=[explanation],
         ).success(
             lambda v: render_view(ctx, v), view,
             [explanation, chips, clues, figures, transcript, plot, faces_image, faces],

@@ -29,10 +29,10 @@ SAMPLE_COLUMNS = ["name", "ground truth", "predicted", "F (mean of 12)", "status
 SOURCES = ("Predictions file (CSV or JSONL)", "Run the engine on a clip folder")
 JOURNAL = "predictions.jsonl"  # clip-folder mode's per-clip results, read back once: not a download
 LEGEND = ("F-score (percent) of the predicted label set against the true one, after mapping both to groups: "
-          "**M1** word forms (happy, happiness), **M2** synonyms, **Wk-Lj** emotion wheel k (of 5) at level j "
-          "(L1 the wheel's inner ring of core emotions, L2 its finer outer ring). **M-avg** is the mean of all "
-          "12, **L1-avg** the mean of the five wheels at L1, **Avg** (precision + recall) / 2 over the 12. "
-          "Published rows give F only, so their Avg is blank.")
+          "**M1** word forms (happy, happiness), **M2** synonyms, **Wk-Lj** emotion wheel k (of 5) at "
+          "level j (L1 the wheel's inner ring of core emotions, L2 its finer outer ring). **M-avg** is the "
+          "mean of all 12, **L1-avg** the mean of the five wheels at L1, **Avg** (precision + recall) / 2 "
+          "over the 12. Published rows give F only, so their Avg is blank.")
 # Rows of this run and of the floor stand out from the published baselines (background, text colour).
 HIGHLIGHT = {"ours": ("#dcfce7", "#14532d"), "floor": ("#fef3c7", "#78350f")}
 # Ground-truth and table files that sit beside predictions in the data folders: never offered as predictions.
@@ -204,15 +204,15 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         with gr.Row():
             pred = gr.Dropdown(preds, value=pred_default, allow_custom_value=True,
                                label="Predictions CSV (name, openset) or JSONL (name, reason)")
-            clips = gr.Textbox(label="Clip folder (each clip named <name> from the ground truth, with any video "
-                               "or audio suffix: .mp4, .wav, ...)", placeholder="a folder inside a data directory",
-                               visible=False)
+            clips = gr.Textbox(label="Clip folder (each clip named <name> from the ground truth, with any "
+                               "video or audio suffix: .mp4, .wav, ...)", visible=False,
+                               placeholder="a folder inside a data directory")
             limit = gr.Number(value=0, precision=0, label="Only the first N samples (0 = all)", visible=False)
         button = gr.Button("Evaluate", variant="primary", elem_id="evaluate-button")
         summary = gr.Markdown(elem_id="evaluate-summary")
-        table = gr.Dataframe(headers=METRIC_COLUMNS, label="EW metric, percent, best M-avg first; this run in "
-                             "green, the floor (the best constant answer, chosen with the ground truth) in amber",
-                             interactive=False, wrap=True, elem_id="evaluate-table")
+        table = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, wrap=True, elem_id="evaluate-table",
+                             label="EW metric, percent, best M-avg first; this run in green, the floor (the "
+                             "best constant answer, chosen with the ground truth) in amber")
         gr.Markdown(LEGEND, elem_id="evaluate-legend")
         samples = gr.Dataframe(headers=SAMPLE_COLUMNS, label="Per-sample results", interactive=False, wrap=True,
                                max_height=400)

@@ -118,7 +118,7 @@ def portrait() -> np.ndarray | None:
 
 
 def _zoom(photo: np.ndarray, progress: float) -> np.ndarray:
-    """A square crop around the face that tightens from the whole photo to 80 % of it as progress goes 0 -> 1."""
+    """A square crop around the face, from the whole photo to 80 % of it as progress goes 0 -> 1."""
     side = photo.shape[0]
     crop = int(side * (1.0 - 0.2 * progress))
     top, left = int((side - crop) * 0.25), int((side - crop) * 0.45)  # the face is up and a little left
@@ -137,15 +137,16 @@ def example_poster(path: Path, width: int = 240) -> np.ndarray:
     if frames:
         return frames[0]
     card = np.full((width * 9 // 16, width, 3), 40, np.uint8)
-    cv2.putText(card, path.stem[:24], (8, card.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (230, 230, 230), 1,
-                cv2.LINE_AA)
+    cv2.putText(card, path.stem[:24], (8, card.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                (230, 230, 230), 1, cv2.LINE_AA)
     return card
 
 
 def _write_example(espeak: str, example: SpokenExample, path: Path) -> None:
     audio = _speak(espeak, example)
     photo = portrait() if example.picture else None
-    fps, (width, height) = (_FACE_FPS, (_FACE_SIZE, _FACE_SIZE)) if photo is not None else (_CARD_FPS, _CARD_SIZE)
+    fps, (width, height) = ((_FACE_FPS, (_FACE_SIZE, _FACE_SIZE)) if photo is not None
+                            else (_CARD_FPS, _CARD_SIZE))
     card = _card(example.text) if photo is None else None
     partial = path.with_suffix(".part.mp4")  # a crash never leaves a half-written example behind
     with av.open(str(partial), "w") as container:

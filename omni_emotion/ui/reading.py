@@ -13,8 +13,8 @@ __all__ = ["GLOSSARY", "glossary_for", "plain", "sentences", "without_repeats"]
 # The measures the clue engine's sentences cite, in the words a person would look up. Keys are matched
 # case-insensitively as whole words; the first key that matches a term names its entry.
 GLOSSARY: dict[str, str] = {
-    "semitones": "the musical unit of pitch: 12 semitones make an octave, so a range of 2 semitones is a flat, "
-                 "monotone voice and 8 or more a lively one.",
+    "semitones": "the musical unit of pitch: 12 semitones make an octave, so a range of 2 semitones is a "
+                 "flat, monotone voice and 8 or more a lively one.",
     "alpha ratio": "how much of the voice's energy lies above 1 kHz against below it, in dB; higher means a "
                    "tenser, brighter voice.",
     "Hammarberg": "the strongest peak below 2 kHz against the one between 2 and 5 kHz, in dB; lower means a "

@@ -84,7 +84,8 @@ def figures_markdown(analysis: Analysis) -> str:
     clues = analysis.clues.to_dict()
     parts = [f"**Explanation:** {analysis.explanation.strip() or '_none_'}"]
     parts += [f"**{name}:** {clues[key].strip()}" for key, name in MODALITY_NAMES if clues[key].strip()]
-    terms = glossary_for([analysis.explanation, *clues.values(), *(r for rs in analysis.evidence.values() for r in rs)])
+    reasons = [r for rs in analysis.evidence.values() for r in rs]
+    terms = glossary_for([analysis.explanation, *clues.values(), *reasons])
     if terms:
         parts.append("**Terms**\n\n" + "\n".join(f"- **{term}**: {meaning}" for term, meaning in terms))
     return "\n\n".join(parts)
@@ -98,8 +99,8 @@ def empty_card(message: str, width: int = 480, height: int = 200) -> np.ndarray:
     card = np.full((height, width, 3), 243, np.uint8)
     scale, thickness = 0.6, 1
     (tw, th), _ = cv2.getTextSize(message, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    cv2.putText(card, message, (max(4, (width - tw) // 2), (height + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                (90, 98, 108), thickness, cv2.LINE_AA)
+    origin = (max(4, (width - tw) // 2), (height + th) // 2)
+    cv2.putText(card, message, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (90, 98, 108), thickness, cv2.LINE_AA)
     return card
 
 

@@ -61,8 +61,8 @@ def readiness(report: dict[str, Any]) -> str:
     needed = [w for w in report["weights"] if w["engine"] in (engine, "perception")]
     lacking = [w["model"] for w in needed if not w["present"]]
     if lacking:
-        first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model files it "
-                 f"needs ({', '.join(lacking)}); the table says how to get each.")
+        first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model "
+                 f"files it needs ({', '.join(lacking)}); the table says how to get each.")
     else:
         first = f"**Ready:** the `{engine}` engine in use has all {len(needed)} model files it needs."
     optional = [w for w in report["weights"] if w["engine"] not in (engine, "perception")]
