@@ -139,7 +139,7 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     assert "Face:" in page.locator("#analyze-clues").inner_text()
     assert page.locator("#analyze-faces img").first.get_attribute("src")
     # the result downloads as JSON, with each label's evidence
-    link = page.locator("#analyze-downloads a", has_text=".json").first
+    link = page.locator("#analyze-downloads tr", has_text=".json").locator("a").first
     with page.expect_download(timeout=15_000) as wait:
         link.click()
     data = json.loads(Path(wait.value.path()).read_text(encoding="utf-8"))
@@ -153,7 +153,7 @@ def test_analyze_tab_says_no_face_was_found(page, app_url, tmp_path):
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
     page.locator("#analyze-upload input[type=file]").set_input_files(str(clip))
-    page.locator("#analyze-audio audio").wait_for(state="attached", timeout=15_000)  # playback of the upload
+    page.locator("#analyze-audio audio").first.wait_for(state="attached", timeout=15_000)  # the upload plays back
     page.locator("#analyze-button").click()
     page.locator("#analyze-faces", has_text="no face found").wait_for(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "analyze_no_face.png"), full_page=True)

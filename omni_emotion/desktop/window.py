@@ -352,7 +352,9 @@ class DesktopWindow:
         png, js = stem.with_suffix(".png"), stem.with_suffix(".json")
         Image.fromarray(self._canvas).save(png)
         update = self._last_update
-        record: dict[str, Any] = {"analysis": None, "error": "", "window_s": None, "lag_s": None}
+        # shown_labels: the chips in the saved picture (steady labels), beside the last analysis's own
+        record: dict[str, Any] = {"analysis": None, "error": "", "window_s": None, "lag_s": None,
+                                  "shown_labels": list(self._view.labels)}
         if update is not None:
             record.update(analysis=update.analysis.to_dict() if update.analysis is not None else None,
                           error=update.error, window_s=[round(update.window_start, 3), round(update.window_end, 3)],
