@@ -111,10 +111,14 @@ def test_status_says_first_whether_the_engine_in_use_is_ready():
     from omni_emotion.ui.status_tab import readiness
 
     rows = [{"model": "fer", "engine": "clues", "present": True}, {"model": "yunet", "engine": "perception",
-            "present": True}, {"model": "llm", "engine": "omni", "present": False}]
-    text = readiness({"engine": "clues", "weights": rows})
+            "present": True}, {"model": "llm", "engine": "omni", "present": False},
+            {"model": "buffalo_l", "engine": "perception", "present": False}]
+    detectors = [{"name": "yunet", "summary": "boxes"}, {"name": "insightface", "summary": "the buffalo_l pack"}]
+    report = {"engine": "clues", "weights": rows, "face_backend": "yunet", "face_detectors": detectors}
+    text = readiness(report)
     assert text.startswith("**Ready:** the `clues` engine in use has all 2 model files it needs.")
-    assert "Optional: 1 more model files serve the `omni` engine (0 present)" in text
+    assert "Optional: 1 for the `omni` engine (0 present; " in text
+    assert "1 for another face detector (buffalo_l; 0 present)" in text
     rows[1]["present"] = False
-    assert readiness({"engine": "clues", "weights": rows}).startswith(
+    assert readiness(report).startswith(
         "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)")

@@ -58,22 +58,37 @@ def readiness(report: dict[str, Any]) -> str:
     """Two sentences: whether the engine in use has every model file it needs, then what the other files
     are for (optional: nothing the running engine misses)."""
     engine = report["engine"]
-    needed = [w for w in report["weights"] if w["engine"] in (engine, "perception")]
+    # a face detector's own model file (named by the detector or in its summary) is needed only in use
+    other_detectors = [d for d in report.get("face_detectors", []) if d["name"] != report.get("face_backend")]
+
+    def needs(row: dict[str, Any]) -> bool:
+        if row["engine"] == engine:
+            return True
+        return row["engine"] == "perception" and not any(
+            row["model"] == d["name"] or row["model"] in d.get("summary", "") for d in other_detectors)
+
+    needed = [w for w in report["weights"] if needs(w)]
     lacking = [w["model"] for w in needed if not w["present"]]
     if lacking:
         first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model "
                  f"files it needs ({', '.join(lacking)}); the table says how to get each.")
     else:
         first = f"**Ready:** the `{engine}` engine in use has all {len(needed)} model files it needs."
-    optional = [w for w in report["weights"] if w["engine"] not in (engine, "perception")]
+    optional = [w for w in report["weights"] if not needs(w)]
     if not optional:
         return first
-    others = sorted({w["engine"] for w in optional})
-    present = sum(w["present"] for w in optional)
-    gpu = " and a CUDA GPU" if "omni" in others else ""
-    return (f"{first}\n\nOptional: {len(optional)} more model files serve the "
-            f"{', '.join(f'`{o}`' for o in others)} engine{'s' if len(others) > 1 else ''} "
-            f"({present} present); with all of them{gpu}, `--engine auto` picks it.")
+    parts = []
+    for group in sorted({w["engine"] for w in optional}, key=lambda g: g == "perception"):
+        rows = [w for w in optional if w["engine"] == group]
+        present = sum(w["present"] for w in rows)
+        if group == "perception":
+            parts.append(f"{len(rows)} for another face detector ({', '.join(w['model'] for w in rows)}; "
+                         f"{present} present), used with `--face-backend`")
+        else:
+            gpu = " and a CUDA GPU" if group == "omni" else ""
+            parts.append(f"{len(rows)} for the `{group}` engine ({present} present; with all of them{gpu}, "
+                         "`--engine auto` picks it)")
+    return f"{first}\n\nOptional: " + "; ".join(parts) + "."
 
 
 def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
