@@ -156,6 +156,8 @@ def test_analyze_tab_says_no_face_was_found(page, app_url, tmp_path):
                      16_000)
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
+    page.locator("#analyze-examples img").first.click()  # an example from the gallery plays back
+    page.locator("#analyze-video video").first.wait_for(state="attached", timeout=15_000)
     page.locator("#analyze-upload input[type=file]").set_input_files(str(clip))
     page.locator("#analyze-audio audio").first.wait_for(state="attached", timeout=15_000)  # the upload plays back
     page.locator("#analyze-button").click()
