@@ -125,7 +125,7 @@ def expression_figure(times: np.ndarray, scores: np.ndarray, classes: Sequence[s
         ax.plot(times, scores[:, c], label=name, color=colour, linewidth=1.8, marker=marker)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("probability")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.03)  # a class at 1.0 stays visible above the frame line
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
