@@ -110,3 +110,14 @@ def test_an_analysis_without_a_face_says_so_in_every_face_panel():
     assert NO_FACE in plot.texts[0].get_text()
     assert NO_FACE.lower() in faces_image["label"] and faces_image["value"].shape[2] == 3
     assert rows[0][-1] == NO_FACE
+
+
+def test_the_player_shows_only_a_clip_that_decodes(tmp_path, make_av):
+    from omni_emotion.ui.analyze_tab import preview
+
+    good = make_av("ok.mp4")
+    video, audio, image = preview(str(good))
+    assert video["visible"] and video["value"] == str(good) and not audio["visible"] and not image["visible"]
+    bad = tmp_path / "garbage.mov"
+    bad.write_bytes(bytes(range(256)) * 16)
+    assert not any(update["visible"] for update in preview(str(bad)))

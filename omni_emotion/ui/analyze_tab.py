@@ -16,9 +16,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from omni_emotion.errors import MediaNotFoundError
+from omni_emotion.errors import MediaNotFoundError, OmniEmotionError
 from omni_emotion.live import EXPRESSIONS
-from omni_emotion.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MEDIA_SUFFIXES, VIDEO_SUFFIXES
+from omni_emotion.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MEDIA_SUFFIXES, VIDEO_SUFFIXES, check_media
 from omni_emotion.types import Analysis, Perception
 from omni_emotion.ui.colours import expression_colour
 from omni_emotion.ui.context import UIContext, user_errors
@@ -119,7 +119,13 @@ def _download_stem(path: str) -> str:
 
 
 def preview(path: str | None) -> tuple:
-    """(video, audio, image) players for the chosen clip: the one that fits its kind is shown."""
+    """(video, audio, image) players for the chosen clip: the one that fits its kind is shown; none for a file
+    that does not decode (Analyze then says why), so the page never holds a broken player."""
+    if path:
+        try:
+            check_media(path)
+        except OmniEmotionError:
+            path = None
     suffix = Path(path).suffix.lower() if path else ""
     video = path if suffix in VIDEO_SUFFIXES else None
     audio = path if suffix in AUDIO_SUFFIXES else None
