@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
@@ -36,17 +37,27 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out and --ray analyse a folder, and {args.clip} is not one.")
     from tqdm import tqdm
 
+    from omni_emotion.console import interactive
     from omni_emotion.media import check_media
+
     check_media(args.clip)  # a missing or unreadable file is reported before the models load (~10 s)
-    with tqdm(total=100, desc="loading models", file=sys.stderr, leave=False,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}|") as bar:
-        pipeline = pipeline_spec(args).create()
+    started = time.perf_counter()
+    if interactive():
+        print("loading models ...", file=sys.stderr, end="\r", flush=True)
+    pipeline = pipeline_spec(args).create()
+    load_ms = 1e3 * (time.perf_counter() - started)
+    # a bar only for a person at a terminal: in a log file its redraws would pile up into one line
+    with tqdm(total=100, desc="analysing", file=sys.stderr, leave=False, disable=not interactive(),
+              bar_format="{desc:<28}{percentage:3.0f}%|{bar}|") as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.set_description(message)
             bar.update(max(0, int(round(100 * fraction)) - bar.n))
 
         analysis = pipeline.analyze_file(args.clip, progress=progress)
+    # this command starts cold: its time includes loading the models
+    analysis.timings_ms["load_models"] = load_ms
+    analysis.timings_ms["wall"] = 1e3 * (time.perf_counter() - started)
     if args.json:
         print(analysis.to_json())
     else:
@@ -76,7 +87,16 @@ def summary(analysis: Analysis, width: int = 100) -> str:
     for label in analysis.labels:
         if analysis.evidence.get(label):
             lines.append(f"  why {label}: {'; '.join(analysis.evidence[label])}")
-    total = analysis.timings_ms.get("total")
-    if total is not None:
-        lines.append(f"time:        {total / 1e3:.2f} s")
+    lines.append(f"time:        {time_line(analysis.timings_ms)}")
     return "\n".join(lines)
+
+
+def time_line(timings_ms: dict[str, float]) -> str:
+    """The time a run took, saying what it counts: cold (models loaded for it) or the analysis alone."""
+    total, load, wall = (timings_ms.get(k) for k in ("total", "load_models", "wall"))
+    if wall is not None and load is not None:
+        analysed = f", {total / 1e3:.2f} s analysing" if total is not None else ""
+        return f"{wall / 1e3:.2f} s cold ({load / 1e3:.2f} s loading the models{analysed})"
+    if total is None:
+        return "not measured"
+    return f"{total / 1e3:.2f} s analysing, models already loaded (warm)"

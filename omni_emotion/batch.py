@@ -198,4 +198,7 @@ def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipRes
     """A progress bar on stderr whose rate is clips per second."""
     from tqdm import tqdm
 
-    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1)
+    from omni_emotion.console import interactive
+
+    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1,
+                disable=not interactive())

@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER_ERROR
+    if not args.verbose:
+        from omni_emotion.console import quiet_libraries
+
+        quiet_libraries()
     try:
         return int(args.func(args) or 0)
     except OmniEmotionError as err:

@@ -285,8 +285,7 @@ class Clues:
 class Analysis:
     """What every engine returns. ``to_dict()``/``to_json()`` keys are the public contract (docs/architecture.md).
 
-    ``evidence`` (label -> reasons) is for in-process consumers such as the UI and is not part of the
-    JSON contract.
+    ``evidence``: label -> the reasons behind it (the facts the engine counted), as the page shows them.
     """
 
     labels: list[str]
@@ -310,6 +309,7 @@ class Analysis:
         "timeline",
         "engine",
         "timings_ms",
+        "evidence",
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -323,6 +323,7 @@ class Analysis:
             "timeline": self.timeline,
             "engine": self.engine,
             "timings_ms": {k: round(float(v), 1) for k, v in self.timings_ms.items()},
+            "evidence": {label: list(reasons) for label, reasons in self.evidence.items()},
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -341,4 +342,5 @@ class Analysis:
             timeline=data.get("timeline"),
             engine=str(data.get("engine", "")),
             timings_ms=dict(data.get("timings_ms", {})),
+            evidence={str(k): [str(r) for r in v] for k, v in (data.get("evidence") or {}).items()},
         )

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (git-ignored). Needs /usr/bin/chromium (`apt-g
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -148,8 +149,35 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     page.locator("#analyze-faces img").first.wait_for(timeout=15_000)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "analyze.png"), full_page=True)
-    assert "face" in page.locator("#analyze-explanation").inner_text().lower()
+    # the explanation is the first thing of the answer: above the labels and the clues, and not empty
+    explanation = page.locator("#analyze-explanation")
+    assert explanation.inner_text().strip() and "Upload a clip" not in explanation.inner_text()
+    top = explanation.bounding_box()["y"]
+    assert top < page.locator("#analyze-labels").bounding_box()["y"] < page.locator("#analyze-clues").bounding_box()["y"]
+    assert "Face:" in page.locator("#analyze-clues").inner_text()
     assert page.locator("#analyze-faces img").first.get_attribute("src")
+    # the result downloads as JSON, with each label's evidence
+    link = page.locator("#analyze-downloads tr", has_text=".json").locator("a").first
+    with page.expect_download(timeout=15_000) as wait:
+        link.click()
+    data = json.loads(Path(wait.value.path()).read_text(encoding="utf-8"))
+    assert data["labels"] and set(data["evidence"]) <= set(data["labels"])
+    assert page.locator("#analyze-downloads tr", has_text=".csv").count() == 1  # the per-frame expressions
+
+
+def test_analyze_tab_says_no_face_was_found(page, app_url, tmp_path):
+    clip = write_wav(tmp_path / "voice_only.wav", 0.1 * np.sin(np.arange(32_000) * 2 * np.pi * 220 / 16_000),
+                     16_000)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Analyze").click()
+    page.locator("#analyze-examples img").first.click()  # an example from the gallery plays back
+    page.locator("#analyze-video video").first.wait_for(state="attached", timeout=15_000)
+    page.locator("#analyze-upload input[type=file]").set_input_files(str(clip))
+    page.locator("#analyze-audio audio").first.wait_for(state="attached", timeout=15_000)  # the upload plays back
+    page.locator("#analyze-button").click()
+    page.locator("#analyze-faces", has_text="no face found").wait_for(timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "analyze_no_face.png"), full_page=True)
+    assert "no face found" in page.locator("#analyze-faces").inner_text().lower()
 
 
 def test_analyze_tab_shows_a_clear_error_for_a_corrupt_upload(page, app_url, tmp_path):
@@ -171,12 +199,13 @@ def test_analyze_tab_shows_a_clear_error_for_a_corrupt_upload(page, app_url, tmp
 def test_evaluate_and_status_tabs(page, app_url):
     page.goto(app_url)
     page.get_by_role("tab", name="Evaluate").click()
-    page.get_by_label("Predictions CSV (name, openset) or JSONL (name, reason)").fill(
-        "ovmerd/baselines/Otter/openset.csv")
-    page.locator("#evaluate-button").click()
-    page.get_by_text("Otter (published)").wait_for(timeout=60_000)
+    page.locator("#evaluate-button").click()  # the defaults, untouched, must run
+    page.locator("#evaluate-summary", has_text="Scored").wait_for(timeout=60_000)
+    page.get_by_text("(this run)").first.wait_for(timeout=15_000)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
+    assert page.locator(".toast-body").count() == 0  # no error
+    assert page.get_by_text("(published)").count() >= 1
     page.get_by_role("tab", name="Status").click()
     page.locator("#status-head").get_by_text("Engine:", exact=True).wait_for(timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "status.png"), full_page=True)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from omni_emotion.media import fit_size, resample_audio, shrink_frame
 from omni_emotion.types import Analysis, Clip, Clues, FaceTrack
 
-DESIGN_KEYS = ["labels", "explanation", "clues", "transcript", "language", "faces", "timeline", "engine", "timings_ms"]
+DESIGN_KEYS = ["labels", "explanation", "clues", "transcript", "language", "faces", "timeline", "engine", "timings_ms",
+               "evidence"]
 
 
 def test_analysis_json_has_exactly_the_design_keys():
@@ -27,6 +28,7 @@ def test_analysis_json_has_exactly_the_design_keys():
     data = json.loads(analysis.to_json())
     assert list(data) == DESIGN_KEYS
     assert data["clues"] == {"visual": "brows raised", "acoustic": "", "textual": "says he is fine"}
+    assert data["evidence"] == {"nervous": ["fast speech"]}  # each label's reasons, as the page shows them
     assert "我很高兴" in analysis.to_json()  # non-ASCII kept as said
     assert Analysis.from_dict(data).to_dict() == data
 

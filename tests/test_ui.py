@@ -42,7 +42,7 @@ def test_colours_of_labels_and_expressions():
 
 def test_clues_show_absent_modalities():
     md = clues_markdown(Analysis(labels=[], explanation="", clues=Clues(visual="smiles", acoustic="", textual="")))
-    assert "**Visual:** smiles" in md and md.count("_absent_") == 2
+    assert "**Face:** smiles" in md and md.count("absent from this clip") == 2
 
 
 def test_expression_figure_and_thumbnails():
@@ -105,3 +105,20 @@ def test_ui_config_validates():
         UIConfig(data_dirs=("/nonexistent/dir",))
     with pytest.raises(ConfigError, match="stream_every_s"):
         UIConfig(stream_every_s=5)
+
+
+def test_status_says_first_whether_the_engine_in_use_is_ready():
+    from omni_emotion.ui.status_tab import readiness
+
+    rows = [{"model": "fer", "engine": "clues", "present": True}, {"model": "yunet", "engine": "perception",
+            "present": True}, {"model": "llm", "engine": "omni", "present": False},
+            {"model": "buffalo_l", "engine": "perception", "present": False}]
+    detectors = [{"name": "yunet", "summary": "boxes"}, {"name": "insightface", "summary": "the buffalo_l pack"}]
+    report = {"engine": "clues", "weights": rows, "face_backend": "yunet", "face_detectors": detectors}
+    text = readiness(report)
+    assert text.startswith("**Ready:** the `clues` engine in use has all 2 model files it needs.")
+    assert "Optional: 1 for the `omni` engine (0 present; " in text
+    assert "1 for another face detector (buffalo_l; 0 present)" in text
+    rows[1]["present"] = False
+    assert readiness(report).startswith(
+        "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)")

@@ -13,7 +13,7 @@ import pytest
 from test_eval_wheels import write_tables
 
 from omni_emotion.ui.config import UIConfig
-from omni_emotion.ui.evaluate_tab import METRIC_COLUMNS, SOURCES, evaluate_request
+from omni_emotion.ui.evaluate_tab import METRIC_COLUMNS, SOURCES, evaluate_request, prediction_files
 
 
 class FakeProgress:
@@ -35,6 +35,18 @@ class FakePipeline:
         return SimpleNamespace(labels=self.labels[Path(path).stem], explanation="because", engine="fake")
 
 
+def _rows(table) -> list[list]:
+    """The shown rows of the tab's table (a pandas Styler)."""
+    return table.data.values.tolist()
+
+
+def _by_kind(rows: list[list]) -> tuple[list, list]:
+    """(this run's row, the floor's row)."""
+    ours = next(r for r in rows if r[0].endswith("(this run)"))
+    floor = next(r for r in rows if r[0].startswith("floor ("))
+    return ours, floor
+
+
 def _ctx(data: Path, pipeline=None):
     return SimpleNamespace(config=UIConfig(data_dirs=(data,)), pipeline=pipeline,
                            live_models=None)
@@ -53,11 +65,11 @@ def data(tmp_path, monkeypatch):
 def test_floor_row_and_sentence_stand_beside_the_scores(data):
     (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
-    summary, rows, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
-                                               FakeProgress())
-    ours, floor = rows
+    summary, table, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
+                                                FakeProgress())
+    ours, floor = _by_kind(_rows(table))
     assert len(ours) == len(floor) == len(METRIC_COLUMNS)
-    assert ours[0] == "pred.csv" and floor[0].startswith("floor (best constant: ")
+    assert ours[0] == "data/pred.csv (this run)" and floor[0].startswith("floor (best constant: ")
     assert "chosen **with** this ground truth" in summary and "L1-avg" in summary
     scores = json.loads(Path(files[1]).read_text())
     shown = floor[0].removeprefix("floor (best constant: ").rstrip(")")
@@ -121,16 +133,23 @@ def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
     monkeypatch.setenv("OMNI_EMOTION_SHARED", str(data.parent / "shared"))
     (data / "check-openset.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
-    _, rows, samples, _ = evaluate_request(_ctx(data), "check-openset.csv", SOURCES[0], "pred.csv", "", "wheels",
-                                           0, FakeProgress())
+    _, table, samples, _ = evaluate_request(_ctx(data), "check-openset.csv", SOURCES[0], "pred.csv", "", "wheels",
+                                            0, FakeProgress())
+    rows = _rows(table)
+    order = [next(r for r in rows if r[0].endswith("(this run)")), next(r for r in rows if r[0].startswith("floor")),
+             next(r for r in rows if r[0].endswith("(published)"))]
+    assert [r[METRIC_COLUMNS.index("M-avg")] for r in rows] == sorted((r[METRIC_COLUMNS.index("M-avg")]
+                                                                       for r in rows), reverse=True)
+    rows = order
     evaluation = run_evaluation(EvalRequest(gt=data / "check-openset.csv", pred=data / "pred.csv",
                                             wheels=data / "wheels"))
     text = format_table(evaluation, "pred.csv").splitlines()
     shown = [text[1], text[2], text[4]]  # ours, floor, then the published row under its separator line
-    assert [r[0] for r in rows] == ["pred.csv", shown[1].split("  ")[0], "Base (published)"]
+    assert [r[0] for r in rows] == ["data/pred.csv (this run)", shown[1].split("  ")[0], "Base (published)"]
     for row, line in zip(rows, shown):
         cells = line.split()[-len(GROUPINGS) - 1:]
-        assert [f"{v:.2f}" for v in row[1:len(GROUPINGS) + 2]] == cells  # the 12 groupings and M-avg
+        shown_values = [row[METRIC_COLUMNS.index(g)] for g in (*GROUPINGS, "M-avg")]
+        assert [f"{v:.2f}" for v in shown_values] == cells  # the 12 groupings and M-avg
     assert rows[2][METRIC_COLUMNS.index("Avg")] == "" and rows[2][METRIC_COLUMNS.index("L1-avg")] == 46.25
     assert [r[0] for r in samples] == ["s1", "s2", "s3"] and [r[4] for r in samples] == ["scored"] * 3
 
@@ -153,3 +172,37 @@ def test_a_request_leaves_only_its_two_downloads_and_a_failed_one_nothing(data, 
             evaluate_request(ctx, "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
         left = [p for p in folder.rglob("*") if p.is_file() or p.name.startswith("omni-emotion-call-eval-")]
         assert left == [Path(files[0]).parent]  # the first call's folder, emptied; the failed call's is gone
+
+
+def test_the_summaries_lead_the_table_and_this_run_and_the_floor_stand_out(data):
+    (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
+    (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
+    _, table, _, _ = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
+    assert list(table.data.columns[:4]) == ["model", "M-avg", "L1-avg", "Avg"]
+    import gradio as gr
+
+    shown = gr.Dataframe(interactive=False).postprocess(table)  # what the page receives
+    styles = {row[0]: set(style) for row, style in zip(shown.data, shown.metadata["styling"])}
+    ours, floor = _by_kind(_rows(table))
+    assert all("#dcfce7" in s for s in styles[ours[0]]) and all("#fef3c7" in s for s in styles[floor[0]])
+
+
+def test_predictions_list_offers_prediction_files_only(tmp_path):
+    data = tmp_path / "data"
+    (data / "ovmerd" / "baselines" / "Otter").mkdir(parents=True)
+    (data / "wheel").mkdir()
+    (data / "dev").mkdir()
+    (data / "text").mkdir()
+    files = {
+        "ovmerd/baselines/Otter/openset.csv": "name,openset\ns1,[happy]\n",
+        "ovmerd/baselines/Otter/reasons.jsonl": '{"name": "s1", "reason": "she smiles"}\n',
+        "ovmerd/check-openset.csv": "name,openset\ns1,[happy]\n",
+        "ovmerd/published_table4.csv": "model,GPT,M1\nA,1,2\n",
+        "wheel/format.csv": "name,format\nhappy,happy\n",
+        "dev/gt.csv": "name,openset\ns1,[happy]\n",
+        "text/train.csv": "name,chinese,english,emotion\ns1,x,y,happy\n",
+    }
+    for name, text in files.items():
+        (data / name).write_text(text)
+    offered = [str(Path(p).relative_to(data)) for p in prediction_files((data,))]
+    assert offered == ["ovmerd/baselines/Otter/openset.csv", "ovmerd/baselines/Otter/reasons.jsonl"]

@@ -29,3 +29,19 @@ def test_delivery_settings_change_the_speech(tmp_path):
                   for name, rate in (("slow", 100), ("fast", 220)))
     slow_path, fast_path = make_examples(tmp_path, (slow, fast))
     assert load_clip(slow_path).audio_seconds > 1.5 * load_clip(fast_path).audio_seconds
+
+
+def test_the_face_example_shows_a_real_face_in_every_frame(tmp_path):
+    from omni_emotion.faces.registry import load_detector
+    from omni_emotion.media import iter_frames
+    from omni_emotion.ui.examples import example_poster, portrait
+
+    if portrait() is None:
+        pytest.skip("scikit-image's sample portrait is not installed")
+    face = next(e for e in EXAMPLES if e.picture)
+    (path,) = make_examples(tmp_path, (face,))
+    assert path.stat().st_size < 1_000_000
+    detector = load_detector("yuface")
+    frames = [f for _, f in iter_frames(path, fps=2)]
+    assert len(frames) >= 4 and all(detector.detect(f) for f in frames)
+    assert example_poster(path).shape[2] == 3

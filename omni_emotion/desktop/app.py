@@ -109,7 +109,15 @@ def _run(options: DesktopOptions, live_config: Any, load_pipeline: Callable[[], 
     from omni_emotion.desktop.window import AudioGate, DesktopWindow, TkDisplay
     from omni_emotion.live import LiveSession, load_live_models
 
-    pipeline = load_pipeline()
+    display = TkDisplay(options.window.title)  # at once: the models take seconds to load, the window does not
+    try:
+        pipeline = _load_showing_card(display, fonts, load_pipeline)
+    except BaseException:
+        display.close()
+        raise
+    if pipeline is None:  # closed while loading
+        display.close()
+        return 0
     session = LiveSession(load_live_models(pipeline), live_config)
     gate = AudioGate(session)
     sink.target = gate
@@ -117,13 +125,48 @@ def _run(options: DesktopOptions, live_config: Any, load_pipeline: Callable[[], 
     try:
         if mic_device is not False:
             closers.append(Microphone(mic_device, gate))
-        display = TkDisplay(options.window.title)
     except BaseException:
         session.close()
+        display.close()
         for closer in closers:
             closer.close()
         raise
     window = DesktopWindow(session, camera, clock, gate, Painter(fonts), display, options.window,
                            closers=tuple(closers), engine=pipeline.engine_name,
                            on_frame=on_frame)
-    return window.run()
+    try:
+        return window.run()
+    finally:
+        print(window.stats.summary(), file=sys.stderr, flush=True)
+
+
+def _load_showing_card(display: Any, fonts: Any, load_pipeline: Callable[[], Any]) -> Any:
+    """Load the pipeline on a worker thread while the window shows a "loading models" card and answers
+    its events; returns the pipeline, or None when the viewer quit first (the load then finishes unseen)."""
+    import threading
+    import time
+
+    from omni_emotion.desktop.overlay import loading_card
+    from omni_emotion.desktop.window import action_for_key
+
+    result: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            result["pipeline"] = load_pipeline()
+        except BaseException as err:  # handed to the main thread, which raises it
+            result["error"] = err
+
+    worker = threading.Thread(target=load, name="omni-emotion-load", daemon=True)
+    started = time.monotonic()
+    worker.start()
+    while worker.is_alive():
+        seconds = time.monotonic() - started
+        message = f"Loading models ... {seconds:.0f} s (the first time takes longest)"
+        display.show(loading_card(fonts, message))
+        if action_for_key(display.key()) == "quit" or display.closed_by_user():
+            return None
+        worker.join(timeout=0.1)
+    if "error" in result:
+        raise result["error"]
+    return result["pipeline"]

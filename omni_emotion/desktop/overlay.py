@@ -20,14 +20,15 @@ from omni_emotion.live import LiveFace
 from omni_emotion.ui.colours import expression_colour, label_colour
 from omni_emotion.ui.draw import hex_to_rgb
 
-__all__ = ["PanelEntry", "PanelView", "Painter", "wrap_text"]
+__all__ = ["MORE_BELOW", "PanelEntry", "PanelView", "Painter", "loading_card", "wrap_text"]
 
 PANEL_BG = (30, 34, 39)
 PANEL_INK = (232, 234, 237)
 PANEL_DIM = (150, 158, 166)
 STATUS_BAND = 30  # px: the status line's band at the top of the panel
 PAD = 10  # px
-KEYS_HINT = "q quit · space pause · s save · m mirror"
+KEYS_HINT = "q quit · space pause · s save · m mirror · ↑↓ scroll"
+MORE_BELOW = "… more below (↓ scrolls)"
 
 # One breakable unit each: a CJK ideograph/kana/hangul or full-width sign, a run of spaces, or a word.
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
@@ -79,6 +80,7 @@ class PanelView:
     labels: tuple[str, ...] = ()
     entries: tuple[PanelEntry, ...] = ()  # newest first
     waiting: str = "Waiting for the first analysis (about a second after the stream starts)."
+    scroll: int = 0  # lines of the history scrolled past (the arrow keys)
 
 
 def _ink(fill: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -146,22 +148,51 @@ class Painter:
             for line in wrap_text(view.waiting, inner, lambda s: draw.textlength(s, font=fonts.text)):
                 y = self._line(draw, line, y, fonts.text, PANEL_DIM, bottom)
             return panel
+        # every line of the history, wrapped to the panel; drawn from the scroll offset down, and a line that
+        # does not fit is never cut: the last row then says there is more below
+        rows: list[tuple[str, object, tuple[int, int, int]]] = []
         for entry in view.entries:
-            if y + 2 * PAD >= bottom:
-                break
-            y += PAD // 2
-            draw.line((PAD, y, self.panel_width - PAD, y), fill=(70, 76, 84), width=1)
-            y = self._line(draw, f"{entry.t:.1f} s", y + 4, fonts.small, PANEL_DIM, bottom)
+            rows.append(("", None, PANEL_DIM))  # the separator rule
+            rows.append((f"{entry.t:.1f} s", fonts.small, PANEL_DIM))
             paragraphs = [(f"\"{entry.transcript}\"", PANEL_INK)] if entry.transcript else []
             paragraphs.append((entry.error, (240, 128, 128)) if entry.error else (entry.explanation, PANEL_DIM))
             for text, colour in paragraphs:
-                for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text)):
-                    y = self._line(draw, line, y, fonts.text, colour, bottom)
+                rows += [(line, fonts.text, colour)
+                         for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text))]
+        more_h = self._height(fonts.small)
+        for i, (text, font, colour) in enumerate(rows[min(view.scroll, max(0, len(rows) - 1)):]):
+            height = PAD // 2 + 5 if font is None else self._height(font)
+            last = i == len(rows) - 1 - min(view.scroll, max(0, len(rows) - 1))
+            if y + height + (0 if last else more_h) > bottom:
+                self._line(draw, MORE_BELOW, y, fonts.small, PANEL_INK, bottom)
+                break
+            if font is None:
+                rule_y = y + PAD // 2
+                draw.line((PAD, rule_y, self.panel_width - PAD, rule_y), fill=(70, 76, 84), width=1)
+                y += height
+            else:
+                y = self._line(draw, text, y, font, colour, bottom)
         return panel
+
+    @staticmethod
+    def _height(font) -> int:
+        return round(font.size * 1.3) if hasattr(font, "size") else 16
+
+    def history_rows(self, view: PanelView) -> int:
+        """How many rows the history has (the window stops scrolling past the last)."""
+        draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+        inner = self.panel_width - 2 * PAD
+        count = 0
+        for entry in view.entries:
+            count += 2
+            said = [f"\"{entry.transcript}\""] if entry.transcript else []
+            for text in [*said, entry.error or entry.explanation]:
+                count += len(wrap_text(text, inner, lambda s: draw.textlength(s, font=self.fonts.text)))
+        return count
 
     def _line(self, draw: ImageDraw.ImageDraw, text: str, y: int, font, fill, bottom: int) -> int:
         """Draw one line at ``y`` unless it would cross ``bottom``; returns the next line's y."""
-        line_h = round(font.size * 1.3) if hasattr(font, "size") else 16
+        line_h = self._height(font)
         if y + line_h <= bottom:
             draw.text((PAD, y), text, font=font, fill=fill)
         return y + line_h
@@ -181,3 +212,16 @@ class Painter:
             draw.text((x + 9, y + 6 - top), label, font=font, fill=_ink(fill))
             x += chip_w + 6
         return y + chip_h + PAD
+
+
+def loading_card(fonts: Fonts, message: str, width: int = 1080, height: int = 480) -> np.ndarray:
+    """What the window shows while the models load: the panel colours, ``message`` and the keys hint.
+    (height, width, 3) uint8 RGB."""
+    canvas = Image.new("RGB", (width, height), PANEL_BG)
+    draw = ImageDraw.Draw(canvas)
+    y = height // 2 - 30
+    for line in wrap_text(message, width - 8 * PAD, lambda s: draw.textlength(s, font=fonts.title)):
+        draw.text((4 * PAD, y), line, font=fonts.title, fill=PANEL_INK)
+        y += round(getattr(fonts.title, "size", 20) * 1.4)
+    draw.text((4 * PAD, height - 3 * PAD), "q quits", font=fonts.small, fill=PANEL_DIM)
+    return np.asarray(canvas)

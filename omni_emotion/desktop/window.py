@@ -2,7 +2,8 @@
 the browser's Live tab) into a Tk window, with the keys a viewer expects.
 
 Keys: q or Esc quits, space pauses (a file stops; a camera's frames and the microphone are ignored), s saves
-the window as PNG and the last analysis as JSON, m mirrors the picture. Closing the window quits too.
+the window as PNG and the last analysis as JSON, m mirrors the picture, the arrow keys scroll the history.
+Closing the window quits too; the terminal then gets one line on the run (``WindowStats.summary``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,17 @@ import numpy as np
 from omni_emotion.desktop.overlay import Painter, PanelEntry, PanelView
 from omni_emotion.desktop.sources import Mailbox, PlaybackClock
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, OmniEmotionError
+from omni_emotion.label_steadiness import SteadyExpressions, SteadyLabels
 from omni_emotion.live import LiveSession, LiveUpdate
 
 __all__ = ["AudioGate", "TkDisplay", "DesktopWindow", "WindowConfig", "WindowStats", "action_for_key"]
 
+SCROLL_ROWS = 3  # history rows one arrow key press scrolls
+
 logger = logging.getLogger(__name__)
 
-KEY_ACTIONS = {"q": "quit", "escape": "quit", "space": "pause", "s": "save", "m": "mirror"}
+KEY_ACTIONS = {"q": "quit", "escape": "quit", "space": "pause", "s": "save", "m": "mirror", "up": "scroll_up",
+               "down": "scroll_down"}
 
 
 def action_for_key(keysym: str) -> str:
@@ -89,6 +94,17 @@ class WindowStats:
     lags_s: list[float] = field(default_factory=list)  # each update's label lag
     update_times: list[float] = field(default_factory=list)  # when each update was first seen (session s)
     saved: list[Path] = field(default_factory=list)
+    labels_seen: list[str] = field(default_factory=list)  # every label shown, in the order first shown
+    seconds: float = 0.0  # how long the window ran
+
+    def summary(self) -> str:
+        """One line for the terminal on exit: frames, frame rate, label lag, labels seen."""
+        mean = sum(self.lags_s) / len(self.lags_s) if self.lags_s else 0.0
+        lag = (f"labels {mean:.1f} s behind on average (max {max(self.lags_s):.1f} s)" if self.lags_s
+               else "no analysis finished")
+        seen = ", ".join(self.labels_seen) if self.labels_seen else "none"
+        return (f"omni-emotion live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s); "
+                f"{self.updates} analyses, {lag}; labels seen: {seen}")
 
 
 class TkDisplay:
@@ -171,6 +187,9 @@ class DesktopWindow:
         self._canvas: np.ndarray | None = None
         self._last_t = 0.0  # session time of the previous frame shown
         self._rest_until = 0.0  # monotonic time before which no new frame is taken
+        # the chips and the boxes change only when the new answer holds (omni_emotion.label_steadiness)
+        self.steady_labels = SteadyLabels()
+        self.steady_expressions = SteadyExpressions()
 
     @property
     def canvas(self) -> np.ndarray | None:
@@ -206,6 +225,7 @@ class DesktopWindow:
                 if not self._step(self.camera.mailbox):
                     return 0
         finally:
+            self.stats.seconds = time.monotonic() - started
             self.close()
 
     def close(self) -> None:
@@ -240,7 +260,7 @@ class DesktopWindow:
         began = time.monotonic()
         result = self.session.process_frame(frame)
         self._count_frame(result.t)
-        self._last = (frame, result.faces)
+        self._last = (frame, self.steady_expressions.smooth(result.t, result.faces))
         self._refresh_panel(force=True)
         if self.on_frame is not None:
             self.on_frame(self)
@@ -271,7 +291,10 @@ class DesktopWindow:
                 self._entries.appendleft(PanelEntry(update.window_end, "", "", error=update.error))
             else:
                 self._entries.appendleft(PanelEntry(update.window_end, analysis.transcript, analysis.explanation))
-            labels = tuple(analysis.labels) if analysis is not None else self._view.labels
+            labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at)
+                      if analysis is not None else self._view.labels)
+            self.stats.labels_seen += [lab for lab in labels if lab not in self.stats.labels_seen]
+            # a new analysis: scrolled back to the top
             self._view = PanelView(labels=labels, entries=tuple(self._entries))
         if (changed or force) and self._last is not None:
             self._paint()
@@ -304,6 +327,10 @@ class DesktopWindow:
                 self.gate.open.clear()
         elif action == "mirror":
             self.mirror = not self.mirror
+        elif action in ("scroll_up", "scroll_down"):
+            step = SCROLL_ROWS if action == "scroll_down" else -SCROLL_ROWS
+            last = max(0, self.painter.history_rows(self._view) - 1)
+            self._view = replace(self._view, scroll=min(last, max(0, self._view.scroll + step)))
         elif action == "save":
             self.save()
         if self._last is not None:
@@ -325,7 +352,9 @@ class DesktopWindow:
         png, js = stem.with_suffix(".png"), stem.with_suffix(".json")
         Image.fromarray(self._canvas).save(png)
         update = self._last_update
-        record: dict[str, Any] = {"analysis": None, "error": "", "window_s": None, "lag_s": None}
+        # shown_labels: the chips in the saved picture (steady labels), beside the last analysis's own
+        record: dict[str, Any] = {"analysis": None, "error": "", "window_s": None, "lag_s": None,
+                                  "shown_labels": list(self._view.labels)}
         if update is not None:
             record.update(analysis=update.analysis.to_dict() if update.analysis is not None else None,
                           error=update.error, window_s=[round(update.window_start, 3), round(update.window_end, 3)],

@@ -208,7 +208,9 @@ def _clip_analysis(args: argparse.Namespace, pipeline) -> tuple[Callable[[], Any
 def _tqdm(items, desc: str):
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, file=sys.stderr)
+    from omni_emotion.console import interactive
+
+    return tqdm(items, desc=desc, file=sys.stderr, disable=not interactive())
 
 
 def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None) -> int:

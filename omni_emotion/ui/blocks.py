@@ -46,6 +46,8 @@ def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels
 
 
 def launch_kwargs(config: UIConfig) -> dict:
-    """The launch() settings that belong to the config: upload limit and page style."""
+    """The launch() settings that belong to the config: upload limit, page style, and the example clips as
+    the only files outside the app's own folders that the page may play back (each file, not its folder)."""
     style = Path(__file__).with_name("app.css")  # package data, so wheel installs have it too
-    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text()}
+    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text(),
+            "allowed_paths": [str(p) for p in config.examples]}

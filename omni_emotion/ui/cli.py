@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +58,27 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     with app_temp_dir():
         demo = build_demo(pipeline, config)
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs(config))
+        # Gradio's own lines are off (quiet): they tell the user to edit launch(); ours name this app's flags
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, quiet=True,
+                    prevent_thread_lock=True, **launch_kwargs(config))
+        print(ready_line(demo.local_url, demo.share_url, args.host), file=sys.stderr, flush=True)
+        try:
+            while demo.is_running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            demo.close()
     return 0
+
+
+def ready_line(local_url: str, share_url: str | None, host: str) -> str:
+    """The one line ``serve`` prints when the app is up, with the flags that change who can reach it."""
+    line = f"omni-emotion: serving on {local_url}"
+    if share_url:
+        return f"{line} and publicly on {share_url} (anyone with the link can use it); Ctrl+C stops it"
+    reach = "this machine only" if host in ("127.0.0.1", "localhost", "::1") else f"the network ({host})"
+    return f"{line} ({reach}; --share adds a public link); Ctrl+C stops it"
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +16,27 @@ from omni_emotion.live import LiveModels
 from omni_emotion.types import Analysis, Perception
 from omni_emotion.ui.config import UIConfig
 
-__all__ = ["UIContext", "user_errors"]
+__all__ = ["UIContext", "user_error", "user_errors"]
+
+logger = logging.getLogger("omni_emotion.ui")
+
+
+def user_error(message: str) -> gr.Error:
+    """The page's error for something the user caused: one log line on the server, no traceback."""
+    logger.warning("user error: %s", message)
+    return gr.Error(message, print_exception=False)
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Show an OmniEmotionError's sentence in the page (gr.Error) instead of a generic failure."""
+    """Show an OmniEmotionError's sentence in the page (gr.Error) instead of a generic failure; the server
+    console gets one line for it, not a traceback (a user's mistake is not the app's fault)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except OmniEmotionError as err:
-            raise gr.Error(str(err)) from err
+            raise user_error(str(err)) from None
 
     return wrapper
 

@@ -9,7 +9,7 @@ a non-streaming twin: ``/live_frame`` (one image), ``/live_audio`` (one audio ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -19,8 +19,9 @@ import numpy as np
 from omni_emotion.errors import MediaError, UnsupportedMediaError, check_pixels
 from omni_emotion.heap import trim_heap
 from omni_emotion.image_header import HEADER_FORMATS, declared_image_size
+from omni_emotion.label_steadiness import SteadyExpressions, SteadyLabels
 from omni_emotion.live import LiveSession, LiveUpdate
-from omni_emotion.ui.context import UIContext, user_errors
+from omni_emotion.ui.context import UIContext, user_error, user_errors
 from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
 from omni_emotion.ui.session_registry import SessionRegistry
@@ -38,19 +39,28 @@ class LiveView:
     shown_seq: int = -1
     fps: float = 0.0
     last_t: float | None = None
+    # what the page shows: the chips in the video and beside it both read labels.shown
+    labels: SteadyLabels = field(default_factory=SteadyLabels)
+    expressions: SteadyExpressions = field(default_factory=SteadyExpressions)
+
+    def steady_labels(self, update: LiveUpdate | None) -> tuple[str, ...]:
+        """The labels to show after ``update`` (the session's newest analysis)."""
+        if update is not None and update.analysis is not None:
+            return self.labels.offer(update.seq, update.analysis.labels, update.ready_at)
+        return self.labels.shown
 
     def close(self) -> None:
         # called by Gradio's state cleanup on its event loop: do not wait for a running analysis
         self.session.close(wait=False)
 
 
-def _texts(update: LiveUpdate | None) -> tuple[str, str, str]:
+def _texts(update: LiveUpdate | None, shown: tuple[str, ...]) -> tuple[str, str, str]:
     if update is None:
         return chips_html([], empty=_WAITING), "", ""
     if update.analysis is None:
         return chips_html([], empty=f"Analysis failed: {update.error}"), "", ""
     a = update.analysis
-    return chips_html(a.labels, a.evidence, empty="No emotion labels yet."), a.explanation, a.transcript
+    return chips_html(shown, a.evidence, empty="No emotion labels yet."), a.explanation, a.transcript
 
 
 def read_frame(path: str, max_pixels: int) -> np.ndarray:
@@ -102,13 +112,13 @@ def build_live_tab(ctx: UIContext) -> None:
             views.discard(view)
             view.close()
 
-    def refreshed(view: LiveView, force: bool = False) -> tuple:
-        update = view.session.latest
+    def refreshed(view: LiveView, update: LiveUpdate | None, force: bool = False) -> tuple:
         seq = update.seq if update is not None else 0
+        shown = view.steady_labels(update)
         if seq == view.shown_seq and not force:
             return gr.skip(), gr.skip(), gr.skip()
         view.shown_seq = seq
-        return _texts(update)
+        return _texts(update, shown)
 
     def status(view: LiveView) -> str:
         update = view.session.latest
@@ -119,16 +129,16 @@ def build_live_tab(ctx: UIContext) -> None:
     def on_frame(frame: np.ndarray | None, view: LiveView | None, request: gr.Request):
         view = ensure(view, request)
         if frame is None:
-            return (gr.skip(), *refreshed(view), status(view), view)
+            return (gr.skip(), *refreshed(view, view.session.latest), status(view), view)
         result = view.session.process_frame(frame)
         if view.last_t is not None and result.t > view.last_t:
             inst = 1.0 / (result.t - view.last_t)
             view.fps = inst if view.fps == 0 else 0.8 * view.fps + 0.2 * inst
         view.last_t = result.t
-        update = view.session.latest
-        labels = update.analysis.labels if update is not None and update.analysis is not None else []
-        annotated = draw_overlay(frame, result.faces, labels)
-        return (annotated, *refreshed(view), status(view), view)
+        update = view.session.latest  # read once: the chips in the frame and beside it show the same answer
+        texts = refreshed(view, update)
+        annotated = draw_overlay(frame, view.expressions.smooth(result.t, result.faces), view.labels.shown)
+        return (annotated, *texts, status(view), view)
 
     @user_errors
     def on_frame_file(path: str | None, view: LiveView | None, request: gr.Request):
@@ -140,7 +150,7 @@ def build_live_tab(ctx: UIContext) -> None:
         if chunk is not None:
             rate, samples = chunk
             view.session.add_audio(samples, int(rate))
-        return (*refreshed(view), status(view), view)
+        return (*refreshed(view, view.session.latest), status(view), view)
 
     @user_errors
     def on_audio_file(path: str | None, view: LiveView | None, request: gr.Request):
@@ -152,9 +162,9 @@ def build_live_tab(ctx: UIContext) -> None:
         view = ensure(view, request)
         update = view.session.analyze_now()
         if update is None:
-            raise gr.Error(str(MediaError("Nothing buffered yet: send frames or audio first.")))
+            raise user_error(str(MediaError("Nothing buffered yet: send frames or audio first.")))
         if update.analysis is None:
-            raise gr.Error(update.error)
+            raise user_error(update.error)
         return update.analysis.to_dict(), view
 
     with gr.Tab("Live", id="live"):

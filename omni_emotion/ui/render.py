@@ -11,9 +11,13 @@ import numpy as np
 
 from omni_emotion.types import Analysis, FaceTrack
 from omni_emotion.ui.colours import OTHER_COLOUR, label_colour, label_family
+from omni_emotion.ui.reading import glossary_for, plain, without_repeats
 
-__all__ = ["chips_html", "clues_markdown", "explanation_markdown", "expression_figure", "face_sheet",
-           "face_thumbnails"]
+__all__ = ["MODALITY_NAMES", "chips_html", "clues_markdown", "empty_card", "explanation_markdown",
+           "expression_figure", "face_sheet", "face_thumbnails", "figures_markdown", "message_figure"]
+
+# The clue modalities in plain words, in the order the page lists them.
+MODALITY_NAMES = (("visual", "Face"), ("acoustic", "Voice"), ("textual", "Words"))
 
 MAIN_COLOUR = (34, 170, 85)  # RGB frame and tag of the main person's thumbnail
 _OTHER_FRAME = (200, 205, 210)
@@ -52,17 +56,52 @@ def chips_html(labels: Sequence[str], evidence: dict[str, list[str]] | None = No
     return f'<div class="oe-labels">{"".join(chips)}{below}</div>'
 
 
+def _clue_texts(analysis: Analysis) -> list[str]:
+    clues = analysis.clues.to_dict()
+    return [clues[key] for key, _ in MODALITY_NAMES if clues[key].strip()]
+
+
 def explanation_markdown(analysis: Analysis) -> str:
-    return analysis.explanation.strip() or "_No explanation._"
+    """The engine's explanation as the page leads with it: without the sentences the clues below say word
+    for word, and with its figures moved to ``figures_markdown``."""
+    text = plain(without_repeats(analysis.explanation, _clue_texts(analysis)))
+    return text or "_No explanation._"
 
 
 def clues_markdown(analysis: Analysis) -> str:
-    """The three per-modality clues; an absent modality says so instead of disappearing."""
+    """The three per-modality clues in plain words (figures in ``figures_markdown``); an absent modality
+    says so instead of disappearing."""
+    clues = analysis.clues.to_dict()
     parts = []
-    for name, text in (("Visual", analysis.clues.visual), ("Acoustic", analysis.clues.acoustic),
-                       ("Textual", analysis.clues.textual)):
-        parts.append(f"**{name}:** {text.strip() if text.strip() else '_absent_'}")
+    for key, name in MODALITY_NAMES:
+        text = plain(clues[key])
+        parts.append(f"**{name}:** {text if text else '_nothing to read: absent from this clip_'}")
     return "\n\n".join(parts)
+
+
+def figures_markdown(analysis: Analysis) -> str:
+    """The engine's sentences with their figures, as it wrote them, and what each measure they name means."""
+    clues = analysis.clues.to_dict()
+    parts = [f"**Explanation:** {analysis.explanation.strip() or '_none_'}"]
+    parts += [f"**{name}:** {clues[key].strip()}" for key, name in MODALITY_NAMES if clues[key].strip()]
+    reasons = [r for rs in analysis.evidence.values() for r in rs]
+    terms = glossary_for([analysis.explanation, *clues.values(), *reasons])
+    if terms:
+        parts.append("**Terms**\n\n" + "\n".join(f"- **{term}**: {meaning}" for term, meaning in terms))
+    return "\n\n".join(parts)
+
+
+def empty_card(message: str, width: int = 480, height: int = 200) -> np.ndarray:
+    """A light grey (height, width, 3) uint8 RGB image with ``message`` centred: what an image panel shows
+    when there is nothing to show."""
+    import cv2
+
+    card = np.full((height, width, 3), 243, np.uint8)
+    scale, thickness = 0.6, 1
+    (tw, th), _ = cv2.getTextSize(message, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    origin = (max(4, (width - tw) // 2), (height + th) // 2)
+    cv2.putText(card, message, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (90, 98, 108), thickness, cv2.LINE_AA)
+    return card
 
 
 def expression_figure(times: np.ndarray, scores: np.ndarray, classes: Sequence[str],
@@ -86,11 +125,23 @@ def expression_figure(times: np.ndarray, scores: np.ndarray, classes: Sequence[s
         ax.plot(times, scores[:, c], label=name, color=colour, linewidth=1.8, marker=marker)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("probability")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.03)  # a class at 1.0 stays visible above the frame line
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
+    return fig
+
+
+def message_figure(message: str):
+    """A figure that only says ``message``: what the plot panel shows when there is nothing to plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 1.2), dpi=100)
+    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#5a626c")
     return fig
 
 

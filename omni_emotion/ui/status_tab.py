@@ -12,7 +12,7 @@ import gradio as gr
 from omni_emotion import __version__
 from omni_emotion.ui.context import UIContext
 
-__all__ = ["build_status_tab", "status_report"]
+__all__ = ["build_status_tab", "readiness", "status_report"]
 
 WEIGHT_COLUMNS = ["model", "engine", "purpose", "present", "where / how to get it"]
 
@@ -54,16 +54,50 @@ def status_report(ctx: UIContext) -> dict[str, Any]:
     }
 
 
+def readiness(report: dict[str, Any]) -> str:
+    """Two sentences: whether the engine in use has every model file it needs, then what the other files
+    are for (optional: nothing the running engine misses)."""
+    engine = report["engine"]
+    # a face detector's own model file (named by the detector or in its summary) is needed only in use
+    other_detectors = [d for d in report.get("face_detectors", []) if d["name"] != report.get("face_backend")]
+
+    def needs(row: dict[str, Any]) -> bool:
+        if row["engine"] == engine:
+            return True
+        return row["engine"] == "perception" and not any(
+            row["model"] == d["name"] or row["model"] in d.get("summary", "") for d in other_detectors)
+
+    needed = [w for w in report["weights"] if needs(w)]
+    lacking = [w["model"] for w in needed if not w["present"]]
+    if lacking:
+        first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model "
+                 f"files it needs ({', '.join(lacking)}); the table says how to get each.")
+    else:
+        first = f"**Ready:** the `{engine}` engine in use has all {len(needed)} model files it needs."
+    optional = [w for w in report["weights"] if not needs(w)]
+    if not optional:
+        return first
+    parts = []
+    for group in sorted({w["engine"] for w in optional}, key=lambda g: g == "perception"):
+        rows = [w for w in optional if w["engine"] == group]
+        present = sum(w["present"] for w in rows)
+        if group == "perception":
+            parts.append(f"{len(rows)} for another face detector ({', '.join(w['model'] for w in rows)}; "
+                         f"{present} present), used with `--face-backend`")
+        else:
+            gpu = " and a CUDA GPU" if group == "omni" else ""
+            parts.append(f"{len(rows)} for the `{group}` engine ({present} present; with all of them{gpu}, "
+                         "`--engine auto` picks it)")
+    return f"{first}\n\nOptional: " + "; ".join(parts) + "."
+
+
 def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
-    missing = [w for w in report["weights"] if not w["present"]]
     head = (
+        f"{readiness(report)}\n\n"
         f"**Engine:** {report['engine']} · **face detector:** {report['face_backend']} · "
         f"**device:** {report['device']} · CUDA available: "
         f"{'yes' if report['cuda'] else 'no'} · omni-emotion {report['version']}, torch {report['torch']}, "
-        f"gradio {report['gradio']}, Python {report['python']}\n\n"
-        f"{len(report['weights']) - len(missing)} of {len(report['weights'])} model files present. "
-        "The clues engine needs the `clues` and `perception` rows; the omni engine also needs the `omni` rows "
-        "and a CUDA GPU (`--engine auto` picks it when both are there)."
+        f"gradio {report['gradio']}, Python {report['python']}"
     )
     for kind, key in (("Engines", "engines"), ("Face detectors", "face_detectors")):
         head += f"\n\n**{kind}** (`auto` takes the first that can run here):\n" + "".join(
