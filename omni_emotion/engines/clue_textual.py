@@ -15,7 +15,6 @@ Both models read English. Speech in another language is read through its English
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,9 +23,6 @@ from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
-
-if TYPE_CHECKING:
-    from omni_emotion.engines.word_reading import WordsReading
 
 __all__ = ["TextModels", "TextualClues", "textual_clues"]
 
