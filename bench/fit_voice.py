@@ -11,7 +11,9 @@ What it does, so that every number the voice model holds comes from here:
    plain baseline, a multinomial logistic regression on standardised eGeMAPS functionals with C = 0.1, the
    setting of the baseline the team measured; nothing else is tuned.
 3. Calibration: a temperature per view, fitted (minimum negative log-likelihood) on the out-of-fold logits of
-   leave-one-speaker-out; the OOD distance is the 95th percentile of the held-out speakers' RMS z-distances.
+   leave-one-speaker-out; the OOD distance is the 95th percentile of the held-out speakers' RMS z-distances;
+   the ratio floor is the 1st percentile of the likelihood ratio the held-out utterances' true family got (the
+   model was rarely that wrong, so no reading may rule a family out further).
 4. Report, one row per held-out speaker, with models fitted on the other four: accuracy, ECE, and the EW
    scores (L1-avg, M-avg) of the engine's own decision rule on the voice alone (prior x voice likelihood ->
    expected-score label set, engines/decision.py) beside that fold's floor (its best constant answer).
@@ -41,6 +43,7 @@ FAMILY_OF = {"angry": "anger", "bored": "boredom", "disgusted": "disgust", "fear
 C = 0.1
 LEVEL_PREFIXES = ("loudness_sma3_", "equivalentSoundLevel")
 OOD_QUANTILE = 95
+FLOOR_QUANTILE = 1  # the true family's likelihood ratio fell below the floor on 1% of held-out utterances
 ECE_BINS = 10
 
 
@@ -178,10 +181,13 @@ def fit(data: dict) -> tuple[dict, dict]:
             x = speaker_centred(x, speakers)
         oof = loso(x, y, speakers, families)
         temperature = fit_temperature(oof["logits"], y_index)
+        p_true = softmax(oof["logits"] / temperature)[np.arange(len(y)), y_index]
+        share_true = np.array([np.mean(y == f) for f in families])[y_index]
+        ratio_floor = float(np.percentile(p_true / share_true, FLOOR_QUANTILE))
         model = fit_linear(x, y, families)
         views[view] = {"columns": cols, "mean": rounded(model["mean"]), "scale": rounded(model["scale"]),
                        "coef": rounded(model["coef"]), "intercept": rounded(model["intercept"]),
-                       "temperature": rounded(temperature),
+                       "temperature": rounded(temperature), "ratio_floor": rounded(ratio_floor),
                        "ood_distance": rounded(float(np.percentile(oof["distance"], OOD_QUANTILE)))}
         held_out[view] = oof
     share = {f: rounded(float(np.mean(y == f))) for f in families}
@@ -217,7 +223,8 @@ def held_out_full_length(data: dict, full: dict, model_json: dict, wheels: Path)
     for i, name in enumerate(names):
         heard = VoiceEvidence({f: float(p[i, k]) for k, f in enumerate(families)},
                               {f: float(p[i, k] / share[k]) for k, f in enumerate(families)},
-                              min(1.0, (spec["ood_distance"] / distance[i]) ** 2), "single", float(distance[i]))
+                              min(1.0, (spec["ood_distance"] / distance[i]) ** 2), "single", float(distance[i]),
+                              spec["ratio_floor"])
         pred[name] = voice_only_labels(heard, full["items"][name]["speech_s"], load_decision_tables())
         truth[name] = [full["items"][name]["label"]]
     tables = load_wheels(wheels)
@@ -260,7 +267,8 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
                 probabilities = {f: float(p[i, k]) for k, f in enumerate(families)}
                 ratio = {f: float(p[i, k] / share[k]) for k, f in enumerate(families)}
                 weight = min(1.0, (spec["ood_distance"] / distance[i]) ** 2)
-                heard = VoiceEvidence(probabilities, ratio, float(weight), view, float(distance[i]))
+                heard = VoiceEvidence(probabilities, ratio, float(weight), view, float(distance[i]),
+                                      spec["ratio_floor"])
                 pred[oof["keys"][i]] = voice_only_labels(heard, oof["speech_s"][i], decision)
                 truth[oof["keys"][i]] = [oof["labels"][i]]
             all_truth |= truth

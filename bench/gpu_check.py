@@ -37,7 +37,7 @@ CALLS = {
 # only on accelerators, so B's rehearsal runs the static cache uncompiled)
 TINY = ["--size", "tiny", "--device", "cpu", "--prompt-tokens", "400", "--new-tokens", "4", "--repeats", "1"]
 DRY_RUN = [
-    ("imports", 120, [sys.executable, "-c", "import bench.gpu_check_imports"]),
+    ("imports", 120, [sys.executable, str(Path(__file__).with_name("gpu_check_imports.py"))]),
     ("pytest", 300, PYTEST + TESTS),
     ("latency-tiny", 300, LATENCY + [*EVERY, *TINY]),
     ("static-tiny", 300, LATENCY + ["--static-cache", "--compile", *TINY]),

@@ -504,8 +504,9 @@ def test_hostile_jsonl_lines_are_skipped_with_reasons(tmp_path):
                for key, why in got.problems.items()}
     assert reasons == {
         "prediction line 1": "JSON nested 100000",
-        "prediction line 2": "JSON nested 100000",
-        "prediction line 3": "JSON nested 100001",
+        # lines past the row-length limit are skipped before they are parsed
+        "prediction line 2": "a line longer than 131,072 characters",
+        "prediction line 3": "a line longer than 131,072 characters",
         "prediction line 4": "JSON holds a number",
         "prediction line 5": "JSON holds a number",
         "nested": "labels are not a list of strings (prediction line 6)",

@@ -13,7 +13,8 @@ The rule, step by step (constants are ``FusionConfig`` fields, in capitals here)
      by the face's quality (size, frontality, sharpness, detector score);
    - voice: the learned eGeMAPS model (engines/voice_model.py), calibrated on held-out speakers, weighted
      by how much speech there was (fully from FULL_VOICE_S seconds) and by how familiar the voice is to the
-     model (its out-of-distribution weight);
+     model (its out-of-distribution weight); no family's ratio goes below the model's fitted floor (it was
+     rarely that wrong on held-out speakers), so the voice alone cannot rule out what the words say;
    - words: the words model's calibrated reading of what was said (engines/word_reading.py, fitted on
      MER2023's clean subtitles), weighted for recognised speech: CHINESE_WORDS when the original Chinese is
      read too, WORDS_WEIGHT for English, TRANSLATED_WORDS when only a machine translation can be read (the
@@ -184,7 +185,7 @@ def voice_evidence(voice: VoiceEvidence | None, speech_seconds: float, valence_d
             ratio[family] = arousal
             continue
         within = (voice.probabilities[family] / p_group) / (share[family] / s_group)
-        ratio[family] = arousal * within ** (1.0 - valence_decided)
+        ratio[family] = max(voice.ratio_floor, arousal * within ** (1.0 - valence_decided))
     weight = voice.weight * min(1.0, speech_seconds / cfg.full_voice_s)
     return Evidence("voice", ratio, weight)
 

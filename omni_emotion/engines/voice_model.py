@@ -45,6 +45,7 @@ class VoiceView:
     intercept: np.ndarray  # (K,)
     temperature: float
     ood_distance: float  # 95th percentile of held-out speakers' RMS z-distance
+    ratio_floor: float  # 1st percentile of the ratio held-out utterances' true family got
 
     def probabilities(self, x: np.ndarray) -> tuple[np.ndarray, float]:
         """(K,) calibrated class probabilities of functionals ``x`` (already centred for ``speaker``) and
@@ -59,13 +60,16 @@ class VoiceView:
 class VoiceEvidence:
     """probabilities: family -> calibrated probability (the model's families); ratio: family -> probability
     over the training share (the likelihood ratio the posterior multiplies in); weight in (0, 1]: how much
-    of it counts (1 inside the fitted range); view: "single" or "speaker"; distance: RMS z-distance."""
+    of it counts (1 inside the fitted range); view: "single" or "speaker"; distance: RMS z-distance;
+    ratio_floor: the lowest ratio a family may be given (the model was rarely more wrong on held-out
+    speakers), which the judgment applies."""
 
     probabilities: dict[str, float]
     ratio: dict[str, float]
     weight: float
     view: str
     distance: float
+    ratio_floor: float = 0.0
 
 
 class VoiceModel:
@@ -77,7 +81,7 @@ class VoiceModel:
         self.train_share = np.asarray([raw["train_share"][f] for f in self.families], dtype=np.float64)
         self.views = {name: VoiceView(tuple(v["columns"]), np.asarray(v["mean"]), np.asarray(v["scale"]),
                                       np.asarray(v["coef"]), np.asarray(v["intercept"]), float(v["temperature"]),
-                                      float(v["ood_distance"]))
+                                      float(v["ood_distance"]), float(v["ratio_floor"]))
                       for name, v in raw["views"].items()}
         self.source: dict[str, str] = dict(raw["source"])
 
@@ -97,7 +101,7 @@ class VoiceModel:
         weight = min(1.0, (model.ood_distance / distance) ** 2) if distance > 0 else 1.0
         probabilities = {f: float(v) for f, v in zip(self.families, p)}
         ratio = {f: float(v / s) for f, v, s in zip(self.families, p, self.train_share)}
-        return VoiceEvidence(probabilities, ratio, weight, view, distance)
+        return VoiceEvidence(probabilities, ratio, weight, view, distance, model.ratio_floor)
 
 
 @cache
