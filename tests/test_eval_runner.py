@@ -164,11 +164,10 @@ def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
     base = ("--gt", gt, "--pred", pred, "--wheels", wheels, "--json")
     code, out, _ = _eval(capsys, *base)
     assert code == 0 and json.loads(out.splitlines()[-1])["M1"] == pytest.approx(1.0)  # rules: all right
-    code, out, err = _eval(capsys, *base, "--extractor", "llm", "--weights-dir", weights, "--device", "cpu")
+    code, out, _ = _eval(capsys, *base, "--extractor", "llm", "--weights-dir", weights, "--device", "cpu")
     summary = json.loads(out.splitlines()[-1])
-    # the random model's replies name no emotion: every sample is scored, and scores 0
+    # the random model's replies name no emotion: every sample is scored, and scores 0 (the rules scored 1)
     assert code == 0 and summary["n_scored"] == 3 and summary["M1"] == 0.0
-    assert "extracting labels" in err
 
 
 def test_unusable_files_exit_2_with_one_sentence(env, capsys):

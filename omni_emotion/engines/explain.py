@@ -245,6 +245,9 @@ def describe_textual(clues: TextualClues) -> str:
     text = quote + " " + " ".join(parts) + "."
     if clues.similar:
         text += " In meaning it is closest to " + ", ".join(f"{w} ({s:.2f})" for w, s in clues.similar) + "."
+    if clues.reading is not None:
+        family, p = clues.reading.top
+        text += f" Read like drama dialogue, the words sound most like {_NOUN[family]} ({p:.2f})."
     return text
 
 
