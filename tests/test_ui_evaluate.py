@@ -178,7 +178,7 @@ def test_the_summaries_lead_the_table_and_this_run_and_the_floor_stand_out(data)
     (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
     _, table, _, _ = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
-    assert list(table.data.columns[:4]) == ["model", "M-avg", "L1-avg", "Avg"]
+    assert list(table.data.columns[:5]) == ["model", "M-avg", "L1-avg", "MER-FG", "Avg"]
     import gradio as gr
 
     shown = gr.Dataframe(interactive=False).postprocess(table)  # what the page receives
