@@ -20,7 +20,7 @@ import numpy as np
 
 from omni_emotion.engines.word_reading import WordsReading, load_words_model, read_words
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.lexicon import FAMILIES, LEXICON, lookup
+from omni_emotion.lexicon import LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
 
@@ -46,19 +46,6 @@ class TextualClues:
     explicit: list[str] = field(default_factory=list)
     negated: list[str] = field(default_factory=list)
     reading: WordsReading | None = None
-
-    def family_scores(self) -> dict[str, float]:
-        """Evidence per family in [0, 1]: explicit words count fully, similar words by their cosine."""
-        scores = {f: 0.0 for f in FAMILIES}
-        for word in self.explicit:
-            entry = lookup(word)
-            if entry is not None:
-                scores[entry.family] = max(scores[entry.family], 1.0)
-        for word, sim in self.similar:
-            entry = lookup(word)
-            if entry is not None:
-                scores[entry.family] = max(scores[entry.family], float(sim))
-        return scores
 
 
 class TextModels:
