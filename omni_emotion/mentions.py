@@ -178,11 +178,12 @@ class MentionConfig:
     hedge_weight: float = 0.75
     summary_weight: float = 2.0
     final_weight: float = 1.5
+    frame_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.negation_scope < 1 or self.hedge_scope < 1:
             raise ValueError("negation_scope and hedge_scope must be >= 1 token")
-        for name in ("hedge_weight", "summary_weight", "final_weight"):
+        for name in ("hedge_weight", "summary_weight", "final_weight", "frame_weight"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
@@ -193,10 +194,14 @@ class Mention:
 
     word: the vocabulary entry (lowercase); start/end: character offsets in the original text;
     negated: asserted as absent ("not angry"); hedged: softened ("may be angry"); weight: salience >= 0
-    (0 when negated or excluded; higher in conclusion sentences and the final summary); summary: the mention
-    sits in a conclusion sentence ("overall", "in conclusion", "emotional state is", ...); excluded: why the
-    word is not the described person's feeling now, else "": "someone else" ("her friend is angry"), "past"
-    ("she was sad before"), "a thing" ("a calm room"), "cannot tell" ("his emotional state is unclear").
+    (0 when negated or excluded; higher in conclusion sentences, the final summary and stated feelings);
+    summary: the mention sits in a conclusion sentence ("overall", "in conclusion", "emotional state is",
+    ...); excluded: why the word is not the described person's feeling now, else "": "someone else" ("her
+    friend is angry"), "past" ("she was sad before"), "a thing" ("a calm room"), "cannot tell" ("his
+    emotional state is unclear"), "quoted" (inside double quotes: words the person says, which are evidence
+    for a feeling, not a name for it); framed: stated as a feeling ("she feels", "feelings of", "a sense
+    of", "the woman looks"), or listed right after one that is ("feelings of loneliness, isolation, or even
+    depression").
     """
 
     word: str
@@ -207,6 +212,7 @@ class Mention:
     weight: float
     summary: bool = False
     excluded: str = ""
+    framed: bool = False
 
 
 def _negator_length(tokens: list[str], i: int) -> int:
@@ -284,6 +290,32 @@ def _is_past(tokens: list[str], a: int, b: int, i: int) -> bool:
     return False
 
 
+# Words that frame what follows as the person's feeling ("she feels", "feelings of", "a sense of", "her
+# emotional state is", "shows"): what a reader, or the benchmark's extraction model, takes as stated emotions.
+_FRAME_CUES = frozenset(
+    "feel feels feeling feelings felt emotion emotions emotional mood moods state states experiencing "
+    "experience experiences sense expresses expressing express shows showing show displays displaying "
+    "conveys conveying convey reveals revealing exhibits exhibiting".split()
+)
+_PERSON_WORDS = _MAIN_PERSON | _PERSON_NOUNS | frozenset("they individual lady woman man".split())
+# What may stand between the items of a framed list: "feelings of loneliness, isolation, or even depression".
+_LIST_GLUE = frozenset(
+    ", and or even also possibly perhaps maybe a an some sense of feeling feelings".split()
+)
+_FRAME_REACH = 6
+
+
+def _has_frame(tokens: list[str], a: int, i: int) -> bool:
+    """A frame cue, or a linking verb after a person ("she looks", "the woman is"), shortly before ``i``."""
+    lo = max(a, i - _FRAME_REACH)
+    for j in range(lo, i):
+        if tokens[j] in _FRAME_CUES:
+            return True
+        if tokens[j] in _LINKING and any(t in _PERSON_WORDS for t in tokens[max(a, j - 4) : j]):
+            return True
+    return False
+
+
 def _exclusion(tokens: list[str], i: int, end: int, word: str) -> str:
     """Why the mention at tokens[i:end] is not the described person's present feeling ("" when it is)."""
     a, b = _bounds(tokens, i, _SEGMENT_STOPS)
@@ -301,6 +333,14 @@ def _exclusion(tokens: list[str], i: int, end: int, word: str) -> str:
         if any(t in _FEELING_NOUNS for t in window) and any(t in _LINKING for t in window):
             return "cannot tell"
     return ""
+
+
+_QUOTE = re.compile(r'"[^"]*"|“[^”]*”')
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of double-quoted passages (straight or curly quotes); an unpaired quote opens none."""
+    return [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
 
 
 def find_emotion_mentions(
@@ -328,7 +368,9 @@ def find_emotion_mentions(
         for a, b in sentences
     ]
 
-    raw: list[tuple[str, int, int, bool, bool, int, str]] = []
+    quoted = _quoted_spans(text)
+    raw: list[tuple[str, int, int, bool, bool, int, str, bool]] = []
+    last_end, last_framed = -1, False
     negation_left = hedge_left = 0
     i = 0
     while i < len(tokens):
@@ -349,6 +391,11 @@ def find_emotion_mentions(
         length = vocab.match(tokens, i)
         if length:
             end = i + length
+            clause_start = _bounds(tokens, i, _CLAUSE_STOPS)[0]
+            framed = _has_frame(tokens, clause_start, i) or (
+                last_framed and last_end >= clause_start and all(t in _LIST_GLUE for t in tokens[last_end:i])
+            )
+            last_end, last_framed = end, framed
             raw.append(
                 (
                     " ".join(tokens[i:end]),
@@ -357,7 +404,10 @@ def find_emotion_mentions(
                     negation_left > 0,
                     hedge_left > 0,
                     sentence_of[i],
-                    _exclusion(tokens, i, end, " ".join(tokens[i:end])),
+                    "quoted"
+                    if any(qa < spans[i][1] < qb for qa, qb in quoted)
+                    else _exclusion(tokens, i, end, " ".join(tokens[i:end])),
+                    framed,
                 )
             )
             if negation_left > 0:
@@ -375,9 +425,9 @@ def find_emotion_mentions(
         hedge_left = max(hedge_left - 1, 0)
         i += 1
 
-    last_sentence = max((s for *_, s, _ in raw), default=-1)
+    last_sentence = max((r[5] for r in raw), default=-1)
     mentions = []
-    for word, a, b, negated, hedged, sent, excluded in raw:
+    for word, a, b, negated, hedged, sent, excluded, framed in raw:
         weight = 0.0
         if not negated and not excluded:
             weight = config.hedge_weight if hedged else 1.0
@@ -385,7 +435,9 @@ def find_emotion_mentions(
                 weight *= config.summary_weight
             if sent == last_sentence:
                 weight *= config.final_weight
-        mentions.append(Mention(word, a, b, negated, hedged, weight, summary[sent], excluded))
+            if framed:
+                weight *= config.frame_weight
+        mentions.append(Mention(word, a, b, negated, hedged, weight, summary[sent], excluded, framed))
     return mentions
 
 
@@ -412,9 +464,10 @@ def project_vocabulary() -> dict[str, str]:
     return {form.strip().lower(): entry.word for entry in LEXICON for form in (entry.word, *entry.forms)}
 
 
-# Conclusion sentences weigh three times a plain mention: a label named once in passing in the clues is
-# dropped beside a concluded one (below keep_ratio); one named again and again, or concluded, stays.
-EXTRACTION_CONFIG = MentionConfig(summary_weight=3.0)
+# Conclusion sentences weigh three times a plain mention, and a feeling stated as one ("she feels", "a sense
+# of") twice one named in passing ("a serious face"): a label named once in passing in the clues is dropped
+# beside a concluded one (below keep_ratio); one named again and again, stated, or concluded, stays.
+EXTRACTION_CONFIG = MentionConfig(summary_weight=3.0, frame_weight=2.0)
 
 
 class RuleExtractor:
@@ -423,8 +476,9 @@ class RuleExtractor:
     Core words (those on the emotion wheels, their word forms, and the project lexicon) count anywhere; the
     rest of the tables' ~7,400 forms (many are everyday synonyms) count only inside conclusion sentences.
     Mentions that are negated, or not the described person's present feeling (``Mention.excluded``: someone
-    else's, the past's, a thing's, "cannot tell"), do not count; every other mention does, wherever it stands
-    (as the benchmark's LLM extraction keeps feelings named among the clues), weighted by salience. Labels
+    else's, the past's, a thing's, "cannot tell", words quoted from the subtitles), do not count; every other
+    mention does, wherever it stands (as the benchmark's LLM extraction keeps feelings named among the
+    clues), weighted by salience (conclusions, the final sentence, feelings stated as such). Labels
     are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped;
     valence words ("positive", "negative") only stand when nothing more specific does; at most
     ``max_labels``.

@@ -210,12 +210,71 @@ class _Tables:
         ("She is in a positive mood and looks happy.", ["happy"]),
         ("His state is negative.", ["negative"]),
         # a feeling named among the clues stays beside the conclusion when it is named again and again
-        ("She looks sad. Sadness fills her voice; she sighs sadly. In conclusion, she is worried.",
-         ["worried", "sad"]),
+        (
+            "She looks sad. Sadness fills her voice; she sighs sadly, with sad eyes. "
+            "In conclusion, she is worried.",
+            ["worried", "sad"],
+        ),
         ("She looks sad. In conclusion, she is worried.", ["worried"]),
     ],
 )
 def test_rule_extractor_on_written_sentences(text, expected):
     tables = _Tables()
     tables.groups = {**_Tables.groups, "angrily": ("angry",), "sadness": ("sad",), "sadly": ("sad",)}
+    assert RuleExtractor(tables).extract(text) == expected
+
+
+def _framed(text):
+    return [(m.word, m.framed) for m in find_emotion_mentions(text, Vocabulary(WHEEL_WORDS))]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("She feels nervous.", [("nervous", True)]),
+        ("The woman looks worried.", [("worried", True)]),
+        ("He shows a sense of grief.", [("grief", True)]),
+        # a list after a frame is framed item by item, through "or even"
+        (
+            "She has feelings of sadness, grief, or even anger.",
+            [("sadness", True), ("grief", True), ("anger", True)],
+        ),
+        # named in passing: a voice, a room, a noun phrase
+        ("Her voice is calm.", [("calm", False)]),
+        ("He gives a nervous laugh.", [("nervous", False)]),
+        ("She feels tired. Her smile is happy.", [("happy", False)]),  # the frame does not cross sentences
+    ],
+)
+def test_feelings_stated_as_such_are_framed(text, expected):
+    assert _framed(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('The subtitle says "I am so angry", and she looks calm.', [("angry", "quoted"), ("calm", "")]),
+        (
+            "She whispers “so sad, so sad” with a happy face.",
+            [("sad", "quoted"), ("sad", "quoted"), ("happy", "")],
+        ),
+        ('He said "I am angry and left.', [("angry", "")]),  # an unpaired quote quotes nothing
+    ],
+)
+def test_quoted_words_are_the_persons_speech_not_a_label(text, expected):
+    assert _excluded(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a feeling stated as one outweighs one named in passing in the same sentence
+        ("Her voice is calm. She feels nervous and afraid.", ["nervous", "afraid"]),
+        # the subtitle's words are evidence, not the label: "sorry" said again and again is not extracted
+        ('She says "sorry, sorry, I am so sorry, so sad". She seems calm.', ["calm"]),
+    ],
+)
+def test_rule_extractor_weighs_stated_feelings_and_skips_quotes(text, expected):
+    tables = _Tables()
+    tables.groups = {**_Tables.groups, "sorry": ("sorry",)}
+    tables.wheel_words = frozenset([*WHEEL_WORDS, "sorry"])
     assert RuleExtractor(tables).extract(text) == expected
