@@ -91,8 +91,11 @@ _THINGS = frozenset(
 # the feeling itself rather than the person ("he is uncertain" stays a label).
 _UNKNOWABLE = frozenset("uncertain unclear unknown undetermined ambiguous indeterminate".split())
 _FEELING_NOUNS = frozenset("state states emotion emotions feeling feelings mood moods it situation".split())
-# Valence words name no emotion of their own: kept only when a description gives nothing more specific.
+# Valence words name no emotion of their own: as a modifier ("negative emotions such as fear", "a positive
+# attitude") one is kept only when a description gives nothing more specific; said as what the state is, in
+# a conclusion ("her emotional state is negative", "positive and confident"), it is a label like any other.
 VALENCE_WORDS = frozenset("positive negative neutral".split())
+_PREDICATE_END = re.compile(r"\s*(?:[.,;:!?/)]|$|(?:and|or|but|overall)\b)")
 
 # Words the benchmark's synonym tables contain but that describe the description, not a feeling.
 _META = frozenset(
@@ -480,7 +483,8 @@ class RuleExtractor:
     mention does, wherever it stands (as the benchmark's LLM extraction keeps feelings named among the
     clues), weighted by salience (conclusions, the final sentence, feelings stated as such). Labels
     are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped;
-    valence words ("positive", "negative") only stand when nothing more specific does; at most
+    valence words ("positive", "negative") stand beside more specific ones only when a conclusion says the
+    state is one ("her emotional state is negative"), not as a modifier ("negative emotions"); at most
     ``max_labels``.
     """
 
@@ -516,15 +520,22 @@ class RuleExtractor:
         scores: dict[str, float] = {}
         surface: dict[str, str] = {}
         order: dict[str, int] = {}
+        concluded_valence: set[str] = set()
         for m in find_emotion_mentions(text, self.vocabulary, self.config):
             if m.negated or m.excluded or (m.word not in self.core and not m.summary):
                 continue
             key = self.canonical(m.word)
+            if key in VALENCE_WORDS and m.summary and _PREDICATE_END.match(text, m.end):
+                concluded_valence.add(key)
             scores[key] = scores.get(key, 0.0) + m.weight
             surface.setdefault(key, m.word)
             order.setdefault(key, len(order))
         if any(key not in VALENCE_WORDS for key in scores):
-            scores = {key: score for key, score in scores.items() if key not in VALENCE_WORDS}
+            scores = {
+                key: score
+                for key, score in scores.items()
+                if key not in VALENCE_WORDS or key in concluded_valence
+            }
         if not scores:
             return []
         best = max(scores.values())

@@ -278,3 +278,18 @@ def test_rule_extractor_weighs_stated_feelings_and_skips_quotes(text, expected):
     tables.groups = {**_Tables.groups, "sorry": ("sorry",)}
     tables.wheel_words = frozenset([*WHEEL_WORDS, "sorry"])
     assert RuleExtractor(tables).extract(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # said as what the state is, in a conclusion: a label beside the specific one
+        ("In conclusion, she is sad, and her emotional state is negative.", ["sad", "negative"]),
+        ("He smiles. Overall, he is positive and happy.", ["positive", "happy"]),
+        # as a modifier it gives way to the specific label, in a conclusion or not
+        ("Overall, she shows negative emotions such as sadness.", ["sadness"]),
+        ("She has a positive attitude. In conclusion, she is happy.", ["happy"]),
+    ],
+)
+def test_valence_stands_beside_specific_labels_only_when_concluded_as_the_state(text, expected):
+    assert RuleExtractor(_Tables()).extract(text) == expected
