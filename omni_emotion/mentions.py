@@ -87,6 +87,9 @@ _THINGS = frozenset(
     "film movie video videos story stories news topic topics conversation conversations situation "
     "situations interaction interactions gathering party celebration home house office street".split()
 )
+# What a face or body shows ("a serious expression", "a calm demeanor", "a positive attitude") describes how the
+# person looks, not a feeling stated as theirs: the benchmark's extraction model mostly leaves it out.
+_APPEARANCE = frozenset("expression expressions demeanor demeanour posture gaze attitude language".split())
 # Predicates that say the description cannot tell ("her emotional state is unclear"), when their subject is
 # the feeling itself rather than the person ("he is uncertain" stays a label).
 _UNKNOWABLE = frozenset("uncertain unclear unknown undetermined ambiguous indeterminate".split())
@@ -201,7 +204,8 @@ class Mention:
     summary: the mention sits in a conclusion sentence ("overall", "in conclusion", "emotional state is",
     ...); excluded: why the word is not the described person's feeling now, else "": "someone else" ("her
     friend is angry"), "past" ("she was sad before"), "a thing" ("a calm room"), "cannot tell" ("his
-    emotional state is unclear"), "quoted" (inside double quotes: words the person says, which are evidence
+    emotional state is unclear"), "appearance" ("a serious expression", "a calm demeanor": how the face or
+    body looks, not a feeling stated as the person's), "quoted" (inside double quotes: words the person says, which are evidence
     for a feeling, not a name for it); framed: stated as a feeling ("she feels", "feelings of", "a sense
     of", "the woman looks"), or listed right after one that is ("feelings of loneliness, isolation, or even
     depression").
@@ -326,11 +330,15 @@ def _exclusion(tokens: list[str], i: int, end: int, word: str) -> str:
         return "someone else"
     if _is_past(tokens, a, b, i):
         return "past"
-    after = tokens[end : end + 3]
-    if (after[:1] and after[0] in _THINGS) or (
-        len(after) == 3 and after[0] in ("and", "or") and after[1] not in _DETERMINERS and after[2] in _THINGS
-    ):
-        return "a thing"
+    after = [t for t in tokens[end : end + 4] if t not in ("facial", "body")][:3]
+    for nouns, reason in ((_THINGS, "a thing"), (_APPEARANCE, "appearance")):
+        if (after[:1] and after[0] in nouns) or (
+            len(after) == 3
+            and after[0] in ("and", "or")
+            and after[1] not in _DETERMINERS
+            and after[2] in nouns
+        ):
+            return reason
     if word in _UNKNOWABLE:
         window = tokens[max(a, i - 5) : i]
         if any(t in _FEELING_NOUNS for t in window) and any(t in _LINKING for t in window):

@@ -293,3 +293,17 @@ def test_rule_extractor_weighs_stated_feelings_and_skips_quotes(text, expected):
 )
 def test_valence_stands_beside_specific_labels_only_when_concluded_as_the_state(text, expected):
     assert RuleExtractor(_Tables()).extract(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("She wears a calm expression but feels nervous.", [("calm", "appearance"), ("nervous", "")]),
+        ("He has a happy facial expression.", [("happy", "appearance")]),
+        ("His relaxed body language and calm demeanor", [("relaxed", "appearance"), ("calm", "appearance")]),
+        ("A positive and relaxed attitude.", [("positive", "appearance"), ("relaxed", "appearance")]),
+        ("She looks calm and relaxed.", [("calm", ""), ("relaxed", "")]),  # said of her, not of her face
+    ],
+)
+def test_what_the_face_or_body_shows_is_appearance_not_a_stated_feeling(text, expected):
+    assert _excluded(text) == expected
