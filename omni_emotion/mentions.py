@@ -87,8 +87,8 @@ _THINGS = frozenset(
     "film movie video videos story stories news topic topics conversation conversations situation "
     "situations interaction interactions gathering party celebration home house office street".split()
 )
-# What a face or body shows ("a serious expression", "a calm demeanor", "a positive attitude") describes how the
-# person looks, not a feeling stated as theirs: the benchmark's extraction model mostly leaves it out.
+# What a face or body shows ("a serious expression", "a calm demeanor", "a positive attitude") describes how
+# the person looks, not a feeling stated as theirs: the benchmark's extraction model mostly leaves it out.
 _APPEARANCE = frozenset("expression expressions demeanor demeanour posture gaze attitude language".split())
 # Predicates that say the description cannot tell ("her emotional state is unclear"), when their subject is
 # the feeling itself rather than the person ("he is uncertain" stays a label).
@@ -205,10 +205,10 @@ class Mention:
     ...); excluded: why the word is not the described person's feeling now, else "": "someone else" ("her
     friend is angry"), "past" ("she was sad before"), "a thing" ("a calm room"), "cannot tell" ("his
     emotional state is unclear"), "appearance" ("a serious expression", "a calm demeanor": how the face or
-    body looks, not a feeling stated as the person's), "quoted" (inside double quotes: words the person says, which are evidence
-    for a feeling, not a name for it); framed: stated as a feeling ("she feels", "feelings of", "a sense
-    of", "the woman looks"), or listed right after one that is ("feelings of loneliness, isolation, or even
-    depression").
+    body looks, not a feeling stated as the person's), "quoted" (inside double quotes: words the person
+    says, which are evidence for a feeling, not a name for it); framed: stated as a feeling ("she feels",
+    "feelings of", "a sense of", "the woman looks"), or listed right after one that is ("feelings of
+    loneliness, isolation, or even depression").
     """
 
     word: str
