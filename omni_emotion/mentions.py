@@ -49,6 +49,8 @@ _HEDGES = frozenset(
     "probably potential potentially slight slightly somewhat hint hints suggest suggests suggesting "
     "uncertain unclear".split()
 )
+# "it sounds like", "looks like": an impression, hedged like "seems".
+_LIKE_VERBS = frozenset("sound sounds sounded look looks looked feel feels felt seem seems seemed".split())
 _SUMMARY = re.compile(
     r"\b(in conclusion|in summary|to summari[sz]e|to sum up|overall|all in all|in general|therefore|thus|"
     r"emotional states?|emotions? (?:is|are|of)|inferr?ed|infer|conclude|conclusion)\b"
@@ -430,7 +432,7 @@ def find_emotion_mentions(
             negation_left = config.negation_scope
             i += cue
             continue
-        if tok in _HEDGES:
+        if tok in _HEDGES or (tok in _LIKE_VERBS and tokens[i + 1 : i + 2] == ["like"]):
             hedge_left = config.hedge_scope + 1
         negation_left = max(negation_left - 1, 0)
         hedge_left = max(hedge_left - 1, 0)

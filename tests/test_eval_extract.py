@@ -307,3 +307,15 @@ def test_valence_stands_beside_specific_labels_only_when_concluded_as_the_state(
 )
 def test_what_the_face_or_body_shows_is_appearance_not_a_stated_feeling(text, expected):
     assert _excluded(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("From the voice, it sounds like he is angry.", [("angry", False, True)]),
+        ("She looks like she is happy.", [("happy", False, True)]),
+        ("He sounds angry.", [("angry", False, False)]),  # a plain linking verb is no hedge
+    ],
+)
+def test_an_impression_with_like_is_hedged(text, expected):
+    assert _flags(text) == expected
