@@ -487,7 +487,8 @@ class RuleExtractor:
     """Deterministic label extraction from prose using the grouping tables' vocabulary and the lexicon.
 
     Core words (those on the emotion wheels, their word forms, and the project lexicon) count anywhere; the
-    rest of the tables' ~7,400 forms (many are everyday synonyms) count only inside conclusion sentences.
+    rest of the tables' ~7,400 forms (many are everyday words: "push", "playing", "consideration") count only
+    where a conclusion sentence states them as the feeling ("overall, she feels tense").
     Mentions that are negated, or not the described person's present feeling (``Mention.excluded``: someone
     else's, the past's, a thing's, "cannot tell", words quoted from the subtitles), do not count; every other
     mention does, wherever it stands (as the benchmark's LLM extraction keeps feelings named among the
@@ -532,7 +533,7 @@ class RuleExtractor:
         order: dict[str, int] = {}
         concluded_valence: set[str] = set()
         for m in find_emotion_mentions(text, self.vocabulary, self.config):
-            if m.negated or m.excluded or (m.word not in self.core and not m.summary):
+            if m.negated or m.excluded or (m.word not in self.core and not (m.summary and m.framed)):
                 continue
             key = self.canonical(m.word)
             if key in VALENCE_WORDS and m.summary and _PREDICATE_END.match(text, m.end):

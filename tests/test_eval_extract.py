@@ -319,3 +319,17 @@ def test_what_the_face_or_body_shows_is_appearance_not_a_stated_feeling(text, ex
 )
 def test_an_impression_with_like_is_hedged(text, expected):
     assert _flags(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Overall, she feels drained.", ["drained"]),
+        # an everyday word in a conclusion sentence, not stated as the feeling, is not a label
+        ("Overall, the drained battery dies, and she feels calm.", ["calm"]),
+    ],
+)
+def test_words_off_the_wheels_count_only_when_a_conclusion_states_them(text, expected):
+    tables = _Tables()
+    tables.groups = {**_Tables.groups, "drained": ("drained",)}  # on no wheel, and not in the lexicon
+    assert RuleExtractor(tables).extract(text) == expected
