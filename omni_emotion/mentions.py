@@ -490,13 +490,13 @@ class RuleExtractor:
     rest of the tables' ~7,400 forms (many are everyday words: "push", "playing", "consideration") count only
     where a conclusion sentence states them as the feeling ("overall, she feels tense").
     Mentions that are negated, or not the described person's present feeling (``Mention.excluded``: someone
-    else's, the past's, a thing's, "cannot tell", words quoted from the subtitles), do not count; every other
-    mention does, wherever it stands (as the benchmark's LLM extraction keeps feelings named among the
-    clues), weighted by salience (conclusions, the final sentence, feelings stated as such). Labels
-    are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped;
-    valence words ("positive", "negative") stand beside more specific ones only when a conclusion says the
-    state is one ("her emotional state is negative"), not as a modifier ("negative emotions"); at most
-    ``max_labels``.
+    else's, the past's, a thing's, a face's look, "cannot tell", words quoted from the subtitles), do not
+    count; every other mention does, wherever it stands (as the benchmark's LLM extraction keeps feelings
+    named among the clues), weighted by salience (conclusions, the final sentence, feelings stated as such).
+    Labels are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are
+    dropped; valence words ("positive", "negative") stand beside more specific ones only when a conclusion
+    says the state is one ("her emotional state is negative"), not as a modifier ("negative emotions"); at
+    most ``max_labels``.
     """
 
     def __init__(
