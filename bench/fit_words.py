@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -129,7 +130,7 @@ def ece(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     conf, pred = prob.max(axis=1), prob.argmax(axis=1)
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         m = (conf > lo) & (conf <= hi)
         if m.any():
             total += m.mean() * abs((pred[m] == y[m]).mean() - conf[m].mean())

@@ -69,7 +69,8 @@ def main() -> None:
                                       face_backend=args.face_backend)
     models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
-          f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")
+          f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; "
+          f"models loaded in {time.perf_counter() - t_load:.1f} s")
     session = LiveSession(models, LiveConfig(), background=not args.no_slow)
     session.process_frame(frames[0])  # warm-up outside the timing
     hogs = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]

@@ -155,7 +155,7 @@ def test_a_silent_live_source_counts_as_gone_after_stall_s(tmp_path):
     window, _, _ = _window(camera, PlaybackClock(), RecordingDisplay(), tmp_path, stall_s=0.5)
     camera.mailbox.last_put -= 60  # opened a minute ago, while the models loaded: that is not a stall
     started = time.monotonic()
-    with pytest.raises(DeviceUnavailableError, match="camera at index 7 stopped delivering frames for 0.5 s"):
+    with pytest.raises(DeviceUnavailableError, match=r"camera at index 7 stopped delivering frames for 0.5 s"):
         window.run()
     assert time.monotonic() - started >= 0.5
     assert not camera.alive

@@ -290,7 +290,6 @@ class FakePipeline:
 
 
 def test_engine_run_is_resumable_and_skips_bad_clips(env, tmp_path):
-    _, wheels, gt = env
     videos = tmp_path / "clips"
     videos.mkdir()
     for name in ("s1.mp4", "s2.wav"):
@@ -360,13 +359,13 @@ def test_download_from_a_mirror_and_offline_failure(env, tmp_path):
     _, wheels, _ = env
     dest = download_wheels(tmp_path / "dl", base_url=wheels.as_uri())
     assert sorted(p.name for p in dest.iterdir()) == sorted(WHEEL_FILES)
-    with pytest.raises(EvaluationDataError, match="Could not download .*--wheels"):
+    with pytest.raises(EvaluationDataError, match=r"Could not download .*--wheels"):
         download_wheels(tmp_path / "dl2", base_url="http://127.0.0.1:9/", timeout=2)
     assert not (tmp_path / "dl2").exists() or not any((tmp_path / "dl2").iterdir())
     broken = tmp_path / "mirror"
     shutil.copytree(wheels, broken)
     (broken / "wheel1.xlsx").write_bytes(b"<html>rate limited</html>")
-    with pytest.raises(EvaluationDataError, match="wheel1.xlsx"):
+    with pytest.raises(EvaluationDataError, match=r"wheel1.xlsx"):
         download_wheels(tmp_path / "dl3", base_url=broken.as_uri())
 
 

@@ -20,7 +20,7 @@ def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
 def test_missing_camera_and_microphone_raise_device_errors():
     with pytest.raises(DeviceUnavailableError, match="index 98"):
         open_camera(parse_source("98", devices_by_name=False))
-    with pytest.raises(DeviceUnavailableError, match="microphone|PortAudio"):
+    with pytest.raises(DeviceUnavailableError, match=r"microphone|PortAudio"):
         check_microphone(9999)
 
 
