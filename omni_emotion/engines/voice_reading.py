@@ -87,7 +87,7 @@ class VoiceReading:
 
     @property
     def top(self) -> tuple[str, float]:
-        family = max(self.families, key=self.families.get)
+        family = max(self.families, key=self.families.__getitem__)
         return family, self.families[family]
 
 
