@@ -28,8 +28,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from common import SHARED_DATA
 
-from omni_emotion.engines.word_reading import CLASS_FAMILY, MODEL_PATH, chinese_ngrams, load_words_model, read_words
+from omni_emotion.engines.word_reading import (
+    CLASS_FAMILY,
+    MODEL_PATH,
+    chinese_ngrams,
+    load_words_model,
+    read_words,
+)
 
 CLASSES = ("neutral", "angry", "happy", "sad", "worried", "surprise")
 SEED = 0
@@ -217,7 +224,7 @@ def report(data: Path, path: Path, embed: Embedder) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data/mer2023_text"))
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "mer2023_text")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
     ap.add_argument("--no-report", action="store_true")
