@@ -151,7 +151,17 @@ def _tiny_omni(folder: Path) -> Path:
     return folder
 
 
-def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
+def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys, monkeypatch):
+    from omni_emotion.engines.omni import OmniEngine
+
+    prompts: list[str] = []
+    generate_text = OmniEngine.generate_text
+
+    def recording(self, prompt, max_new_tokens=None):
+        prompts.append(prompt)
+        return generate_text(self, prompt, max_new_tokens)
+
+    monkeypatch.setattr(OmniEngine, "generate_text", recording)
     tmp, wheels, gt = env
     pred = tmp / "reasons.jsonl"
     lines = [
@@ -168,6 +178,9 @@ def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
     summary = json.loads(out.splitlines()[-1])
     # the random model's replies name no emotion: every sample is scored, and scores 0 (the rules scored 1)
     assert code == 0 and summary["n_scored"] == 3 and summary["M1"] == 0.0
+    # the model, not the rules, read each reason: one generation per reason, with that reason in its prompt
+    assert len(prompts) == len(lines)
+    assert all(any(line["reason"] in prompt for prompt in prompts) for line in lines)
 
 
 def test_unusable_files_exit_2_with_one_sentence(env, capsys):
