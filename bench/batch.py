@@ -19,10 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import SHARED_MEDIA
+
 from omni_emotion.batch import analyze_folder
 from omni_emotion.scale import PipelineSpec, RayConfig
 
-DEFAULT_CLIP = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "media" / "face_noface.mov"
+DEFAULT_CLIP = SHARED_MEDIA / "face_noface.mov"
 
 
 def timed(stamps: list[float]):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from omni_emotion.paths import shared_dir
 
 __all__ = ["SHARED_DATA", "SHARED_MEDIA", "median_time"]
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
+SHARED = shared_dir()  # ../shared beside the checkout, or $OMNI_EMOTION_SHARED
 SHARED_DATA = SHARED / "data"
 SHARED_MEDIA = SHARED / "testdata" / "media"
 

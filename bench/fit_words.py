@@ -22,13 +22,21 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from common import SHARED_DATA
 
-from omni_emotion.engines.word_reading import CLASS_FAMILY, MODEL_PATH, chinese_ngrams, load_words_model, read_words
+from omni_emotion.engines.word_reading import (
+    CLASS_FAMILY,
+    MODEL_PATH,
+    chinese_ngrams,
+    load_words_model,
+    read_words,
+)
 
 CLASSES = ("neutral", "angry", "happy", "sad", "worried", "surprise")
 SEED = 0
@@ -129,7 +137,7 @@ def ece(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     conf, pred = prob.max(axis=1), prob.argmax(axis=1)
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         m = (conf > lo) & (conf <= hi)
         if m.any():
             total += m.mean() * abs((pred[m] == y[m]).mean() - conf[m].mean())
@@ -216,7 +224,7 @@ def report(data: Path, path: Path, embed: Embedder) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data/mer2023_text"))
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "mer2023_text")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
     ap.add_argument("--no-report", action="store_true")

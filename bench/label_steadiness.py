@@ -15,6 +15,7 @@ session's own) against SteadyExpressions.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import time
 from pathlib import Path
@@ -88,7 +89,7 @@ def main() -> None:
         print(f"label changes per minute, {name}: {changes_per_minute(sequence, config):.1f}")
     minutes = args.seconds / 60.0
     for name, shown in (("session smoothing only", raw_expr), ("SteadyExpressions", steady_expr)):
-        flips = sum(a != b for a, b in zip(shown, shown[1:]))
+        flips = sum(a != b for a, b in itertools.pairwise(shown))
         print(f"main face's expression changes per minute, {name}: {flips / minutes:.1f} "
               f"({len(shown)} frames with a face)")
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from common import SHARED_MEDIA
 
 from omni_emotion.live import LiveConfig, LiveSession, load_live_models
 from omni_emotion.media import iter_frames, load_audio
@@ -33,7 +34,7 @@ from omni_emotion.pipeline import ENGINES, EmotionPipeline
 from omni_emotion.types import SAMPLE_RATE
 from omni_emotion.ui.draw import draw_overlay
 
-DEFAULT_CLIP = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "media" / "face_noface.mov"
+DEFAULT_CLIP = SHARED_MEDIA / "face_noface.mov"
 
 
 def letterbox(frame: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
@@ -69,7 +70,8 @@ def main() -> None:
                                       face_backend=args.face_backend)
     models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
-          f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")
+          f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; "
+          f"models loaded in {time.perf_counter() - t_load:.1f} s")
     session = LiveSession(models, LiveConfig(), background=not args.no_slow)
     session.process_frame(frames[0])  # warm-up outside the timing
     hogs = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]

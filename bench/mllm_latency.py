@@ -13,7 +13,8 @@ one); without it compilation is off. Prints one JSON line per layout x attention
 ``decode_tok_s`` and ``peak_mem_mb`` (on CUDA: allocated by torch during that variant).
 
     python bench/mllm_latency.py --size tiny                 # CPU, seconds
-    python bench/mllm_latency.py --size 7b --device cuda --attn sdpa,eager --layout trained,zero-shot --prompt-tokens 1933
+    python bench/mllm_latency.py --size 7b --device cuda --attn sdpa,eager --layout trained,zero-shot \
+        --prompt-tokens 1933
     python bench/mllm_latency.py --size 7b --device cuda --static-cache --compile
 """
 

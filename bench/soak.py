@@ -8,9 +8,9 @@ builds it. One tab plays the browser over the REST API: webcam frames offered at
 microphone chunk to /live_audio every 0.5 s, and the frame size switching between 640x480 and 480x640 (a
 phone rotated) every ``--size-every`` seconds. A gradio_client calls /analyze, /analyze with a stream whose
 picture grows past the pixel limit partway (refused with the limit's sentence, counted as "growing refused")
-and /evaluate in turn, one every 30 s. Every minute it prints frames served, label refreshes (finished live analyses), live worker
-restarts (workers after the first: 0 expected), resident memory and the files in the app's temp folder;
-the last line is the same as JSON. Exit code 1 when a worker restarted or a frame failed.
+and /evaluate in turn, one every 30 s. Every minute it prints frames served, label refreshes (finished live
+analyses), live worker restarts (workers after the first: 0 expected), resident memory and the files in the
+app's temp folder; the last line is the same as JSON. Exit code 1 when a worker restarted or a frame failed.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def report(minute: float, stats: Stats, pipeline: CountingPipeline, folder: Path
            "frame_ms_p50": round(float(np.median(stats.frame_ms))) if stats.frame_ms else None,
            "rss_mb": round(rss_mb()), "temp_files": files}
     print(f"[{row['minute']:5.1f} min] frames served {row['frames_served']}/{row['frames_offered']} offered "
-          f"({row['frames_failed']} failed, p50 {row['frame_ms_p50']} ms, {row['size_changes']} size changes), label refreshes {row['label_refreshes']}, worker restarts "
+          f"({row['frames_failed']} failed, p50 {row['frame_ms_p50']} ms, {row['size_changes']} size changes), "
+          f"label refreshes {row['label_refreshes']}, worker restarts "
           f"{row['worker_restarts']}, analyze {row['analyze_calls']} (+{row['growing_refused']} growing refused), "
           f"evaluate {row['evaluate_calls']} "
           f"({row['side_call_failures']} failed), RSS {row['rss_mb']} MB, temp files {row['temp_files']}", flush=True)

@@ -60,7 +60,8 @@ def main() -> None:
                               device=args.device, progress=False)
         result = trainer.train()
         for h in result.history:
-            print(f"step {h['step']}: reward {h['reward']:.3f} (ew {h['ew']:.3f}, format {h['format']:.2f}) kl {h['kl']:.4f}")
+            print(f"step {h['step']}: reward {h['reward']:.3f} (ew {h['ew']:.3f}, format {h['format']:.2f}) "
+                  f"kl {h['kl']:.4f}")
     print(json.dumps({
         "reward_start": round(result.reward_start, 4), "reward_end": round(result.reward_end, 4),
         "kl_end": round(result.kl_end, 5), "steps": result.steps, "samples_per_s": round(result.samples_per_s, 1),

@@ -136,9 +136,13 @@ class MiniXception(nn.Module):
 # Keras layer name -> (class, settings) expected at that position of the rebuild. Each BatchNormalization
 # and conv name is then mapped to the PyTorch parameter owner in `_keras_to_torch`.
 def _expected_layers() -> list[tuple[str, str, dict]]:
-    conv = lambda f, k, s, p, b=False: {"filters": f, "kernel_size": [k, k], "strides": [s, s], "padding": p,
-                                        "use_bias": b, "activation": "linear"}
-    sep = lambda f: {**conv(f, 3, 1, "same"), "depth_multiplier": 1}
+    def conv(f: int, k: int, s: int, p: str, b: bool = False) -> dict:
+        return {"filters": f, "kernel_size": [k, k], "strides": [s, s], "padding": p, "use_bias": b,
+                "activation": "linear"}
+
+    def sep(f: int) -> dict:
+        return {**conv(f, 3, 1, "same"), "depth_multiplier": 1}
+
     layers = [
         ("InputLayer", "input_1", {"batch_input_shape": [None, INPUT_SIZE, INPUT_SIZE, 1]}),
         ("Conv2D", "conv2d_1", conv(8, 3, 1, "valid")), ("BatchNormalization", "batch_normalization_1", {}),
@@ -245,7 +249,8 @@ def crop_face(frame_rgb: np.ndarray, box: np.ndarray, margin: float = 0.05) -> n
 
     frame_rgb (H, W, 3) uint8; box (4,) x1, y1, x2, y2 pixels; margin is a fraction of the side added on
     each side (0.05 matches the 10 px `fer` adds around its 150-250 px Haar boxes; wider margins
-    let hair and background in and shift crying faces towards "happy"). Pixels outside the frame are filled by replicating the border. Returns (S, S, 3) uint8.
+    let hair and background in and shift crying faces towards "happy"). Pixels outside the frame are filled by
+    replicating the border. Returns (S, S, 3) uint8.
     """
     x1, y1, x2, y2 = (float(v) for v in box)
     side = max(x2 - x1, y2 - y1) * (1.0 + 2.0 * margin)

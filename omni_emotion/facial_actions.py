@@ -11,6 +11,7 @@ All inputs: landmarks (T, 5, 2) float pixels, boxes (T, 4) x1, y1, x2, y2 pixels
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def phase_slices(n: int) -> list[slice]:
     if n <= 0:
         return [slice(0, 0)] * 3
     edges = np.linspace(0, n, 4).round().astype(int)
-    return [slice(min(a, n - 1), max(b, min(a, n - 1) + 1)) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(min(a, n - 1), max(b, min(a, n - 1) + 1)) for a, b in itertools.pairwise(edges)]
 
 
 def _phase_means(values: np.ndarray) -> np.ndarray:

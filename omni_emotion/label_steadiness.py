@@ -17,6 +17,7 @@ measures the label changes per minute with and without them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -141,7 +142,7 @@ def changes_per_minute(sequence: Sequence[tuple[float, Sequence[str]]],
         return 0.0
     minutes = (sequence[-1][0] - sequence[0][0]) / 60.0
     if config is None:
-        changes = sum(set(a) != set(b) for (_, a), (_, b) in zip(sequence, sequence[1:]) if a and b)
+        changes = sum(set(a) != set(b) for (_, a), (_, b) in itertools.pairwise(sequence) if a and b)
     else:
         steady = SteadyLabels(config)
         for seq, (t, labels) in enumerate(sequence):

@@ -1,8 +1,8 @@
-"""The project's own emotion vocabulary: words, their family and common word forms.
+"""The project's own emotion vocabulary: 231 words in 8 families, with common word forms.
 
 Written for omni-emotion from widely taught psychology facts: the basic-emotion families (Ekman's six plus
-contempt) and everyday English word forms. Nuanced states (nervous, embarrassed, relieved, sarcastic, helpless, grateful, ...) belong to
-the family whose core feeling they share.
+contempt) and everyday English word forms. Nuanced states (nervous, embarrassed, relieved, sarcastic, helpless,
+grateful, ...) belong to the family whose core feeling they share.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def cache_root() -> Path:
 
 
 def weights_dir() -> Path:
-    """The default weights folder (see the module docstring); every command's ``--weights-dir`` default."""
+    """The default weights folder (see the module docstring): the ``--weights-dir`` default of the commands."""
     if os.environ.get("OMNI_EMOTION_WEIGHTS"):
         return Path(os.environ["OMNI_EMOTION_WEIGHTS"]).expanduser()
     root = checkout_root()

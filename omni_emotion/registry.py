@@ -21,10 +21,16 @@ AUTO = "auto"
 
 
 class Entry(Protocol):
-    name: str
-    rank: int  # auto tries higher ranks first
+    # read-only members: entries are frozen dataclasses
+    @property
+    def name(self) -> str: ...
 
-    def available(self, *context: Any) -> bool: ...
+    @property
+    def rank(self) -> int: ...  # auto tries higher ranks first
+
+    # each registry passes its own context (engines: the weights folder; face detectors: none)
+    @property
+    def available(self) -> Callable[..., bool]: ...
 
 
 def load_ref(ref: str | Callable[..., Any]) -> Callable[..., Any]:

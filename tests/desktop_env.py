@@ -124,9 +124,9 @@ class XServer:
 def xvfb(folder: Path, size: str = "1280x720x24") -> Iterator[XServer]:
     """A private Xvfb; ``-displayfd`` lets it choose a free display number and tell us."""
     read_end, write_end = os.pipe()
+    log = open(folder / "xvfb.log", "wb")  # noqa: SIM115 (the server's log, open while it runs)
     process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
-                               pass_fds=(write_end,), stdout=subprocess.DEVNULL,
-                               stderr=open(folder / "xvfb.log", "wb"))
+                               pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=log)
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as pipe:
@@ -165,12 +165,13 @@ def pulseaudio(folder: Path, wav: Path, source: str = "wavmic") -> Iterator[Puls
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(folder), "PULSE_RUNTIME_PATH": str(folder / "rt")}
     env.pop("DISPLAY", None)
+    log = open(folder / "pulse.log", "wb")  # noqa: SIM115 (the server's log, open while it runs)
     process = subprocess.Popen(
         ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disable-shm=yes", "--use-pid-file=no",
          "-L", f"module-native-protocol-unix socket={folder / 'native'} auth-anonymous=1",
          "-L", f"module-pipe-source source_name={source} file={fifo} format=s16le rate={rate} channels={channels}",
          "-L", "module-null-sink"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "pulse.log", "wb"))
+        env=env, stdout=subprocess.DEVNULL, stderr=log)
     stop = threading.Event()
     server = PulseServer(folder, source)
     try:

@@ -99,7 +99,7 @@ def growing_mjpeg_avi(path: Path, small: tuple[int, int] = (64, 64), large: tupl
         stream.width, stream.height, stream.pix_fmt = *small, "yuvj420p"
         big = av.CodecContext.create("mjpeg", "w")
         big.width, big.height, big.pix_fmt, big.time_base = *large, "yuvj420p", Fraction(1, 25)
-        for i, frame in enumerate(_frames(frames / 25, 25, small)):
+        for frame in _frames(frames / 25, 25, small):
             for packet in stream.encode(frame):
                 container.mux(packet)
         for i, frame in enumerate(_frames(frames / 25, 25, large)):

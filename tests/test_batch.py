@@ -144,7 +144,7 @@ def test_a_pipeline_that_cannot_load_on_an_actor_stops_the_job_with_its_own_erro
     stage = AnalyzeStage(MissingWeights())
     rows = stage({"key": ["a", "b"], "path": [str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")]})["result"]
     assert len(rows) == 2
-    with pytest.raises(ModelNotFoundError, match="^No omni model under weights/"):
+    with pytest.raises(ModelNotFoundError, match=r"^No omni model under weights/"):
         decode_row(rows[0])
 
 

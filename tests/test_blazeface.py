@@ -147,13 +147,13 @@ def test_weighted_nms_output_is_disjoint_sorted_and_order_free(seed, n, thr):
     boxes = np.concatenate([xy, xy + rng.uniform(0.05, 0.3, (n, 2))], axis=1).astype(np.float32)
     kps = rng.uniform(0, 1, (n, 6, 2)).astype(np.float32)
     scores = rng.permutation(np.linspace(0.5, 1.0, n)).astype(np.float32)  # distinct: a unique order
-    b, k, s = weighted_nms(boxes, kps, scores, thr)
+    b, _k, s = weighted_nms(boxes, kps, scores, thr)
     assert 1 <= len(s) <= n and (np.diff(s) <= 0).all()
     assert s[0] == scores.max()
     # merged boxes stay inside the union of the inputs
     assert (b[:, :2] >= boxes[:, :2].min(0) - 1e-6).all() and (b[:, 2:] <= boxes[:, 2:].max(0) + 1e-6).all()
     perm = rng.permutation(n)
-    b2, k2, s2 = weighted_nms(boxes[perm], kps[perm], scores[perm], thr)
+    b2, _k2, s2 = weighted_nms(boxes[perm], kps[perm], scores[perm], thr)
     np.testing.assert_allclose(b2, b, atol=1e-6)
     np.testing.assert_allclose(s2, s)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from omni_emotion.engines.base import Engine
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.types import (
     Analysis,
@@ -56,13 +57,16 @@ def test_textual_clues_valence_similarity_and_negation(engine):
 
 
 def test_words_only_clip_gives_json_contract(engine):
-    assert isinstance(engine, Engine)
+    assert engine.name == "clues"
     speech = Prosody(loudness_db=-14, f0_median_hz=240, f0_min_hz=160, f0_max_hz=380, speech_rate=4.0,
                      speech_regions=[(0.2, 2.6)], voice=ACTIVATED_VOICE)
     p = Perception(_clip(), [], _said("This is the best news ever, I'm thrilled!"), speech)
     calls = []
     a = engine.analyze(p, progress=lambda f, m: calls.append(f))
-    assert isinstance(a, Analysis) and a.engine == "clues"
+    data = json.loads(a.to_json())  # the public contract: these keys, in this order, carrying the answer
+    assert list(data) == list(Analysis.JSON_KEYS)
+    assert (data["engine"], data["labels"], data["explanation"]) == ("clues", a.labels, a.explanation)
+    assert data["evidence"] == {label: list(facts) for label, facts in a.evidence.items()} and data["evidence"]
     assert a.labels[0] in {"happy", "thrilled", "excited"} and "excited" in a.labels
     assert set(a.to_dict()) == set(Analysis.JSON_KEYS)
     assert 'The person says: "This is the best news ever' in a.explanation

@@ -38,7 +38,7 @@ def test_source_values_are_classified(tmp_path):
     assert parse_source("hw:1,0", devices_by_name=True).kind == "device"
     with pytest.raises(MediaNotFoundError, match="does not exist"):
         parse_source("pulse", devices_by_name=False)  # a camera name is a missing file
-    with pytest.raises(MediaNotFoundError, match="missing.wav does not exist"):
+    with pytest.raises(MediaNotFoundError, match=r"missing.wav does not exist"):
         parse_source(str(tmp_path / "missing.wav"), devices_by_name=True)
     with pytest.raises(UnsupportedMediaError, match="folder"):
         parse_source(str(tmp_path), devices_by_name=False)
@@ -127,7 +127,7 @@ def test_sources_without_the_needed_track_are_refused(tmp_path):
                     on_audio=lambda s, r: None)
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all" * 10)
-    with pytest.raises(UnsupportedMediaError, match="junk.mp4 is not a readable"):
+    with pytest.raises(UnsupportedMediaError, match=r"junk.mp4 is not a readable"):
         MediaSource(parse_source(str(junk), devices_by_name=False), PlaybackClock())
 
 

@@ -67,11 +67,14 @@ def test_keys_pause_mirror_save_and_quit_then_everything_is_released(tmp_path):
     display = RecordingDisplay(["m", "space"], after=3)
     window, session, mic = _window(source, clock, display, tmp_path, duration_s=30.0)
 
+    seen_while_paused: list[tuple[bool, bool]] = []  # read here, asserted in the test's own thread below
+
     def later():  # resume, save once labels exist, quit
-        while display.keys:  # m and space not served yet
+        deadline = time.monotonic() + 20
+        while display.keys and time.monotonic() < deadline:  # m and space not served yet
             time.sleep(0.05)
         time.sleep(0.3)
-        assert window.paused and clock.paused
+        seen_while_paused.append((window.paused, clock.paused))
         display.keys += ["space"]
         deadline = time.monotonic() + 20
         while window.stats.updates == 0 and time.monotonic() < deadline:
@@ -83,6 +86,7 @@ def test_keys_pause_mirror_save_and_quit_then_everything_is_released(tmp_path):
     started = time.monotonic()
     assert window.run() == 0
     helper.join()
+    assert seen_while_paused == [(True, True)]  # space paused both the window and the playback clock
     assert time.monotonic() - started < 25  # q quit, not the 30 s duration
     assert window.mirror and not window.paused and not clock.paused
     assert window.stats.updates >= 1 and window.stats.frames >= 3
@@ -155,7 +159,7 @@ def test_a_silent_live_source_counts_as_gone_after_stall_s(tmp_path):
     window, _, _ = _window(camera, PlaybackClock(), RecordingDisplay(), tmp_path, stall_s=0.5)
     camera.mailbox.last_put -= 60  # opened a minute ago, while the models loaded: that is not a stall
     started = time.monotonic()
-    with pytest.raises(DeviceUnavailableError, match="camera at index 7 stopped delivering frames for 0.5 s"):
+    with pytest.raises(DeviceUnavailableError, match=r"camera at index 7 stopped delivering frames for 0.5 s"):
         window.run()
     assert time.monotonic() - started >= 0.5
     assert not camera.alive

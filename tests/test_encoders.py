@@ -22,7 +22,10 @@ SWIN = SwinConfig(
 def facexformer_state_dict(config: SwinConfig, fusion_dim: int = 8) -> dict[str, torch.Tensor]:
     """A synthetic checkpoint with FaceXFormer's public key names (torchvision swin under backbone.0/1)."""
     g = torch.Generator().manual_seed(0)
-    rnd = lambda *shape: torch.randn(*shape, generator=g)
+
+    def rnd(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=g)
+
     c, ws = config.embed_dim, config.window_size
     sd = {
         "backbone.0.0.0.weight": rnd(c, 3, config.patch_size, config.patch_size),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from typing import ClassVar
 
 import pytest
 
@@ -191,7 +192,7 @@ def test_feelings_of_others_of_the_past_and_of_things_are_marked(text, expected)
 class _Tables:
     """Tables where every test word is its own base word on the wheel."""
 
-    groups = {word: (word,) for word in WHEEL_WORDS}
+    groups: ClassVar[dict[str, tuple[str, ...]]] = {word: (word,) for word in WHEEL_WORDS}
     wheel_words = frozenset(WHEEL_WORDS)
 
 

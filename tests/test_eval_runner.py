@@ -151,7 +151,17 @@ def _tiny_omni(folder: Path) -> Path:
     return folder
 
 
-def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
+def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys, monkeypatch):
+    from omni_emotion.engines.omni import OmniEngine
+
+    prompts: list[str] = []
+    generate_text = OmniEngine.generate_text
+
+    def recording(self, prompt, max_new_tokens=None):
+        prompts.append(prompt)
+        return generate_text(self, prompt, max_new_tokens)
+
+    monkeypatch.setattr(OmniEngine, "generate_text", recording)
     tmp, wheels, gt = env
     pred = tmp / "reasons.jsonl"
     lines = [
@@ -168,6 +178,9 @@ def test_llm_extractor_runs_the_omni_model_on_each_reason(env, capsys):
     summary = json.loads(out.splitlines()[-1])
     # the random model's replies name no emotion: every sample is scored, and scores 0 (the rules scored 1)
     assert code == 0 and summary["n_scored"] == 3 and summary["M1"] == 0.0
+    # the model, not the rules, read each reason: one generation per reason, with that reason in its prompt
+    assert len(prompts) == len(lines)
+    assert all(any(line["reason"] in prompt for prompt in prompts) for line in lines)
 
 
 def test_unusable_files_exit_2_with_one_sentence(env, capsys):
@@ -290,7 +303,6 @@ class FakePipeline:
 
 
 def test_engine_run_is_resumable_and_skips_bad_clips(env, tmp_path):
-    _, wheels, gt = env
     videos = tmp_path / "clips"
     videos.mkdir()
     for name in ("s1.mp4", "s2.wav"):
@@ -360,13 +372,13 @@ def test_download_from_a_mirror_and_offline_failure(env, tmp_path):
     _, wheels, _ = env
     dest = download_wheels(tmp_path / "dl", base_url=wheels.as_uri())
     assert sorted(p.name for p in dest.iterdir()) == sorted(WHEEL_FILES)
-    with pytest.raises(EvaluationDataError, match="Could not download .*--wheels"):
+    with pytest.raises(EvaluationDataError, match=r"Could not download .*--wheels"):
         download_wheels(tmp_path / "dl2", base_url="http://127.0.0.1:9/", timeout=2)
     assert not (tmp_path / "dl2").exists() or not any((tmp_path / "dl2").iterdir())
     broken = tmp_path / "mirror"
     shutil.copytree(wheels, broken)
     (broken / "wheel1.xlsx").write_bytes(b"<html>rate limited</html>")
-    with pytest.raises(EvaluationDataError, match="wheel1.xlsx"):
+    with pytest.raises(EvaluationDataError, match=r"wheel1.xlsx"):
         download_wheels(tmp_path / "dl3", base_url=broken.as_uri())
 
 

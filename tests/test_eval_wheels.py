@@ -150,7 +150,7 @@ def test_missing_files_name_the_fix(tmp_path):
 def test_corrupt_workbook_is_a_clear_error(tmp_path):
     folder = write_tables(tmp_path / "w")
     (folder / "synonym.xlsx").write_bytes(b"not a zip file")
-    with pytest.raises(EvaluationDataError, match="synonym.xlsx"):
+    with pytest.raises(EvaluationDataError, match=r"synonym.xlsx"):
         load_wheels(folder, cache_dir=tmp_path / "cache")
 
 

@@ -4,6 +4,8 @@ its chips beside the video from the same steady labels."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -63,7 +65,7 @@ def test_changes_are_never_closer_than_the_dwell_time(windows, step):
         if shown and now != shown:
             changed.append(seq * step)
         shown = now
-    assert all(b - a >= config.min_dwell_s for a, b in zip(changed, changed[1:]))
+    assert all(b - a >= config.min_dwell_s for a, b in itertools.pairwise(changed))
     assert len(changed) == steady.changes
 
 

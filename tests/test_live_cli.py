@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni_emotion.cli import main
+from omni_emotion.cli import build_parser, main
 from omni_emotion.desktop.microphone import check_microphone
 from omni_emotion.desktop.sources import open_camera, parse_source
 from omni_emotion.errors import DeviceUnavailableError
@@ -20,15 +20,19 @@ def test_missing_camera_is_a_clear_error_with_exit_2(capsys):
 def test_missing_camera_and_microphone_raise_device_errors():
     with pytest.raises(DeviceUnavailableError, match="index 98"):
         open_camera(parse_source("98", devices_by_name=False))
-    with pytest.raises(DeviceUnavailableError, match="microphone|PortAudio"):
+    with pytest.raises(DeviceUnavailableError, match=r"microphone|PortAudio"):
         check_microphone(9999)
 
 
-def test_serve_and_live_are_registered(capsys):
-    with pytest.raises(SystemExit):
-        main(["serve", "--help"])
-    out = capsys.readouterr().out
-    assert "--share" in out and "--data-dir" in out
+def test_serve_and_live_are_registered_with_their_own_runner_and_options():
+    parser = build_parser()
+    serve = parser.parse_args(["serve", "--share", "--port", "9999", "--data-dir", "a", "--data-dir", "b"])
+    assert (serve.command, serve.share, serve.port, serve.data_dir) == ("serve", True, 9999, ["a", "b"])
+    live = parser.parse_args(["live", "--camera", "clip.mp4", "--mic", "talk.wav", "--loop", "--duration", "2"])
+    assert (live.command, live.camera, live.mic) == ("live", "clip.mp4", "talk.wav")
+    assert live.loop and live.duration == 2.0
+    assert callable(serve.func) and callable(live.func) and serve.func is not live.func
+    assert (serve.func.__name__, live.func.__name__) == ("serve", "live")
 
 
 def test_a_missing_camera_file_and_a_dead_stream_url_are_one_sentence(capsys, tmp_path):

@@ -199,7 +199,7 @@ def test_lost_flow_makes_the_detector_run_at_once():
     scene = Scene()
     scene.add("a", 200, 100)
     detector = SceneDetector(scene)
-    session, clock = session_for(detector, detect_every=50)
+    session, _clock = session_for(detector, detect_every=50)
     session.process_frame(scene.render())
     calls = detector.calls
     scene.faces["a"] = (np.full((SIZE, SIZE, 3), 70, np.uint8), scene.faces["a"][1])  # the texture vanishes

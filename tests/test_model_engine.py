@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from omni_emotion.engines.base import Engine
 from omni_emotion.engines.omni import (
     OmniEngine,
     OmniEngineConfig,
@@ -25,6 +24,7 @@ from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.mentions import LLMExtractor, RuleExtractor, extraction_prompt
 from omni_emotion.model import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
+from omni_emotion.model.prompts import EXPLAIN_PROMPT, LABELS_PROMPT
 from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
 from omni_emotion.weights import REGISTRY, find_omni_checkpoint, manifest, omni_missing_files, status
 
@@ -62,13 +62,27 @@ def _perception() -> Perception:
     )
 
 
-def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir):
+def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir, monkeypatch):
     engine = OmniEngine.load(tiny_dir, device="cpu")
-    assert isinstance(engine, Engine) and engine.name == "omni"
+    assert engine.name == "omni"
+    answers: dict[str, str] = {}  # prompt -> the text the model generated for it
+    stream = engine.stream
+
+    def recording(perception, prompt, *args, **kwargs):
+        pieces = list(stream(perception, prompt, *args, **kwargs))
+        answers[prompt] = "".join(pieces)
+        yield from pieces
+
+    monkeypatch.setattr(engine, "stream", recording)
     seen = []
     analysis = engine.analyze(_perception(), progress=lambda f, text: seen.append(f))
     assert analysis.engine == "omni" and analysis.transcript == "I can't believe it"
-    assert isinstance(analysis.explanation, str) and isinstance(analysis.labels, list)
+    # the explanation is the model's answer to the explanation prompt; the labels are extracted from it and the
+    # answer to the labels prompt; the clues are the explanation's per-modality sentences
+    assert list(answers) == [LABELS_PROMPT, EXPLAIN_PROMPT]
+    assert analysis.explanation == answers[EXPLAIN_PROMPT].strip()
+    assert analysis.labels == engine.extract_labels(analysis.explanation, answers[LABELS_PROMPT])
+    assert analysis.clues == split_clues(analysis.explanation)
     assert seen[0] == 0.0 and seen[-1] == 1.0
     assert {"omni_labels", "omni_explanation", "omni_extraction", "omni_total"} <= set(analysis.timings_ms)
     assert set(json.loads(analysis.to_json())) == set(analysis.JSON_KEYS)

@@ -152,7 +152,7 @@ def test_a_load_that_would_leave_weights_random_fails(tmp_path):
     state = load_file(str(path))
     del state["model.audio.projector.linear_1.weight"]
     save_file(state, str(path), metadata={"format": "pt"})
-    with pytest.raises(IncompleteCheckpointError, match="lacks 1 weights .*audio.projector.linear_1.weight"):
+    with pytest.raises(IncompleteCheckpointError, match=r"lacks 1 weights .*audio.projector.linear_1.weight"):
         OmniEmotionForConditionalGeneration.from_pretrained(tmp_path)
     model = OmniEmotionForConditionalGeneration.from_pretrained(tmp_path, allow_missing=["model.audio.projector."])
     assert model.model.audio.projector.linear_1.weight.shape[0] == model.config.text_config.hidden_size

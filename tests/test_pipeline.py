@@ -87,7 +87,8 @@ def test_cli_json_last_line(media_dir, capsys):
 
 
 def test_non_english_speech_is_quoted_with_its_translation(pipeline, tmp_path):
-    """Spanish speech (espeak-ng): the explanation quotes the words and their English, the text cue reads the English."""
+    """Spanish speech (espeak-ng): the explanation quotes the words and their English, the text cue reads
+    the English."""
     import shutil
     import subprocess
 

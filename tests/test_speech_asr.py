@@ -195,7 +195,7 @@ def test_packaged_models_resolve(tmp_path):
 
 
 def test_missing_models_fail_fast_and_clearly(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="no model.bin"):
+    with pytest.raises(ModelNotFoundError, match=r"no model.bin"):
         resolve_model_dir(str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="Hugging Face Hub"):
         resolve_model_dir("large-v3", download=False)

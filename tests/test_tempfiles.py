@@ -72,7 +72,7 @@ def server():
 def test_live_frame_refuses_frames_over_the_pixel_limit(server, tmp_path):
     _, client = server
     client.reset_session()
-    with pytest.raises(Exception, match="9000x9000 .* above the 16.8 MP limit"):
+    with pytest.raises(Exception, match=r"9000x9000 .* above the 16.8 MP limit"):
         client.predict(handle_file(str(png(tmp_path / "huge.png", 9000, 9000))), api_name="/live_frame")
 
 

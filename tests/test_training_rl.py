@@ -124,7 +124,7 @@ def test_manifest_carries_ov_labels_and_the_converter_fills_them(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"video": "a.mp4", "labels": "sad", "conversation": [
         {"role": "user", "content": "q"}, {"role": "assistant", "content": "x"}]}) + "\n")
-    with pytest.raises(TrainingDataError, match="bad.jsonl, line 1: 'labels' must be a list"):
+    with pytest.raises(TrainingDataError, match=r"bad.jsonl, line 1: 'labels' must be a list"):
         read_manifest(bad)
 
 
@@ -246,7 +246,7 @@ def test_lora_trains_adapters_only_and_saves_a_merged_model(toy, tmp_path):
     for (name, x), (_, y) in zip(straight.model.named_parameters(), resumed.model.named_parameters()):
         torch.testing.assert_close(x, y, rtol=0, atol=1e-6, msg=name)
     plain = _toy_trainer(toy, tmp_path / "plain", steps=2)
-    with pytest.raises(ConfigError, match="without LoRA|with LoRA"):
+    with pytest.raises(ConfigError, match=r"without LoRA|with LoRA"):
         plain.train(resume=checkpoint)
 
 

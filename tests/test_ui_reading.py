@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -93,7 +94,7 @@ def test_downloads_hold_the_result_and_one_row_per_face_per_frame(tmp_path):
     rows = expression_rows(faces, predict, EXPRESSIONS)
     assert [(r[0], r[1], r[2]) for r in rows] == [(2, 1, 0.2), (2, 1, 0.7), (4, 0, 0.0), (4, 0, 0.5), (4, 0, 1.0)]
     json_path, csv_path = write_downloads(tmp_path, "omni-emotion-x", _analysis(), rows, EXPRESSIONS)
-    assert json.loads(open(json_path, encoding="utf-8").read())["evidence"]["happy"]
+    assert json.loads(Path(json_path).read_text(encoding="utf-8"))["evidence"]["happy"]
     with open(csv_path, newline="") as handle:
         table = list(csv.reader(handle))
     assert table[0] == ["track", "main", "time_s", *EXPRESSIONS] and len(table) == 6

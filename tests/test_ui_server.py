@@ -130,7 +130,7 @@ def test_corrupt_upload_gets_a_clear_error_and_the_server_keeps_serving(server, 
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     before = bad.read_bytes()
-    with pytest.raises(Exception, match="broken.mp4"):
+    with pytest.raises(Exception, match=r"broken.mp4"):
         client.predict(handle_file(str(bad)), api_name="/analyze")
     assert bad.read_bytes() == before
     assert client.predict(handle_file(str(media_dir / "single_face.jpg")), api_name="/analyze")["labels"]
@@ -140,7 +140,7 @@ def test_oversized_upload_is_refused_and_the_server_keeps_serving(server, tmp_pa
     client = server.client
     big = tmp_path / "big.wav"
     write_wav(big, np.zeros(16_000 * 80, np.float32), 16_000)  # 2.5 MB > the 2 MB limit
-    with pytest.raises(Exception, match="(?i)exceed|too large|maximum"):
+    with pytest.raises(Exception, match=r"(?i)exceed|too large|maximum"):
         client.predict(handle_file(str(big)), api_name="/analyze")
     assert client.predict(handle_file(str(media_dir / "single_face.jpg")), api_name="/analyze")["labels"]
 

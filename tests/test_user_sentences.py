@@ -59,7 +59,7 @@ def test_live_frame_bombs_are_refused_from_their_header(tmp_path, make, name):
 def test_live_frame_refuses_formats_whose_size_it_cannot_read_first(tmp_path):
     path = tmp_path / "frame.ppm"
     cv2.imwrite(str(path), np.zeros((8, 8, 3), np.uint8))  # OpenCV reads it; its size is not read first
-    with pytest.raises(UnsupportedMediaError, match="frame.ppm is not an image whose size can be read before "
+    with pytest.raises(UnsupportedMediaError, match=r"frame.ppm is not an image whose size can be read before "
                        "decoding; send PNG, JPEG, GIF, BMP, WebP, TIFF or Radiance HDR."):
         read_frame(str(path), 4096 * 4096)
 

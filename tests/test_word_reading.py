@@ -152,7 +152,7 @@ def test_fit_is_deterministic_on_a_slice():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import fit_words
 
-    english, chinese, y = fit_words.read_split(MER, "train")
+    _english, chinese, y = fit_words.read_split(MER, "train")
     rng = np.random.default_rng(0)  # stand-in embeddings: the encoder's repeatability is torch's business
     emb = rng.normal(size=(400, 384))
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)

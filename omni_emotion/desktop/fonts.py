@@ -102,8 +102,13 @@ class Fonts:
     path: str
 
 
-def _sizes(path: str, index: int, size: int) -> tuple:
-    return tuple(ImageFont.truetype(path, s, index=index) for s in (size, round(size * 0.85), round(size * 1.15)))
+def _sizes(path: str, index: int, size: int) -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
+    """The text, small and title fonts, in that order."""
+
+    def font(points: int) -> ImageFont.FreeTypeFont:
+        return ImageFont.truetype(path, points, index=index)
+
+    return font(size), font(round(size * 0.85)), font(round(size * 1.15))
 
 
 def load_fonts(path: str | None = None, size: int = 17) -> Fonts:

@@ -200,7 +200,7 @@ class Painter:
     def _chips(self, draw: ImageDraw.ImageDraw, labels: Sequence[str], y: int) -> int:
         """Label chips in family colours, wrapping onto new rows; returns the y below them."""
         font, x = self.fonts.title, PAD
-        left, top, right, bottom = draw.textbbox((0, 0), "Ag", font=font)
+        _left, top, _right, bottom = draw.textbbox((0, 0), "Ag", font=font)
         chip_h = bottom - top + 12
         for label in labels:
             text_w = draw.textlength(label, font=font)

@@ -71,7 +71,7 @@ class VisualClues:
             return None
         factors = {name: float(np.mean([getattr(q, name) for q in self.qualities]))
                    for name in QUALITY_FACTORS}
-        return Fact("face", "thin face", self.quality, about=min(factors, key=factors.get))
+        return Fact("face", "thin face", self.quality, about=min(factors, key=factors.__getitem__))
 
 
 def expression_inputs(track: FaceTrack, perception: Perception

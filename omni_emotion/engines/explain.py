@@ -209,7 +209,7 @@ def _reading_sentence(clues: AcousticClues) -> str:
     """What the learned voice model hears, with the measured cues that point the same way; "" without it."""
     if clues.model is None:
         return ""
-    family = max(clues.model.probabilities, key=clues.model.probabilities.get)
+    family = max(clues.model.probabilities, key=clues.model.probabilities.__getitem__)
     p = clues.model.probabilities[family]
     why = [render(c) for c in voice_cues(clues, family)] if family != "neutral" and clues.reading else []
     because = f": {'; '.join(why)}" if why else ""
@@ -283,8 +283,8 @@ def lead_sentence(judgment: Judgment) -> str:
     elif words == judgment.prior_labels:
         answer += " Nothing measured points clearly anywhere, so this is the most common answer in drama dialogue."
     if judgment.valence_from:
-        answer += (f" The voice tells how aroused the person is; {_MODALITY.get(judgment.valence_from, 'the face and the words')}"
-                   f" decided which feeling.")
+        deciders = _MODALITY.get(judgment.valence_from, "the face and the words")
+        answer += f" The voice tells how aroused the person is; {deciders} decided which feeling."
     return answer
 
 

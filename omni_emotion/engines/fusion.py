@@ -34,9 +34,9 @@ The rule, step by step (constants are ``FusionConfig`` fields, in capitals here)
    clearly negative at the beginning and clearly happy at the end: ARC_FIRST_MIN, ARC_LAST_MIN over at least
    ARC_MIN_FRAMES frames) the negative family is named before joy: relief resolves a prior negative state,
    so that state is the clip's emotional event. Order changes no score.
-5. Specific words: the leading family's (and in an arc, joy's) more specific word ("furious", "dejected", "excited", "nervous",
-   ...) is added after its base word only when a measured clue specific to it is present (as before: an
-   activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
+5. Specific words: the leading family's (and in an arc, joy's) more specific word ("furious", "dejected",
+   "excited", "nervous", ...) is added after its base word only when a measured clue specific to it is present
+   (as before: an activated or subdued voice is clue_acoustic's ACTIVATED / SUBDUED arousal, the same numbers the voice
    paragraph uses). Words the person says about their own feeling are kept, in their own language's words.
 6. Evidence: each label cites the facts that point to its family (a face expression peaking at CITE_FACE_MIN
    or more, the voice model or the words model giving it CITE_MODEL_MIN or more, words said); a family
@@ -235,7 +235,7 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
 
     reasons = _reasons(visual, acoustic, text, tables.prior, cfg)
     labels: list[Label] = []
-    for i, word in enumerate(words_chosen):
+    for word in words_chosen:
         family = "neutral" if word == "neutral" else lookup(word).family
         facts = reasons.get(family) or [Fact("clip", "prior", tables.prior[family], about=family)
                                         if family != "neutral" else NEAR_NORM]
@@ -248,8 +248,11 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
         if entry is not None and all(lab.word != entry.word for lab in labels):
             labels.append(Label(entry.word, entry.family, posterior.get(entry.family, 0.0),
                                 [Fact("words", "said", about=said)]))
-    seen: set[str] = set()
-    unique = [lab for lab in labels if not (lab.word in seen or seen.add(lab.word))][: cfg.max_labels]
+    unique: list[Label] = []
+    for lab in labels:
+        if all(kept.word != lab.word for kept in unique):
+            unique.append(lab)
+    unique = unique[: cfg.max_labels]
 
     lead = next((lab.family for lab in unique if lab.family != "neutral"), unique[0].family)
     moved = {e.modality: round(shift(tables.prior, posterior, e)[lead], 6) for e in evidence}
@@ -363,7 +366,6 @@ def _specific(fam: str, score: float, visual: VisualClues, acoustic: AcousticClu
                 and acoustic.reading.cues["tension"] >= cfg.furious_tension:
             add("furious", Fact("voice", "tense activated voice", a, about=fam,
                                 more=(("tension", acoustic.reading.cues["tension"]),)))
-    elif fam == "surprise":
-        if valence is not None and valence <= cfg.negative_words:
-            add("shocked", Fact("words", "negative words", valence, about=fam))
+    elif fam == "surprise" and valence is not None and valence <= cfg.negative_words:
+        add("shocked", Fact("words", "negative words", valence, about=fam))
     return out

@@ -26,7 +26,7 @@ Decision rule, step by step (every number is a named constant below):
 
 Nothing here was fitted to data: norms are round typical values for neutral adult speech under eGeMAPS'
 definitions, and the patterns' signs and rough sizes come from the reviews above. They were checked, not
-tuned, on one speaker of EMO-DB (see bench/voice_confusion.py).
+tuned, on one speaker of EMO-DB (see bench/confusion.py).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class VoiceReading:
 
     @property
     def top(self) -> tuple[str, float]:
-        family = max(self.families, key=self.families.get)
+        family = max(self.families, key=self.families.__getitem__)
         return family, self.families[family]
 
 

@@ -141,7 +141,7 @@ class WordsReading:
 
     @property
     def top(self) -> tuple[str, float]:
-        family = max(self.families, key=self.families.get)
+        family = max(self.families, key=self.families.__getitem__)
         return family, self.families[family]
 
     @property

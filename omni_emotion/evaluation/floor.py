@@ -71,11 +71,11 @@ def truth_tallies(
     for column, grouping in enumerate(GROUPINGS):
         sets = [s[column] for s in mapped.values() if s[column]]
         count: Counter[str] = Counter()
-        weight: Counter[str] = Counter()
+        weight: dict[str, float] = {}
         for groups in sets:
             for group in groups:
                 count[group] += 1
-                weight[group] += 1.0 / len(groups)
+                weight[group] = weight.get(group, 0.0) + 1.0 / len(groups)
         tallies[grouping] = Tally(len(sets), count, weight)
     return tallies, skipped
 

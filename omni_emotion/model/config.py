@@ -123,7 +123,8 @@ class OmniEmotionConfig(PreTrainedConfig):
             raise ValueError(f"fusion must be one of {', '.join(FUSION_MODES)}, got {self.fusion!r}")
         if self.vision_feature_select_strategy not in ("default", "full"):
             raise ValueError(
-                f"vision_feature_select_strategy must be 'default' or 'full', got {self.vision_feature_select_strategy!r}"
+                "vision_feature_select_strategy must be 'default' or 'full', "
+                f"got {self.vision_feature_select_strategy!r}"
             )
         side = round(self.face_tokens_per_frame**0.5)
         if self.face_tokens_per_frame < 1 or side * side != self.face_tokens_per_frame:

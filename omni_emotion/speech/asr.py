@@ -60,7 +60,8 @@ NO_REPEAT_NGRAM = 4
 @dataclass(frozen=True)
 class AsrConfig:
     """model: "auto", a faster-whisper size or Hub repo id, or a local folder (see module docstring).
-    device: "cpu", "cuda", "cuda:N" (GPU index N) or "auto";  compute_type: CTranslate2 type ("int8", "float16", "int8_float16", ...);
+    device: "cpu", "cuda", "cuda:N" (GPU index N) or "auto";
+    compute_type: CTranslate2 type ("int8", "float16", "int8_float16", ...);
     cpu_threads: threads per model, 0 = all cores;  beam_size: 1 = greedy (fastest);
     word_timestamps: align words (costs one extra decoder pass);
     translate: also translate non-English speech to English with the multilingual model (Whisper's
@@ -165,7 +166,8 @@ def resolve_model_dir(name: str, download: bool = True) -> Path:
 
     if "/" not in name and name not in available_models():
         raise ConfigError(
-            f"Unknown ASR model {name!r}: use 'auto', a folder, a Hub repo id or one of {', '.join(available_models())}."
+            f"Unknown ASR model {name!r}: use 'auto', a folder, a Hub repo id "
+            f"or one of {', '.join(available_models())}."
         )
     try:
         return Path(download_model(name, local_files_only=not download))

@@ -275,7 +275,8 @@ class GRPOTrainer(Trainer):
             clip_sum += stats["clip_fraction"] / len(rollouts)
         if not math.isfinite(loss_sum):
             raise TrainingDivergedError(
-                f"the loss became {loss_sum} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
+                f"the loss became {loss_sum} at step {self.step + 1}; "
+                "lower the learning rate or resume from an earlier checkpoint"
             )
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.config.max_grad_norm or math.inf))
         self.optimizer.step()

@@ -52,7 +52,8 @@ class Turn:
 
 @dataclass(frozen=True)
 class Sample:
-    """One training example. ``video``/``audio`` are absolute paths (or None); ``line`` is 1-based (0 = built in code)."""
+    """One training example. ``video``/``audio`` are absolute paths (or None); ``line`` is 1-based
+    (0 = built in code)."""
 
     id: str
     conversation: tuple[Turn, ...]

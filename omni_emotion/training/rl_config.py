@@ -62,7 +62,8 @@ class RLConfig:
             raise ConfigError("format_weight and length_penalty must be >= 0")
         if not 0 <= self.length_free_tokens < self.max_new_tokens:
             raise ConfigError(
-                f"length_free_tokens must be in [0, max_new_tokens {self.max_new_tokens}), got {self.length_free_tokens}"
+                f"length_free_tokens must be in [0, max_new_tokens {self.max_new_tokens}), "
+                f"got {self.length_free_tokens}"
             )
         if self.lora_rank < 0 or not self.lora_alpha > 0:
             raise ConfigError("lora_rank must be >= 0 and lora_alpha positive")

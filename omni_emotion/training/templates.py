@@ -40,7 +40,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
     "describe": (
         EXPLAIN_PROMPT,
-        "Explain what this person is feeling, citing what you see in the face, hear in the voice and read in the words.",
+        "Explain what this person is feeling, citing what you see in the face, hear in the voice "
+        "and read in the words.",
         "Describe the emotional state of the main person and the visual, vocal and verbal clues behind it.",
         "Using the facial expression, the tone of voice and what is said, reason about how this person feels.",
         "What emotions come through in this clip, and which facial, acoustic and textual cues reveal them?",

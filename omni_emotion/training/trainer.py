@@ -114,7 +114,8 @@ def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 
 
 class Trainer:
-    """Runs one phase. ``dataset[i]`` -> features of sample i; ``collate(list of those)`` -> model kwargs with ``labels``.
+    """Runs one phase. ``dataset[i]`` -> features of sample i; ``collate(list of those)`` -> model kwargs
+    with ``labels``.
 
     ``processor`` (optional; anything with ``save_pretrained(folder)``, normally the OmniEmotionProcessor
     with its tokenizer) is saved next to every checkpoint so the folder is self-contained: the omni engine
@@ -308,7 +309,8 @@ class Trainer:
             (step_loss,) = self.dist.sum(step_loss)
             if not math.isfinite(step_loss):  # the same verdict on every rank, from the summed loss
                 raise TrainingDivergedError(
-                    f"the loss became {step_loss} at step {self.step + 1}; lower the learning rate or resume from an earlier checkpoint"
+                    f"the loss became {step_loss} at step {self.step + 1}; "
+                    "lower the learning rate or resume from an earlier checkpoint"
                 )
             # a trained tensor no micro-batch used (no face or audio in this step) gets a zero gradient, as it does
             # under FSDP2 when another rank used it, so AdamW treats it alike for every world size and engine
