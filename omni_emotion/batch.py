@@ -9,9 +9,7 @@ that stops resumes by skipping the keys already written, and a file that fails i
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,13 +22,10 @@ from omni_emotion.scale.sinks import JsonlSink, open_sink
 __all__ = [
     "JobSummary",
     "LazyPipeline",
-    "add_ray_arguments",
     "analyze_eval_clips",
     "analyze_folder",
     "eval_record",
     "output_record",
-    "ray_config",
-    "tqdm_progress",
 ]
 
 Progress = Callable[[Iterable[ClipResult], int], Iterable[ClipResult]]
@@ -169,36 +164,3 @@ class LazyPipeline:
         if self._pipeline is None:
             self._pipeline = self.factory.create()
         return self._pipeline.analyze_file(path, progress)
-
-
-# -- command-line options shared by analyze and eval ---------------------------------------------------------
-
-
-def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("Ray (needs the scale extra: pip install 'omni-emotion[scale]')")
-    group.add_argument(
-        "--ray", nargs="?", const="local", metavar="ADDRESS",
-        help="run the folder job on Ray Data: alone, a private local Ray; with an address (auto, HOST:6379, "
-        "ray://HOST:10001) it joins that cluster. Put it after the folder.",
-    )
-    group.add_argument("--actors", type=int, default=2, help="pipelines at once, one per actor (default 2)")
-    group.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs per actor (default 1)")
-    group.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor (default 0)")
-
-
-def ray_config(args: argparse.Namespace) -> RayConfig | None:
-    """The ``RayConfig`` that ``add_ray_arguments``' options ask for, or None without ``--ray``."""
-    if args.ray is None:
-        return None
-    return RayConfig(address=None if args.ray == "local" else args.ray, actors=args.actors,
-                     cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor)
-
-
-def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipResult]:
-    """A progress bar on stderr whose rate is clips per second."""
-    from tqdm import tqdm
-
-    from omni_emotion.console import interactive
-
-    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1,
-                disable=not interactive())

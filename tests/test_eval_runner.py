@@ -16,7 +16,7 @@ from test_eval_wheels import write_tables
 
 from omni_emotion.cli import main
 from omni_emotion.errors import ConfigError, EvaluationDataError, UnsupportedMediaError
-from omni_emotion.evaluation import cli as eval_cli
+from omni_emotion.cli import eval as eval_cli
 from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
 from omni_emotion.evaluation.metrics import score_dataset

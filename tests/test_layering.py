@@ -98,7 +98,7 @@ def test_the_checker_sees_an_upward_import():
 
 
 @pytest.mark.parametrize("module, layer", [
-    ("omni_emotion.analyze_cli", "apps"), ("omni_emotion.evaluation.cli", "apps"),
+    ("omni_emotion.cli.analyze", "apps"), ("omni_emotion.cli", "apps"),
     ("omni_emotion.evaluation.runner", "evaluation"), ("omni_emotion", "core"),
     ("omni_emotion.faces.registry", "models"),
 ])

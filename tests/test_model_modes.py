@@ -234,7 +234,7 @@ def test_weights_status_names_the_live_streams(zero_shot_dir):
 def test_status_cli_and_tab_say_which_streams_are_live(zero_shot_dir, tmp_path, capsys):
     import argparse
 
-    from omni_emotion.model.cli import _status
+    from omni_emotion.cli.weights import _status
     from omni_emotion.ui.status_tab import _render
 
     (tmp_path / "omni-emotion-0.5b").symlink_to(zero_shot_dir, target_is_directory=True)

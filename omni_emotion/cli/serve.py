@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from omni_emotion.cli.options import add_live_pipeline_arguments, load_live_pipeline
 from omni_emotion.errors import ConfigError
-from omni_emotion.pipeline_options import add_live_pipeline_arguments, load_live_pipeline
 
 __all__ = ["add_serve_arguments", "register", "serve"]
 

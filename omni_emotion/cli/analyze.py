@@ -9,9 +9,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
+from omni_emotion.batch import analyze_folder
+from omni_emotion.cli.options import add_pipeline_arguments, add_ray_arguments, pipeline_spec, ray_config, tqdm_progress
 from omni_emotion.errors import ConfigError, printable
-from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
 from omni_emotion.scale import FORMATS
 from omni_emotion.types import Analysis
 
