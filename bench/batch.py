@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omni_emotion.batch import analyze_folder
-from omni_emotion.scale import PipelineSpec, RayConfig
+from omni_emotion.jobs import PipelineSpec, RayConfig
+from omni_emotion.jobs.folder import analyze_folder
 
 DEFAULT_CLIP = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "media" / "face_noface.mov"
 

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_eval_wheels import write_tables
 
+from omni_emotion.cli import eval as eval_cli
 from omni_emotion.cli import main
 from omni_emotion.errors import ConfigError, EvaluationDataError, UnsupportedMediaError
-from omni_emotion.cli import eval as eval_cli
 from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
 from omni_emotion.evaluation.metrics import score_dataset
@@ -32,6 +32,7 @@ from omni_emotion.evaluation.runner import (
 )
 from omni_emotion.evaluation.wheels import GROUPINGS, WHEEL_FILES, load_wheels
 from omni_emotion.mentions import LLMExtractor
+from omni_emotion.types import Analysis
 
 GT = "name,openset\ns1,\"['happy', 'angry']\"\ns2,\"['calm']\"\ns3,\"['glad']\"\n"
 
@@ -266,11 +267,8 @@ def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
     assert "grouping tables: tables " in out and "emotion_wheel_mer2026" in out
 
 
-@dataclass
-class FakeAnalysis:
-    labels: list[str]
-    explanation: str = "because"
-    engine: str = "fake"
+def FakeAnalysis(labels: list[str]) -> Analysis:
+    return Analysis(labels=labels, explanation="because", engine="fake")
 
 
 @dataclass

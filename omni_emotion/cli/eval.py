@@ -186,8 +186,8 @@ def _request(args: argparse.Namespace) -> EvalRequest:
 def _clip_analysis(args: argparse.Namespace, pipeline) -> tuple[Callable[[], Any], Callable | None]:
     """(load_pipeline, prefill) for ``run_evaluation``; ``pipeline`` is injected by tests."""
     if args.ray is not None:
-        from omni_emotion.batch import LazyPipeline, analyze_eval_clips
         from omni_emotion.cli.options import ray_config, tqdm_progress
+        from omni_emotion.jobs.folder import LazyPipeline, analyze_eval_clips
 
         # Ray analyses the clips into the same cache; the sequential pass then finds them all done
         spec = pipeline_spec(args)

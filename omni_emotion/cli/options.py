@@ -16,8 +16,9 @@ from omni_emotion.errors import ConfigError
 from omni_emotion.faces.registry import DETECTORS
 
 if TYPE_CHECKING:
+    from omni_emotion.jobs.ray import RayConfig
+    from omni_emotion.jobs.run import ClipResult
     from omni_emotion.pipeline import EmotionPipeline, PipelineSpec
-    from omni_emotion.scale.jobs import ClipResult, RayConfig
 
 __all__ = [
     "add_live_pipeline_arguments",
@@ -90,7 +91,7 @@ def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ray_config(args: argparse.Namespace) -> RayConfig | None:
     """The ``RayConfig`` that ``add_ray_arguments``' options ask for, or None without ``--ray``."""
-    from omni_emotion.scale.jobs import RayConfig
+    from omni_emotion.jobs.ray import RayConfig
 
     if args.ray is None:
         return None

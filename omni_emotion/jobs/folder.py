@@ -1,9 +1,9 @@
-"""Folder jobs: every clip of a folder through ``EmotionPipeline``, sequentially or on Ray Data.
+"""Folder jobs: every clip of a folder through ``EmotionPipeline``, in this process or on Ray Data.
 
     omni-emotion analyze DIR --out results.jsonl [--ray [ADDRESS]] [--actors 2] [--format parquet]
     omni-emotion eval --gt GT.csv --videos DIR --ray [ADDRESS]
 
-Results stream back to this process, which appends each to the output as it arrives (``scale.sinks``): a run
+Results stream back to this process, which appends each to the output as it arrives (``jobs.sinks``): a run
 that stops resumes by skipping the keys already written, and a file that fails is a record with its error.
 """
 
@@ -14,28 +14,22 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omni_emotion.scale.jobs import ClipResult, PipelineFactory, RayConfig, list_media, run_clips
-from omni_emotion.scale.sinks import JsonlSink, open_sink
+from omni_emotion.jobs.run import ClipResult, PipelineFactory, list_media, run_clips
+from omni_emotion.jobs.sinks import JsonlSink, eval_record, open_sink, output_record
+
+if TYPE_CHECKING:
+    from omni_emotion.jobs.ray import RayConfig
 
 __all__ = [
     "JobSummary",
     "LazyPipeline",
     "analyze_eval_clips",
     "analyze_folder",
-    "eval_record",
-    "output_record",
 ]
 
 Progress = Callable[[Iterable[ClipResult], int], Iterable[ClipResult]]
-
-
-def output_record(result: ClipResult) -> dict[str, Any]:
-    """What ``analyze DIR`` writes per clip: ``{"clip", **Analysis}`` or ``{"clip", "error"}``."""
-    if result.error is not None:
-        return {"clip": result.key, "error": result.error}
-    return {"clip": result.key, **(result.analysis or {})}
 
 
 @dataclass(frozen=True)
@@ -110,15 +104,6 @@ def _drain(jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, 
 
 
 # -- eval --videos DIR --ray --------------------------------------------------------------------------------
-
-
-def eval_record(result: ClipResult) -> dict[str, Any]:
-    """The eval runner's cache record: ``{"name", "labels", "reason", "engine"}`` or ``{"name", "error"}``."""
-    if result.error is not None:
-        return {"name": result.key, "error": result.error}
-    analysis = result.analysis or {}
-    return {"name": result.key, "labels": list(analysis.get("labels", [])),
-            "reason": analysis.get("explanation", ""), "engine": analysis.get("engine", "")}
 
 
 def analyze_eval_clips(
