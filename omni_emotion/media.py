@@ -48,6 +48,7 @@ __all__ = [
     "load_audio",
     "load_clip",
     "packet_head",
+    "pcm_to_float",
     "resample_audio",
     "shrink_frame",
 ]
@@ -531,10 +532,10 @@ def iter_frames(
         yield from _dense(_decode_video(container, vstream, p, config), fps, size)
 
 
-def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited polyphase resampling of mono audio to ``target_rate``; returns float32 (S',)."""
-    from scipy.signal import resample_poly
-
+def pcm_to_float(audio: np.ndarray) -> np.ndarray:
+    """The one integer-to-float audio normaliser: (S,) or (S, C) integer or float PCM -> float32, channels
+    averaged. Signed integers are divided by their maximum; unsigned ones are centred on their mid-point
+    first (8-bit WAV's silence is 128, which becomes 0.0). Floats are kept as they are (not clipped)."""
     audio = np.asarray(audio)
     if np.issubdtype(audio.dtype, np.unsignedinteger):  # e.g. 8-bit WAV: silence sits at mid-range
         info = np.iinfo(audio.dtype)
@@ -544,7 +545,14 @@ def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPL
         audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
     if audio.ndim == 2:  # (S, C) as browsers and sounddevice deliver it
         audio = audio.mean(axis=1)
-    audio = audio.astype(np.float32, copy=False)
+    return audio.astype(np.float32, copy=False)
+
+
+def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited polyphase resampling of mono audio to ``target_rate``; returns float32 (S',)."""
+    from scipy.signal import resample_poly
+
+    audio = pcm_to_float(audio)
     if sample_rate == target_rate or audio.size == 0:
         return audio
     ratio = Fraction(target_rate, int(sample_rate)).limit_denominator(1000)
