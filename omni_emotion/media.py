@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 # File names people pick clips by (uploads, folders of clips); decoding itself goes by content, not by name.
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".flv")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".flv", ".ts")  # .ts: MPEG-TS recordings
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".m4a", ".ogg", ".opus", ".aac")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MEDIA_SUFFIXES = (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES, *IMAGE_SUFFIXES)  # video first: it carries the most
