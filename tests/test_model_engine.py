@@ -215,13 +215,13 @@ def test_assemble_from_local_parts(tmp_path, monkeypatch):
     # as llava-hf/llava-onevision-qwen2-*-ov-hf: stop at <|im_end|>
     GenerationConfig(eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), bos_token_id=0).save_pretrained(llava_dir)
     requested = {}
-    real_resolve = assemble_module.resolve_hub
+    real_resolve = assemble_module.resolve_model_dir
 
     def resolve(id_or_dir, *, allow_patterns=None):
         requested[id_or_dir] = allow_patterns
         return real_resolve(id_or_dir, allow_patterns=allow_patterns)
 
-    monkeypatch.setattr(assemble_module, "resolve_hub", resolve)
+    monkeypatch.setattr(assemble_module, "resolve_model_dir", resolve)
     WhisperModel(base.audio_config).save_pretrained(whisper_dir)
     SwinModel(base.face_config, add_pooling_layer=False).save_pretrained(swin_dir)
 
@@ -316,7 +316,7 @@ def test_hub_downloads_only_what_is_loaded(monkeypatch):
     import huggingface_hub
     from huggingface_hub.utils import filter_repo_objects
 
-    from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_hub
+    from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_model_dir
 
     def kept(repo, patterns):
         return set(filter_repo_objects(_REPO_FILES[repo], allow_patterns=list(patterns)))
@@ -336,5 +336,5 @@ def test_hub_downloads_only_what_is_loaded(monkeypatch):
 
     calls = []
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
-    resolve_hub("openai/whisper-large-v3", allow_patterns=list(HUB_MODEL_FILES))
+    resolve_model_dir("openai/whisper-large-v3", allow_patterns=list(HUB_MODEL_FILES))
     assert calls == [("openai/whisper-large-v3", {"allow_patterns": list(HUB_MODEL_FILES), "cache_dir": None})]
