@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 
 from encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
+from omni_emotion.model.config import SPECIAL_TOKENS, SWIN_B, OmniEmotionConfig
 from omni_emotion.model.modeling import (
     GROUP_PREFIXES,
     OmniEmotionForConditionalGeneration,
@@ -28,15 +28,9 @@ from omni_emotion.model.modeling import (
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_model_dir
 
-__all__ = ["SWIN_B", "assemble"]
+__all__ = ["assemble"]
 
 log = logging.getLogger(__name__)
-
-# torchvision swin_b, the backbone inside FaceXFormer
-SWIN_B = dict(
-    image_size=224, patch_size=4, embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7
-)
-
 
 def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, torch.Tensor], object]:
     from transformers import SwinConfig, SwinModel
