@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import SPECIAL_TOKENS, SWIN_B, OmniEmotionConfig
+from omni_emotion.model.encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.model.modeling import (
     GROUP_PREFIXES,
     OmniEmotionForConditionalGeneration,
