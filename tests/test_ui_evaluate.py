@@ -122,7 +122,7 @@ def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
 
 
 def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
-    from omni_emotion.evaluation.cli import format_table
+    from omni_emotion.cli.eval import format_table
     from omni_emotion.evaluation.session import EvalRequest, run_evaluation
     from omni_emotion.evaluation.wheels import GROUPINGS
 
