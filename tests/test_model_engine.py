@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-import numpy as np
 import pytest
 import torch
+from fixtures import synthetic_perception
 
 from omni_emotion.engines.base import Engine
 from omni_emotion.engines.omni import (
@@ -25,7 +25,7 @@ from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.mentions import LLMExtractor, RuleExtractor, extraction_prompt
 from omni_emotion.model import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
-from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
+from omni_emotion.types import Perception, Transcript
 from omni_emotion.weights import REGISTRY, find_omni_checkpoint, manifest, omni_missing_files, status
 
 
@@ -40,26 +40,7 @@ def tiny_dir(tmp_path_factory):
 
 
 def _perception() -> Perception:
-    rng = np.random.default_rng(0)
-    times = np.linspace(0, 1.0, 8, endpoint=False)
-    clip = Clip(
-        frames=rng.integers(0, 255, (8, 48, 64, 3), dtype=np.uint8),
-        timestamps=times,
-        audio=(0.1 * rng.standard_normal(16000)).astype(np.float32),
-        duration=1.0,
-    )
-    face = FaceTrack(
-        track_id=1,
-        timestamps=times,
-        boxes=np.zeros((8, 4), np.float32),
-        scores=np.ones(8, np.float32),
-        crops=rng.integers(0, 255, (8, 224, 224, 3), dtype=np.uint8),
-        crop_times=times,
-        main=True,
-    )
-    return Perception(
-        clip=clip, faces=[face], transcript=Transcript(text="I can't believe it", language="en")
-    )
+    return synthetic_perception(transcript=Transcript(text="I can't believe it", language="en"))
 
 
 def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir):

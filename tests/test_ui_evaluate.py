@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fixtures import FakePipeline
 from test_eval_wheels import write_tables
 
 from omni_emotion.ui.config import UIConfig
@@ -22,17 +22,6 @@ class FakeProgress:
 
     def tqdm(self, iterable, desc=""):
         return iterable
-
-
-@dataclass
-class FakePipeline:
-    labels: dict[str, list[str]]
-    engine_name: str = "fake"
-    calls: list[str] = field(default_factory=list)
-
-    def analyze_file(self, path, progress=None):
-        self.calls.append(Path(path).stem)
-        return SimpleNamespace(labels=self.labels[Path(path).stem], explanation="because", engine="fake")
 
 
 def _rows(table) -> list[list]:
