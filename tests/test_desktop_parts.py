@@ -47,7 +47,7 @@ def test_source_values_are_classified(tmp_path):
 
 @pytest.mark.parametrize("suffix", MEDIA_SUFFIXES)
 def test_a_missing_media_file_is_never_taken_for_a_device_name(suffix):
-    """The desktop reads file names by media.py's one list of suffixes: ``--mic take1.flv`` (no folder) is
+    """The desktop reads file names by media's one list of suffixes: ``--mic take1.flv`` (no folder) is
     a missing file, not a sounddevice name."""
     with pytest.raises(MediaNotFoundError, match="does not exist"):
         parse_source(f"take1{suffix}", devices_by_name=True)

@@ -272,7 +272,7 @@ class MediaSource(_Reader):
         if spec.value.startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = "tcp"  # UDP loses packets behind NAT and most firewalls
         try:
-            # probing held to the pixel limit; unheld only when that leaves the size unknown (media._open)
+            # probing held to the pixel limit; unheld only when that leaves the size unknown (media.decode._open)
             timeout = 5.0 if spec.kind == "url" else None
             held = options | {"max_pixels": str(max_pixels)}
             self._container = av.open(spec.value, options=held, timeout=timeout)
