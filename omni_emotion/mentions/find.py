@@ -1,39 +1,14 @@
-"""Emotion words in text: label lists, mentions in prose, and label extractors (rule-based or LLM).
-
-A low layer (docs/architecture.md): the clue engine reads the transcript with it, the omni engine reads its
-own answer with it, and the evaluation reads other models' free-text answers with it.
-
-Models answer in prose ("...his expressions suggest anger rather than fear; overall he feels frustrated"),
-while the EW metric scores label lists. ``find_emotion_mentions`` is the reusable core: it finds vocabulary
-words and multi-word phrases in text and marks each mention as negated ("not angry", "no sign of fear",
-"rather than happy") or hedged ("may be", "seems", "possibly"), with a salience weight that favours
-conclusion sentences and the final summary. ``RuleExtractor`` turns mentions into a ranked label list;
-``LLMExtractor`` asks a language model (the benchmark's approach) through an injected ``generate`` callable.
-"""
+"""Emotion words and phrases in prose, each marked negated ("not angry", "no sign of fear", "rather than
+happy"), hedged ("may be", "seems") or excluded (someone else's feeling, the past's, a thing's, "cannot tell"),
+with a salience weight that favours conclusion sentences and the final summary."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-__all__ = [
-    "AUTHORS_EXTRACTION_PROMPT",
-    "LLMExtractor",
-    "LabelExtractor",
-    "Mention",
-    "MentionConfig",
-    "RuleExtractor",
-    "Vocabulary",
-    "WordGroups",
-    "extraction_prompt",
-    "find_emotion_mentions",
-    "parse_labels",
-    "parse_reply",
-    "project_vocabulary",
-    "split_list_string",
-]
+__all__ = ["Mention", "MentionConfig", "Vocabulary", "find_emotion_mentions"]
 
 _TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[.!?;:]+|,|\n")
 _SENTENCE_END = frozenset({".", "!", "?", "\n", ";", ":"})
@@ -91,51 +66,6 @@ _THINGS = frozenset(
 # the feeling itself rather than the person ("he is uncertain" stays a label).
 _UNKNOWABLE = frozenset("uncertain unclear unknown undetermined ambiguous indeterminate".split())
 _FEELING_NOUNS = frozenset("state states emotion emotions feeling feelings mood moods it situation".split())
-# Valence words name no emotion of their own: kept only when a description gives nothing more specific.
-VALENCE_WORDS = frozenset("positive negative neutral".split())
-
-# Words the benchmark's synonym tables contain but that describe the description, not a feeling.
-_META = frozenset(
-    "emotion emotions emotional emotionally feeling feelings feel feels felt state states mood moods "
-    "expression expressions express expressed expressing facial face person people character information "
-    "sense see seen determine observation observations content thought thoughts certain clear clearly "
-    "related "
-    "important including includes include associated speaking facing going supporting supports support "
-    "personal lack question available current analyze analyzing observe observed used use here color colors "
-    "left leave mean create received involved consider considering help go living significant wrong bright "
-    "open closed casual distance strong intense resting engaging challenges challenging private alone "
-    "participating thank affect believe expectations warm slight".split()
-)
-
-
-_SPLIT = re.compile(r"['\",]")
-
-
-def split_list_string(text: str) -> list[str]:
-    """Split a list-like string the way the benchmark's authors do: ``"['a', 'b']"`` -> ``['a', 'b']``.
-
-    One leading ``[`` and one trailing ``]`` are removed, then the rest is cut at quotes and commas and each
-    piece is stripped; empty pieces are dropped. Case is kept (callers lowercase where the authors do).
-    """
-    text = text.strip()
-    if text.startswith("["):
-        text = text[1:]
-    if text.endswith("]"):
-        text = text[:-1]
-    return [piece.strip() for piece in _SPLIT.split(text) if piece.strip()]
-
-
-def parse_labels(value: str | Iterable[str] | None) -> list[str]:
-    """Labels from a list-like string (``"['a', 'b']"``, ``"[a, b]"``, ``"a, b"``) or a list, lowercased.
-
-    Empty pieces are dropped; order and duplicates are kept (scoring works on sets).
-    """
-    if value is None:
-        return []
-    pieces = split_list_string(value) if isinstance(value, str) else [str(v) for v in value]
-    return [p.strip().lower() for p in pieces if p.strip()]
-
-
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """Lowercase tokens with character spans; punctuation that ends clauses is kept as its own token."""
     lowered = text.lower()
@@ -387,162 +317,3 @@ def find_emotion_mentions(
                 weight *= config.final_weight
         mentions.append(Mention(word, a, b, negated, hedged, weight, summary[sent], excluded))
     return mentions
-
-
-class WordGroups(Protocol):
-    """The emotion-wheel tables as the extractor reads them (``evaluation.wheels.WheelTables`` is one):
-    every known word form -> its grouping row (base word first), and the words on the wheels."""
-
-    groups: Mapping[str, Sequence[str]]
-    wheel_words: Container[str]
-
-
-class LabelExtractor(Protocol):
-    """Anything that turns a free-text emotion description into labels, most salient first."""
-
-    def extract(self, text: str) -> list[str]: ...
-
-
-def project_vocabulary() -> dict[str, str]:
-    """The project lexicon's words and forms -> headword (empty when ``omni_emotion.lexicon`` is absent)."""
-    try:
-        from omni_emotion.lexicon import LEXICON
-    except ImportError:
-        return {}
-    return {form.strip().lower(): entry.word for entry in LEXICON for form in (entry.word, *entry.forms)}
-
-
-# Conclusion sentences weigh three times a plain mention: a label named once in passing in the clues is
-# dropped beside a concluded one (below keep_ratio); one named again and again, or concluded, stays.
-EXTRACTION_CONFIG = MentionConfig(summary_weight=3.0)
-
-
-class RuleExtractor:
-    """Deterministic label extraction from prose using the grouping tables' vocabulary and the lexicon.
-
-    Core words (those on the emotion wheels, their word forms, and the project lexicon) count anywhere; the
-    rest of the tables' ~7,400 forms (many are everyday synonyms) count only inside conclusion sentences.
-    Mentions that are negated, or not the described person's present feeling (``Mention.excluded``: someone
-    else's, the past's, a thing's, "cannot tell"), do not count; every other mention does, wherever it stands
-    (as the benchmark's LLM extraction keeps feelings named among the clues), weighted by salience. Labels
-    are merged by base word, ranked by summed weight, and those below ``keep_ratio`` of the best are dropped;
-    valence words ("positive", "negative") only stand when nothing more specific does; at most
-    ``max_labels``.
-    """
-
-    def __init__(
-        self,
-        tables: WordGroups | None = None,
-        *,
-        max_labels: int = 6,
-        keep_ratio: float = 0.5,
-        config: MentionConfig = EXTRACTION_CONFIG,
-    ) -> None:
-        if max_labels < 1 or not 0.0 <= keep_ratio <= 1.0:
-            raise ValueError(f"need max_labels >= 1 and 0 <= keep_ratio <= 1, got {max_labels}, {keep_ratio}")
-        self.max_labels, self.keep_ratio, self.config = max_labels, keep_ratio, config
-        lexicon = project_vocabulary()
-        self._canonical: dict[str, str] = dict(lexicon)
-        core = set(lexicon)
-        extended: set[str] = set()
-        if tables is not None:
-            for form, row in tables.groups.items():
-                self._canonical.setdefault(form, row[0])
-                if form in tables.wheel_words or row[0] in tables.wheel_words:
-                    core.add(form)
-                else:
-                    extended.add(form)
-        self.core = frozenset(core - _META)
-        self.vocabulary = Vocabulary(self.core | (extended - _META))
-
-    def canonical(self, word: str) -> str:
-        return self._canonical.get(word, word)
-
-    def extract(self, text: str) -> list[str]:
-        scores: dict[str, float] = {}
-        surface: dict[str, str] = {}
-        order: dict[str, int] = {}
-        for m in find_emotion_mentions(text, self.vocabulary, self.config):
-            if m.negated or m.excluded or (m.word not in self.core and not m.summary):
-                continue
-            key = self.canonical(m.word)
-            scores[key] = scores.get(key, 0.0) + m.weight
-            surface.setdefault(key, m.word)
-            order.setdefault(key, len(order))
-        if any(key not in VALENCE_WORDS for key in scores):
-            scores = {key: score for key, score in scores.items() if key not in VALENCE_WORDS}
-        if not scores:
-            return []
-        best = max(scores.values())
-        ranked = sorted(scores, key=lambda k: (-scores[k], order[k]))
-        return [surface[k] for k in ranked if scores[k] >= self.keep_ratio * best][: self.max_labels]
-
-
-# The benchmark authors' extraction prompt, verbatim: a prompt is data, and only the same words make our LLM
-# extraction comparable with theirs. Source: MERTools (github.com/zeroQiaoba/MERTools),
-# MER2026/MER2026_Track2/toolkit/utils/qwen.py, reason_to_openset_qwen (the same text in MER2025_Track23);
-# they send it as the only (user) message to Qwen2.5 with temperature 0.7, top_p 0.8, up to 512 new tokens.
-AUTHORS_EXTRACTION_PROMPT = (
-    "Please assume the role of an expert in the field of emotions. "
-    "We provide clues that may be related to the emotions of the characters. Based on the provided clues, "
-    "please identify the emotional states of the main character. "
-    "The main character is the one with the most detailed clues. "
-    "Please separate different emotional categories with commas and output only the clearly identifiable "
-    "emotional categories in a list format. "
-    "If none are identified, please output an empty list. "
-    "Input: We cannot recognize his emotional state; Output: [] "
-    "Input: His emotional state is happy, sad, and angry; Output: [happy, sad, angry] "
-    "Input: {reason}; Output: "
-)
-
-
-def extraction_prompt(text: str) -> str:
-    """The instruction for LLM extraction: the authors' prompt (``AUTHORS_EXTRACTION_PROMPT``) around
-    ``text``, inserted as it is, as they insert it."""
-    return AUTHORS_EXTRACTION_PROMPT.replace("{reason}", text)
-
-
-# A usable label: one to four lowercase words of letters ("happy", "let down", "self-conscious").
-_LABEL_SHAPE = re.compile(r"[a-z]+(?:['-][a-z]+)*(?: [a-z]+(?:['-][a-z]+)*){0,3}")
-# Answers that mean "no emotion found" rather than naming one.
-_NO_LABEL = frozenset({"none", "unknown", "unclear", "nothing", "no emotion", "not sure", "n/a"})
-
-
-class LLMExtractor:
-    """Label extraction by a language model; ``generate(prompt) -> str`` is injected (e.g. the MLLM's).
-
-    Only usable labels are returned: one to four words of letters, not a "none"-like answer; a reply with
-    none (garbage, prose, ``[]``) gives ``[]``, so callers can fall back to ``RuleExtractor``. With ``known``
-    (e.g. the lexicon's word forms) a reply also needs one label that is, or contains, a known word: that
-    tells an answer from fluent noise, while the reply's other labels stay open-vocabulary.
-    """
-
-    def __init__(
-        self, generate: Callable[[str], str], *, max_labels: int = 10, known: Container[str] | None = None
-    ) -> None:
-        if max_labels < 1:
-            raise ValueError(f"max_labels must be >= 1, got {max_labels}")
-        self.generate = generate
-        self.max_labels = max_labels
-        self.known = known
-
-    def extract(self, text: str) -> list[str]:
-        labels = parse_reply(self.generate(extraction_prompt(text)))
-        if self.known is not None and not any(
-            label in self.known or any(word in self.known for word in label.split()) for label in labels
-        ):
-            return []
-        return labels[: self.max_labels]
-
-
-def parse_reply(reply: str) -> list[str]:
-    """The usable labels of an extraction reply, in order, without duplicates.
-
-    Reads the first bracketed list when the model adds prose around it, else the first non-empty line.
-    """
-    found = re.search(r"\[[^\[\]]*\]", reply)
-    lines = [line for line in reply.splitlines() if line.strip()]
-    labels = parse_labels(found.group() if found else lines[0] if lines else "")
-    cleaned = (" ".join(label.strip(" .;:!\"'`*").split()) for label in labels)
-    usable = (label for label in cleaned if _LABEL_SHAPE.fullmatch(label) and label not in _NO_LABEL)
-    return list(dict.fromkeys(usable))
