@@ -100,7 +100,9 @@ def test_the_checker_sees_an_upward_import():
 @pytest.mark.parametrize("module, layer", [
     ("omni_emotion.cli.analyze", "apps"), ("omni_emotion.cli", "apps"),
     ("omni_emotion.evaluation.runner", "evaluation"), ("omni_emotion", "core"),
-    ("omni_emotion.faces.registry", "models"),
+    ("omni_emotion.faces.registry", "models"), ("omni_emotion.jobs.folder", "jobs"),
+    ("omni_emotion.model.encoders.face", "models"), ("omni_emotion.media.files", "resources"),
+    ("omni_emotion.training.run", "training"),
 ])
 def test_layer_lookup(module, layer):
     layers = read_layers(ROOT / "docs" / "architecture.md")
