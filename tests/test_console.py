@@ -89,7 +89,7 @@ def test_the_libraries_loading_bars_are_off():
 
 
 def test_serve_names_its_own_share_flag():
-    from omni_emotion.cli.serve import ready_line
+    from omni_emotion.ui.serve import ready_line
 
     line = ready_line("http://127.0.0.1:7860/", None, "127.0.0.1")
     assert "--share" in line and "share=True" not in line and "this machine only" in line
