@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import SHARED_MEDIA
 
-from omni_emotion.batch import analyze_folder
-from omni_emotion.scale import PipelineSpec, RayConfig
+from omni_emotion.jobs import PipelineSpec, RayConfig
+from omni_emotion.jobs.folder import analyze_folder
 
 DEFAULT_CLIP = SHARED_MEDIA / "face_noface.mov"
 

@@ -26,7 +26,7 @@ from common import SHARED_MEDIA  # noqa: E402
 from omni_emotion.desktop import DesktopOptions, run_desktop  # noqa: E402
 from omni_emotion.desktop.window import WindowConfig  # noqa: E402
 from omni_emotion.live import LiveConfig  # noqa: E402
-from omni_emotion.pipeline_options import load_live_pipeline  # noqa: E402
+from omni_emotion.cli.options import load_live_pipeline  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -43,7 +43,7 @@ if [ -n "$DRY" ]; then
         if "$candidate" -c '' 2>/dev/null; then PY312=$candidate; break; fi
     done
     if [ -n "$PY312" ]; then
-        "$PY312" -m compileall -q omni_emotion encoders bench tests >"$LOGS/compile-3.12.log" 2>&1 \
+        "$PY312" -m compileall -q omni_emotion bench tests >"$LOGS/compile-3.12.log" 2>&1 \
             || { tail -n 20 "$LOGS/compile-3.12.log"; exit 1; }
         echo "{\"check\": \"python 3.12 rules\", \"wheels\": \"install\", \"compileall\": \"$("$PY312" -V)\"}"
     else

@@ -10,8 +10,8 @@ import json
 MODULES = [
     "omni_emotion.model.modeling", "omni_emotion.model.processor", "omni_emotion.model.presets",
     "omni_emotion.engines.omni", "omni_emotion.training.trainer", "omni_emotion.training.grpo",
-    "omni_emotion.training.lora", "omni_emotion.training.distributed", "encoders.face", "encoders.audio",
-    "encoders.vision",
+    "omni_emotion.training.lora", "omni_emotion.training.distributed", "omni_emotion.model.encoders.face", "omni_emotion.model.encoders.audio",
+    "omni_emotion.model.encoders.vision",
 ]
 
 

@@ -24,15 +24,19 @@ import argparse
 import dataclasses
 import json
 import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from transformers.generation.streamers import BaseStreamer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from fixtures import synthetic_perception  # noqa: E402  (the tests' synthetic clip, shared)
+
 from omni_emotion.model import OmniEmotionForConditionalGeneration, OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.model.presets import SIZES, preset_config, tiny_tokenizer
-from omni_emotion.types import Clip, FaceTrack
 
 QUESTION = "Which emotions does the person show, and why?"
 
@@ -42,23 +46,8 @@ def _inputs(
 ) -> dict[str, torch.Tensor]:
     """Processor output for a synthetic clip (random frames, face crops and noise audio) with a short question,
     padded with filler words to ``prompt_tokens`` tokens when given."""
-    rng = np.random.default_rng(0)
-    times = np.linspace(0, seconds, 8, endpoint=False)
-    clip = Clip(
-        frames=rng.integers(0, 255, (8, 360, 640, 3), dtype=np.uint8),
-        timestamps=times,
-        audio=(0.1 * rng.standard_normal(int(seconds * 16000))).astype(np.float32),
-        duration=seconds,
-    )
-    face = FaceTrack(
-        track_id=0,
-        timestamps=times,
-        boxes=np.zeros((8, 4), np.float32),
-        scores=np.ones(8, np.float32),
-        crops=rng.integers(0, 255, (8, 224, 224, 3), dtype=np.uint8),
-        crop_times=times,
-        main=True,
-    )
+    perception = synthetic_perception(8, seconds, (360, 640), track_id=0)
+    clip, face = perception.clip, perception.main_face
     settings = dataclasses.replace(ProcessorConfig.from_model_config(config), zero_shot=zero_shot)
     processor = OmniEmotionProcessor(_tokenizer(config), settings)
     batch = processor(clip, face, QUESTION)

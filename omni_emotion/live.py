@@ -35,8 +35,8 @@ import numpy as np
 from omni_emotion.errors import ConfigError, OmniEmotionError, check_pixels
 from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
 from omni_emotion.heap import trim_heap
+from omni_emotion.media import MediaConfig, clip_from_arrays, pcm_to_float, shrink_frame
 from omni_emotion.priority import lower_thread_priority
-from omni_emotion.media import MediaConfig, clip_from_arrays, shrink_frame
 from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
 
@@ -219,18 +219,6 @@ class _AudioRing:
     def clear(self) -> None:
         self.chunks.clear()
         self.size = 0
-
-
-def _to_float_audio(samples: np.ndarray) -> np.ndarray:
-    """(S,) or (S, C) int16/int32/float -> (S,) float32 mono in [-1, 1]."""
-    data = np.asarray(samples)
-    if data.dtype.kind in "iu":
-        info = np.iinfo(data.dtype)
-        data = data.astype(np.float32) / float(max(abs(info.min), info.max))
-    data = data.astype(np.float32, copy=False)
-    if data.ndim == 2:
-        data = data.mean(axis=1)
-    return np.clip(data.reshape(-1), -1.0, 1.0)
 
 
 @dataclass
@@ -431,7 +419,7 @@ class LiveSession:
         """Append a microphone chunk (int16 or float, mono or (S, C)) that ends now."""
         if sample_rate <= 0:
             raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-        audio = _to_float_audio(samples)
+        audio = np.clip(pcm_to_float(samples).reshape(-1), -1.0, 1.0)
         if not audio.size:
             return
         with self._lock:

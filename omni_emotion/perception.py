@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the analyzers load native libraries: imported by whoever bu
     from omni_emotion.faces import FaceAnalyzer
     from omni_emotion.speech import SpeechAnalyzer
 
-__all__ = ["Perceiver", "rescale_track"]
+__all__ = ["Perceiver", "ProbeRequest", "probe_file", "rescale_track"]
 
 
 class Perceiver:
@@ -119,3 +119,51 @@ def _progress_frames(frames: Iterable[tuple[float, np.ndarray]], duration: float
         if duration > 0:
             report(0.4 + 0.5 * min(float(t) / duration, 1.0), "finding faces")
         yield t, frame
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What ``probe_file`` reports on ``path``: its decoded facts from ``frames`` sampled frames, plus its face
+    tracks (``faces``, tracked at ``fps``) and its speech (``speech``: VAD, ASR, prosody)."""
+
+    path: str
+    frames: int = 8
+    faces: bool = False
+    speech: bool = False
+    fps: float = 5.0
+    config: media.MediaConfig = field(default_factory=media.MediaConfig)
+
+
+def probe_file(request: ProbeRequest) -> dict[str, Any]:
+    """The clip's facts (``Clip.facts``), plus faces and/or speech through the same Perceiver as ``analyze``:
+    with both, the tracker gets the VAD speech regions, and boxes are in source pixels (tracking frames are
+    downscaled)."""
+    if not (request.faces or request.speech):
+        return media.load_clip(request.path, num_frames=request.frames, config=request.config).facts()
+    faces = speech = None
+    if request.faces:
+        from omni_emotion.faces import load_face_analyzer
+
+        faces = load_face_analyzer()
+    if request.speech:
+        from omni_emotion.speech import load_speech_analyzer
+
+        speech = load_speech_analyzer()
+    perception = Perceiver(faces, speech).perceive_file(request.path, fps=request.fps, num_frames=request.frames,
+                                                        config=request.config)
+    facts: dict[str, Any] = perception.clip.facts()
+    if request.faces:
+        facts["faces"] = [_face_facts(t) for t in perception.faces]
+    if request.speech:
+        prosody = perception.prosody
+        facts["transcript"] = perception.transcript.text
+        facts["language"] = perception.transcript.language
+        facts["prosody"] = prosody.description
+        facts["speech_regions"] = [[round(a, 2), round(b, 2)] for a, b in prosody.speech_regions]
+    return facts
+
+
+def _face_facts(track: FaceTrack) -> dict[str, Any]:
+    """A track's summary plus its median box [x1, y1, x2, y2] in source-frame pixels."""
+    box = np.median(track.boxes, axis=0) if len(track.boxes) else np.zeros(4)
+    return track.summary() | {"median_box_px": [round(float(v), 1) for v in box]}

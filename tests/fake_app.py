@@ -1,38 +1,15 @@
-"""The web app around a fake pipeline and fake live models: a real Gradio server without loading models."""
+"""The web app around a fake pipeline (``fixtures.FakePipeline(decode=True)``) and fake live models: a real
+Gradio server without loading models."""
 
 from __future__ import annotations
 
+from fixtures import FakePipeline
 from gradio_client import Client
 
 from omni_emotion.live import LiveModels
-from omni_emotion.media import check_media, load_clip
-from omni_emotion.types import Analysis
 from omni_emotion.ui import UIConfig, build_demo
 
-__all__ = ["FakePipeline", "fake_demo"]
-
-
-class FakePipeline:
-    """Records the paths it is given; checks them the way the real pipeline's decoder would."""
-
-    engine_name = "fake"
-
-    def __init__(self):
-        self.paths: list[str] = []
-        self.clips = []
-
-    def analyze_file(self, path, progress=None):
-        self.paths.append(str(path))
-        check_media(path)
-        load_clip(path)  # every frame checked, as the real pipeline's decoding does
-        return Analysis(labels=["calm"], explanation="fake", engine="fake")
-
-    def analyze_file_with_perception(self, path, progress=None):
-        return self.analyze_file(path, progress), None
-
-    def analyze_clip(self, clip, progress=None, speaker=None, fresh_seconds=None):
-        self.clips.append(clip)
-        return Analysis(labels=["calm"], explanation="fake", engine="fake")
+__all__ = ["NoFaces", "NoTracks", "fake_demo"]
 
 
 class NoFaces:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from test_eval_wheels import write_tables
 
-from omni_emotion.batch import analyze_eval_clips, analyze_folder
 from omni_emotion.cli import main
 from omni_emotion.errors import ConfigError, ModelNotFoundError, UnsupportedMediaError
 from omni_emotion.evaluation.runner import predict_clips
-from omni_emotion.scale import RayConfig, run_clips
-from omni_emotion.scale.jobs import AnalyzeStage, decode_row
+from omni_emotion.jobs import RayConfig, run_clips
+from omni_emotion.jobs.folder import analyze_eval_clips, analyze_folder
+from omni_emotion.jobs.ray import AnalyzeStage, decode_row
 from omni_emotion.types import Analysis
 
 TESTS = Path(__file__).resolve().parent

@@ -35,7 +35,7 @@ class _FakePipeline:
 
 
 def _run_analyze(monkeypatch, tmp_path, stderr, json_out=False):
-    from omni_emotion import analyze_cli
+    from omni_emotion.cli import analyze as analyze_cli
 
     clip = tmp_path / "a.wav"
     import numpy as np
@@ -71,7 +71,7 @@ def test_analyze_json_carries_the_loading_time(monkeypatch, tmp_path):
 
 
 def test_a_warm_time_says_so():
-    from omni_emotion.analyze_cli import time_line
+    from omni_emotion.cli.analyze import time_line
 
     assert time_line({"total": 2500.0}) == "2.50 s analysing, models already loaded (warm)"
 
@@ -89,7 +89,7 @@ def test_the_libraries_loading_bars_are_off():
 
 
 def test_serve_names_its_own_share_flag():
-    from omni_emotion.ui.cli import ready_line
+    from omni_emotion.ui.serve import ready_line
 
     line = ready_line("http://127.0.0.1:7860/", None, "127.0.0.1")
     assert "--share" in line and "share=True" not in line and "this machine only" in line

@@ -17,6 +17,7 @@ from omni_emotion.desktop.sources import Mailbox, MediaSource, PlaybackClock, pa
 from omni_emotion.desktop.window import action_for_key
 from omni_emotion.errors import ConfigError, MediaNotFoundError, UnsupportedMediaError
 from omni_emotion.live import LiveFace
+from omni_emotion.media import MEDIA_SUFFIXES
 from omni_emotion.ui.colours import expression_colour, label_colour
 from omni_emotion.ui.draw import hex_to_rgb
 from tests.conftest import write_av
@@ -42,6 +43,14 @@ def test_source_values_are_classified(tmp_path):
         parse_source(str(tmp_path / "missing.wav"), devices_by_name=True)
     with pytest.raises(UnsupportedMediaError, match="folder"):
         parse_source(str(tmp_path), devices_by_name=False)
+
+
+@pytest.mark.parametrize("suffix", MEDIA_SUFFIXES)
+def test_a_missing_media_file_is_never_taken_for_a_device_name(suffix):
+    """The desktop reads file names by media's one list of suffixes: ``--mic take1.flv`` (no folder) is
+    a missing file, not a sounddevice name."""
+    with pytest.raises(MediaNotFoundError, match="does not exist"):
+        parse_source(f"take1{suffix}", devices_by_name=True)
 
 
 def test_playback_clock_stops_while_paused():

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transformers import SwinConfig, WhisperConfig
 
-from encoders.audio import AudioEncoder, audio_token_count
-from encoders.face import FaceEncoder, convert_facexformer_state_dict, facexformer_key_map
-from encoders.vision import pool_frame_features
+from omni_emotion.model.encoders.audio import AudioEncoder, audio_token_count
+from omni_emotion.model.encoders.face import FaceEncoder, convert_facexformer_state_dict, facexformer_key_map
+from omni_emotion.model.encoders.vision import pool_frame_features
 
 SWIN = SwinConfig(
     image_size=32, patch_size=2, embed_dim=8, depths=[1, 1, 2, 1], num_heads=[1, 1, 2, 2], window_size=2
@@ -203,7 +203,7 @@ def _training_checkpoint(state: dict[str, torch.Tensor], *, ddp: bool = False) -
 
 @pytest.mark.parametrize("ddp", [False, True])
 def test_facexformer_training_checkpoint_loads_safely(tmp_path, ddp):
-    from encoders.face import load_facexformer_checkpoint
+    from omni_emotion.model.encoders.face import load_facexformer_checkpoint
 
     source = facexformer_state_dict(SWIN)
     path = tmp_path / "model.pt"
@@ -220,8 +220,8 @@ class _Payload:
 
 
 def test_facexformer_checkpoint_with_foreign_objects_is_refused(tmp_path):
-    from encoders.face import load_facexformer_checkpoint
     from omni_emotion.errors import ModelNotFoundError
+    from omni_emotion.model.encoders.face import load_facexformer_checkpoint
 
     path = tmp_path / "model.pt"
     torch.save({"state_dict_backbone": facexformer_state_dict(SWIN), "args": _Payload()}, path)

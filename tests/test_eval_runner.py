@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import torch
+from fixtures import FakePipeline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_eval_wheels import write_tables
 
+from omni_emotion.cli import eval as eval_cli
 from omni_emotion.cli import main
-from omni_emotion.errors import ConfigError, EvaluationDataError, UnsupportedMediaError
-from omni_emotion.evaluation import cli as eval_cli
+from omni_emotion.errors import ConfigError, EvaluationDataError
 from omni_emotion.evaluation.csvcells import neutralise_cell, restore_cell
 from omni_emotion.evaluation.download import download_wheels
 from omni_emotion.evaluation.metrics import score_dataset
@@ -277,29 +277,6 @@ def test_floor_stands_beside_the_score_in_the_table_and_the_json(env, capsys):
     assert rows[rows.index(fg) - 1].startswith("L1-avg ")  # beside L1-avg
     assert any(line.startswith("floor  MER-FG ") for line in rows)
     assert "grouping tables: tables " in out and "emotion_wheel_mer2026" in out
-
-
-@dataclass
-class FakeAnalysis:
-    labels: list[str]
-    explanation: str = "because"
-    engine: str = "fake"
-
-
-@dataclass
-class FakePipeline:
-    """Stands in for EmotionPipeline: labels per file stem; stems in `broken` raise a media error."""
-
-    labels: dict[str, list[str]]
-    broken: set[str] = field(default_factory=set)
-    calls: list[str] = field(default_factory=list)
-
-    def analyze_file(self, path, progress=None):
-        stem = Path(path).stem
-        self.calls.append(stem)
-        if stem in self.broken:
-            raise UnsupportedMediaError(f"{Path(path).name} is not a readable video.")
-        return FakeAnalysis(self.labels[stem])
 
 
 def test_engine_run_is_resumable_and_skips_bad_clips(env, tmp_path):

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_eval_runner import GT, FakePipeline
+from fixtures import FakePipeline
+from test_eval_runner import GT
 from test_eval_wheels import write_tables
 
 from omni_emotion.errors import ConfigError, EvaluationDataError

@@ -71,7 +71,7 @@ def test_a_results_file_that_is_not_jsonl_is_refused_untouched(folder, tmp_path,
 
 def test_an_unfinished_last_line_is_still_resumed(folder, tmp_path):
     """A run killed mid-write leaves a partial last line (even a cut UTF-8 character): that is not junk."""
-    from omni_emotion.scale.sinks import JsonlSink
+    from omni_emotion.jobs.sinks import JsonlSink
 
     out = tmp_path / "results.jsonl"
     out.write_bytes(b'{"clip": "a.wav", "labels": ["calm"]}\n{"clip": "b.wav", "explanation": "caf\xc3')

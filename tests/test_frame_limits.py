@@ -14,7 +14,7 @@ import pytest
 from hostile import growing_h264, growing_mjpeg_avi
 
 from omni_emotion.errors import FrameTooLargeError, check_pixels
-from omni_emotion.media import MediaConfig, check_media, iter_frames, load_clip
+from omni_emotion.media import MediaConfig, iter_frames, load_clip
 
 LIMIT = MediaConfig(max_pixels=200 * 200)  # the first frames (64 px) fit, the later 320x240 ones do not
 
@@ -50,7 +50,7 @@ def test_the_clip_decoder_checks_every_frame(growing, kind):
 
 @pytest.mark.parametrize("kind", ["h264", "mjpeg"])
 def test_the_folder_job_records_the_sentence(growing, kind, tmp_path):
-    from omni_emotion.batch import analyze_folder
+    from omni_emotion.jobs.folder import analyze_folder
     from omni_emotion.safe_json import loads
 
     class Factory:
@@ -96,8 +96,9 @@ def test_a_desktop_file_source_checks_every_frame(growing, kind):
 
 
 def test_the_live_buffers_use_the_same_sentence():
-    from omni_emotion.live import LiveConfig, LiveSession
     from test_live import models
+
+    from omni_emotion.live import LiveConfig, LiveSession
 
     session = LiveSession(models(), LiveConfig(max_pixels=LIMIT.max_pixels), background=False)
     session.process_frame(np.zeros((48, 64, 3), np.uint8))

@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
-from fake_app import FakePipeline, fake_demo
+from fake_app import fake_demo
+from fixtures import FakePipeline
 from gradio_client import handle_file
 from hostile import CORPUS, FOLDER_CASES, folder_cases, hostile_corpus
 
@@ -133,7 +134,7 @@ def test_analyze(corpus, capsys, monkeypatch, name):
 
 @pytest.fixture(scope="module")
 def app():
-    pipeline = FakePipeline()
+    pipeline = FakePipeline(decode=True)
     with app_temp_dir() as folder:
         demo, client = fake_demo(pipeline)
         yield client, folder

@@ -11,6 +11,7 @@ import pytest
 
 from omni_emotion.errors import ConfigError, FrameTooLargeError, MediaError
 from omni_emotion.live import EXPRESSIONS, LiveConfig, LiveModels, LiveSession
+from omni_emotion.media import pcm_to_float
 from omni_emotion.types import Analysis
 
 
@@ -176,6 +177,20 @@ def test_audio_buffer_is_bounded_and_aligned_with_frames():
     # it spans the clip: from its first frame to its newest input (here the audio), within window_s
     assert update.window_start + clip.timestamps[-1] <= update.window_end <= update.window_start + 2.0
     assert update.lag_s == pytest.approx(0.25)
+
+
+def test_unsigned_microphone_audio_is_centred_like_a_file():
+    """8-bit PCM sits about 128: the session reads its silence as 0.0 and its extremes as about -1 and +1, as
+    decoding a file does (one normaliser, ``media.pcm_to_float``)."""
+    clock = Clock()
+    analyzer = FakeAnalyzer()
+    session = LiveSession(models(analyzer), LiveConfig(min_audio_s=0.5), clock=clock, background=False)
+    clock.t += 1.0
+    session.add_audio(np.full(16_000, 128, np.uint8), 16_000)
+    assert session.analyze_now() is not None
+    assert np.abs(analyzer.clips[-1].audio).max() < 1e-6
+    loud = np.tile(np.array([0, 255], np.uint8), 8_000)
+    assert np.allclose(pcm_to_float(loud)[:2], [-1.0, 127 / 128])
 
 
 def test_audio_only_session_is_analysed_once_long_enough():

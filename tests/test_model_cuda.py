@@ -3,14 +3,13 @@ generation of the tiny model, sdpa against eager attention, static cache against
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from fixtures import synthetic_perception
 
 from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
-from omni_emotion.types import Clip, FaceTrack
 
 pytestmark = [
     pytest.mark.gpu,
@@ -25,18 +24,8 @@ def _model(attn: str = "sdpa", dtype: torch.dtype = torch.bfloat16) -> OmniEmoti
 
 
 def _inputs(model) -> dict[str, torch.Tensor]:
-    rng = np.random.default_rng(0)
-    times = np.linspace(0, 1, 8, endpoint=False)
-    clip = Clip(
-        frames=rng.integers(0, 255, (8, 40, 48, 3), dtype=np.uint8),
-        timestamps=times,
-        audio=(0.1 * rng.standard_normal(16000)).astype(np.float32),
-        duration=1.0,
-    )
-    face = FaceTrack(
-        track_id=0, timestamps=times, boxes=np.zeros((8, 4), np.float32), scores=np.ones(8, np.float32),
-        crops=rng.integers(0, 255, (8, 224, 224, 3), dtype=np.uint8), crop_times=times, main=True,
-    )
+    perception = synthetic_perception(size=(40, 48), track_id=0)
+    clip, face = perception.clip, perception.main_face
     processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(model.config))
     batch = processor(clip, face, "How?")
     return {k: v.to("cuda", model.dtype) if v.is_floating_point() else v.to("cuda") for k, v in batch.items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-import numpy as np
 import pytest
 import torch
+from fixtures import synthetic_perception
 
 from omni_emotion.engines.omni import (
     OmniEngine,
@@ -25,7 +25,7 @@ from omni_emotion.mentions import LLMExtractor, RuleExtractor, extraction_prompt
 from omni_emotion.model import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
 from omni_emotion.model.prompts import EXPLAIN_PROMPT, LABELS_PROMPT
-from omni_emotion.types import Clip, FaceTrack, Perception, Transcript
+from omni_emotion.types import Perception, Transcript
 from omni_emotion.weights import REGISTRY, find_omni_checkpoint, manifest, omni_missing_files, status
 
 
@@ -40,26 +40,7 @@ def tiny_dir(tmp_path_factory):
 
 
 def _perception() -> Perception:
-    rng = np.random.default_rng(0)
-    times = np.linspace(0, 1.0, 8, endpoint=False)
-    clip = Clip(
-        frames=rng.integers(0, 255, (8, 48, 64, 3), dtype=np.uint8),
-        timestamps=times,
-        audio=(0.1 * rng.standard_normal(16000)).astype(np.float32),
-        duration=1.0,
-    )
-    face = FaceTrack(
-        track_id=1,
-        timestamps=times,
-        boxes=np.zeros((8, 4), np.float32),
-        scores=np.ones(8, np.float32),
-        crops=rng.integers(0, 255, (8, 224, 224, 3), dtype=np.uint8),
-        crop_times=times,
-        main=True,
-    )
-    return Perception(
-        clip=clip, faces=[face], transcript=Transcript(text="I can't believe it", language="en")
-    )
+    return synthetic_perception(transcript=Transcript(text="I can't believe it", language="en"))
 
 
 def test_engine_runs_on_cpu_and_returns_analysis(tiny_dir, monkeypatch):
@@ -229,13 +210,13 @@ def test_assemble_from_local_parts(tmp_path, monkeypatch):
     # as llava-hf/llava-onevision-qwen2-*-ov-hf: stop at <|im_end|>
     GenerationConfig(eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), bos_token_id=0).save_pretrained(llava_dir)
     requested = {}
-    real_resolve = assemble_module.resolve_hub
+    real_resolve = assemble_module.resolve_model_dir
 
     def resolve(id_or_dir, *, allow_patterns=None):
         requested[id_or_dir] = allow_patterns
         return real_resolve(id_or_dir, allow_patterns=allow_patterns)
 
-    monkeypatch.setattr(assemble_module, "resolve_hub", resolve)
+    monkeypatch.setattr(assemble_module, "resolve_model_dir", resolve)
     WhisperModel(base.audio_config).save_pretrained(whisper_dir)
     SwinModel(base.face_config, add_pooling_layer=False).save_pretrained(swin_dir)
 
@@ -330,7 +311,7 @@ def test_hub_downloads_only_what_is_loaded(monkeypatch):
     import huggingface_hub
     from huggingface_hub.utils import filter_repo_objects
 
-    from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_hub
+    from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_model_dir
 
     def kept(repo, patterns):
         return set(filter_repo_objects(_REPO_FILES[repo], allow_patterns=list(patterns)))
@@ -350,5 +331,5 @@ def test_hub_downloads_only_what_is_loaded(monkeypatch):
 
     calls = []
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
-    resolve_hub("openai/whisper-large-v3", allow_patterns=list(HUB_MODEL_FILES))
+    resolve_model_dir("openai/whisper-large-v3", allow_patterns=list(HUB_MODEL_FILES))
     assert calls == [("openai/whisper-large-v3", {"allow_patterns": list(HUB_MODEL_FILES), "cache_dir": None})]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from fixtures import synthetic_perception
 
 from omni_emotion.engines.omni import OmniEngine, zero_shot_prompt
 from omni_emotion.expressions import FER_LABELS
 from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import TINY_SPECIAL_IDS, preset_config, tiny_tokenizer
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
-from omni_emotion.types import Clip, FaceTrack, Perception, Prosody, Transcript
+from omni_emotion.types import Clip, Perception, Prosody, Transcript
 
 VIDEO, AUDIO = TINY_SPECIAL_IDS["<video>"], TINY_SPECIAL_IDS["<audio>"]
 UNTRAINED = ["face_fusion", "face_projector", "audio_projector", "frame_embedding"]  # what `weights init` leaves
@@ -25,34 +26,13 @@ def _model(untrained=(), **overrides) -> OmniEmotionForConditionalGeneration:
 
 
 def _perception(language: str = "en") -> Perception:
-    rng = np.random.default_rng(0)
-    times = np.linspace(0, 2.0, 16, endpoint=False)
-    clip = Clip(
-        frames=rng.integers(0, 255, (16, 48, 64, 3), dtype=np.uint8),
-        timestamps=times,
-        audio=(0.1 * rng.standard_normal(32000)).astype(np.float32),
-        duration=2.0,
-    )
-    face = FaceTrack(
-        track_id=1,
-        timestamps=times,
-        boxes=np.tile(np.array([[8, 8, 40, 40]], np.float32), (16, 1)),
-        scores=np.ones(16, np.float32),
-        crops=rng.integers(0, 255, (16, 224, 224, 3), dtype=np.uint8),
-        crop_times=times,
-        main=True,
-    )
     transcript = (
         Transcript(text="No puedo creerlo", language="es", translation="I can't believe it")
         if language == "es"
         else Transcript(text="I can't believe it", language="en")
     )
-    return Perception(
-        clip=clip,
-        faces=[face],
-        transcript=transcript,
-        prosody=Prosody(description="loud, high and rising pitch, fast speech"),
-    )
+    return synthetic_perception(16, 2.0, box=(8, 8, 40, 40), transcript=transcript,
+                                prosody=Prosody(description="loud, high and rising pitch, fast speech"))
 
 
 class _Expressions:
@@ -234,7 +214,7 @@ def test_weights_status_names_the_live_streams(zero_shot_dir):
 def test_status_cli_and_tab_say_which_streams_are_live(zero_shot_dir, tmp_path, capsys):
     import argparse
 
-    from omni_emotion.model.cli import _status
+    from omni_emotion.cli.weights import _status
     from omni_emotion.ui.status_tab import _render
 
     (tmp_path / "omni-emotion-0.5b").symlink_to(zero_shot_dir, target_is_directory=True)

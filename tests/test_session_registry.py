@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 from conftest import write_wav
-from fake_app import FakePipeline, NoFaces, NoTracks
+from fake_app import NoFaces, NoTracks
+from fixtures import FakePipeline
 from gradio_client import Client, handle_file
 
 from omni_emotion.live import LiveModels, LiveSession
@@ -77,7 +78,7 @@ def test_first_frame_and_first_audio_chunk_share_one_live_session(tmp_path, monk
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(live_tab, "LiveSession", CountedSession)
-    pipeline = FakePipeline()
+    pipeline = FakePipeline(decode=True)
     models = LiveModels(detector=NoFaces(), new_tracker=Overlapping(NoTracks), expressions=None,
                         analyze_clip=pipeline.analyze_clip)
     frame = tmp_path / "frame.png"

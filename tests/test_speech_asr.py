@@ -17,7 +17,7 @@ import pytest
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, MediaError, ModelNotFoundError
 from omni_emotion.media import resample_audio
 from omni_emotion.speech import AsrConfig, SpeechAnalyzer, load_speech_analyzer
-from omni_emotion.speech.asr import WhisperAsr, english_model_dir, multilingual_model_dir, resolve_model_dir
+from omni_emotion.speech.asr import WhisperAsr, english_model_dir, multilingual_model_dir, whisper_model_dir
 
 SENTENCES = [
     "The weather today is sunny and warm, and we are going to the park.",
@@ -190,17 +190,17 @@ def test_packaged_models_resolve(tmp_path):
         "tokenizer.json",
         "vocabulary.json",
     }
-    assert resolve_model_dir("tiny.en") == english_model_dir()
-    assert resolve_model_dir(str(english_model_dir())) == english_model_dir()
+    assert whisper_model_dir("tiny.en") == english_model_dir()
+    assert whisper_model_dir(str(english_model_dir())) == english_model_dir()
 
 
 def test_missing_models_fail_fast_and_clearly(tmp_path):
     with pytest.raises(ModelNotFoundError, match=r"no model.bin"):
-        resolve_model_dir(str(tmp_path))
+        whisper_model_dir(str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="Hugging Face Hub"):
-        resolve_model_dir("large-v3", download=False)
+        whisper_model_dir("large-v3", download=False)
     with pytest.raises(ConfigError, match="large-v3"):
-        resolve_model_dir("enormous")
+        whisper_model_dir("enormous")
     if ctranslate2.get_cuda_device_count() == 0:
         with pytest.raises(DeviceUnavailableError):
             WhisperAsr(AsrConfig(model=str(english_model_dir()), device="cuda"))

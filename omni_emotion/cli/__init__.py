@@ -1,7 +1,7 @@
 """The `omni-emotion` console script.
 
-Each area registers its own subcommand from a small module (``register(subparsers)``) so this file stays a
-thin dispatcher. User-caused errors (``OmniEmotionError``) are printed as one sentence with exit code 2.
+Each command is one module of this package, named after it, that registers its subcommand
+(``register(subparsers)``), parses its options and calls the library; this file stays a thin dispatcher. User-caused errors (``OmniEmotionError``) are printed as one sentence with exit code 2.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ __all__ = ["main", "build_parser"]
 
 # Modules that define `register(subparsers)`; each subparser sets `func(args) -> int`.
 COMMAND_MODULES = (
-    "omni_emotion.media_cli",
-    "omni_emotion.analyze_cli",
-    "omni_emotion.evaluation.cli",
-    "omni_emotion.model.cli",
-    "omni_emotion.live_cli",
-    "omni_emotion.ui.cli",
-    "omni_emotion.training.cli",
+    "omni_emotion.cli.probe",
+    "omni_emotion.cli.analyze",
+    "omni_emotion.cli.eval",
+    "omni_emotion.cli.weights",
+    "omni_emotion.cli.live",
+    "omni_emotion.cli.serve",
+    "omni_emotion.cli.train",
 )
 
 EXIT_USER_ERROR = 2
@@ -66,6 +66,3 @@ def main(argv: list[str] | None = None) -> int:
         print("omni-emotion: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

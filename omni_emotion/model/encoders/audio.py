@@ -15,7 +15,7 @@ from torch import nn
 from transformers import WhisperConfig
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from encoders.vision import TwoLayerProjector
+from omni_emotion.model.encoders.vision import TwoLayerProjector
 
 __all__ = ["HOP_LENGTH", "SAMPLE_RATE", "AudioEncoder", "audio_token_count"]
 

@@ -22,8 +22,8 @@ from numpy._core.multiarray import scalar as _scalar
 from torch import nn
 from transformers import SwinConfig, SwinModel
 
-from encoders.vision import TwoLayerProjector
 from omni_emotion.errors import ModelNotFoundError
+from omni_emotion.model.encoders.vision import TwoLayerProjector
 
 __all__ = ["FaceEncoder", "convert_facexformer_state_dict", "facexformer_key_map", "load_facexformer_checkpoint"]
 

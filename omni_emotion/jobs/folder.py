@@ -1,46 +1,35 @@
-"""Folder jobs: every clip of a folder through ``EmotionPipeline``, sequentially or on Ray Data.
+"""Folder jobs: every clip of a folder through ``EmotionPipeline``, in this process or on Ray Data.
 
     omni-emotion analyze DIR --out results.jsonl [--ray [ADDRESS]] [--actors 2] [--format parquet]
     omni-emotion eval --gt GT.csv --videos DIR --ray [ADDRESS]
 
-Results stream back to this process, which appends each to the output as it arrives (``scale.sinks``): a run
+Results stream back to this process, which appends each to the output as it arrives (``jobs.sinks``): a run
 that stops resumes by skipping the keys already written, and a file that fails is a record with its error.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omni_emotion.scale.jobs import ClipResult, PipelineFactory, RayConfig, list_media, run_clips
-from omni_emotion.scale.sinks import JsonlSink, open_sink
+from omni_emotion.jobs.run import ClipResult, PipelineFactory, list_media, run_clips
+from omni_emotion.jobs.sinks import JsonlSink, eval_record, open_sink, output_record
+
+if TYPE_CHECKING:
+    from omni_emotion.jobs.ray import RayConfig
 
 __all__ = [
     "JobSummary",
     "LazyPipeline",
-    "add_ray_arguments",
     "analyze_eval_clips",
     "analyze_folder",
-    "eval_record",
-    "output_record",
-    "ray_config",
-    "tqdm_progress",
 ]
 
 Progress = Callable[[Iterable[ClipResult], int], Iterable[ClipResult]]
-
-
-def output_record(result: ClipResult) -> dict[str, Any]:
-    """What ``analyze DIR`` writes per clip: ``{"clip", **Analysis}`` or ``{"clip", "error"}``."""
-    if result.error is not None:
-        return {"clip": result.key, "error": result.error}
-    return {"clip": result.key, **(result.analysis or {})}
 
 
 @dataclass(frozen=True)
@@ -117,15 +106,6 @@ def _drain(jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, 
 # -- eval --videos DIR --ray --------------------------------------------------------------------------------
 
 
-def eval_record(result: ClipResult) -> dict[str, Any]:
-    """The eval runner's cache record: ``{"name", "labels", "reason", "engine"}`` or ``{"name", "error"}``."""
-    if result.error is not None:
-        return {"name": result.key, "error": result.error}
-    analysis = result.analysis or {}
-    return {"name": result.key, "labels": list(analysis.get("labels", [])),
-            "reason": analysis.get("explanation", ""), "engine": analysis.get("engine", "")}
-
-
 def analyze_eval_clips(
     names: Iterable[str],
     videos: str | os.PathLike[str],
@@ -169,36 +149,3 @@ class LazyPipeline:
         if self._pipeline is None:
             self._pipeline = self.factory.create()
         return self._pipeline.analyze_file(path, progress)
-
-
-# -- command-line options shared by analyze and eval ---------------------------------------------------------
-
-
-def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("Ray (needs the scale extra: pip install 'omni-emotion[scale]')")
-    group.add_argument(
-        "--ray", nargs="?", const="local", metavar="ADDRESS",
-        help="run the folder job on Ray Data: alone, a private local Ray; with an address (auto, HOST:6379, "
-        "ray://HOST:10001) it joins that cluster. Put it after the folder.",
-    )
-    group.add_argument("--actors", type=int, default=2, help="pipelines at once, one per actor (default 2)")
-    group.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs per actor (default 1)")
-    group.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor (default 0)")
-
-
-def ray_config(args: argparse.Namespace) -> RayConfig | None:
-    """The ``RayConfig`` that ``add_ray_arguments``' options ask for, or None without ``--ray``."""
-    if args.ray is None:
-        return None
-    return RayConfig(address=None if args.ray == "local" else args.ray, actors=args.actors,
-                     cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor)
-
-
-def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipResult]:
-    """A progress bar on stderr whose rate is clips per second."""
-    from tqdm import tqdm
-
-    from omni_emotion.console import interactive
-
-    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1,
-                disable=not interactive())

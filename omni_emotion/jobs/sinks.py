@@ -1,5 +1,7 @@
-"""Where a folder job's records go: JSONL (one object a line) or a folder of Parquet parts. Both are
-appended to as results arrive and tell which keys they already hold, which is what makes a job resumable."""
+"""What a folder job writes per clip (its record) and where: JSONL (one object a line) or a folder of Parquet
+parts. Both are appended to as results arrive and tell which keys they already hold, which is what makes a job
+resumable. ``eval_record`` is the one writer of the eval runner's per-clip cache, whichever mode analysed the
+clip."""
 
 from __future__ import annotations
 
@@ -7,13 +9,32 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_emotion.errors import ConfigError, OmniEmotionError
 
-__all__ = ["FORMATS", "JsonlSink", "ParquetSink", "open_sink", "read_records"]
+if TYPE_CHECKING:
+    from omni_emotion.jobs.run import ClipResult
+
+__all__ = ["FORMATS", "JsonlSink", "ParquetSink", "eval_record", "open_sink", "output_record", "read_records"]
 
 FORMATS = ("jsonl", "parquet")
+
+
+def output_record(result: ClipResult) -> dict[str, Any]:
+    """What ``analyze DIR`` writes per clip: ``{"clip", **Analysis}`` or ``{"clip", "error"}``."""
+    if result.error is not None:
+        return {"clip": result.key, "error": result.error}
+    return {"clip": result.key, **(result.analysis or {})}
+
+
+def eval_record(result: ClipResult) -> dict[str, Any]:
+    """The eval runner's cache record: ``{"name", "labels", "reason", "engine"}`` or ``{"name", "error"}``."""
+    if result.error is not None:
+        return {"name": result.key, "error": result.error}
+    analysis = result.analysis or {}
+    return {"name": result.key, "labels": list(analysis.get("labels", [])),
+            "reason": analysis.get("explanation", ""), "engine": analysis.get("engine", "")}
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:

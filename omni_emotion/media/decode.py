@@ -1,21 +1,17 @@
-"""Decode a media file or a live buffer into a Clip (PyAV; its bundled ffmpeg reads every common format).
+"""Decode a media file into a Clip (PyAV; its bundled ffmpeg reads every common format).
 
 Frames come either as N samples spread uniformly over the clip (the model uses 8) or as a dense stream at a
 given rate (face tracking). Decoding is streaming: at most one decoded frame per target is kept, so a long
 file never sits in memory at full resolution. Audio is mono float32 at 16 kHz, resampled by ffmpeg's
-resampler (or a polyphase filter for in-memory buffers).
+resampler. Every file passes ``files``' checks before ffmpeg sees it.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
 import math
 import os
-import stat
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
@@ -23,40 +19,31 @@ import av
 import numpy as np
 
 from omni_emotion.errors import (
-    ClipTooLongError,
     ConfigError,
     EmptyMediaError,
-    MediaError,
-    MediaNotFoundError,
     UnsupportedMediaError,
     check_pixels,
 )
 from omni_emotion.image_header import declared_image_size
+from omni_emotion.media.files import (
+    MediaConfig,
+    _check_decoded_time,
+    _check_duration,
+    _check_pixels,
+    _checked_path,
+)
 from omni_emotion.types import SAMPLE_RATE, Clip
 
 __all__ = [
-    "AUDIO_SUFFIXES",
-    "IMAGE_SUFFIXES",
-    "MEDIA_SUFFIXES",
-    "VIDEO_SUFFIXES",
-    "MediaConfig",
     "check_media",
     "check_refused_picture",
-    "clip_from_arrays",
     "fit_size",
     "iter_frames",
     "load_audio",
     "load_clip",
     "packet_head",
-    "resample_audio",
     "shrink_frame",
 ]
-
-# File names people pick clips by (uploads, folders of clips); decoding itself goes by content, not by name.
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".flv")
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".m4a", ".ogg", ".opus", ".aac")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-MEDIA_SUFFIXES = (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES, *IMAGE_SUFFIXES)  # video first: it carries the most
 
 logger = logging.getLogger(__name__)
 
@@ -66,56 +53,6 @@ DECODER_THREADS = 2  # per video decoder; two keep 2-core machines busy without 
 # Containers ffmpeg opens for single pictures; such files become one-frame clips.
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif", "mjpeg"}
 _IMAGE_CODECS = {"png", "mjpeg", "bmp", "webp", "tiff", "gif", "jpeg2000"}
-
-
-@dataclass(frozen=True)
-class MediaConfig:
-    """Limits that protect memory and time. max_pixels defaults to 4096x4096 (16.8 MP): 4K decodes, 8K is refused."""
-
-    max_duration_s: float = 600.0
-    max_pixels: int = 4096 * 4096
-
-    def __post_init__(self) -> None:
-        if not self.max_duration_s > 0:
-            raise ConfigError(f"max_duration_s must be positive, got {self.max_duration_s}")
-        if self.max_pixels <= 0:
-            raise ConfigError(f"max_pixels must be positive, got {self.max_pixels}")
-
-
-def _check_path(path: str | os.PathLike) -> Path:
-    """The path once it is a non-empty regular file. Messages name the file, not its folder: uploads sit in
-    the app's temporary folder, which means nothing to the person who sent them."""
-    p = Path(path)
-    try:
-        info = p.stat()
-    except OSError as err:
-        raise MediaNotFoundError(_unreachable(p, err)) from err
-    if stat.S_ISDIR(info.st_mode):
-        raise MediaNotFoundError(f"{p.name or p} is a directory, not a media file.")
-    if not stat.S_ISREG(info.st_mode):
-        # reading a pipe or a device blocks or never ends; its size says nothing either
-        raise MediaNotFoundError(f"{p.name} is a {_kind(info.st_mode)}, not a regular media file.")
-    if info.st_size == 0:
-        raise EmptyMediaError(f"{p.name} is an empty file (0 bytes).")
-    return p
-
-
-def _unreachable(p: Path, err: OSError) -> str:
-    if err.errno == errno.ELOOP:
-        return f"{p.name} is a loop of symbolic links that never reaches a file."
-    if p.is_symlink():
-        return f"{p.name} is a symbolic link to {os.readlink(p)}, which does not exist."
-    if err.errno in (errno.EACCES, errno.EPERM):
-        return f"{p.name} cannot be read: permission denied."
-    return f"{p.name} does not exist."
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
 
 
 def _open(p: Path, config: MediaConfig) -> av.container.InputContainer:
@@ -178,16 +115,6 @@ def _first_audio_decodes(p: Path, config: MediaConfig) -> bool:
                 f"{p.name} has an audio stream that cannot be decoded ({_reason(err)})."
             ) from err
     return False
-
-
-def _checked_path(path: str | os.PathLike, config: MediaConfig) -> Path:
-    """The checks that come before ffmpeg sees the file: it exists, is not empty, and an image's declared
-    picture size is within the pixel limit (ffmpeg allocates the whole picture while probing it)."""
-    p = _check_path(path)
-    size = declared_image_size(p)
-    if size is not None:
-        _check_pixels(*size, config, p.name)
-    return p
 
 
 def _reason(err: Exception) -> str:
@@ -257,27 +184,6 @@ def _frame_time(frame, stream) -> float | None:
 
 def _check_size(vstream, config: MediaConfig, name: str) -> None:
     _check_pixels(vstream.codec_context.width, vstream.codec_context.height, config, name)
-
-
-def _check_pixels(w: int, h: int, config: MediaConfig, name: str) -> None:
-    check_pixels(name, w, h, config.max_pixels)
-
-
-def _check_duration(seconds: float | None, config: MediaConfig, name: str) -> None:
-    if seconds is not None and seconds > config.max_duration_s:
-        raise ClipTooLongError(
-            f"{name} lasts {seconds:.0f} s, longer than the {config.max_duration_s:.0f} s limit;"
-            " trim it or raise MediaConfig.max_duration_s."
-        )
-
-
-def _check_decoded_time(seconds: float, config: MediaConfig, name: str) -> None:
-    """The limit counted while decoding: files that declare no duration (or a wrong one) stop here."""
-    if seconds > config.max_duration_s:
-        raise ClipTooLongError(
-            f"{name} runs past the {config.max_duration_s:.0f} s limit;"
-            " trim it or raise MediaConfig.max_duration_s."
-        )
 
 
 def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, "av.VideoFrame"]]:
@@ -529,56 +435,3 @@ def iter_frames(
                 yield 0.0, _to_rgb(frame, size)
                 return
         yield from _dense(_decode_video(container, vstream, p, config), fps, size)
-
-
-def resample_audio(audio: np.ndarray, sample_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited polyphase resampling of mono audio to ``target_rate``; returns float32 (S',)."""
-    from scipy.signal import resample_poly
-
-    audio = np.asarray(audio)
-    if np.issubdtype(audio.dtype, np.unsignedinteger):  # e.g. 8-bit WAV: silence sits at mid-range
-        info = np.iinfo(audio.dtype)
-        mid = (int(info.max) + 1) / 2
-        audio = (audio.astype(np.float32) - mid) / mid
-    elif np.issubdtype(audio.dtype, np.integer):
-        audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
-    if audio.ndim == 2:  # (S, C) as browsers and sounddevice deliver it
-        audio = audio.mean(axis=1)
-    audio = audio.astype(np.float32, copy=False)
-    if sample_rate == target_rate or audio.size == 0:
-        return audio
-    ratio = Fraction(target_rate, int(sample_rate)).limit_denominator(1000)
-    return resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
-
-
-def clip_from_arrays(
-    frames: np.ndarray | list[np.ndarray],
-    timestamps: np.ndarray | list[float],
-    audio: np.ndarray | None,
-    sample_rate: int,
-    source: str = "live",
-) -> Clip:
-    """Build a Clip from in-memory buffers (live webcam + microphone). Inputs are copied, never modified."""
-    if len({np.shape(f) for f in frames}) > 1:
-        sizes = sorted({np.shape(f) for f in frames})
-        raise MediaError(f"live buffer mixes frame sizes {sizes}; start a new window.")
-    stack = np.stack(frames).astype(np.uint8, copy=True) if len(frames) else np.zeros((0, 1, 1, 3), np.uint8)
-    if stack.ndim == 3:  # grayscale frames
-        stack = np.repeat(stack[..., None], 3, axis=-1)
-    times = np.asarray(timestamps, dtype=np.float64).copy()
-    samples = resample_audio(audio, sample_rate) if audio is not None and len(audio) else np.zeros(0, np.float32)
-    samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
-    if len(times) and len(times) != len(stack):
-        raise MediaError(f"live buffer has {len(stack)} frames but {len(times)} timestamps.")
-    # the last frame lasts one frame interval, so n frames cover n intervals, not n - 1
-    span = float(times[-1] - times[0]) * len(times) / (len(times) - 1) if len(times) > 1 else 0.0
-    t0 = float(times[0]) if len(times) else 0.0
-    return Clip(
-        frames=stack,
-        timestamps=times - t0,
-        audio=samples,
-        duration=max(span, samples.size / SAMPLE_RATE),
-        source=source,
-        frame_size=(int(stack.shape[2]), int(stack.shape[1])) if len(stack) else None,
-        streams=(["video: live"] if len(stack) else []) + (["audio: live"] if samples.size else []),
-    )

@@ -1,11 +1,6 @@
-"""Run clips through an emotion pipeline, in this process or on Ray Data, one ``ClipResult`` each.
-
-A job is a list of ``(key, path)``. Each clip gives its Analysis as a dict, or the one-sentence message of the
-``OmniEmotionError`` it raised, so a bad file is recorded and the job goes on. Both modes run ``analyze_one``
-on a pipeline built by the same factory (``PipelineSpec``), so they give the same results; on Ray a
-callable-class stage builds that pipeline once per actor (loading takes seconds, a clip about one), and the
-results stream back to the caller as they finish.
-"""
+"""Folder jobs on Ray Data: a callable-class stage builds the pipeline once per actor (loading takes seconds,
+a clip about one), each actor runs ``run.analyze_one``, and the results stream back to the caller as they
+finish."""
 
 from __future__ import annotations
 
@@ -17,24 +12,12 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from omni_emotion.errors import ConfigError, OmniEmotionError
-from omni_emotion.media import MEDIA_SUFFIXES
-from omni_emotion.pipeline import PipelineSpec
+from omni_emotion.jobs.run import ClipResult, PipelineFactory, analyze_one
 
-__all__ = [
-    "AnalyzeStage",
-    "ClipResult",
-    "PipelineFactory",
-    "PipelineSpec",
-    "RayConfig",
-    "RayUnavailableError",
-    "analyze_one",
-    "decode_row",
-    "list_media",
-    "run_clips",
-]
+__all__ = ["AnalyzeStage", "RayConfig", "RayUnavailableError", "decode_row", "ray_results"]
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +27,6 @@ LOCAL_OBJECT_STORE_BYTES = 128 * 2**20  # results are a few kB each; Ray's defau
 
 class RayUnavailableError(ConfigError):
     """``--ray`` was asked for but Ray is not installed, or the cluster cannot be joined."""
-
-
-class Pipeline(Protocol):
-    def analyze_file(self, path: str | os.PathLike[str], progress: Any = None) -> Any: ...
-
-
-class PipelineFactory(Protocol):
-    """Builds a pipeline where it will run (this process, or each Ray actor); must pickle."""
-
-    def create(self) -> Pipeline: ...
 
 
 @dataclass(frozen=True)
@@ -79,61 +52,6 @@ class RayConfig:
                 f"--cpus-per-actor must be > 0 and --gpus-per-actor >= 0, got {self.cpus_per_actor} and "
                 f"{self.gpus_per_actor}."
             )
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    """One clip's outcome: ``analysis`` (``Analysis.to_dict()``) or ``error`` (one sentence)."""
-
-    key: str
-    analysis: dict[str, Any] | None = None
-    error: str | None = None
-
-    def to_json(self) -> str:
-        record = {"key": self.key, "analysis": self.analysis, "error": self.error}
-        return json.dumps(record, ensure_ascii=False)
-
-
-def analyze_one(pipeline: Pipeline, key: str, path: str | os.PathLike[str]) -> ClipResult:
-    """The one step both modes run. Only user-caused errors are recorded; anything else is a bug and stops."""
-    try:
-        return ClipResult(key, analysis=pipeline.analyze_file(path).to_dict())
-    except OmniEmotionError as err:
-        return ClipResult(key, error=str(err))
-
-
-def list_media(folder: str | os.PathLike[str]) -> list[tuple[str, Path]]:
-    """``(relative posix path, path)`` of every media file under ``folder``, sorted; links to folders and
-    hidden entries are not followed."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise ConfigError(f"The folder {root} does not exist.")
-    found = []
-    for parent, dirs, files in os.walk(root):  # os.walk does not follow links to folders
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            path = Path(parent) / name
-            if not name.startswith(".") and path.suffix.lower() in MEDIA_SUFFIXES and path.is_file():
-                found.append((path.relative_to(root).as_posix(), path))
-    return sorted(found)
-
-
-# -- running ------------------------------------------------------------------------------------------------
-
-
-def run_clips(
-    jobs: Sequence[tuple[str, Path]], factory: PipelineFactory, ray: RayConfig | None = None
-) -> Iterator[ClipResult]:
-    """One ``ClipResult`` per job, in this process (``ray`` None) or on Ray Data, as each finishes (on Ray
-    not necessarily in job order). The pipeline is built at the first ``next()``, or in each actor."""
-    if not jobs:
-        return
-    if ray is None:
-        pipeline = factory.create()
-        for key, path in jobs:
-            yield analyze_one(pipeline, key, path)
-    else:
-        yield from _ray_results(jobs, factory, ray)
 
 
 class AnalyzeStage:
@@ -201,7 +119,7 @@ def _ray_session(config: RayConfig):
         ray.shutdown()
 
 
-def _ray_results(
+def ray_results(
     jobs: Sequence[tuple[str, Path]], factory: PipelineFactory, config: RayConfig
 ) -> Iterator[ClipResult]:
     with _ray_session(config) as ray:

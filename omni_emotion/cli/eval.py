@@ -11,14 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from omni_emotion.batch import add_ray_arguments
+from omni_emotion.cli.options import add_pipeline_arguments, add_ray_arguments, pipeline_spec
 from omni_emotion.errors import ConfigError
 from omni_emotion.evaluation.floor import OBJECTIVES, Floor
 from omni_emotion.evaluation.report import json_summary, score_rows
 from omni_emotion.evaluation.session import EvalRequest, Evaluation, default_clip_cache, run_evaluation
 from omni_emotion.evaluation.wheels import GROUPINGS, WheelTables
 from omni_emotion.mentions import LabelExtractor, LLMExtractor, RuleExtractor
-from omni_emotion.pipeline_options import add_pipeline_arguments, pipeline_spec
 
 __all__ = ["floor_note", "format_table", "register", "run"]
 
@@ -187,7 +186,8 @@ def _request(args: argparse.Namespace) -> EvalRequest:
 def _clip_analysis(args: argparse.Namespace, pipeline) -> tuple[Callable[[], Any], Callable | None]:
     """(load_pipeline, prefill) for ``run_evaluation``; ``pipeline`` is injected by tests."""
     if args.ray is not None:
-        from omni_emotion.batch import LazyPipeline, analyze_eval_clips, ray_config, tqdm_progress
+        from omni_emotion.cli.options import ray_config, tqdm_progress
+        from omni_emotion.jobs.folder import LazyPipeline, analyze_eval_clips
 
         # Ray analyses the clips into the same cache; the sequential pass then finds them all done
         spec = pipeline_spec(args)

@@ -1,11 +1,14 @@
-"""The command-line options that choose a pipeline, shared by every command that builds one (analyze, eval,
-serve, live): the choices come from the engine and face-detector registries."""
+"""The command-line options several commands share: the ones that choose a pipeline (analyze, eval, serve,
+live; the choices come from the engine and face-detector registries), and the folder-job options of analyze
+and eval (Ray, the progress bar)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from omni_emotion.engines.registry import ENGINES
@@ -13,9 +16,19 @@ from omni_emotion.errors import ConfigError
 from omni_emotion.faces.registry import DETECTORS
 
 if TYPE_CHECKING:
+    from omni_emotion.jobs.ray import RayConfig
+    from omni_emotion.jobs.run import ClipResult
     from omni_emotion.pipeline import EmotionPipeline, PipelineSpec
 
-__all__ = ["add_live_pipeline_arguments", "add_pipeline_arguments", "load_live_pipeline", "pipeline_spec"]
+__all__ = [
+    "add_live_pipeline_arguments",
+    "add_pipeline_arguments",
+    "add_ray_arguments",
+    "load_live_pipeline",
+    "pipeline_spec",
+    "ray_config",
+    "tqdm_progress",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +75,35 @@ def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
     torch.set_num_threads(threads)
     logger.info("analysis models use %d CPU thread(s)", threads)
     return pipeline_spec(args, asr_threads=threads).create()
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Ray (needs the scale extra: pip install 'omni-emotion[scale]')")
+    group.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="run the folder job on Ray Data: alone, a private local Ray; with an address (auto, HOST:6379, "
+        "ray://HOST:10001) it joins that cluster. Put it after the folder.",
+    )
+    group.add_argument("--actors", type=int, default=2, help="pipelines at once, one per actor (default 2)")
+    group.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs per actor (default 1)")
+    group.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor (default 0)")
+
+
+def ray_config(args: argparse.Namespace) -> RayConfig | None:
+    """The ``RayConfig`` that ``add_ray_arguments``' options ask for, or None without ``--ray``."""
+    from omni_emotion.jobs.ray import RayConfig
+
+    if args.ray is None:
+        return None
+    return RayConfig(address=None if args.ray == "local" else args.ray, actors=args.actors,
+                     cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor)
+
+
+def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipResult]:
+    """A progress bar on stderr whose rate is clips per second."""
+    from tqdm import tqdm
+
+    from omni_emotion.console import interactive
+
+    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1,
+                disable=not interactive())

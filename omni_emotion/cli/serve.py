@@ -1,18 +1,14 @@
-"""`omni-emotion serve`: the web app (the same as `python app.py`). Gradio loads inside the command, so the
-rest of the CLI stays fast."""
+"""`omni-emotion serve`: the web app (the same as `python app.py`), served by ``ui.serve.serve_app``. Gradio
+loads inside the command, so the rest of the CLI stays fast."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
-import sys
-import time
 from pathlib import Path
-from typing import Any
 
+from omni_emotion.cli.options import add_live_pipeline_arguments, load_live_pipeline
 from omni_emotion.errors import ConfigError
-from omni_emotion.pipeline_options import add_live_pipeline_arguments, load_live_pipeline
 
 __all__ = ["add_serve_arguments", "register", "serve"]
 
@@ -45,44 +41,16 @@ def _example_clips(folder: str | None) -> tuple[Path, ...]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Build the pipeline once, build the app around it and serve it until interrupted."""
+    """The options into a ``UIConfig`` and ``ServeOptions`` for ``ui.serve.serve_app``."""
     from omni_emotion.heap import limit_arenas
-    from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
-    from omni_emotion.ui.tempfiles import app_temp_dir
+    from omni_emotion.ui import UIConfig
+    from omni_emotion.ui.serve import ServeOptions, serve_app
 
     limit_arenas(os.cpu_count() or 1)  # before the server's threads: fewer arenas keep less freed memory
     config = UIConfig(data_dirs=tuple(args.data_dir), examples=_example_clips(args.examples),
                       max_upload_mb=args.max_upload_mb)
-    pipeline = load_live_pipeline(args)
-    # `kill` stops the app like Ctrl+C, so the uploads folder is removed either way
-    signal.signal(signal.SIGTERM, _interrupt)
-    with app_temp_dir():
-        demo = build_demo(pipeline, config)
-        # Gradio's own lines are off (quiet): they tell the user to edit launch(); ours name this app's flags
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share, quiet=True,
-                    prevent_thread_lock=True, **launch_kwargs(config))
-        print(ready_line(demo.local_url, demo.share_url, args.host), file=sys.stderr, flush=True)
-        try:
-            while demo.is_running:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            demo.close()
-    return 0
-
-
-def ready_line(local_url: str, share_url: str | None, host: str) -> str:
-    """The one line ``serve`` prints when the app is up, with the flags that change who can reach it."""
-    line = f"omni-emotion: serving on {local_url}"
-    if share_url:
-        return f"{line} and publicly on {share_url} (anyone with the link can use it); Ctrl+C stops it"
-    reach = "this machine only" if host in ("127.0.0.1", "localhost", "::1") else f"the network ({host})"
-    return f"{line} ({reach}; --share adds a public link); Ctrl+C stops it"
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+    options = ServeOptions(host=args.host, port=args.port, share=args.share)
+    return serve_app(lambda: load_live_pipeline(args), config, options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
