@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,11 +24,14 @@ from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.training.cache import FeatureCache
 from omni_emotion.training.config import phase_config
 from omni_emotion.training.converters import from_openset
+from omni_emotion.training.data import ManifestDataset
+from omni_emotion.training.distributed import DistContext
 from omni_emotion.training.grpo import REWARDS_FILE, GRPOTrainer, PromptDataset
 from omni_emotion.training.manifest import TrainingDataError, read_manifest, write_manifest
 from omni_emotion.training.rl import answer_labels, answer_rewards, group_advantages, grpo_loss
 from omni_emotion.training.rl_config import RLConfig
 from omni_emotion.training.toy_task import phase3_model, toy_samples, toy_tables
+from omni_emotion.training.trainer import Trainer
 from omni_emotion.weights import omni_missing_files
 
 TOY_TABLES = toy_tables()
@@ -150,7 +154,7 @@ def toy(tmp_path_factory):
     torch.set_num_threads(threads)
 
 
-def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
+def _toy_trainer(toy, out, steps, rl=None, seed=0, dist=None, **train):
     torch.manual_seed(seed)
     model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
     data = PromptDataset(toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
@@ -159,7 +163,7 @@ def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
                                 **train})
     rl = rl or RLConfig(num_generations=8, max_new_tokens=8, length_free_tokens=6)
     return GRPOTrainer(model, data, config, rl, TOY_TABLES, out, tokenizer=toy["processor"].tokenizer, device="cpu",
-                       progress=False)
+                       progress=False, dist=dist or DistContext())
 
 
 @pytest.mark.slow
@@ -248,6 +252,35 @@ def test_lora_trains_adapters_only_and_saves_a_merged_model(toy, tmp_path):
     plain = _toy_trainer(toy, tmp_path / "plain", steps=2)
     with pytest.raises(ConfigError, match=r"without LoRA|with LoRA"):
         plain.train(resume=checkpoint)
+
+
+@dataclasses.dataclass(frozen=True)
+class _BarrierSpy(DistContext):
+    """One process that notes, at each barrier, whether the final model is already in ``out``."""
+
+    out: Path = Path()
+    seen: list = dataclasses.field(default_factory=list)
+
+    def barrier(self) -> None:
+        self.seen.append((self.out / "model.safetensors").is_file())
+        super().barrier()
+
+
+@pytest.mark.parametrize("phase", [3, 4])
+def test_every_phase_ends_at_a_barrier_after_the_final_model(toy, tmp_path, phase):
+    """Under torchrun the other ranks must not return before rank 0 has written the final model: phases 1-3
+    and phase 4 end the same way, with one barrier after the model is saved."""
+    spy = _BarrierSpy(out=tmp_path)
+    if phase == 4:
+        trainer = _toy_trainer(toy, tmp_path, steps=1, dist=spy)
+    else:
+        data = ManifestDataset(toy["samples"][:2], toy["processor"], FeatureCache(toy["processor"], toy["cache"]),
+                               system=None)
+        config = phase_config(3, batch_size=2, micro_batch_size=2, max_steps=1, precision="fp32", num_frames=1)
+        model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
+        trainer = Trainer(model, data, data.collate, config, tmp_path, device="cpu", progress=False, dist=spy)
+    trainer.train()
+    assert spy.seen == [True]
 
 
 def test_phase_4_defaults():
