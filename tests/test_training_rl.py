@@ -27,7 +27,7 @@ from omni_emotion.training.converters import from_openset
 from omni_emotion.training.data import ManifestDataset
 from omni_emotion.training.distributed import DistContext
 from omni_emotion.training.grpo import REWARDS_FILE, GRPOTrainer, PromptDataset
-from omni_emotion.training.manifest import TrainingDataError, read_manifest, write_manifest
+from omni_emotion.training.manifest import TrainingDataError, Turn, read_manifest, write_manifest
 from omni_emotion.training.rl import answer_labels, answer_rewards, group_advantages, grpo_loss
 from omni_emotion.training.rl_config import RLConfig
 from omni_emotion.training.toy_task import phase3_model, toy_samples, toy_tables
@@ -166,15 +166,43 @@ def _toy_trainer(toy, out, steps, rl=None, seed=0, dist=None, **train):
                        progress=False, dist=dist or DistContext())
 
 
+# chosen before this test first ran; every one must learn
+TOY_SEEDS = (0, 1, 2, 3, 4)
+
+
+def test_the_toy_start_sees_the_colour_but_answers_without_it(toy):
+    """The RL starting point's answer is mad or sad at random whatever the colour (so the reward must teach
+    it), yet it names the colour when asked: the colour reaches the answer, as in a real phase-3 model."""
+    from omni_emotion.training.toy_task import COLOUR_PROMPT
+
+    model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"]).eval()
+    tok = toy["processor"].tokenizer
+    mad, red, blue = (tok.convert_tokens_to_ids(c) for c in "mrb")
+
+    def first_token(prompt: str, still: int) -> torch.Tensor:
+        sample = dataclasses.replace(toy["samples"][still], conversation=(Turn("user", prompt), Turn("assistant", "-")))
+        data = PromptDataset([sample], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
+        with torch.no_grad():
+            return torch.softmax(model(**data[0]["inputs"], use_cache=False).logits[0, -1], -1)
+
+    p_red, p_blue = first_token("feeling?", 0), first_token("feeling?", 1)  # still 0 is red, still 1 blue
+    assert 0.3 < p_red[mad] < 0.7 and abs(p_red[mad] - p_blue[mad]) < 0.02
+    assert first_token(COLOUR_PROMPT, 0)[red] > 0.9 and first_token(COLOUR_PROMPT, 1)[blue] > 0.9
+
+
 @pytest.mark.slow
-def test_toy_reward_rises(toy, tmp_path):
-    """60 steps of 4 stills x 8 answers: the EW reward (mean over a 10-step window) must rise from about
-    0.5 (a right guess half of the time) by at least 0.25; measured 0.469 -> 0.850 (seed 0)."""
-    result = _toy_trainer(toy, tmp_path, steps=60, learning_rate=5e-3).train()
-    ew = [h["ew"] for h in result.history]
-    assert len(ew) == 6 and 0.3 <= ew[0] <= 0.7, ew
-    assert ew[-1] >= ew[0] + 0.25, ew
-    assert result.reward_end > result.reward_start + 0.2
+def test_toy_reward_rises_on_every_seed(toy, tmp_path):
+    """36 steps of 4 stills x 8 answers at a constant lr 5e-3, for each of 5 seeds: the EW reward (mean over
+    a 6-step window) must rise from about 0.5 (a right guess half of the time) to at least 0.75. Before the
+    starting model could see the colour, 3 of 5 seeds stalled at 0.5."""
+    ends = {}
+    for seed in TOY_SEEDS:
+        result = _toy_trainer(toy, tmp_path / str(seed), steps=36, seed=seed, learning_rate=5e-3, min_lr_ratio=1.0,
+                              micro_batch_size=4, log_every=6).train()
+        ew = [round(h["ew"], 3) for h in result.history]
+        ends[seed] = ew
+        assert len(ew) == 6 and 0.25 <= ew[0] <= 0.75, ew
+    assert all(ew[-1] >= 0.75 and ew[-1] >= ew[0] + 0.25 for ew in ends.values()), ends
 
 
 def test_only_the_llm_moves_kl_and_rewards_are_logged(toy, tmp_path):
