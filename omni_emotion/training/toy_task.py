@@ -20,7 +20,8 @@ from omni_emotion.evaluation import GROUPINGS, WheelTables
 from omni_emotion.training.manifest import Sample, Turn
 
 __all__ = [
-    "COLOURS", "COLOUR_NAMES", "COLOUR_PROMPT", "PROMPT", "phase3_model", "toy_samples", "toy_tables", "write_colour_image",
+    "COLOURS", "COLOUR_NAMES", "COLOUR_PROMPT", "PROMPT",
+    "phase3_model", "toy_samples", "toy_tables", "write_colour_image",
 ]
 
 COLOURS = {"mad": (220, 30, 30), "sad": (30, 30, 220)}
@@ -75,8 +76,11 @@ def phase3_model(samples, processor, config, folder: Path, steps: int = 150, lr:
     model = OmniEmotionForConditionalGeneration(config)
     both = [Sample(f"{s.id}-{w}", (Turn("user", PROMPT), Turn("assistant", w)), video=s.video)
             for s in samples for w in COLOURS]
-    both += [Sample(f"{s.id}-colour", (Turn("user", COLOUR_PROMPT), Turn("assistant", COLOUR_NAMES[s.labels[0]])),
-                    video=s.video) for s in samples]
+    both += [
+        Sample(f"{s.id}-colour", (Turn("user", COLOUR_PROMPT), Turn("assistant", COLOUR_NAMES[s.labels[0]])),
+               video=s.video)
+        for s in samples
+    ]
     data = ManifestDataset(both, processor, FeatureCache(processor, folder / "cache"), system=None)
     train = phase_config(3, batch_size=8, micro_batch_size=8, epochs=steps * 8 / len(both), learning_rate=lr,
                          warmup_ratio=0.0, log_every=steps, precision="fp32", num_frames=processor.config.num_frames)

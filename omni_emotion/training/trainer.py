@@ -349,7 +349,9 @@ class Trainer:
                 self.save(self.out_dir / f"checkpoint-{self.step}")
         return self._finish(bar, t0, start_step, samples, history)
 
-    def _finish(self, bar: tqdm, t0: float, start_step: int, samples: int, history: list[dict[str, float]]) -> TrainResult:
+    def _finish(
+        self, bar: tqdm, t0: float, start_step: int, samples: int, history: list[dict[str, float]]
+    ) -> TrainResult:
         """The end of every phase's loop: the final checkpoint and model, then the summary. ``samples``: what
         the run went through since ``t0`` (answers in phase 4)."""
         bar.close()
