@@ -2,12 +2,14 @@
 
 The toy task: each clip is a red or a blue frame, and its OV labels are ``mad`` (red) or ``sad`` (blue),
 two words in different groups of every grouping of a small generated table. The "phase 3" model is first
-tuned to answer ``mad`` or ``sad`` without regard to the colour (each clip seen with both answers), so
-it starts near a mean reward of 0.5 plus the format reward; GRPO must make the answer follow the colour.
-The last line is JSON with ``reward_start``, ``reward_end`` (means over the first and last logging
-windows), ``kl_end``, ``steps``, ``samples_per_s`` (sampled answers per second, rollout and update together).
+tuned to answer ``mad`` or ``sad`` without regard to the colour (each clip seen with both answers) and to
+name the colour when asked, so it starts near a mean reward of 0.5 plus the format reward; GRPO must make
+the answer follow the colour. The defaults are the configuration tests/test_training_rl.py runs (36 steps at
+a constant lr 5e-3). Each seed prints a line; the last line is JSON with, per seed, ``reward_start``,
+``reward_end``, ``ew_start``, ``ew_end`` (means over the first and last 6-step windows), ``kl_end`` and
+``seconds``, and ``samples_per_s`` over all seeds (sampled answers per second, rollout and update together).
 
-    .venv/bin/python bench/train_rl_tiny.py [--steps 60] [--device cpu|cuda] [--lora-rank 0]
+    .venv/bin/python bench/train_rl_tiny.py [--seeds 0 1 2 3 4] [--steps 36] [--device cpu|cuda] [--lora-rank 0]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from omni_emotion.model.modeling import OmniEmotionForConditionalGeneration
 from omni_emotion.model.presets import preset_config, tiny_tokenizer
 from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.training.cache import FeatureCache
@@ -33,11 +36,11 @@ from omni_emotion.training.toy_task import phase3_model, toy_samples, toy_tables
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=36)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--lora-rank", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=5e-3, help="the configuration tests/test_training_rl.py documents")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=5e-3, help="constant over the run, as in tests/test_training_rl.py")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (the tiny model's ops are too small for more)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -49,24 +52,30 @@ def main() -> None:
         one_frame = dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1)
         processor = OmniEmotionProcessor(tiny_tokenizer(), one_frame)
         samples = toy_samples(folder)
-        model = phase3_model(samples, processor, config, folder)
-        torch.manual_seed(args.seed)
+        phase3_model(samples, processor, config, folder).save_pretrained(folder / "phase3-model")
         data = PromptDataset(samples, processor, FeatureCache(processor, folder / "cache"), system=None)
-        train = phase_config(4, batch_size=4, micro_batch_size=4, epochs=args.steps * 4 / len(samples),
-                             learning_rate=args.lr, warmup_ratio=0.0, log_every=10, precision="fp32", seed=args.seed,
-                             num_frames=1)
         rl = RLConfig(num_generations=8, max_new_tokens=8, length_free_tokens=6, lora_rank=args.lora_rank)
-        trainer = GRPOTrainer(model, data, train, rl, toy_tables(), folder / "phase4", tokenizer=processor.tokenizer,
-                              device=args.device, progress=False)
-        result = trainer.train()
-        for h in result.history:
-            print(f"step {h['step']}: reward {h['reward']:.3f} (ew {h['ew']:.3f}, format {h['format']:.2f}) "
-                  f"kl {h['kl']:.4f}")
+        runs, answers, seconds = {}, 0, 0.0
+        for seed in args.seeds:
+            torch.manual_seed(seed)
+            model = OmniEmotionForConditionalGeneration.from_pretrained(folder / "phase3-model")
+            train = phase_config(4, batch_size=4, micro_batch_size=4, epochs=args.steps * 4 / len(samples),
+                                 learning_rate=args.lr, min_lr_ratio=1.0, warmup_ratio=0.0, log_every=6,
+                                 precision="fp32", seed=seed, num_frames=1)
+            trainer = GRPOTrainer(model, data, train, rl, toy_tables(), folder / f"phase4-{seed}",
+                                  tokenizer=processor.tokenizer, device=args.device, progress=False)
+            result = trainer.train()
+            answers, seconds = answers + result.samples, seconds + result.seconds
+            ew = [h["ew"] for h in result.history]
+            print(f"seed {seed}: EW by 6-step window {' '.join(f'{x:.3f}' for x in ew)}; kl {result.kl_end:.4f}, "
+                  f"{result.seconds:.1f} s", flush=True)
+            runs[seed] = {"reward_start": round(result.reward_start, 4), "reward_end": round(result.reward_end, 4),
+                          "ew_start": round(ew[0], 4), "ew_end": round(ew[-1], 4), "kl_end": round(result.kl_end, 5),
+                          "seconds": round(result.seconds, 1)}
     print(json.dumps({
-        "reward_start": round(result.reward_start, 4), "reward_end": round(result.reward_end, 4),
-        "kl_end": round(result.kl_end, 5), "steps": result.steps, "samples_per_s": round(result.samples_per_s, 1),
-        "seconds": round(result.seconds, 1), "lora_rank": args.lora_rank, "device": args.device,
-        "cpu_threads": torch.get_num_threads(), "machine": platform.machine(),
+        "seeds": runs, "steps": args.steps, "lr": args.lr, "samples_per_s": round(answers / max(seconds, 1e-9), 1),
+        "lora_rank": args.lora_rank, "device": args.device, "cpu_threads": torch.get_num_threads(),
+        "machine": platform.machine(),
     }))
 
 

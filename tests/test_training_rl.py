@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_eval_wheels import write_tables
 
@@ -23,11 +24,14 @@ from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.training.cache import FeatureCache
 from omni_emotion.training.config import phase_config
 from omni_emotion.training.converters import from_openset
+from omni_emotion.training.data import ManifestDataset
+from omni_emotion.training.distributed import DistContext
 from omni_emotion.training.grpo import REWARDS_FILE, GRPOTrainer, PromptDataset
-from omni_emotion.training.manifest import TrainingDataError, read_manifest, write_manifest
+from omni_emotion.training.manifest import TrainingDataError, Turn, read_manifest, write_manifest
 from omni_emotion.training.rl import answer_labels, answer_rewards, group_advantages, grpo_loss
 from omni_emotion.training.rl_config import RLConfig
 from omni_emotion.training.toy_task import phase3_model, toy_samples, toy_tables
+from omni_emotion.training.trainer import Trainer
 from omni_emotion.weights import omni_missing_files
 
 TOY_TABLES = toy_tables()
@@ -68,6 +72,7 @@ def test_rule_extraction_reads_prose():
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.floats(-3, 3), min_size=2, max_size=8), min_size=1, max_size=4).filter(
     lambda rows: len({len(r) for r in rows}) == 1))
+@example([[0.8026440180056729] * 5])  # their float64 mean is off in the last bit
 def test_advantages_are_centred_and_scaled_per_group(rows):
     adv = group_advantages(torch.tensor(rows, dtype=torch.float64))
     assert torch.allclose(adv.mean(dim=-1), torch.zeros(len(rows), dtype=torch.float64), atol=1e-9)
@@ -150,7 +155,7 @@ def toy(tmp_path_factory):
     torch.set_num_threads(threads)
 
 
-def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
+def _toy_trainer(toy, out, steps, rl=None, seed=0, dist=None, **train):
     torch.manual_seed(seed)
     model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
     data = PromptDataset(toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
@@ -159,18 +164,46 @@ def _toy_trainer(toy, out, steps, rl=None, seed=0, **train):
                                 **train})
     rl = rl or RLConfig(num_generations=8, max_new_tokens=8, length_free_tokens=6)
     return GRPOTrainer(model, data, config, rl, TOY_TABLES, out, tokenizer=toy["processor"].tokenizer, device="cpu",
-                       progress=False)
+                       progress=False, dist=dist or DistContext())
+
+
+# chosen before this test first ran; every one must learn
+TOY_SEEDS = (0, 1, 2, 3, 4)
+
+
+def test_the_toy_start_sees_the_colour_but_answers_without_it(toy):
+    """The RL starting point's answer is mad or sad at random whatever the colour (so the reward must teach
+    it), yet it names the colour when asked: the colour reaches the answer, as in a real phase-3 model."""
+    from omni_emotion.training.toy_task import COLOUR_PROMPT
+
+    model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"]).eval()
+    tok = toy["processor"].tokenizer
+    mad, red, blue = (tok.convert_tokens_to_ids(c) for c in "mrb")
+
+    def first_token(prompt: str, still: int) -> torch.Tensor:
+        sample = dataclasses.replace(toy["samples"][still], conversation=(Turn("user", prompt), Turn("assistant", "-")))
+        data = PromptDataset([sample], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
+        with torch.no_grad():
+            return torch.softmax(model(**data[0]["inputs"], use_cache=False).logits[0, -1], -1)
+
+    p_red, p_blue = first_token("feeling?", 0), first_token("feeling?", 1)  # still 0 is red, still 1 blue
+    assert 0.3 < p_red[mad] < 0.7 and abs(p_red[mad] - p_blue[mad]) < 0.02
+    assert first_token(COLOUR_PROMPT, 0)[red] > 0.9 and first_token(COLOUR_PROMPT, 1)[blue] > 0.9
 
 
 @pytest.mark.slow
-def test_toy_reward_rises(toy, tmp_path):
-    """60 steps of 4 stills x 8 answers: the EW reward (mean over a 10-step window) must rise from about
-    0.5 (a right guess half of the time) by at least 0.25; measured 0.469 -> 0.850 (seed 0)."""
-    result = _toy_trainer(toy, tmp_path, steps=60, learning_rate=5e-3).train()
-    ew = [h["ew"] for h in result.history]
-    assert len(ew) == 6 and 0.3 <= ew[0] <= 0.7, ew
-    assert ew[-1] >= ew[0] + 0.25, ew
-    assert result.reward_end > result.reward_start + 0.2
+def test_toy_reward_rises_on_every_seed(toy, tmp_path):
+    """36 steps of 4 stills x 8 answers at a constant lr 5e-3, for each of 5 seeds: the EW reward (mean over
+    a 6-step window) must rise from about 0.5 (a right guess half of the time) to at least 0.75. Before the
+    starting model could see the colour, 3 of 5 seeds stalled at 0.5."""
+    ends = {}
+    for seed in TOY_SEEDS:
+        result = _toy_trainer(toy, tmp_path / str(seed), steps=36, seed=seed, learning_rate=5e-3, min_lr_ratio=1.0,
+                              micro_batch_size=4, log_every=6).train()
+        ew = [round(h["ew"], 3) for h in result.history]
+        ends[seed] = ew
+        assert len(ew) == 6 and 0.25 <= ew[0] <= 0.75, ew
+    assert all(ew[-1] >= 0.75 and ew[-1] >= ew[0] + 0.25 for ew in ends.values()), ends
 
 
 def test_only_the_llm_moves_kl_and_rewards_are_logged(toy, tmp_path):
@@ -248,6 +281,35 @@ def test_lora_trains_adapters_only_and_saves_a_merged_model(toy, tmp_path):
     plain = _toy_trainer(toy, tmp_path / "plain", steps=2)
     with pytest.raises(ConfigError, match=r"without LoRA|with LoRA"):
         plain.train(resume=checkpoint)
+
+
+@dataclasses.dataclass(frozen=True)
+class _BarrierSpy(DistContext):
+    """One process that notes, at each barrier, whether the final model is already in ``out``."""
+
+    out: Path = Path()
+    seen: list = dataclasses.field(default_factory=list)
+
+    def barrier(self) -> None:
+        self.seen.append((self.out / "model.safetensors").is_file())
+        super().barrier()
+
+
+@pytest.mark.parametrize("phase", [3, 4])
+def test_every_phase_ends_at_a_barrier_after_the_final_model(toy, tmp_path, phase):
+    """Under torchrun the other ranks must not return before rank 0 has written the final model: phases 1-3
+    and phase 4 end the same way, with one barrier after the model is saved."""
+    spy = _BarrierSpy(out=tmp_path)
+    if phase == 4:
+        trainer = _toy_trainer(toy, tmp_path, steps=1, dist=spy)
+    else:
+        data = ManifestDataset(toy["samples"][:2], toy["processor"], FeatureCache(toy["processor"], toy["cache"]),
+                               system=None)
+        config = phase_config(3, batch_size=2, micro_batch_size=2, max_steps=1, precision="fp32", num_frames=1)
+        model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
+        trainer = Trainer(model, data, data.collate, config, tmp_path, device="cpu", progress=False, dist=spy)
+    trainer.train()
+    assert spy.seen == [True]
 
 
 def test_phase_4_defaults():

@@ -22,6 +22,7 @@ in ``rewards.jsonl``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -342,15 +343,9 @@ class GRPOTrainer(Trainer):
                 window, window_t, window_answers = [], now, 0
             if cfg.save_every and self.step % cfg.save_every == 0 and self.step < self.total:
                 self.save(self.out_dir / f"checkpoint-{self.step}")
-        bar.close()
-        seconds = time.perf_counter() - t0
-        final = self.save(self.out_dir / f"checkpoint-{self.step}")
-        self._save_model(self.out_dir)
-        losses = [h["loss"] for h in history] or [math.nan]
+        result = self._finish(bar, t0, start_step, answers, history)
         rewards = [h["reward"] for h in history] or [math.nan]
         return RLResult(
-            steps=self.step - start_step, total_steps=self.total, samples=answers, loss_start=losses[0],
-            loss_end=losses[-1], seconds=seconds, samples_per_s=answers / max(seconds, 1e-9),
-            trainable_params=self.trainable_params, checkpoint=final, history=history,
+            **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
             reward_start=rewards[0], reward_end=rewards[-1], kl_end=history[-1]["kl"] if history else math.nan,
         )

@@ -87,7 +87,9 @@ def group_advantages(rewards: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """(..., G) rewards -> (reward - group mean) / (group std + eps); a group of equal rewards gives zeros."""
     mean = rewards.mean(dim=-1, keepdim=True)
     std = rewards.std(dim=-1, keepdim=True, unbiased=False) if rewards.shape[-1] > 1 else torch.zeros_like(mean)
-    return (rewards - mean) / (std + eps)
+    # the mean of equal floats can differ from them in the last bit: such a group gets exact zeros
+    equal = rewards.amax(dim=-1, keepdim=True) == rewards.amin(dim=-1, keepdim=True)
+    return torch.where(equal, 0.0, (rewards - mean) / (std + eps))
 
 
 def grpo_loss(

@@ -347,6 +347,13 @@ class Trainer:
                 window_loss, window_steps, window_t, window_samples = 0.0, 0, now, 0
             if cfg.save_every and self.step % cfg.save_every == 0 and self.step < self.total:
                 self.save(self.out_dir / f"checkpoint-{self.step}")
+        return self._finish(bar, t0, start_step, samples, history)
+
+    def _finish(
+        self, bar: tqdm, t0: float, start_step: int, samples: int, history: list[dict[str, float]]
+    ) -> TrainResult:
+        """The end of every phase's loop: the final checkpoint and model, then the summary. ``samples``: what
+        the run went through since ``t0`` (answers in phase 4)."""
         bar.close()
         seconds = time.perf_counter() - t0
         final = self.save(self.out_dir / f"checkpoint-{self.step}")
