@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.lazy import Loader
 from omni_emotion.paths import cache_root
 from omni_emotion.types import SAMPLE_RATE, Segment, Transcript, Word
 
@@ -219,12 +220,20 @@ class WhisperAsr:
 
     def __init__(self, config: AsrConfig = AsrConfig()) -> None:
         self.config = config
-        self.english = None  # tiny.en in "auto" mode
+        # tiny.en in "auto" mode, loaded the first time English speech comes (a second or more of a cold start
+        # that speech in other languages, and silence, never need); its folder is checked now
+        self._english: Loader | None = None
         if config.model == "auto":
             self.model = self._load(multilingual_model_dir())
-            self.english = self._load(english_model_dir())
+            folder = english_model_dir()
+            self._english = Loader(lambda: self._load(folder), "tiny.en")
         else:
             self.model = self._load(resolve_model_dir(config.model, config.download))
+
+    @property
+    def english(self):
+        """The English-only model ("auto" mode), loading it on first use; None in the other modes."""
+        return self._english.get() if self._english is not None else None
 
     def _load(self, folder: Path):
         from faster_whisper import WhisperModel
@@ -274,7 +283,7 @@ class WhisperAsr:
             language = "en"
         elif language is None:
             language, probability = self.detect_language(joined, encoded)
-        if self.english is not None and language == "en" and probability >= ENGLISH_MIN_PROBABILITY:
+        if self._english is not None and language == "en" and probability >= ENGLISH_MIN_PROBABILITY:
             model, encoded = self.english, None
         if short:
             states = self._encode(model, joined) if encoded is None else encoded
