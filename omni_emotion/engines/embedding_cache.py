@@ -55,6 +55,6 @@ def cached_embeddings(model_id: Sequence[str], texts: Sequence[str],
         os.replace(tmp, path)  # readers see a whole file or none
     except OSError as err:
         log.info("could not cache embeddings in %s: %s", path, err)
-    finally:
-        tmp.unlink(missing_ok=True)
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
     return vectors
