@@ -1,7 +1,7 @@
 """``EmotionPipeline``: owns the perception models, one engine, their device, their weights folder and the one
 lock for model work, loaded once per process.
 
-    pipeline = EmotionPipeline.create(engine="auto")      # seconds: loads every model
+    pipeline = EmotionPipeline.create(engine="auto")      # seconds: loads the models (some on first need)
     analysis = pipeline.analyze_file("clip.mp4")           # then each clip is only inference
 
 Engines and face detectors are chosen by name from their registries (engines/registry.py,
@@ -123,10 +123,10 @@ class EmotionPipeline:
         folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
         entry = ENGINES.resolve(engine, folder)
         t0 = time.perf_counter()
+        chosen = entry.create(device, folder)  # first: the clue engine starts loading its text models meanwhile
         faces = load_face_analyzer(face_backend, device=device)
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
-        speech = SpeechAnalyzer(SpeechConfig(asr=asr))
-        chosen = entry.create(device, folder)
+        speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; it loads on first speech
         log.info("pipeline with engine %s loaded in %.1f s", entry.name, time.perf_counter() - t0)
         return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
                    device=device, weights_dir=folder)

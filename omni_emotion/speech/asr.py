@@ -216,42 +216,51 @@ def _token_budget(samples: int) -> int:
 
 
 class WhisperAsr:
-    """faster-whisper models, loaded once when the object is built."""
+    """faster-whisper models. Their folders and the device are checked when the object is built (a missing
+    model fails at once); each model loads the first time it is needed (a second or more of a cold start:
+    a clip without speech never needs one, speech in other languages never needs tiny.en, and in a clip
+    with faces the recogniser loads on the listening thread while the faces are tracked)."""
 
     def __init__(self, config: AsrConfig = AsrConfig()) -> None:
         self.config = config
-        # tiny.en in "auto" mode, loaded the first time English speech comes (a second or more of a cold start
-        # that speech in other languages, and silence, never need); its folder is checked now
-        self._english: Loader | None = None
+        self._english: Loader | None = None  # tiny.en in "auto" mode
         if config.model == "auto":
-            self.model = self._load(multilingual_model_dir())
-            folder = english_model_dir()
-            self._english = Loader(lambda: self._load(folder), "tiny.en")
+            folder, english = multilingual_model_dir(), english_model_dir()
+            self._english = Loader(lambda: self._load(english), "tiny.en")
         else:
-            self.model = self._load(resolve_model_dir(config.model, config.download))
+            folder = resolve_model_dir(config.model, config.download)
+        self._check_device()
+        self._model = Loader(lambda: self._load(folder), "whisper")
+
+    @property
+    def model(self):
+        """The multilingual (or the chosen) faster-whisper model, loading it on first use."""
+        return self._model.get()
 
     @property
     def english(self):
         """The English-only model ("auto" mode), loading it on first use; None in the other modes."""
         return self._english.get() if self._english is not None else None
 
-    def _load(self, folder: Path):
-        from faster_whisper import WhisperModel
-
+    def _check_device(self) -> None:
         device, _, index = self.config.device.partition(":")
-        device_index = int(index or 0)
         if device == "cuda":
             import ctranslate2
 
-            if ctranslate2.get_cuda_device_count() <= device_index:
+            if ctranslate2.get_cuda_device_count() <= int(index or 0):
                 raise DeviceUnavailableError(
                     f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
                     f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
                 )
+
+    def _load(self, folder: Path):
+        from faster_whisper import WhisperModel
+
+        device, _, index = self.config.device.partition(":")
         threads = self.config.cpu_threads or (os.cpu_count() or 1)
         try:
             return WhisperModel(
-                str(folder), device=device, device_index=device_index, compute_type=self.config.compute_type,
+                str(folder), device=device, device_index=int(index or 0), compute_type=self.config.compute_type,
                 cpu_threads=threads,
             )
         except ValueError as err:  # CTranslate2 rejects compute types the device cannot run
