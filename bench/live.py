@@ -67,6 +67,7 @@ def main() -> None:
     torch.set_num_threads(threads)  # what `omni-emotion serve` does: the fast path keeps a core
     pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads,
                                       face_backend=args.face_backend)
+    pipeline.load_now()  # as `omni-emotion serve` and `live`: nothing loads beside the frames
     models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
           f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; models loaded in {time.perf_counter() - t_load:.1f} s")

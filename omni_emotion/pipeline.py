@@ -131,6 +131,17 @@ class EmotionPipeline:
         return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
                    device=device, weights_dir=folder)
 
+    def load_now(self) -> None:
+        """Load now what otherwise loads on first need (the engine's text models, the speech recogniser). A
+        live process calls it before streaming: a model loading beside the frames holds the GIL for seconds
+        (imports) and took the fast path from 15-31 to 7-10 frames/s under load. tiny.en still waits for
+        English speech."""
+        if self.perceiver.speech is not None:
+            self.perceiver.speech.load_now()
+        load = getattr(self.engine, "load_now", None)
+        if load is not None:
+            load()
+
     def expression_model(self) -> ExpressionModel:
         """The facial-expression model: the engine's own when it has one, else one loaded here once, on this
         pipeline's device (ModelNotFoundError when it is not installed)."""

@@ -60,4 +60,6 @@ def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
         raise ConfigError(f"--threads must be >= 0, got {args.threads}")
     threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
     logger.info("analysis models use %d CPU thread(s)", threads)
-    return pipeline_spec(args, asr_threads=threads, torch_threads=threads).create()
+    pipeline = pipeline_spec(args, asr_threads=threads, torch_threads=threads).create()
+    pipeline.load_now()
+    return pipeline

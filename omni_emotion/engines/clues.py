@@ -64,6 +64,10 @@ class ClueEngine:
         """VADER and the sentence encoder (waits for them when they are still loading)."""
         return self._text_models.get()
 
+    def load_now(self) -> None:
+        """Wait for the text models (``EmotionPipeline.load_now``)."""
+        _ = self.text_models
+
     def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:
         """Labels (1-6, most salient first), explanation, clues, timeline and evidence for one clip."""
         timings = dict(perception.timings_ms)
