@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, ENGINES, PipelineSpec  # ENGINES: the engine registry
+from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, ENGINES, PipelineSpec  # ENGINES: engine registry
 
 
 def fresh_process_s(clip: str, engine: str) -> float:

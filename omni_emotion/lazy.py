@@ -61,7 +61,7 @@ class Loader(Generic[T]):
         def build() -> None:
             try:
                 self.get()
-            except Exception:  # noqa: BLE001 - get() in the caller's thread raises it again, with its context
-                log.debug("background load of %s failed; it is retried on first use", self._name, exc_info=True)
+            except Exception:  # get() in the caller's thread raises it again, with its context
+                log.debug("background load of %s failed; retried on first use", self._name, exc_info=True)
 
         threading.Thread(target=build, name=f"omni-emotion-load-{self._name}", daemon=True).start()

@@ -123,10 +123,10 @@ class EmotionPipeline:
         folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
         entry = ENGINES.resolve(engine, folder)
         t0 = time.perf_counter()
-        chosen = entry.create(device, folder)  # first: the clue engine starts loading its text models meanwhile
+        chosen = entry.create(device, folder)  # first: the clue engine starts loading its text models
         faces = load_face_analyzer(face_backend, device=device)
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
-        speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; it loads on first speech
+        speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; loads on first speech
         log.info("pipeline with engine %s loaded in %.1f s", entry.name, time.perf_counter() - t0)
         return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
                    device=device, weights_dir=folder)

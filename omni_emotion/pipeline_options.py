@@ -34,7 +34,8 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
                              "(default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
 
 
-def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0, torch_threads: int | None = None) -> PipelineSpec:
+def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0,
+                  torch_threads: int | None = None) -> PipelineSpec:
     """torch_threads None: ``pipeline.ANALYSIS_TORCH_THREADS``."""
     from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, PipelineSpec
 

@@ -1,4 +1,4 @@
-"""The on-disk cache of fixed sentence embeddings: same values back, a new file for new texts or a new model."""
+"""The on-disk cache of fixed sentence embeddings: the same values back, a new file for new texts or model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def _encoder(calls: list[list[str]]):
     def encode(texts: list[str]) -> np.ndarray:
         calls.append(texts)
         rng = np.random.default_rng(len(texts))
-        return rng.standard_normal((len(texts), 4)).astype(np.float64)  # a float64 model output is stored as float32
+        return rng.standard_normal((len(texts), 4))  # float64: stored as float32
 
     return encode
 

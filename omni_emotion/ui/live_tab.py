@@ -55,11 +55,11 @@ class LiveView:
 
 
 def live_intro(stream_every_s: float, refresh_s: float) -> str:
-    """The Live tab's first line: the rates it promises follow the settings (the status line measures them)."""
+    """The Live tab's first line: the rates it promises follow the settings (the status line measures)."""
     return (f"Press the record buttons of the webcam and the microphone. The browser sends a frame every "
-            f"{stream_every_s * 1e3:.0f} ms (at most {1 / stream_every_s:.0f} frames/s; the status line under the "
-            f"video shows the rate that comes back); boxes, track ids and expressions update on every frame, "
-            f"labels about every {refresh_s:g} s.")
+            f"{stream_every_s * 1e3:.0f} ms (at most {1 / stream_every_s:.0f} frames/s; the status line under "
+            f"the video shows the rate that comes back); boxes, track ids and expressions update on every "
+            f"frame, labels about every {refresh_s:g} s.")
 
 def _texts(update: LiveUpdate | None, shown: tuple[str, ...]) -> tuple[str, str, str]:
     if update is None:
