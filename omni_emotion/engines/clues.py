@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omni_emotion.engines.clue_acoustic import acoustic_clues
-from omni_emotion.engines.clue_textual import TextModels, textual_clues
+from omni_emotion.engines.clue_textual import TextModels, readable_text, textual_clues
 from omni_emotion.engines.clue_visual import timeline_windows, visual_clues
 from omni_emotion.engines.explain import (
     describe_acoustic,
@@ -25,6 +25,7 @@ from omni_emotion.engines.explain import (
 )
 from omni_emotion.engines.fusion import FusionConfig, judge
 from omni_emotion.expressions import ExpressionModel
+from omni_emotion.lazy import Loader
 from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
 
 __all__ = ["ClueEngine", "ClueEngineConfig", "load_engine"]
@@ -44,14 +45,28 @@ class ClueEngineConfig:
 
 
 class ClueEngine:
-    """Engine "clues". Construction loads the models (a few seconds); ``analyze`` is then fast and stateless."""
+    """Engine "clues". Construction loads the expression model and starts loading the text models in the
+    background (sentence-transformers and its torch stack take seconds to import: the clip is decoded,
+    listened to and its faces tracked meanwhile, and a clip without words never waits for them);
+    ``analyze`` is then fast and stateless."""
 
     name = "clues"
 
-    def __init__(self, config: ClueEngineConfig = ClueEngineConfig()) -> None:
+    def __init__(self, config: ClueEngineConfig = ClueEngineConfig(), preload: bool = True) -> None:
         self.config = config
         self.expressions = ExpressionModel.load(config.device)
-        self.text_models = TextModels(config.device)
+        self._text_models = Loader(lambda: TextModels(config.device), "text-models")
+        if preload:
+            self._text_models.start()
+
+    @property
+    def text_models(self) -> TextModels:
+        """VADER and the sentence encoder (waits for them when they are still loading)."""
+        return self._text_models.get()
+
+    def load_now(self) -> None:
+        """Wait for the text models (``EmotionPipeline.load_now``)."""
+        _ = self.text_models
 
     def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:
         """Labels (1-6, most salient first), explanation, clues, timeline and evidence for one clip."""
@@ -64,7 +79,8 @@ class ClueEngine:
         t1 = time.perf_counter()
         report(0.4, "reading the voice and words")
         acoustic = acoustic_clues(perception.prosody)
-        textual = textual_clues(perception.transcript, self.text_models)
+        textual = textual_clues(perception.transcript,
+                                self.text_models if readable_text(perception.transcript) else None)
         t2 = time.perf_counter()
         report(0.8, "merging the clues")
         judgment = judge(visual, acoustic, textual, self.config.fusion)

@@ -64,6 +64,10 @@ class SpeechAnalyzer:
         self._asr = WhisperAsr(config.asr)
         self._voice = VoiceMeter()
 
+    def load_now(self) -> None:
+        """Load the recogniser now rather than at the first speech."""
+        _ = self._asr.model
+
     def vad(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
         """Speech regions as (start, end) seconds, sorted; [] for silence or no audio."""
         return self._vad.regions(prepare_audio(audio, sample_rate))

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from omni_emotion.errors import ConfigError, DeviceUnavailableError, ModelNotFoundError
+from omni_emotion.lazy import Loader
 from omni_emotion.paths import cache_root
 from omni_emotion.types import SAMPLE_RATE, Segment, Transcript, Word
 from omni_emotion.weights import locate, package_dir, resolve_model_dir, spec
@@ -200,34 +201,51 @@ def _token_budget(samples: int) -> int:
 
 
 class WhisperAsr:
-    """faster-whisper models, loaded once when the object is built."""
+    """faster-whisper models. Their folders and the device are checked when the object is built (a missing
+    model fails at once); each model loads the first time it is needed (a second or more of a cold start:
+    a clip without speech never needs one, speech in other languages never needs tiny.en, and in a clip
+    with faces the recogniser loads on the listening thread while the faces are tracked)."""
 
     def __init__(self, config: AsrConfig = AsrConfig()) -> None:
         self.config = config
-        self.english = None  # tiny.en in "auto" mode
+        self._english: Loader | None = None  # tiny.en in "auto" mode
         if config.model == "auto":
-            self.model = self._load(multilingual_model_dir())
-            self.english = self._load(english_model_dir())
+            folder, english = multilingual_model_dir(), english_model_dir()
+            self._english = Loader(lambda: self._load(english), "tiny.en")
         else:
-            self.model = self._load(whisper_model_dir(config.model, config.download))
+            folder = whisper_model_dir(config.model, config.download)
+        self._check_device()
+        self._model = Loader(lambda: self._load(folder), "whisper")
+
+    @property
+    def model(self):
+        """The multilingual (or the chosen) faster-whisper model, loading it on first use."""
+        return self._model.get()
+
+    @property
+    def english(self):
+        """The English-only model ("auto" mode), loading it on first use; None in the other modes."""
+        return self._english.get() if self._english is not None else None
+
+    def _check_device(self) -> None:
+        device, _, index = self.config.device.partition(":")
+        if device == "cuda":
+            import ctranslate2
+
+            if ctranslate2.get_cuda_device_count() <= int(index or 0):
+                raise DeviceUnavailableError(
+                    f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
+                    f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
+                )
 
     def _load(self, folder: Path):
         from faster_whisper import WhisperModel
 
         device, _, index = self.config.device.partition(":")
-        device_index = int(index or 0)
-        if device == "cuda":
-            import ctranslate2
-
-            if ctranslate2.get_cuda_device_count() <= device_index:
-                raise DeviceUnavailableError(
-                    f"ASR device {self.config.device!r} was asked for but CTranslate2 sees "
-                    f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s)."
-                )
         threads = self.config.cpu_threads or (os.cpu_count() or 1)
         try:
             return WhisperModel(
-                str(folder), device=device, device_index=device_index, compute_type=self.config.compute_type,
+                str(folder), device=device, device_index=int(index or 0), compute_type=self.config.compute_type,
                 cpu_threads=threads,
             )
         except ValueError as err:  # CTranslate2 rejects compute types the device cannot run
@@ -259,7 +277,7 @@ class WhisperAsr:
             language = "en"
         elif language is None:
             language, probability = self.detect_language(joined, encoded)
-        if self.english is not None and language == "en" and probability >= ENGLISH_MIN_PROBABILITY:
+        if self._english is not None and language == "en" and probability >= ENGLISH_MIN_PROBABILITY:
             model, encoded = self.english, None
         if short:
             states = self._encode(model, joined) if encoded is None else encoded

@@ -34,7 +34,7 @@ class UIConfig:
     max_upload_mb: float = 500.0
     queue_size: int = 16
     live_sessions: int = 2
-    stream_every_s: float = 0.07  # ~14 frames/s offered; the fast path takes ~32 ms a frame on 2 cores
+    stream_every_s: float = 0.07  # ~14 frames/s offered; the fast path's p50 is under 15 ms a frame on 2 cores
     live_time_limit_s: int = 900
     live: LiveConfig = field(default_factory=LiveConfig)
     title: str = "omni-emotion"

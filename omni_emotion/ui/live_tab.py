@@ -26,7 +26,7 @@ from omni_emotion.ui.draw import draw_overlay
 from omni_emotion.ui.render import chips_html
 from omni_emotion.ui.session_registry import SessionRegistry
 
-__all__ = ["LiveView", "build_live_tab", "read_audio", "read_frame"]
+__all__ = ["LiveView", "build_live_tab", "live_intro", "read_audio", "read_frame"]
 
 _WAITING = "Waiting for the first analysis (about a second after the stream starts)."
 
@@ -53,6 +53,13 @@ class LiveView:
         # called by Gradio's state cleanup on its event loop: do not wait for a running analysis
         self.session.close(wait=False)
 
+
+def live_intro(stream_every_s: float, refresh_s: float) -> str:
+    """The Live tab's first line: the rates it promises follow the settings (the status line measures)."""
+    return (f"Press the record buttons of the webcam and the microphone. The browser sends a frame every "
+            f"{stream_every_s * 1e3:.0f} ms (at most {1 / stream_every_s:.0f} frames/s; the status line under "
+            f"the video shows the rate that comes back); boxes, track ids and expressions update on every "
+            f"frame, labels about every {refresh_s:g} s.")
 
 def _texts(update: LiveUpdate | None, shown: tuple[str, ...]) -> tuple[str, str, str]:
     if update is None:
@@ -168,8 +175,7 @@ def build_live_tab(ctx: UIContext) -> None:
         return update.analysis.to_dict(), view
 
     with gr.Tab("Live", id="live"):
-        gr.Markdown("Press the record buttons of the webcam and the microphone. Boxes, track ids and "
-                    "expressions update on every frame; labels refresh about once a second.")
+        gr.Markdown(live_intro(cfg.stream_every_s, cfg.live.refresh_s))
         with gr.Row():
             with gr.Column(scale=1):
                 cam = gr.Image(
