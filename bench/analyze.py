@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,9 +29,13 @@ def fresh_process_s(clip: str, engine: str) -> float:
     """Seconds from starting ``omni-emotion analyze`` in a new interpreter to its ``labels:`` line."""
     code = "import sys; from omni_emotion.cli import main; sys.exit(main())"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, "analyze", clip, "--engine", engine],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "analyze", clip, "--engine", engine],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     seen = None
     for line in proc.stdout:
         if seen is None and line.startswith("labels:"):
@@ -46,7 +50,9 @@ def main() -> int:
     parser.add_argument("clip")
     parser.add_argument("--engine", choices=ENGINES.choices(), default="clues")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs after the cold one")
-    parser.add_argument("--fresh", type=int, default=1, help="fresh-process runs to time (the median is kept)")
+    parser.add_argument(
+        "--fresh", type=int, default=1, help="fresh-process runs to time (the median is kept)"
+    )
     args = parser.parse_args()
     fresh = [fresh_process_s(args.clip, args.engine) for _ in range(args.fresh)]
     if fresh:
@@ -67,15 +73,19 @@ def main() -> int:
         print(f"warm {i + 1}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in analysis.timings_ms.items()))
     print("labels:", ", ".join(first.labels))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
-    print(json.dumps({
-        "clip": str(args.clip),
-        "engine": pipeline.engine_name,
-        "cold_s": round(cold_s, 3),
-        "warm_median_s": round(statistics.median(warm), 3) if warm else None,
-        "stages_ms": {k: round(v, 1) for k, v in stages.items()},
-        "peak_rss_mb": round(peak_mb, 1),
-        "fresh_s": round(statistics.median(fresh), 3) if fresh else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "clip": str(args.clip),
+                "engine": pipeline.engine_name,
+                "cold_s": round(cold_s, 3),
+                "warm_median_s": round(statistics.median(warm), 3) if warm else None,
+                "stages_ms": {k: round(v, 1) for k, v in stages.items()},
+                "peak_rss_mb": round(peak_mb, 1),
+                "fresh_s": round(statistics.median(fresh), 3) if fresh else None,
+            }
+        )
+    )
     return 0
 
 

@@ -44,8 +44,13 @@ def run(folder: Path, out: Path, spec: PipelineSpec, ray: RayConfig | None) -> d
     summary = analyze_folder(folder, out, spec, ray=ray, progress=timed(stamps))
     total = time.perf_counter() - t0
     steady = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
-    return {"clips": summary.analysed, "failed": summary.failed, "seconds": round(total, 1),
-            "clips_per_s": round(summary.analysed / total, 3), "steady_clips_per_s": round(steady, 3)}
+    return {
+        "clips": summary.analysed,
+        "failed": summary.failed,
+        "seconds": round(total, 1),
+        "clips_per_s": round(summary.analysed / total, 3),
+        "steady_clips_per_s": round(steady, 3),
+    }
 
 
 def main() -> int:

@@ -58,8 +58,11 @@ def print_confusion(table: dict[str, Counter]) -> None:
         n = sum(row.values())
         entry = lookup(acted)
         hits = row[entry.family] if entry else 0
-        print(acted.ljust(width) + "".join(str(row[c]).rjust(width) for c in columns)
-              + f"{n:4d}  {hits / n:6.0%}")
+        print(
+            acted.ljust(width)
+            + "".join(str(row[c]).rjust(width) for c in columns)
+            + f"{n:4d}  {hits / n:6.0%}"
+        )
 
 
 def main() -> int:
@@ -83,21 +86,35 @@ def main() -> int:
     print_confusion(table)
     emotional = sum(sum(row.values()) for acted, row in table.items() if acted != "neutral")
     neutral_alone = sum(row[NEUTRAL_ALONE] for acted, row in table.items() if acted != "neutral")
-    print(f"\n{neutral_alone} of {emotional} recordings acted with an emotion got `neutral` alone "
-          f"({neutral_alone / max(emotional, 1):.0%})")
+    print(
+        f"\n{neutral_alone} of {emotional} recordings acted with an emotion got `neutral` alone "
+        f"({neutral_alone / max(emotional, 1):.0%})"
+    )
     result = runner.evaluate(truth, pred, tables)
     floor = floor_of(result, truth.labels, tables)
-    print(f"engine: L1-avg {100 * result.l1_avg:.2f}  M-avg {100 * result.m_avg:.2f}  "
-          f"({result.n_scored} scored)")
-    print(f"floor:  L1-avg {100 * floor.result.l1_avg:.2f}  M-avg {100 * floor.result.m_avg:.2f}  "
-          f"(best constant: {', '.join(floor.labels)}; chosen with this ground truth)")
-    print(json.dumps({
-        "engine": args.engine,
-        "l1_avg": round(result.l1_avg, 4), "m_avg": round(result.m_avg, 4),
-        "floor_l1_avg": round(floor.result.l1_avg, 4), "floor_m_avg": round(floor.result.m_avg, 4),
-        "floor_labels": list(floor.labels), "neutral_alone": neutral_alone, "emotional": emotional,
-        "confusion": {acted: dict(row) for acted, row in table.items()},
-    }))
+    print(
+        f"engine: L1-avg {100 * result.l1_avg:.2f}  M-avg {100 * result.m_avg:.2f}  "
+        f"({result.n_scored} scored)"
+    )
+    print(
+        f"floor:  L1-avg {100 * floor.result.l1_avg:.2f}  M-avg {100 * floor.result.m_avg:.2f}  "
+        f"(best constant: {', '.join(floor.labels)}; chosen with this ground truth)"
+    )
+    print(
+        json.dumps(
+            {
+                "engine": args.engine,
+                "l1_avg": round(result.l1_avg, 4),
+                "m_avg": round(result.m_avg, 4),
+                "floor_l1_avg": round(floor.result.l1_avg, 4),
+                "floor_m_avg": round(floor.result.m_avg, 4),
+                "floor_labels": list(floor.labels),
+                "neutral_alone": neutral_alone,
+                "emotional": emotional,
+                "confusion": {acted: dict(row) for acted, row in table.items()},
+            }
+        )
+    )
     return 0
 
 

@@ -31,17 +31,25 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     tables = load_decision_tables()
-    cases = {"prior (no evidence)": dict(tables.prior), "split anger/joy": {"anger": 0.5, "joy": 0.5},
-             "peaked sadness": {"sadness": 0.95, "neutral": 0.05},
-             "flat over all families": {f: 1.0 for f in tables.families}}
+    cases = {
+        "prior (no evidence)": dict(tables.prior),
+        "split anger/joy": {"anger": 0.5, "joy": 0.5},
+        "peaked sadness": {"sadness": 0.95, "neutral": 0.05},
+        "flat over all families": {f: 1.0 for f in tables.families},
+    }
     for name, posterior in cases.items():
         ms = 1e3 * median_time(args.repeat, lambda p=posterior: choose_labels(p, tables))
         print(f"choose_labels, {name:24s} {ms:6.3f} ms  -> {choose_labels(posterior, tables)[0]}")
     probs = np.full((9, 7), 0.05)
     probs[:, 3] = 0.7
     visual = VisualClues(np.linspace(0, 4, 9), probs, probs[[0, 4, 8]], [], 0, 4.0, 4.0)
-    heard = VoiceEvidence({"anger": 0.5, "joy": 0.3, "neutral": 0.2}, {"anger": 3.5, "joy": 2.1, "neutral": 1.4},
-                          1.0, "single", 1.0)
+    heard = VoiceEvidence(
+        {"anger": 0.5, "joy": 0.3, "neutral": 0.2},
+        {"anger": 3.5, "joy": 2.1, "neutral": 1.4},
+        1.0,
+        "single",
+        1.0,
+    )
     acoustic = AcousticClues(True, 0.7, (), 3.0, model=heard)
     ms = 1e3 * median_time(args.repeat, lambda: judge(visual, acoustic, TextualClues(text="x", valence=0.3)))
     print(f"judge (face + voice + words)             {ms:6.3f} ms")

@@ -27,7 +27,9 @@ def main() -> None:
     for path in files:
         clip = load_clip(path, num_frames=8)
         dense_count = sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None))
-        t_all = median_time(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None)))
+        t_all = median_time(
+            args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=clip.fps or 25.0, max_side=None))
+        )
         t_8 = median_time(args.repeat, lambda: load_clip(path, num_frames=8, audio=False))
         t_dense5 = median_time(args.repeat, lambda: sum(1 for _ in iter_frames(path, fps=5, max_side=640)))
         t_audio = median_time(args.repeat, lambda: load_audio(path))
@@ -43,7 +45,7 @@ def main() -> None:
         }
         rows.append(row)
         print(
-            f"{row['file']:<28} {row['duration_s']:>6.1f} s  {str(row['size']):<11} "
+            f"{row['file']:<28} {row['duration_s']:>6.1f} s  {row['size']!s:<11} "
             f"all frames {row['all_frames_rgb_fps']:>6.1f} fps | 8 sampled {row['sample8_s']:.3f} s | "
             f"dense 5 fps@640 {row['dense5fps_640_s']:.3f} s | audio {row['audio_s_per_min']} s/min"
         )

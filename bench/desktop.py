@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED_MEDIA  # noqa: E402
+from common import SHARED_MEDIA
 
-from omni_emotion.desktop import DesktopOptions, run_desktop  # noqa: E402
-from omni_emotion.desktop.window import WindowConfig  # noqa: E402
-from omni_emotion.live import LiveConfig  # noqa: E402
-from omni_emotion.cli.options import load_live_pipeline  # noqa: E402
+from omni_emotion.cli.options import load_live_pipeline
+from omni_emotion.desktop import DesktopOptions, run_desktop
+from omni_emotion.desktop.window import WindowConfig
+from omni_emotion.live import LiveConfig
 
 
 def rss_mb() -> float:
@@ -40,7 +40,9 @@ def main() -> None:
     parser.add_argument("--engine", default="clues", choices=("auto", "clues", "omni"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--screenshot", type=Path, default=None, help="save the window here once it shows labels")
+    parser.add_argument(
+        "--screenshot", type=Path, default=None, help="save the window here once it shows labels"
+    )
     args = parser.parse_args()
 
     state: dict = {"window": None, "shot": args.screenshot is None}
@@ -53,7 +55,9 @@ def main() -> None:
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(window.canvas).save(args.screenshot, optimize=True)
             state["shot"] = True
-            print(f"screenshot: {args.screenshot} ({args.screenshot.stat().st_size / 1024:.0f} KB)", flush=True)
+            print(
+                f"screenshot: {args.screenshot} ({args.screenshot.stat().st_size / 1024:.0f} KB)", flush=True
+            )
 
     done = threading.Event()
 
@@ -73,16 +77,21 @@ def main() -> None:
             new_lags = stats.lags_s[lags:]
             fps = (stats.frames - frames) / 60.0
             lag = f"{statistics.mean(new_lags):.2f} s mean, {max(new_lags):.2f} s max" if new_lags else "-"
-            print(f"minute {minute}: frames {stats.frames} ({fps:.1f} fps), label refreshes {len(stats.lags_s)}"
-                  f" (+{len(new_lags)}), lag {lag}, RSS {rss_mb():.0f} MB", flush=True)
+            print(
+                f"minute {minute}: frames {stats.frames} ({fps:.1f} fps), label refreshes {len(stats.lags_s)}"
+                f" (+{len(new_lags)}), lag {lag}, RSS {rss_mb():.0f} MB",
+                flush=True,
+            )
             frames, lags = stats.frames, len(stats.lags_s)
 
     reporter = threading.Thread(target=report, daemon=True)
     reporter.start()
-    options = DesktopOptions(camera=str(args.clip), loop=True,
-                             window=WindowConfig(duration_s=args.minutes * 60 + 15))  # + start-up
-    pipeline_args = argparse.Namespace(engine=args.engine, device=args.device, threads=args.threads,
-                                       face_backend="auto", weights_dir=None)
+    options = DesktopOptions(
+        camera=str(args.clip), loop=True, window=WindowConfig(duration_s=args.minutes * 60 + 15)
+    )  # + start-up
+    pipeline_args = argparse.Namespace(
+        engine=args.engine, device=args.device, threads=args.threads, face_backend="auto", weights_dir=None
+    )
     t0 = time.monotonic()
     code = run_desktop(options, LiveConfig(), lambda: load_live_pipeline(pipeline_args), on_frame=on_frame)
     done.set()
@@ -91,8 +100,13 @@ def main() -> None:
     if window is not None:
         stats = window.stats
         intervals = [b - a for a, b in zip(stats.update_times, stats.update_times[1:])]
-        print(f"exit {code} after {time.monotonic() - t0:.0f} s: {stats.frames} frames, {len(stats.lags_s)} label"
-              f" refreshes, every {statistics.mean(intervals):.2f} s" if intervals else "", flush=True)
+        print(
+            f"exit {code} after {time.monotonic() - t0:.0f} s: {stats.frames} frames, {len(stats.lags_s)} label"
+            f" refreshes, every {statistics.mean(intervals):.2f} s"
+            if intervals
+            else "",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

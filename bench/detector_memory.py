@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import SHARED_MEDIA  # noqa: E402
+from common import SHARED_MEDIA
 
 PATHS = ("wheel-wrapper", "c-entry-point")
 
@@ -61,13 +61,20 @@ def _measure(path: str, calls: int, clip: Path) -> dict:
         call(frames[i % len(frames)])
         times.append(time.perf_counter() - start)
     grown = _rss_kb() - before
-    return {"path": path, "calls": calls, "frame": "x".join(map(str, frames[0].shape[1::-1])),
-            "kb_per_call": grown / calls, "rss_growth_mb": grown / 1024,
-            "ms_per_call": 1000 * float(np.median(times))}
+    return {
+        "path": path,
+        "calls": calls,
+        "frame": "x".join(map(str, frames[0].shape[1::-1])),
+        "kb_per_call": grown / calls,
+        "rss_growth_mb": grown / 1024,
+        "ms_per_call": 1000 * float(np.median(times)),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--clip", type=Path, default=SHARED_MEDIA / "WolfgangLanger_Pexels.mp4")
     parser.add_argument("--one", choices=PATHS, help=argparse.SUPPRESS)  # the child process's job
@@ -76,11 +83,23 @@ def main() -> None:
         print(json.dumps(_measure(args.one, args.calls, args.clip)))
         return
     for path in PATHS:
-        command = [sys.executable, __file__, "--one", path, "--calls", str(args.calls), "--clip", str(args.clip)]
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            path,
+            "--calls",
+            str(args.calls),
+            "--clip",
+            str(args.clip),
+        ]
         out = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['path']:14s} {r['frame']}: {r['calls']} calls, RSS +{r['rss_growth_mb']:.1f} MB "
-              f"({r['kb_per_call']:.2f} KB/call), {r['ms_per_call']:.1f} ms/call (median)", flush=True)
+        print(
+            f"{r['path']:14s} {r['frame']}: {r['calls']} calls, RSS +{r['rss_growth_mb']:.1f} MB "
+            f"({r['kb_per_call']:.2f} KB/call), {r['ms_per_call']:.1f} ms/call (median)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,14 @@ from omni_emotion.evaluation.wheels import GROUPINGS, WHEEL_FILES, load_wheels
 from omni_emotion.lexicon import LEXICON, lookup
 
 # MER2023's six classes -> the lexicon word whose family they name
-MER2023_CLASSES = {"neutral": "neutral", "angry": "angry", "happy": "happy", "sad": "sad",
-                   "worried": "worried", "surprise": "surprised"}
+MER2023_CLASSES = {
+    "neutral": "neutral",
+    "angry": "angry",
+    "happy": "happy",
+    "sad": "sad",
+    "worried": "worried",
+    "surprise": "surprised",
+}
 
 
 def sha256(path: Path) -> str:
@@ -46,8 +52,9 @@ def prior_from(train_csv: Path) -> dict[str, float]:
     unknown = set(counts) - set(MER2023_CLASSES)
     if unknown:
         raise SystemExit(f"unexpected classes in {train_csv}: {sorted(unknown)}")
-    family_counts = {lookup(MER2023_CLASSES[c]).family if c != "neutral" else "neutral": n
-                     for c, n in counts.items()}
+    family_counts = {
+        lookup(MER2023_CLASSES[c]).family if c != "neutral" else "neutral": n for c, n in counts.items()
+    }
     rarest = min(family_counts.values())
     for family in BASE_WORD:
         family_counts.setdefault(family, rarest)
@@ -58,12 +65,18 @@ def prior_from(train_csv: Path) -> dict[str, float]:
 def build(wheels: Path, train_csv: Path) -> dict:
     tables = load_wheels(wheels)
     words = sorted({entry.word for entry in LEXICON} | set(BASE_WORD.values()))
-    groups = {w: [tables.groups[w][i] if w in tables.groups else "" for i in range(len(GROUPINGS))]
-              for w in words}
+    groups = {
+        w: [tables.groups[w][i] if w in tables.groups else "" for i in range(len(GROUPINGS))] for w in words
+    }
     source = {f"wheels/{name}": sha256(wheels / name) for name in WHEEL_FILES}
     source["prior"] = f"{train_csv.name} {sha256(train_csv)}"
-    return {"groupings": list(GROUPINGS), "truth_words": dict(BASE_WORD), "prior": prior_from(train_csv),
-            "source": source, "groups": groups}
+    return {
+        "groupings": list(GROUPINGS),
+        "truth_words": dict(BASE_WORD),
+        "prior": prior_from(train_csv),
+        "source": source,
+        "groups": groups,
+    }
 
 
 def main() -> int:
@@ -74,7 +87,9 @@ def main() -> int:
     args = parser.parse_args()
     data = build(args.wheels, args.prior)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    args.out.write_text(
+        json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.out}: {len(data['groups'])} words, prior {data['prior']}")
     return 0
 

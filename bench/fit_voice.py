@@ -38,8 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import SHARED_DATA
 
-FAMILY_OF = {"angry": "anger", "bored": "boredom", "disgusted": "disgust", "fearful": "fear", "happy": "joy",
-             "neutral": "neutral", "sad": "sadness"}
+FAMILY_OF = {
+    "angry": "anger",
+    "bored": "boredom",
+    "disgusted": "disgust",
+    "fearful": "fear",
+    "happy": "joy",
+    "neutral": "neutral",
+    "sad": "sadness",
+}
 C = 0.1
 LEVEL_PREFIXES = ("loudness_sma3_", "equivalentSoundLevel")
 OOD_QUANTILE = 95
@@ -81,10 +88,19 @@ def extract(folder: Path, cache: Path) -> dict:
             skipped.append(row["name"])
             continue
         label = ast.literal_eval(row["openset"])[0]
-        items[row["name"]] = {"family": FAMILY_OF[label], "label": label, "speaker": row["name"].split("_")[1][:2],
-                              "speech_s": float(sum(end - start for start, end in regions)),
-                              "functionals": list(profile.functionals)}
-    out = {"checksum": checksum, "feature_names": list(meter.feature_names), "items": items, "skipped": skipped}
+        items[row["name"]] = {
+            "family": FAMILY_OF[label],
+            "label": label,
+            "speaker": row["name"].split("_")[1][:2],
+            "speech_s": float(sum(end - start for start, end in regions)),
+            "functionals": list(profile.functionals),
+        }
+    out = {
+        "checksum": checksum,
+        "feature_names": list(meter.feature_names),
+        "items": items,
+        "skipped": skipped,
+    }
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out))
     return out
@@ -185,17 +201,38 @@ def fit(data: dict) -> tuple[dict, dict]:
         share_true = np.array([np.mean(y == f) for f in families])[y_index]
         ratio_floor = float(np.percentile(p_true / share_true, FLOOR_QUANTILE))
         model = fit_linear(x, y, families)
-        views[view] = {"columns": cols, "mean": rounded(model["mean"]), "scale": rounded(model["scale"]),
-                       "coef": rounded(model["coef"]), "intercept": rounded(model["intercept"]),
-                       "temperature": rounded(temperature), "ratio_floor": rounded(ratio_floor),
-                       "ood_distance": rounded(float(np.percentile(oof["distance"], OOD_QUANTILE)))}
+        views[view] = {
+            "columns": cols,
+            "mean": rounded(model["mean"]),
+            "scale": rounded(model["scale"]),
+            "coef": rounded(model["coef"]),
+            "intercept": rounded(model["intercept"]),
+            "temperature": rounded(temperature),
+            "ratio_floor": rounded(ratio_floor),
+            "ood_distance": rounded(float(np.percentile(oof["distance"], OOD_QUANTILE))),
+        }
         held_out[view] = oof
     share = {f: rounded(float(np.mean(y == f))) for f in families}
-    out = {"families": families, "feature_names": names, "train_share": share, "views": views,
-           "source": {"data": f"dev/emodb-5speakers sha256 {data['checksum']}", "n": str(len(keys)),
-                      "skipped (too little voiced speech)": ",".join(data["skipped"]) or "none"}}
-    return out, {"keys": keys, "y": y, "speakers": speakers, "families": families, "held_out": held_out,
-                 "labels": [items[k]["label"] for k in keys], "speech_s": [items[k]["speech_s"] for k in keys]}
+    out = {
+        "families": families,
+        "feature_names": names,
+        "train_share": share,
+        "views": views,
+        "source": {
+            "data": f"dev/emodb-5speakers sha256 {data['checksum']}",
+            "n": str(len(keys)),
+            "skipped (too little voiced speech)": ",".join(data["skipped"]) or "none",
+        },
+    }
+    return out, {
+        "keys": keys,
+        "y": y,
+        "speakers": speakers,
+        "families": families,
+        "held_out": held_out,
+        "labels": [items[k]["label"] for k in keys],
+        "speech_s": [items[k]["speech_s"] for k in keys],
+    }
 
 
 def held_out_full_length(data: dict, full: dict, model_json: dict, wheels: Path) -> None:
@@ -217,24 +254,32 @@ def held_out_full_length(data: dict, full: dict, model_json: dict, wheels: Path)
     x = np.nan_to_num(np.array([data["items"][k]["functionals"] for k in train]))[:, cols]
     model = fit_linear(x, np.array([data["items"][k]["family"] for k in train]), families)
     names = sorted(full["items"])
-    logits, distance = logits_of(model, np.nan_to_num(np.array([full["items"][k]["functionals"] for k in names]))[:, cols])
+    logits, distance = logits_of(
+        model, np.nan_to_num(np.array([full["items"][k]["functionals"] for k in names]))[:, cols]
+    )
     p = softmax(logits / spec["temperature"])
     truth, pred = {}, {}
     for i, name in enumerate(names):
-        heard = VoiceEvidence({f: float(p[i, k]) for k, f in enumerate(families)},
-                              {f: float(p[i, k] / share[k]) for k, f in enumerate(families)},
-                              min(1.0, (spec["ood_distance"] / distance[i]) ** 2), "single", float(distance[i]),
-                              spec["ratio_floor"])
+        heard = VoiceEvidence(
+            {f: float(p[i, k]) for k, f in enumerate(families)},
+            {f: float(p[i, k] / share[k]) for k, f in enumerate(families)},
+            min(1.0, (spec["ood_distance"] / distance[i]) ** 2),
+            "single",
+            float(distance[i]),
+            spec["ratio_floor"],
+        )
         pred[name] = voice_only_labels(heard, full["items"][name]["speech_s"], load_decision_tables())
         truth[name] = [full["items"][name]["label"]]
     tables = load_wheels(wheels)
     result = score_dataset(truth, pred, tables)
     f_m, f_l1 = floor_of(result, truth, tables), floor_of(result, truth, tables, objective="L1-avg")
-    print(f"\n== full-length recordings of speaker(s) {','.join(sorted(speakers))}, single view fitted without them: "
-          f"L1-avg {100 * result.l1_avg:.1f} (floor {100 * f_l1.result.l1_avg:.1f}, "
-          f"{100 * (result.l1_avg - f_l1.result.l1_avg):+.1f}), M-avg {100 * result.m_avg:.1f} "
-          f"(floor {100 * f_m.result.m_avg:.1f}, {100 * (result.m_avg - f_m.result.m_avg):+.1f}), "
-          f"{result.n_scored} scored, {result.n_skipped} neutral skipped")
+    print(
+        f"\n== full-length recordings of speaker(s) {','.join(sorted(speakers))}, single view fitted without them: "
+        f"L1-avg {100 * result.l1_avg:.1f} (floor {100 * f_l1.result.l1_avg:.1f}, "
+        f"{100 * (result.l1_avg - f_l1.result.l1_avg):+.1f}), M-avg {100 * result.m_avg:.1f} "
+        f"(floor {100 * f_m.result.m_avg:.1f}, {100 * (result.m_avg - f_m.result.m_avg):+.1f}), "
+        f"{result.n_scored} scored, {result.n_skipped} neutral skipped"
+    )
 
 
 def report(model_json: dict, oof: dict, wheels: Path) -> None:
@@ -255,8 +300,10 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
         spec = model_json["views"][view]
         p = softmax(oof["held_out"][view]["logits"] / spec["temperature"])
         ece, table = reliability(p, y_index)
-        print(f"\n== view '{view}': leave-one-speaker-out (fit on four speakers, score the fifth), "
-              f"temperature {spec['temperature']:.3f}, pooled held-out ECE {ece:.3f}")
+        print(
+            f"\n== view '{view}': leave-one-speaker-out (fit on four speakers, score the fifth), "
+            f"temperature {spec['temperature']:.3f}, pooled held-out ECE {ece:.3f}"
+        )
         print("speaker   n   acc    ECE | L1-avg  floor   gap | M-avg  floor   gap | neutral alone")
         gaps, all_truth, all_pred = [], {}, {}
         for s in np.unique(oof["speakers"]):
@@ -267,8 +314,9 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
                 probabilities = {f: float(p[i, k]) for k, f in enumerate(families)}
                 ratio = {f: float(p[i, k] / share[k]) for k, f in enumerate(families)}
                 weight = min(1.0, (spec["ood_distance"] / distance[i]) ** 2)
-                heard = VoiceEvidence(probabilities, ratio, float(weight), view, float(distance[i]),
-                                      spec["ratio_floor"])
+                heard = VoiceEvidence(
+                    probabilities, ratio, float(weight), view, float(distance[i]), spec["ratio_floor"]
+                )
                 pred[oof["keys"][i]] = voice_only_labels(heard, oof["speech_s"][i], decision)
                 truth[oof["keys"][i]] = [oof["labels"][i]]
             all_truth |= truth
@@ -281,11 +329,15 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
             fold_ece, _ = reliability(p[held], y_index[held])
             gap = (100 * (result.l1_avg - f_l1.result.l1_avg), 100 * (result.m_avg - f_m.result.m_avg))
             gaps.append(gap)
-            print(f"{s:>7} {held.sum():3d} {acc:5.1%} {fold_ece:6.3f} | {100 * result.l1_avg:6.1f} "
-                  f"{100 * f_l1.result.l1_avg:6.1f} {gap[0]:+5.1f} | {100 * result.m_avg:5.1f} "
-                  f"{100 * f_m.result.m_avg:6.1f} {gap[1]:+5.1f} | {alone:5.1%}")
+            print(
+                f"{s:>7} {held.sum():3d} {acc:5.1%} {fold_ece:6.3f} | {100 * result.l1_avg:6.1f} "
+                f"{100 * f_l1.result.l1_avg:6.1f} {gap[0]:+5.1f} | {100 * result.m_avg:5.1f} "
+                f"{100 * f_m.result.m_avg:6.1f} {gap[1]:+5.1f} | {alone:5.1%}"
+            )
         mean = np.mean(gaps, axis=0)
-        print(f"{'mean':>7}                    |               {mean[0]:+5.1f} |               {mean[1]:+5.1f} |")
+        print(
+            f"{'mean':>7}                    |               {mean[0]:+5.1f} |               {mean[1]:+5.1f} |"
+        )
         print("confusion, held out (acted emotion x family of the first label):")
         print_confusion(confusion(all_truth, all_pred))
         print("reliability (held-out, pooled): bin<=  confidence  accuracy  n")
@@ -296,8 +348,12 @@ def report(model_json: dict, oof: dict, wheels: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "dev" / "emodb-5speakers")
-    parser.add_argument("--full", type=Path, default=SHARED_DATA / "dev" / "emodb-speaker03",
-                        help="full-length recordings of a dev speaker, scored with a model fitted without them")
+    parser.add_argument(
+        "--full",
+        type=Path,
+        default=SHARED_DATA / "dev" / "emodb-speaker03",
+        help="full-length recordings of a dev speaker, scored with a model fitted without them",
+    )
     parser.add_argument("--wheels", type=Path, default=SHARED_DATA / "emotion_wheel")
     parser.add_argument("--cache", type=Path, default=Path("bench/out/voice_features.json"))
     parser.add_argument("--out", type=Path, default=None, help="default: the engine's voice_model.json")

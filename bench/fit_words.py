@@ -54,8 +54,11 @@ BASELINE = {"test1": 43.6, "test2": 37.1, "test3": 39.4}  # issue 28's figures f
 def read_split(data: Path, split: str) -> tuple[list[str], list[str], np.ndarray]:
     with open(data / f"{split}.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    return [r["english"] for r in rows], [r["chinese"] for r in rows], np.array(
-        [CLASSES.index(r["emotion"]) for r in rows])
+    return (
+        [r["english"] for r in rows],
+        [r["chinese"] for r in rows],
+        np.array([CLASSES.index(r["emotion"]) for r in rows]),
+    )
 
 
 class Embedder:
@@ -104,8 +107,9 @@ def fit_lr(x: np.ndarray, y: np.ndarray, c: float):
     return LogisticRegression(C=c, solver="lbfgs", max_iter=5000, tol=1e-6).fit(x, y)
 
 
-def out_of_fold_logits(reader: str, c: float, w: float, emb: np.ndarray, chinese: list[str],
-                       y: np.ndarray) -> np.ndarray:
+def out_of_fold_logits(
+    reader: str, c: float, w: float, emb: np.ndarray, chinese: list[str], y: np.ndarray
+) -> np.ndarray:
     """(N, K) logits of each training line from the model fitted on the other folds."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -114,7 +118,8 @@ def out_of_fold_logits(reader: str, c: float, w: float, emb: np.ndarray, chinese
         vec = vectorizer().fit([chinese[i] for i in fit_idx]) if reader != "en" else None
         model = fit_lr(design(reader, w, emb[fit_idx], [chinese[i] for i in fit_idx], vec), y[fit_idx], c)
         logits[held_idx] = model.decision_function(
-            design(reader, w, emb[held_idx], [chinese[i] for i in held_idx], vec))
+            design(reader, w, emb[held_idx], [chinese[i] for i in held_idx], vec)
+        )
     return logits
 
 
@@ -127,8 +132,12 @@ def nll(logits: np.ndarray, y: np.ndarray, t: float = 1.0) -> float:
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     from scipy.optimize import minimize_scalar
 
-    res = minimize_scalar(lambda lt: nll(logits, y, float(np.exp(lt))), bounds=(-3.0, 3.0), method="bounded",
-                          options={"xatol": 1e-8})
+    res = minimize_scalar(
+        lambda lt: nll(logits, y, float(np.exp(lt))),
+        bounds=(-3.0, 3.0),
+        method="bounded",
+        options={"xatol": 1e-8},
+    )
     return round(float(np.exp(res.x)), 4)
 
 
@@ -158,9 +167,13 @@ def fit(data: Path, embed: Embedder) -> tuple[dict, dict]:
         t = fit_temperature(out_of_fold_logits(reader, c, w, emb, chinese, y), y)
         vec = vectorizer().fit(chinese) if reader != "en" else None
         model = fit_lr(design(reader, w, emb, chinese, vec), y, c)
-        entry = {"C": c, "embedding_weight": w, "temperature": t,
-                 "coef": np.round(model.coef_, DECIMALS).tolist(),
-                 "intercept": np.round(model.intercept_, DECIMALS).tolist()}
+        entry = {
+            "C": c,
+            "embedding_weight": w,
+            "temperature": t,
+            "coef": np.round(model.coef_, DECIMALS).tolist(),
+            "intercept": np.round(model.intercept_, DECIMALS).tolist(),
+        }
         if vec is not None:
             entry["vocabulary"] = vec.get_feature_names_out().tolist()
             entry["idf"] = np.round(vec.idf_, DECIMALS).tolist()
@@ -169,11 +182,11 @@ def fit(data: Path, embed: Embedder) -> tuple[dict, dict]:
     prior = np.bincount(y, minlength=len(CLASSES)) / len(y)
     content = {
         "about": "Words reader of omni_emotion/engines/word_reading.py, written by bench/fit_words.py. "
-                 "Multinomial logistic regression on MER2023 train.csv: 'en' reads the all-MiniLM-L6-v2 "
-                 "embedding (384, unit norm) of the English text; 'zh+en' reads character 1-2-gram "
-                 "sublinear tf-idf of the Chinese text (vocabulary, idf, l2-normalised) then "
-                 "embedding_weight * the embedding. probabilities = softmax((coef @ x + intercept) / "
-                 "temperature); temperature fitted on held-out folds of train.csv.",
+        "Multinomial logistic regression on MER2023 train.csv: 'en' reads the all-MiniLM-L6-v2 "
+        "embedding (384, unit norm) of the English text; 'zh+en' reads character 1-2-gram "
+        "sublinear tf-idf of the Chinese text (vocabulary, idf, l2-normalised) then "
+        "embedding_weight * the embedding. probabilities = softmax((coef @ x + intercept) / "
+        "temperature); temperature fitted on held-out folds of train.csv.",
         "classes": list(CLASSES),
         "prior": np.round(prior, DECIMALS).tolist(),
         "train_sha256": hashlib.sha256((data / "train.csv").read_bytes()).hexdigest(),
@@ -199,26 +212,41 @@ def report(data: Path, path: Path, embed: Embedder) -> list[dict]:
     for split in SPLITS:
         english, chinese, y = read_split(data, split)
         emb = embed(english)
-        row = {"split": split, "n": len(y), "majority": 100 * float(np.mean(y == 0)),
-               "plain": 100 * accuracy_score(y, plain.predict(emb)), "plain_given": BASELINE[split]}
+        row = {
+            "split": split,
+            "n": len(y),
+            "majority": 100 * float(np.mean(y == 0)),
+            "plain": 100 * accuracy_score(y, plain.predict(emb)),
+            "plain_given": BASELINE[split],
+        }
         for source, zh in (("en", [""] * len(y)), ("zh+en", chinese)):
             readings = [read_words(model, e, t, c) for e, t, c in zip(emb, english, zh)]
             prob = np.array([[r.families[CLASS_FAMILY[c]] for c in CLASSES] for r in readings])
             pred = prob.argmax(axis=1)
-            flat = np.array([[r.likelihood[CLASS_FAMILY[c]] for c in CLASSES] for r in readings]).argmax(axis=1)
-            row[source] = {"acc": 100 * accuracy_score(y, pred), "f1": 100 * f1_score(y, pred, average="macro"),
-                           "ece": 100 * ece(prob, y), "acc_flat": 100 * accuracy_score(y, flat),
-                           "f1_flat": 100 * f1_score(y, flat, average="macro")}
+            flat = np.array([[r.likelihood[CLASS_FAMILY[c]] for c in CLASSES] for r in readings]).argmax(
+                axis=1
+            )
+            row[source] = {
+                "acc": 100 * accuracy_score(y, pred),
+                "f1": 100 * f1_score(y, pred, average="macro"),
+                "ece": 100 * ece(prob, y),
+                "acc_flat": 100 * accuracy_score(y, flat),
+                "f1_flat": 100 * f1_score(y, flat, average="macro"),
+            }
         rows.append(row)
-    print("\n| split | n | majority | plain baseline (issue / here) | reader | accuracy | macro-F1 | ECE |"
-          " accuracy, flat prior | macro-F1, flat prior |")
+    print(
+        "\n| split | n | majority | plain baseline (issue / here) | reader | accuracy | macro-F1 | ECE |"
+        " accuracy, flat prior | macro-F1, flat prior |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         for source in ("en", "zh+en"):
             s = r[source]
-            print(f"| {r['split']} | {r['n']} | {r['majority']:.1f} | {r['plain_given']:.1f} / {r['plain']:.1f} | "
-                  f"{source} | {s['acc']:.1f} | {s['f1']:.1f} | {s['ece']:.1f} | {s['acc_flat']:.1f} | "
-                  f"{s['f1_flat']:.1f} |")
+            print(
+                f"| {r['split']} | {r['n']} | {r['majority']:.1f} | {r['plain_given']:.1f} / {r['plain']:.1f} | "
+                f"{source} | {s['acc']:.1f} | {s['f1']:.1f} | {s['ece']:.1f} | {s['acc_flat']:.1f} | "
+                f"{s['f1_flat']:.1f} |"
+            )
     return rows
 
 

@@ -15,8 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-PROMPT = ["--prompt-tokens", "1933", "--new-tokens", "64", "--repeats", "2",
-          "--device", "cuda", "--dtype", "bfloat16"]
+PROMPT = [
+    "--prompt-tokens",
+    "1933",
+    "--new-tokens",
+    "64",
+    "--repeats",
+    "2",
+    "--device",
+    "cuda",
+    "--dtype",
+    "bfloat16",
+]
 EVERY = ["--attn", "sdpa,eager", "--layout", "trained,zero-shot"]
 LATENCY = [sys.executable, "bench/mllm_latency.py"]
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not network"]

@@ -8,9 +8,16 @@ import importlib
 import json
 
 MODULES = [
-    "omni_emotion.model.modeling", "omni_emotion.model.processor", "omni_emotion.model.presets",
-    "omni_emotion.engines.omni", "omni_emotion.training.trainer", "omni_emotion.training.grpo",
-    "omni_emotion.training.lora", "omni_emotion.training.distributed", "omni_emotion.model.encoders.face", "omni_emotion.model.encoders.audio",
+    "omni_emotion.model.modeling",
+    "omni_emotion.model.processor",
+    "omni_emotion.model.presets",
+    "omni_emotion.engines.omni",
+    "omni_emotion.training.trainer",
+    "omni_emotion.training.grpo",
+    "omni_emotion.training.lora",
+    "omni_emotion.training.distributed",
+    "omni_emotion.model.encoders.face",
+    "omni_emotion.model.encoders.audio",
     "omni_emotion.model.encoders.vision",
 ]
 
@@ -22,8 +29,17 @@ def main() -> int:
 
     for name in MODULES:
         importlib.import_module(name)
-    print(json.dumps({"transformers": transformers.__version__, "transformers_at": transformers.__file__,
-                      "torch": torch.__version__, "cuda": torch.cuda.is_available(), "modules": len(MODULES)}))
+    print(
+        json.dumps(
+            {
+                "transformers": transformers.__version__,
+                "transformers_at": transformers.__file__,
+                "torch": torch.__version__,
+                "cuda": torch.cuda.is_available(),
+                "modules": len(MODULES),
+            }
+        )
+    )
     return 0
 
 

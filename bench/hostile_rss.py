@@ -55,10 +55,12 @@ def make_inputs(folder: Path, rows: int) -> dict[str, list[str]]:
     from hostile import growing_h264, growing_mjpeg_avi, hdr_bomb, png_bomb, tiff_bomb
 
     paths = {
-        "growing_h264": growing_h264(folder / "grows.h264", small=(320, 240), large=(16384, 8192), frames=2,
-                                     refs=16),
-        "growing_mjpeg": growing_mjpeg_avi(folder / "grows.avi", small=(64, 64), large=(12000, 12000),
-                                           frames=1),
+        "growing_h264": growing_h264(
+            folder / "grows.h264", small=(320, 240), large=(16384, 8192), frames=2, refs=16
+        ),
+        "growing_mjpeg": growing_mjpeg_avi(
+            folder / "grows.avi", small=(64, 64), large=(12000, 12000), frames=1
+        ),
         "png_bomb": png_bomb(folder / "bomb.png"),
         "tiff_bomb": tiff_bomb(folder / "bomb.tiff"),
         "hdr_bomb": hdr_bomb(folder / "bomb.hdr"),
@@ -98,13 +100,19 @@ sys.exit(code)
 def cli_case(name: str, argv: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, env=env,
-                          timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, env=env, timeout=900
+    )
     peak = int(re.search(r"PEAK_MB (\d+)", done.stderr)[1]) if "PEAK_MB" in done.stderr else None
     lines = [line for line in done.stderr.splitlines() if line.startswith("omni-emotion: error:")]
-    return {"case": name, "front": "cli", "exit": done.returncode, "peak_mb": peak,
-            "seconds": round(time.monotonic() - t0, 1),
-            "sentence": lines[-1] if lines else done.stderr[-300:]}
+    return {
+        "case": name,
+        "front": "cli",
+        "exit": done.returncode,
+        "peak_mb": peak,
+        "seconds": round(time.monotonic() - t0, 1),
+        "sentence": lines[-1] if lines else done.stderr[-300:],
+    }
 
 
 _SERVER = """
@@ -132,8 +140,14 @@ def web_cases(paths: dict[str, str]) -> list[dict]:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # Gradio logs each refusal's traceback on stderr; the sentences come back to the client
-    server = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     rows = []
     try:
         line = ""
@@ -162,11 +176,17 @@ def web_cases(paths: dict[str, str]) -> list[dict]:
             with ThreadPoolExecutor(copies) as pool:
                 messages = list(pool.map(call, range(copies)))
             time.sleep(1.0)
-            rows.append({"case": name, "front": f"web {api}" + (f" x{copies}" if copies > 1 else ""),
-                         "peak_mb": _status_mb(server.pid, "VmHWM"),
-                         "rss_after_mb": _status_mb(server.pid, "VmRSS"),
-                         "seconds": round(time.monotonic() - t0, 1), "sentence": messages[0],
-                         "exit": 2 if all(SENTENCES[name] in m for m in messages) else 0})
+            rows.append(
+                {
+                    "case": name,
+                    "front": f"web {api}" + (f" x{copies}" if copies > 1 else ""),
+                    "peak_mb": _status_mb(server.pid, "VmHWM"),
+                    "rss_after_mb": _status_mb(server.pid, "VmRSS"),
+                    "seconds": round(time.monotonic() - t0, 1),
+                    "sentence": messages[0],
+                    "exit": 2 if all(SENTENCES[name] in m for m in messages) else 0,
+                }
+            )
     finally:
         server.stdin.close()
         server.terminate()
@@ -195,10 +215,15 @@ def main() -> int:
             for row in web_cases({k: v for k, v in inputs["paths"].items() if k in wanted}):
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    bad = [r for r in rows if r["exit"] != 2 or SENTENCES[r["case"]] not in r["sentence"]
-           or (r["peak_mb"] or 0) > args.limit_mb]
-    print(f"{len(rows)} cases, highest peak {max((r['peak_mb'] or 0) for r in rows)} MB, "
-          f"{len(bad)} not as expected; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    bad = [
+        r
+        for r in rows
+        if r["exit"] != 2 or SENTENCES[r["case"]] not in r["sentence"] or (r["peak_mb"] or 0) > args.limit_mb
+    ]
+    print(
+        f"{len(rows)} cases, highest peak {max((r['peak_mb'] or 0) for r in rows)} MB, "
+        f"{len(bad)} not as expected; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(json.dumps({"rows": rows, "failed": [r["case"] for r in bad]}))
     return 1 if bad else 0
 

@@ -42,8 +42,13 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=SHARED_MEDIA / "face_noface.mov")
     parser.add_argument("--loop-s", type=float, default=3.5, help="seconds of the clip that loop")
     parser.add_argument("--seconds", type=float, default=60.0, help="session time streamed")
-    parser.add_argument("--fps", type=float, default=10.0, choices=(1.0, 2.0, 5.0, 10.0),
-                        help="webcam frames per second of session time (a divisor of 10: whole audio chunks)")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=10.0,
+        choices=(1.0, 2.0, 5.0, 10.0),
+        help="webcam frames per second of session time (a divisor of 10: whole audio chunks)",
+    )
     args = parser.parse_args()
     fps = args.fps
 
@@ -53,10 +58,12 @@ def main() -> None:
     pipeline = EmotionPipeline.create(engine="clues")
     clock = [0.0]
     session = LiveSession(load_live_models(pipeline), LiveConfig(), clock=lambda: clock[0], background=False)
-    print(f"{args.clip.name}, first {args.loop_s:g} s looped ({len(frames)} frames, {audio.size / SAMPLE_RATE:.1f} s "
-          f"audio) for {args.seconds:g} s of session time; models loaded in {time.perf_counter() - started:.1f} s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; each analysis (session time, labels):",
-          flush=True)
+    print(
+        f"{args.clip.name}, first {args.loop_s:g} s looped ({len(frames)} frames, {audio.size / SAMPLE_RATE:.1f} s "
+        f"audio) for {args.seconds:g} s of session time; models loaded in {time.perf_counter() - started:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; each analysis (session time, labels):",
+        flush=True,
+    )
 
     chunk = SAMPLE_RATE // 10
     sequence: list[tuple[float, list[str]]] = []
@@ -90,8 +97,10 @@ def main() -> None:
     minutes = args.seconds / 60.0
     for name, shown in (("session smoothing only", raw_expr), ("SteadyExpressions", steady_expr)):
         flips = sum(a != b for a, b in itertools.pairwise(shown))
-        print(f"main face's expression changes per minute, {name}: {flips / minutes:.1f} "
-              f"({len(shown)} frames with a face)")
+        print(
+            f"main face's expression changes per minute, {name}: {flips / minutes:.1f} "
+            f"({len(shown)} frames with a face)"
+        )
 
 
 if __name__ == "__main__":

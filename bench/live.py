@@ -54,13 +54,23 @@ def main() -> None:
     parser.add_argument("--face-backend", default="auto", help="a detector name (faces/registry.py) or auto")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to stream")
     parser.add_argument("--fps", type=float, default=25.0, help="clip frames decoded per second of video")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="analysis threads (torch + ASR); default all cores but one, as `omni-emotion serve`")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="analysis threads (torch + ASR); default all cores but one, as `omni-emotion serve`",
+    )
     parser.add_argument("--no-slow", action="store_true", help="fast path only (no background analysis)")
-    parser.add_argument("--nice", type=int, default=LiveConfig().background_nice,
-                        help="how much nicer the analysis worker runs than the frames (LiveConfig.background_nice)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=LiveConfig().background_nice,
+        help="how much nicer the analysis worker runs than the frames (LiveConfig.background_nice)",
+    )
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes to run beside the session")
-    parser.add_argument("--camera-fps", type=float, default=0.0, help="offer frames at this rate (0: back to back)")
+    parser.add_argument(
+        "--camera-fps", type=float, default=0.0, help="offer frames at this rate (0: back to back)"
+    )
     args = parser.parse_args()
 
     frames = [letterbox(f) for _, f in iter_frames(args.clip, fps=args.fps, max_side=640)]
@@ -68,13 +78,16 @@ def main() -> None:
     t_load = time.perf_counter()
     threads = args.threads or max(1, (os.cpu_count() or 1) - 1)
     torch.set_num_threads(threads)  # what `omni-emotion serve` does: the fast path keeps a core
-    pipeline = EmotionPipeline.create(engine=args.engine, device=args.device, asr_threads=threads,
-                                      face_backend=args.face_backend)
+    pipeline = EmotionPipeline.create(
+        engine=args.engine, device=args.device, asr_threads=threads, face_backend=args.face_backend
+    )
     pipeline.load_now()  # as `omni-emotion serve` and `live`: nothing loads beside the frames
     models = load_live_models(pipeline)
-    print(f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
-          f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; "
-          f"models loaded in {time.perf_counter() - t_load:.1f} s")
+    print(
+        f"clip {args.clip.name}: {len(frames)} frames 640x480, {audio.size / SAMPLE_RATE:.1f} s audio; "
+        f"engine {pipeline.engine_name}; {threads} analysis thread(s) on {os.cpu_count()} cores; "
+        f"models loaded in {time.perf_counter() - t_load:.1f} s"
+    )
     session = LiveSession(models, LiveConfig(background_nice=args.nice), background=not args.no_slow)
     session.process_frame(frames[0])  # warm-up outside the timing
     hogs = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]
@@ -88,8 +101,9 @@ def main() -> None:
     while (elapsed := time.perf_counter() - start) < args.seconds:
         while fed < elapsed * SAMPLE_RATE:  # the microphone delivers in real time
             offset = fed % max(audio.size, 1)
-            session.add_audio(audio[offset : offset + chunk] if audio.size else np.zeros(chunk, np.float32),
-                              SAMPLE_RATE)
+            session.add_audio(
+                audio[offset : offset + chunk] if audio.size else np.zeros(chunk, np.float32), SAMPLE_RATE
+            )
             fed += chunk
         if args.camera_fps:  # the next frame arrives on the camera's clock, not when we are ready for it
             due = start + i / args.camera_fps
@@ -112,11 +126,13 @@ def main() -> None:
     session.close()
 
     lat = np.array(latencies)
-    print(f"fast path: {len(lat)} frames in {wall:.1f} s = {len(lat) / wall:.1f} frames/s; per frame "
-          f"p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, max {lat.max():.1f} ms; "
-          f"detector on {detections / max(len(lat), 1):.0%} of frames; {args.busy} busy process(es); "
-          f"load average {os.getloadavg()[0]:.1f}; peak RSS "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"fast path: {len(lat)} frames in {wall:.1f} s = {len(lat) / wall:.1f} frames/s; per frame "
+        f"p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, max {lat.max():.1f} ms; "
+        f"detector on {detections / max(len(lat), 1):.0%} of frames; {args.busy} busy process(es); "
+        f"load average {os.getloadavg()[0]:.1f}; peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     if args.no_slow:
         return
     done = sorted(updates.values(), key=lambda u: u.seq)
@@ -126,9 +142,11 @@ def main() -> None:
         return
     lags = np.array([u.lag_s for u in done])
     gaps = np.diff([u.ready_at for u in done])
-    print(f"labels: {len(done)} refreshes ({len(done) - len(ok)} failed); lag mean {lags.mean():.2f} s, "
-          f"max {lags.max():.2f} s; refresh interval mean {gaps.mean() if gaps.size else float('nan'):.2f} s; "
-          f"first labels {done[0].ready_at:.1f} s after the stream started")
+    print(
+        f"labels: {len(done)} refreshes ({len(done) - len(ok)} failed); lag mean {lags.mean():.2f} s, "
+        f"max {lags.max():.2f} s; refresh interval mean {gaps.mean() if gaps.size else float('nan'):.2f} s; "
+        f"first labels {done[0].ready_at:.1f} s after the stream started"
+    )
     if ok:
         print(f"last labels: {ok[-1].analysis.labels}; transcript: {ok[-1].analysis.transcript!r}")
     for err in {u.error for u in done if u.error}:

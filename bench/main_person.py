@@ -23,7 +23,11 @@ from omni_emotion.faces.selection import select_main
 from omni_emotion.media import iter_frames, load_clip
 
 CLIPS = [
-    "multi_face.jpg", "single_face.mp4", "face_noface.mov", "noface_face.mov", "WolfgangLanger_Pexels.mp4"
+    "multi_face.jpg",
+    "single_face.mp4",
+    "face_noface.mov",
+    "noface_face.mov",
+    "WolfgangLanger_Pexels.mp4",
 ]
 
 
@@ -43,8 +47,9 @@ def main() -> None:
         raise SystemExit(f"{SHARED_MEDIA} is absent: the shared clips are only on the project's machines")
     analyzer = FaceAnalyzer(YuFaceDetector())
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}; median of {args.repeat} runs")
-    print(f"{'clip':28s} {'frames':>6s} {'dets':>5s} {'track ms':>9s} {'mouth ms':>9s} {'select ms':>9s}"
-          "  main")
+    print(
+        f"{'clip':28s} {'frames':>6s} {'dets':>5s} {'track ms':>9s} {'mouth ms':>9s} {'select ms':>9s}  main"
+    )
     for name in CLIPS:
         frames = frames_of(name, args.fps)
         started = time.perf_counter()
@@ -65,10 +70,15 @@ def main() -> None:
         mouth_ms = 1e3 * median_time(args.repeat, measure_mouths)
         speech = [(0.0, frames[-1][0] + 1.0)]  # as if someone spoke throughout: the costlier path
         select_ms = 1e3 * median_time(args.repeat, lambda: select_main(tracks, len(frames), speech))
-        chosen = [f"#{tr.track_id} ({len(tr.timestamps)} dets, {tr.attributes['facing']:.2f} facing)"
-                  for tr in tracks if tr.main]
-        print(f"{name:28s} {len(frames):6d} {len(observations):5d} {track_ms:9.0f} {mouth_ms:9.1f} "
-              f"{select_ms:9.2f}  {', '.join(chosen) or '-'} of {len(tracks)}")
+        chosen = [
+            f"#{tr.track_id} ({len(tr.timestamps)} dets, {tr.attributes['facing']:.2f} facing)"
+            for tr in tracks
+            if tr.main
+        ]
+        print(
+            f"{name:28s} {len(frames):6d} {len(observations):5d} {track_ms:9.0f} {mouth_ms:9.1f} "
+            f"{select_ms:9.2f}  {', '.join(chosen) or '-'} of {len(tracks)}"
+        )
 
 
 if __name__ == "__main__":

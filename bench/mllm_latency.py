@@ -33,7 +33,7 @@ import torch
 from transformers.generation.streamers import BaseStreamer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from fixtures import synthetic_perception  # noqa: E402  (the tests' synthetic clip, shared)
+from fixtures import synthetic_perception
 
 from omni_emotion.model import OmniEmotionForConditionalGeneration, OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.model.presets import SIZES, preset_config, tiny_tokenizer
@@ -116,7 +116,12 @@ class _Clock(BaseStreamer):
 def _set_attention(model, attn: str) -> None:
     """Switch every sub-model (LLM, SigLIP, Whisper, Swin) to ``attn``; the composite model cannot itself."""
     inner = model.model
-    subs = (inner.language_model, inner.vision.tower, inner.audio and inner.audio.encoder, inner.face and inner.face.backbone)
+    subs = (
+        inner.language_model,
+        inner.vision.tower,
+        inner.audio and inner.audio.encoder,
+        inner.face and inner.face.backbone,
+    )
     for sub in subs:
         if sub is not None:
             sub.set_attn_implementation(attn)
@@ -166,7 +171,9 @@ def main() -> None:
         help="default: bfloat16 on CUDA, float32 on CPU",
     )
     parser.add_argument("--attn", default="sdpa", help="attn_implementation(s), comma separated: sdpa,eager")
-    parser.add_argument("--layout", default="trained", help="token layout(s), comma separated: trained,zero-shot")
+    parser.add_argument(
+        "--layout", default="trained", help="token layout(s), comma separated: trained,zero-shot"
+    )
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-tokens", type=int, help="pad the prompt to this many tokens (e.g. 1933)")
     parser.add_argument("--audio-seconds", type=float, default=10.0)
@@ -190,7 +197,9 @@ def main() -> None:
     torch.manual_seed(0)
     t0 = time.perf_counter()
     with torch.device(device):
-        model = OmniEmotionForConditionalGeneration._from_config(config, dtype=dtype, attn_implementation=attns[0])
+        model = OmniEmotionForConditionalGeneration._from_config(
+            config, dtype=dtype, attn_implementation=attns[0]
+        )
     model.eval()
     build_s = time.perf_counter() - t0
     gen = dict(do_sample=False, min_new_tokens=args.new_tokens, max_new_tokens=args.new_tokens)

@@ -79,8 +79,12 @@ def face_recall(analyzer, media: Path) -> None:
     def live_shown(frames) -> list[bool]:
         """Per frame, whether the live fast path shows a face (detecting every few frames, as at 25 fps)."""
         clock = [0.0]
-        models = LiveModels(detector=analyzer, new_tracker=analyzer.new_tracker, expressions=None,
-                            analyze_clip=lambda *a, **k: None)
+        models = LiveModels(
+            detector=analyzer,
+            new_tracker=analyzer.new_tracker,
+            expressions=None,
+            analyze_clip=lambda *a, **k: None,
+        )
         session = LiveSession(models, LiveConfig(), clock=lambda: clock[0], background=False)
         shown = []
         for f in frames:
@@ -91,8 +95,10 @@ def face_recall(analyzer, media: Path) -> None:
     wolf = [f for _, f in iter_frames(media / "WolfgangLanger_Pexels.mp4", fps=5)]
     single = [f for _, f in iter_frames(media / "single_face.mp4", fps=5)]
     none = [f for _, f in iter_frames(media / "no_face.mp4", fps=5)]
-    print("face recall (frames with a face found; every frame shows one face); live path: frames with a face"
-          " shown by the live fast path (detector every few frames on a small copy, optical flow between)")
+    print(
+        "face recall (frames with a face found; every frame shows one face); live path: frames with a face"
+        " shown by the live fast path (detector every few frames on a small copy, optical flow between)"
+    )
     print(f"  WolfgangLanger_Pexels.mp4           {recall(wolf)}")
     print(f"  single_face.mp4                     {recall(single)}")
     print(f"  Wolfgang shrunk 1/3 (~70 px faces)  {recall([_shrink(f, 3) for f in wolf[::2]])}")
@@ -102,19 +108,27 @@ def face_recall(analyzer, media: Path) -> None:
     print(f"  Wolfgang at 30% brightness          {recall([(f * 0.3).astype(np.uint8) for f in wolf[::2]])}")
     false = sum(len(analyzer.detect(f)) for f in none)
     false_live = int(np.sum(live_shown(none)))
-    print(f"  no_face.mp4 false detections        {false} in {len(none)} frames   "
-          f"live path: faces on {false_live}")
+    print(
+        f"  no_face.mp4 false detections        {false} in {len(none)} frames   "
+        f"live path: faces on {false_live}"
+    )
     group = load_clip(media / "multi_face.jpg", num_frames=1).frames[0]
     for width in (1000, 640, 320):
         img = cv2.resize(
             group, (width, round(group.shape[0] * width / group.shape[1])), interpolation=cv2.INTER_AREA
         )
-        models = LiveModels(detector=analyzer, new_tracker=analyzer.new_tracker, expressions=None,
-                            analyze_clip=lambda *a, **k: None)
+        models = LiveModels(
+            detector=analyzer,
+            new_tracker=analyzer.new_tracker,
+            expressions=None,
+            analyze_clip=lambda *a, **k: None,
+        )
         session = LiveSession(models, LiveConfig(), background=False)
         live = max(len(session.process_frame(img).faces) for _ in range(10))
-        print(f"  multi_face.jpg at {width:>4} px wide      {len(analyzer.detect(img))} of 5 faces   "
-              f"live path: {live}")
+        print(
+            f"  multi_face.jpg at {width:>4} px wide      {len(analyzer.detect(img))} of 5 faces   "
+            f"live path: {live}"
+        )
 
 
 def _speech_audio(seconds: float = 4.0) -> np.ndarray | None:

@@ -23,12 +23,12 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED_DATA  # noqa: E402
-from live import letterbox  # noqa: E402
+from common import SHARED_DATA
+from live import letterbox
 
-from omni_emotion.media import iter_frames, load_audio, resample_audio  # noqa: E402
-from omni_emotion.paths import cache_root  # noqa: E402
-from omni_emotion.ui.examples import make_examples  # noqa: E402
+from omni_emotion.media import iter_frames, load_audio, resample_audio
+from omni_emotion.paths import cache_root
+from omni_emotion.ui.examples import make_examples
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -62,12 +62,19 @@ def browser_shots(url: str, clip: Path, out: Path, folder: Path) -> None:
     frames = [letterbox(f) for _, f in iter_frames(clip, fps=FAKE_FPS, max_side=640)]
     camera = write_y4m(folder / "camera.y4m", frames, FAKE_FPS)
     mic = write_wav(folder / "mic.wav", resample_audio(load_audio(clip), 16_000, 48_000), 48_000)
-    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--no-sandbox", "--disable-gpu",
-            f"--use-file-for-fake-video-capture={camera}", f"--use-file-for-fake-audio-capture={mic}"]
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--use-file-for-fake-video-capture={camera}",
+        f"--use-file-for-fake-audio-capture={mic}",
+    ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                   permissions=["camera", "microphone"]).new_page()
+        page = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, permissions=["camera", "microphone"]
+        ).new_page()
         page.goto(url)
         page.get_by_text("Click to Access Webcam").click()
         page.locator("#live-webcam button.capture-button").click(timeout=15_000)
@@ -105,8 +112,20 @@ def shot(page, path: Path, what: str) -> None:
 
 def desktop_shot(clip: Path, out: Path) -> None:
     """The real `omni-emotion live` window (bench/desktop.py) on the looping example clip, under xvfb-run."""
-    command = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", sys.executable, str(REPO / "bench" / "desktop.py"),
-               "--clip", str(clip), "--minutes", "0.75", "--screenshot", str(out / "desktop.png")]
+    command = [
+        "xvfb-run",
+        "-a",
+        "-s",
+        "-screen 0 1280x720x24",
+        sys.executable,
+        str(REPO / "bench" / "desktop.py"),
+        "--clip",
+        str(clip),
+        "--minutes",
+        "0.75",
+        "--screenshot",
+        str(out / "desktop.png"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:], flush=True)
     print(f"{out / 'desktop.png'}: the desktop window with a face box and labels", flush=True)

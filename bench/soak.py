@@ -35,17 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the hostile corpus's makers
 
-from common import SHARED_DATA, SHARED_MEDIA  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
-from hostile import growing_h264  # noqa: E402
+from common import SHARED_DATA, SHARED_MEDIA
+from gradio_client import Client, handle_file
+from hostile import growing_h264
 
-from omni_emotion.heap import limit_arenas  # noqa: E402
-from omni_emotion.live import load_live_models  # noqa: E402
-from omni_emotion.media import iter_frames, load_audio  # noqa: E402
-from omni_emotion.pipeline import EmotionPipeline  # noqa: E402
-from omni_emotion.types import SAMPLE_RATE  # noqa: E402
-from omni_emotion.ui import UIConfig, build_demo, launch_kwargs  # noqa: E402
-from omni_emotion.ui.tempfiles import app_temp_dir  # noqa: E402
+from omni_emotion.heap import limit_arenas
+from omni_emotion.live import load_live_models
+from omni_emotion.media import iter_frames, load_audio
+from omni_emotion.pipeline import EmotionPipeline
+from omni_emotion.types import SAMPLE_RATE
+from omni_emotion.ui import UIConfig, build_demo, launch_kwargs
+from omni_emotion.ui.tempfiles import app_temp_dir
 
 FRAME_FPS = 15.0
 AUDIO_CHUNK_S = 0.5
@@ -134,15 +134,18 @@ class RestSession:
             uploaded = self.http.post("gradio_api/upload", files={"files": (path.name, data)})
         uploaded.raise_for_status()
         file = {"path": uploaded.json()[0], "meta": {"_type": "gradio.FileData"}}
-        call = self.http.post(f"gradio_api/call/{api_name}", json={"data": [file], "session_hash": self.session_hash})
+        call = self.http.post(
+            f"gradio_api/call/{api_name}", json={"data": [file], "session_hash": self.session_hash}
+        )
         call.raise_for_status()
         events = self.http.get(f"gradio_api/call/{api_name}/{call.json()['event_id']}").text
         if "event: complete" not in events:
             raise RuntimeError(f"{api_name}: {events.strip()[-200:]}")
 
 
-def live_session(tab: RestSession, images, chunks, stats: Stats, stop: threading.Event, start: float,
-                 size_every_s: float) -> None:
+def live_session(
+    tab: RestSession, images, chunks, stats: Stats, stop: threading.Event, start: float, size_every_s: float
+) -> None:
     """Frames to /live_frame at 15 frames/s and a 0.5 s chunk to /live_audio every 0.5 s, one call at a time
     (two event streams of one session would take each other's messages); frames that fall due while a call
     is being served are dropped and counted, as Gradio's webcam stream drops them."""
@@ -200,9 +203,15 @@ def side_calls(url: str, clip: Path, growing: Path, stats: Stats, stop: threadin
                     if "MP limit" not in str(err):
                         raise
             else:
-                client.predict(str(ovmerd / "check-openset.csv"), "Predictions file (CSV or JSONL)",
-                               str(ovmerd / "baselines" / "Otter" / "openset.csv"), "", str(wheels), 0,
-                               api_name="/evaluate")
+                client.predict(
+                    str(ovmerd / "check-openset.csv"),
+                    "Predictions file (CSV or JSONL)",
+                    str(ovmerd / "baselines" / "Otter" / "openset.csv"),
+                    "",
+                    str(wheels),
+                    0,
+                    api_name="/evaluate",
+                )
             stats.side_calls[kind] += 1
         except Exception as err:
             stats.side_calls["failed"] += 1
@@ -213,19 +222,32 @@ def side_calls(url: str, clip: Path, growing: Path, stats: Stats, stop: threadin
 
 def report(minute: float, stats: Stats, pipeline: CountingPipeline, folder: Path) -> dict:
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    row = {"minute": round(minute, 1), "frames_offered": stats.offered, "frames_served": stats.served,
-           "frames_failed": stats.failed, "size_changes": stats.size_changes, "audio_chunks": stats.chunks, "label_refreshes": pipeline.live_analyses,
-           "worker_restarts": max(0, len(pipeline.live_workers) - 1), "analyze_calls": stats.side_calls["analyze"],
-           "growing_refused": stats.side_calls["grows"],
-           "evaluate_calls": stats.side_calls["evaluate"], "side_call_failures": stats.side_calls["failed"],
-           "frame_ms_p50": round(float(np.median(stats.frame_ms))) if stats.frame_ms else None,
-           "rss_mb": round(rss_mb()), "temp_files": files}
-    print(f"[{row['minute']:5.1f} min] frames served {row['frames_served']}/{row['frames_offered']} offered "
-          f"({row['frames_failed']} failed, p50 {row['frame_ms_p50']} ms, {row['size_changes']} size changes), "
-          f"label refreshes {row['label_refreshes']}, worker restarts "
-          f"{row['worker_restarts']}, analyze {row['analyze_calls']} (+{row['growing_refused']} growing refused), "
-          f"evaluate {row['evaluate_calls']} "
-          f"({row['side_call_failures']} failed), RSS {row['rss_mb']} MB, temp files {row['temp_files']}", flush=True)
+    row = {
+        "minute": round(minute, 1),
+        "frames_offered": stats.offered,
+        "frames_served": stats.served,
+        "frames_failed": stats.failed,
+        "size_changes": stats.size_changes,
+        "audio_chunks": stats.chunks,
+        "label_refreshes": pipeline.live_analyses,
+        "worker_restarts": max(0, len(pipeline.live_workers) - 1),
+        "analyze_calls": stats.side_calls["analyze"],
+        "growing_refused": stats.side_calls["grows"],
+        "evaluate_calls": stats.side_calls["evaluate"],
+        "side_call_failures": stats.side_calls["failed"],
+        "frame_ms_p50": round(float(np.median(stats.frame_ms))) if stats.frame_ms else None,
+        "rss_mb": round(rss_mb()),
+        "temp_files": files,
+    }
+    print(
+        f"[{row['minute']:5.1f} min] frames served {row['frames_served']}/{row['frames_offered']} offered "
+        f"({row['frames_failed']} failed, p50 {row['frame_ms_p50']} ms, {row['size_changes']} size changes), "
+        f"label refreshes {row['label_refreshes']}, worker restarts "
+        f"{row['worker_restarts']}, analyze {row['analyze_calls']} (+{row['growing_refused']} growing refused), "
+        f"evaluate {row['evaluate_calls']} "
+        f"({row['side_call_failures']} failed), RSS {row['rss_mb']} MB, temp files {row['temp_files']}",
+        flush=True,
+    )
     return row
 
 
@@ -239,11 +261,18 @@ def _wait_for_live_workers() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0, help="how long the live session runs (default 10)")
-    parser.add_argument("--size-every", type=float, default=120.0,
-                        help="seconds between frame size changes (default 120)")
-    parser.add_argument("--clip", type=Path, default=SHARED_MEDIA / "face_noface.mov",
-                        help="stands in for the webcam and microphone, and is the /analyze upload")
+    parser.add_argument(
+        "--minutes", type=float, default=10.0, help="how long the live session runs (default 10)"
+    )
+    parser.add_argument(
+        "--size-every", type=float, default=120.0, help="seconds between frame size changes (default 120)"
+    )
+    parser.add_argument(
+        "--clip",
+        type=Path,
+        default=SHARED_MEDIA / "face_noface.mov",
+        help="stands in for the webcam and microphone, and is the /analyze upload",
+    )
     args = parser.parse_args()
 
     limit_arenas(os.cpu_count() or 1)  # as `omni-emotion serve`
@@ -257,14 +286,17 @@ def main() -> int:
         growing = growing_h264(Path(inputs) / "grows.mp4")
         demo = build_demo(pipeline, config, live_models=load_live_models(pipeline))
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
-        print(f"serving {demo.local_url} from {folder}; {args.minutes:g} min; RSS {rss_mb():.0f} MB", flush=True)
+        print(
+            f"serving {demo.local_url} from {folder}; {args.minutes:g} min; RSS {rss_mb():.0f} MB", flush=True
+        )
         stats, stop = Stats(), threading.Event()
         tab = RestSession(demo.local_url, uuid.uuid4().hex)
         start = time.monotonic()
         live = (tab, images, chunks, stats, stop, start, args.size_every)
-        threads = [threading.Thread(target=live_session, args=live),
-                   threading.Thread(target=side_calls,
-                                    args=(demo.local_url, args.clip, growing, stats, stop))]
+        threads = [
+            threading.Thread(target=live_session, args=live),
+            threading.Thread(target=side_calls, args=(demo.local_url, args.clip, growing, stats, stop)),
+        ]
         for thread in threads:
             thread.start()
         row = {}

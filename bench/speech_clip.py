@@ -52,7 +52,7 @@ def write_clip(out: Path, video: Path, speech: np.ndarray, seconds: float) -> No
         audio = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
         audio[: min(audio.size, speech.size)] = speech[: audio.size]
         for start in range(0, audio.size, 1024):
-            chunk = av.AudioFrame.from_ndarray(audio[None, start:start + 1024], format="flt", layout="mono")
+            chunk = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="flt", layout="mono")
             chunk.sample_rate = SAMPLE_RATE
             dst.mux(aout.encode(chunk))
         dst.mux(aout.encode(None))
@@ -68,7 +68,9 @@ def main() -> int:
     args = parser.parse_args()
     speech = spoken(args.text, args.voice)
     write_clip(Path(args.out), Path(args.video), speech, args.seconds)
-    print(f"{args.out}: {args.seconds:.1f} s of {args.video} with {speech.size / SAMPLE_RATE:.1f} s of speech")
+    print(
+        f"{args.out}: {args.seconds:.1f} s of {args.video} with {speech.size / SAMPLE_RATE:.1f} s of speech"
+    )
     return 0
 
 

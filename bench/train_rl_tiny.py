@@ -39,9 +39,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=36)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--lora-rank", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=5e-3, help="constant over the run, as in tests/test_training_rl.py")
+    parser.add_argument(
+        "--lr", type=float, default=5e-3, help="constant over the run, as in tests/test_training_rl.py"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (the tiny model's ops are too small for more)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (the tiny model's ops are too small for more)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
@@ -59,24 +66,60 @@ def main() -> None:
         for seed in args.seeds:
             torch.manual_seed(seed)
             model = OmniEmotionForConditionalGeneration.from_pretrained(folder / "phase3-model")
-            train = phase_config(4, batch_size=4, micro_batch_size=4, epochs=args.steps * 4 / len(samples),
-                                 learning_rate=args.lr, min_lr_ratio=1.0, warmup_ratio=0.0, log_every=6,
-                                 precision="fp32", seed=seed, num_frames=1)
-            trainer = GRPOTrainer(model, data, train, rl, toy_tables(), folder / f"phase4-{seed}",
-                                  tokenizer=processor.tokenizer, device=args.device, progress=False)
+            train = phase_config(
+                4,
+                batch_size=4,
+                micro_batch_size=4,
+                epochs=args.steps * 4 / len(samples),
+                learning_rate=args.lr,
+                min_lr_ratio=1.0,
+                warmup_ratio=0.0,
+                log_every=6,
+                precision="fp32",
+                seed=seed,
+                num_frames=1,
+            )
+            trainer = GRPOTrainer(
+                model,
+                data,
+                train,
+                rl,
+                toy_tables(),
+                folder / f"phase4-{seed}",
+                tokenizer=processor.tokenizer,
+                device=args.device,
+                progress=False,
+            )
             result = trainer.train()
             answers, seconds = answers + result.samples, seconds + result.seconds
             ew = [h["ew"] for h in result.history]
-            print(f"seed {seed}: EW by 6-step window {' '.join(f'{x:.3f}' for x in ew)}; kl {result.kl_end:.4f}, "
-                  f"{result.seconds:.1f} s", flush=True)
-            runs[seed] = {"reward_start": round(result.reward_start, 4), "reward_end": round(result.reward_end, 4),
-                          "ew_start": round(ew[0], 4), "ew_end": round(ew[-1], 4), "kl_end": round(result.kl_end, 5),
-                          "seconds": round(result.seconds, 1)}
-    print(json.dumps({
-        "seeds": runs, "steps": args.steps, "lr": args.lr, "samples_per_s": round(answers / max(seconds, 1e-9), 1),
-        "lora_rank": args.lora_rank, "device": args.device, "cpu_threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-    }))
+            print(
+                f"seed {seed}: EW by 6-step window {' '.join(f'{x:.3f}' for x in ew)}; kl {result.kl_end:.4f}, "
+                f"{result.seconds:.1f} s",
+                flush=True,
+            )
+            runs[seed] = {
+                "reward_start": round(result.reward_start, 4),
+                "reward_end": round(result.reward_end, 4),
+                "ew_start": round(ew[0], 4),
+                "ew_end": round(ew[-1], 4),
+                "kl_end": round(result.kl_end, 5),
+                "seconds": round(result.seconds, 1),
+            }
+    print(
+        json.dumps(
+            {
+                "seeds": runs,
+                "steps": args.steps,
+                "lr": args.lr,
+                "samples_per_s": round(answers / max(seconds, 1e-9), 1),
+                "lora_rank": args.lora_rank,
+                "device": args.device,
+                "cpu_threads": torch.get_num_threads(),
+                "machine": platform.machine(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,15 @@ def write_square_video(path: Path, colour: tuple[int, int, int], frames: int = 8
 
 def centre_face(clip, path):
     n = len(clip.frames)
-    return FaceTrack(0, clip.timestamps, np.zeros((n, 4), np.float32), np.ones(n, np.float32),
-                     crops=clip.frames[:, 16:48, 16:48], crop_times=clip.timestamps, main=True)
+    return FaceTrack(
+        0,
+        clip.timestamps,
+        np.zeros((n, 4), np.float32),
+        np.ones(n, np.float32),
+        crops=clip.frames[:, 16:48, 16:48],
+        crop_times=clip.timestamps,
+        main=True,
+    )
 
 
 def make_task(task: str, folder: Path, n: int) -> tuple[int, list[Sample], tuple[str, str]]:
@@ -105,7 +112,9 @@ def main() -> None:
     parser.add_argument("--task", choices=("pitch", "colour"), default="pitch")
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--rounds", type=int, default=4, help="budgets tried: 60, 120, 240, 480 steps (stops once learned)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="budgets tried: 60, 120, 240, 480 steps (stops once learned)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     device = torch.device(args.device)
@@ -115,26 +124,51 @@ def main() -> None:
         config = preset_config("tiny")
         config.initializer_range = config.text_config.initializer_range = INIT_STD
         processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(config))
-        data = ManifestDataset(samples, processor, FeatureCache(processor, folder / "cache", face_fn=centre_face))
+        data = ManifestDataset(
+            samples, processor, FeatureCache(processor, folder / "cache", face_fn=centre_face)
+        )
         for i in range(len(data)):  # decode once, so the throughput below is training only
             data[i]
         for round_ in range(args.rounds):
             steps = 60 * 2**round_
             torch.manual_seed(0)
             model = OmniEmotionForConditionalGeneration(config)
-            train = phase_config(phase, batch_size=8, micro_batch_size=4, epochs=steps * 8 / len(samples),
-                                 learning_rate=1e-2, warmup_ratio=0.0, log_every=5, precision="fp32")
-            result = Trainer(model, data, data.collate, train, folder / f"out{round_}", device=device, progress=False).train()
+            train = phase_config(
+                phase,
+                batch_size=8,
+                micro_batch_size=4,
+                epochs=steps * 8 / len(samples),
+                learning_rate=1e-2,
+                warmup_ratio=0.0,
+                log_every=5,
+                precision="fp32",
+            )
+            result = Trainer(
+                model, data, data.collate, train, folder / f"out{round_}", device=device, progress=False
+            ).train()
             acc = accuracy(model, data, answers, device)
-            print(f"{args.task}: {result.steps} steps, loss {result.loss_start:.3f} -> {result.loss_end:.3f}, "
-                  f"accuracy {acc:.2f}, {result.samples_per_s:.1f} samples/s")
+            print(
+                f"{args.task}: {result.steps} steps, loss {result.loss_start:.3f} -> {result.loss_end:.3f}, "
+                f"accuracy {acc:.2f}, {result.samples_per_s:.1f} samples/s"
+            )
             if acc == 1.0:
                 break
-    print(json.dumps({
-        "task": args.task, "phase": phase, "loss_start": round(result.loss_start, 4), "loss_end": round(result.loss_end, 4),
-        "steps": result.steps, "samples_per_s": round(result.samples_per_s, 1), "accuracy": acc,
-        "device": str(device), "cpu_threads": torch.get_num_threads(), "machine": platform.machine(),
-    }))
+    print(
+        json.dumps(
+            {
+                "task": args.task,
+                "phase": phase,
+                "loss_start": round(result.loss_start, 4),
+                "loss_end": round(result.loss_end, 4),
+                "steps": result.steps,
+                "samples_per_s": round(result.samples_per_s, 1),
+                "accuracy": acc,
+                "device": str(device),
+                "cpu_threads": torch.get_num_threads(),
+                "machine": platform.machine(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

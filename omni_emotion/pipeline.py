@@ -71,8 +71,13 @@ class PipelineSpec:
             import torch
 
             torch.set_num_threads(self.torch_threads)
-        return EmotionPipeline.create(engine=self.engine, device=self.device, weights_dir=self.weights_dir,
-                                      face_backend=self.face_backend, asr_threads=self.asr_threads)
+        return EmotionPipeline.create(
+            engine=self.engine,
+            device=self.device,
+            weights_dir=self.weights_dir,
+            face_backend=self.face_backend,
+            asr_threads=self.asr_threads,
+        )
 
 
 @dataclass
@@ -103,9 +108,16 @@ class EmotionPipeline:
         return getattr(self.perceiver.faces, "backend", "") if self.perceiver.faces is not None else ""
 
     @classmethod
-    def create(cls, engine: str = "auto", device: str = "cpu", weights_dir: str | Path | None = None,
-               fps: float = 5.0, num_frames: int | None = None, asr_threads: int = 0,
-               face_backend: str = "auto") -> EmotionPipeline:
+    def create(
+        cls,
+        engine: str = "auto",
+        device: str = "cpu",
+        weights_dir: str | Path | None = None,
+        fps: float = 5.0,
+        num_frames: int | None = None,
+        asr_threads: int = 0,
+        face_backend: str = "auto",
+    ) -> EmotionPipeline:
         """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is
         missing).
 
@@ -128,8 +140,14 @@ class EmotionPipeline:
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
         speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; loads on first speech
         log.info("pipeline with engine %s loaded in %.1f s", entry.name, time.perf_counter() - t0)
-        return cls(Perceiver(faces, speech), chosen, fps=fps, num_frames=num_frames or entry.num_frames,
-                   device=device, weights_dir=folder)
+        return cls(
+            Perceiver(faces, speech),
+            chosen,
+            fps=fps,
+            num_frames=num_frames or entry.num_frames,
+            device=device,
+            weights_dir=folder,
+        )
 
     def load_now(self) -> None:
         """Load now what otherwise loads on first need (the engine's text models, the speech recogniser). A
@@ -163,18 +181,25 @@ class EmotionPipeline:
         """Perceive and analyse one media file. Progress runs 0-0.6 for perception, 0.6-1 for the engine."""
         return self.analyze_file_with_perception(path, progress)[0]
 
-    def analyze_file_with_perception(self, path: str | Path, progress: ProgressFn | None = None
-                                     ) -> tuple[Analysis, Perception]:
+    def analyze_file_with_perception(
+        self, path: str | Path, progress: ProgressFn | None = None
+    ) -> tuple[Analysis, Perception]:
         """``analyze_file`` that also returns the perception behind the analysis (face tracks with their
         aligned crops, transcript, prosody): what the app needs for face thumbnails and plots."""
         with self.lock:
             t0 = time.perf_counter()
-            perception = self.perceiver.perceive_file(path, fps=self.fps, num_frames=self.num_frames,
-                                                      progress=_scaled(progress, 0.0, 0.6))
+            perception = self.perceiver.perceive_file(
+                path, fps=self.fps, num_frames=self.num_frames, progress=_scaled(progress, 0.0, 0.6)
+            )
             return self._analyze(perception, progress, t0), perception
 
-    def analyze_clip(self, clip: Clip, progress: ProgressFn | None = None,
-                     speaker: SpeakerVoice | None = None, fresh_seconds: float | None = None) -> Analysis:
+    def analyze_clip(
+        self,
+        clip: Clip,
+        progress: ProgressFn | None = None,
+        speaker: SpeakerVoice | None = None,
+        fresh_seconds: float | None = None,
+    ) -> Analysis:
         """Perceive and analyse an in-memory clip (a live buffer).
 
         speaker: the session's memory of this speaker's voice; the window is read against it (as it was

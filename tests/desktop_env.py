@@ -21,10 +21,33 @@ from pathlib import Path
 
 import numpy as np
 
-XWD_FIELDS = ("header_size file_version pixmap_format pixmap_depth pixmap_width pixmap_height xoffset byte_order "
-              "bitmap_unit bitmap_bit_order bitmap_pad bits_per_pixel bytes_per_line visual_class red_mask "
-              "green_mask blue_mask bits_per_rgb colormap_entries ncolors window_width window_height window_x "
-              "window_y window_bdrwidth").split()
+XWD_FIELDS = [
+    "header_size",
+    "file_version",
+    "pixmap_format",
+    "pixmap_depth",
+    "pixmap_width",
+    "pixmap_height",
+    "xoffset",
+    "byte_order",
+    "bitmap_unit",
+    "bitmap_bit_order",
+    "bitmap_pad",
+    "bits_per_pixel",
+    "bytes_per_line",
+    "visual_class",
+    "red_mask",
+    "green_mask",
+    "blue_mask",
+    "bits_per_rgb",
+    "colormap_entries",
+    "ncolors",
+    "window_width",
+    "window_height",
+    "window_x",
+    "window_y",
+    "window_bdrwidth",
+]
 
 
 def missing(*binaries: str) -> str:
@@ -43,7 +66,9 @@ def read_xwd(data: bytes) -> np.ndarray:
         raise ValueError(f"an XWD file has a 100-byte header, got {len(data)} bytes")
     h = dict(zip(XWD_FIELDS, struct.unpack(">25I", data[:100])))
     if h["file_version"] != 7 or h["pixmap_format"] != 2:
-        raise ValueError(f"only XWD version 7 ZPixmaps are read, got version {h['file_version']} format {h['pixmap_format']}")
+        raise ValueError(
+            f"only XWD version 7 ZPixmaps are read, got version {h['file_version']} format {h['pixmap_format']}"
+        )
     bpp = h["bits_per_pixel"]
     if bpp not in (24, 32):
         raise ValueError(f"only 24 and 32 bits per pixel are read, got {bpp}")
@@ -77,11 +102,27 @@ def write_xwd(rgb: np.ndarray, *, bits_per_pixel: int = 32, byte_order: int = 0,
         rows[:, position : width * nbytes : nbytes] = (value >> (8 * i)) & 0xFF
     name = b"test\0"
     header = dict.fromkeys(XWD_FIELDS, 0)
-    header.update(header_size=100 + len(name), file_version=7, pixmap_format=2, pixmap_depth=24,
-                  pixmap_width=width, pixmap_height=height, byte_order=byte_order, bitmap_unit=32,
-                  bitmap_pad=32, bits_per_pixel=bits_per_pixel, bytes_per_line=stride, visual_class=4,
-                  red_mask=0xFF0000, green_mask=0xFF00, blue_mask=0xFF, bits_per_rgb=8, colormap_entries=256,
-                  window_width=width, window_height=height)
+    header.update(
+        header_size=100 + len(name),
+        file_version=7,
+        pixmap_format=2,
+        pixmap_depth=24,
+        pixmap_width=width,
+        pixmap_height=height,
+        byte_order=byte_order,
+        bitmap_unit=32,
+        bitmap_pad=32,
+        bits_per_pixel=bits_per_pixel,
+        bytes_per_line=stride,
+        visual_class=4,
+        red_mask=0xFF0000,
+        green_mask=0xFF00,
+        blue_mask=0xFF,
+        bits_per_rgb=8,
+        colormap_entries=256,
+        window_width=width,
+        window_height=height,
+    )
     return struct.pack(">25I", *(header[f] for f in XWD_FIELDS)) + name + rows.tobytes()
 
 
@@ -104,20 +145,36 @@ class XServer:
 
     def screenshot(self) -> np.ndarray:
         """The whole screen now, as (H, W, 3) RGB, read from the X server with xwd."""
-        out = subprocess.run(["xwd", "-root", "-silent"], env={**os.environ, **self.env()}, capture_output=True,
-                             timeout=30, check=True).stdout
+        out = subprocess.run(
+            ["xwd", "-root", "-silent"],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            timeout=30,
+            check=True,
+        ).stdout
         return read_xwd(out)
 
     def window_ids(self, name: str) -> list[str]:
-        done = subprocess.run(["xdotool", "search", "--name", name], env={**os.environ, **self.env()},
-                              capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            ["xdotool", "search", "--name", name],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return done.stdout.split()
 
     def key(self, window: str, keysym: str) -> None:
         """Send a key press to ``window`` (an id from ``window_ids``), as a user typing into it."""
         # without a window manager xdotool warns about the focus on every call: not worth showing
-        subprocess.run(["xdotool", "key", "--window", window, keysym], env={**os.environ, **self.env()},
-                       capture_output=True, timeout=10, check=True)
+        subprocess.run(
+            ["xdotool", "key", "--window", window, keysym],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            timeout=10,
+            check=True,
+        )
 
 
 @contextlib.contextmanager
@@ -125,8 +182,12 @@ def xvfb(folder: Path, size: str = "1280x720x24") -> Iterator[XServer]:
     """A private Xvfb; ``-displayfd`` lets it choose a free display number and tell us."""
     read_end, write_end = os.pipe()
     log = open(folder / "xvfb.log", "wb")  # noqa: SIM115 (the server's log, open while it runs)
-    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
-                               pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as pipe:
@@ -147,8 +208,14 @@ class PulseServer:
         return {"PULSE_SERVER": f"unix:{self.folder / 'native'}", "PULSE_SOURCE": self.source}
 
     def pactl(self, *args: str) -> str:
-        return subprocess.run(["pactl", *args], env={**os.environ, **self.env()}, capture_output=True, text=True,
-                              timeout=10, check=True).stdout
+        return subprocess.run(
+            ["pactl", *args],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
 
 
 @contextlib.contextmanager
@@ -163,15 +230,33 @@ def pulseaudio(folder: Path, wav: Path, source: str = "wavmic") -> Iterator[Puls
     fifo = folder / "mic.fifo"
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(folder), "PULSE_RUNTIME_PATH": str(folder / "rt")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(folder),
+        "PULSE_RUNTIME_PATH": str(folder / "rt"),
+    }
     env.pop("DISPLAY", None)
     log = open(folder / "pulse.log", "wb")  # noqa: SIM115 (the server's log, open while it runs)
     process = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disable-shm=yes", "--use-pid-file=no",
-         "-L", f"module-native-protocol-unix socket={folder / 'native'} auth-anonymous=1",
-         "-L", f"module-pipe-source source_name={source} file={fifo} format=s16le rate={rate} channels={channels}",
-         "-L", "module-null-sink"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log)
+        [
+            "pulseaudio",
+            "-n",
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--disable-shm=yes",
+            "--use-pid-file=no",
+            "-L",
+            f"module-native-protocol-unix socket={folder / 'native'} auth-anonymous=1",
+            "-L",
+            f"module-pipe-source source_name={source} file={fifo} format=s16le rate={rate} channels={channels}",
+            "-L",
+            "module-null-sink",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     stop = threading.Event()
     server = PulseServer(folder, source)
     try:

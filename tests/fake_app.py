@@ -23,8 +23,9 @@ class NoTracks:
 
 
 def fake_demo(pipeline: FakePipeline):
-    models = LiveModels(detector=NoFaces(), new_tracker=NoTracks, expressions=None,
-                        analyze_clip=pipeline.analyze_clip)
+    models = LiveModels(
+        detector=NoFaces(), new_tracker=NoTracks, expressions=None, analyze_clip=pipeline.analyze_clip
+    )
     demo = build_demo(pipeline, UIConfig(), live_models=models)
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
     return demo, Client(demo.local_url, verbose=False)

@@ -39,7 +39,9 @@ class FakePipeline:
         if self.decode:
             check_media(path)
             load_clip(path)  # every frame checked, as the real pipeline's decoding does
-        return Analysis(labels=list(self.labels.get(stem, self.default)), explanation="because", engine="fake")
+        return Analysis(
+            labels=list(self.labels.get(stem, self.default)), explanation="because", engine="fake"
+        )
 
     def analyze_file_with_perception(self, path, progress=None):
         return self.analyze_file(path, progress), None
@@ -80,4 +82,6 @@ def synthetic_perception(
         crop_times=times,
         main=True,
     )
-    return Perception(clip=clip, faces=[face], transcript=transcript or Transcript(), prosody=prosody or Prosody())
+    return Perception(
+        clip=clip, faces=[face], transcript=transcript or Transcript(), prosody=prosody or Prosody()
+    )

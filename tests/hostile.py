@@ -16,15 +16,45 @@ import av
 import numpy as np
 from conftest import write_av, write_wav
 
-__all__ = ["CORPUS", "FOLDER_CASES", "folder_cases", "garbled_mp4", "growing_h264", "growing_mjpeg_avi",
-           "hdr_bomb", "hostile_corpus", "live_webm", "png_bomb", "raw_h264", "tiff_bomb"]
+__all__ = [
+    "CORPUS",
+    "FOLDER_CASES",
+    "folder_cases",
+    "garbled_mp4",
+    "growing_h264",
+    "growing_mjpeg_avi",
+    "hdr_bomb",
+    "hostile_corpus",
+    "live_webm",
+    "png_bomb",
+    "raw_h264",
+    "tiff_bomb",
+]
 
 # what hostile_corpus writes, by name: regular files first, then paths that are not regular files
 CORPUS = (
-    "empty", "text_as_mp4", "random_bytes", "truncated_mp4", "header_only_mp4", "broken_wav", "wav_named_mp4",
-    "mp4_named_jpg", "garbled_mp4", "live_webm", "raw_h264", "png_bomb", "growing_h264", "growing_mjpeg",
-    "tiff_bomb", "hdr_bomb", "control_chars_name",
-    "symlink_loop", "dangling_symlink", "fifo", "directory", "missing",
+    "empty",
+    "text_as_mp4",
+    "random_bytes",
+    "truncated_mp4",
+    "header_only_mp4",
+    "broken_wav",
+    "wav_named_mp4",
+    "mp4_named_jpg",
+    "garbled_mp4",
+    "live_webm",
+    "raw_h264",
+    "png_bomb",
+    "growing_h264",
+    "growing_mjpeg",
+    "tiff_bomb",
+    "hdr_bomb",
+    "control_chars_name",
+    "symlink_loop",
+    "dangling_symlink",
+    "fifo",
+    "directory",
+    "missing",
 )
 
 
@@ -82,16 +112,22 @@ def _h264_bytes(size: tuple[int, int], frames: int, fps: int = 25, refs: int = 1
     return bytes(out)
 
 
-def growing_h264(path: Path, small: tuple[int, int] = (64, 48), large: tuple[int, int] = (4800, 3600),
-                 frames: int = 5, refs: int = 1) -> Path:
+def growing_h264(
+    path: Path,
+    small: tuple[int, int] = (64, 48),
+    large: tuple[int, int] = (4800, 3600),
+    frames: int = 5,
+    refs: int = 1,
+) -> Path:
     """A raw ``.h264`` whose picture size changes partway: ``frames`` pictures at ``small`` (what a reader
     sees first), then ``frames`` at ``large``, a new SPS at a keyframe as a live encoder would send it."""
     path.write_bytes(_h264_bytes(small, frames) + _h264_bytes(large, frames, refs=refs))
     return path
 
 
-def growing_mjpeg_avi(path: Path, small: tuple[int, int] = (64, 64), large: tuple[int, int] = (4800, 3600),
-                      frames: int = 3) -> Path:
+def growing_mjpeg_avi(
+    path: Path, small: tuple[int, int] = (64, 64), large: tuple[int, int] = (4800, 3600), frames: int = 3
+) -> Path:
     """An MJPEG AVI whose stream declares ``small`` (its first frames) while later JPEG frames are
     ``large``: every MJPEG frame carries its own size, and nothing makes them agree."""
     with av.open(str(path), "w", format="avi") as container:
@@ -122,7 +158,9 @@ def garbled_mp4(path: Path, good: Path) -> Path:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
@@ -130,15 +168,28 @@ def png_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
     would allocate the whole picture to probe it."""
     row = b"\0" * (1 + width * 6)
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-                     + _png_chunk(b"IDAT", zlib.compress(row * 10, 9)) + _png_chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(row * 10, 9))
+        + _png_chunk(b"IEND", b"")
+    )
     return path
 
 
 def tiff_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
     """A 1 KB little-endian TIFF whose first directory declares ``width`` x ``height`` 8-bit RGB."""
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 2),
-               (273, 4, 1, 8), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, width * height * 3)]
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 2),
+        (273, 4, 1, 8),
+        (277, 3, 1, 3),
+        (278, 4, 1, height),
+        (279, 4, 1, width * height * 3),
+    ]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0" * 4
     path.write_bytes(b"II*\0" + struct.pack("<I", 8 + 1024) + b"\0" * 1024 + ifd)
     return path
@@ -146,8 +197,9 @@ def tiff_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
 
 def hdr_bomb(path: Path, width: int = 16_000, height: int = 16_000) -> Path:
     """A Radiance HDR declaring ``width`` x ``height`` float RGB, with a few bytes of pixels."""
-    path.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n" + f"-Y {height} +X {width}\n".encode()
-                     + b"\2\2\0\0" * 64)
+    path.write_bytes(
+        b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n" + f"-Y {height} +X {width}\n".encode() + b"\2\2\0\0" * 64
+    )
     return path
 
 
@@ -162,8 +214,13 @@ def _special_paths(folder: Path) -> dict[str, Path]:
     os.mkfifo(fifo)
     directory = folder / "folder.mp4"
     directory.mkdir()
-    return {"symlink_loop": loop_a, "dangling_symlink": dangling, "fifo": fifo, "directory": directory,
-            "missing": folder / "missing.mp4"}
+    return {
+        "symlink_loop": loop_a,
+        "dangling_symlink": dangling,
+        "fifo": fifo,
+        "directory": directory,
+        "missing": folder / "missing.mp4",
+    }
 
 
 def hostile_corpus(folder: Path) -> dict[str, Path]:
@@ -183,7 +240,9 @@ def hostile_corpus(folder: Path) -> dict[str, Path]:
     }
     files["empty"].write_bytes(b"")
     files["text_as_mp4"].write_text("this is a text file, not a video\n" * 20)
-    files["random_bytes"].write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    files["random_bytes"].write_bytes(
+        np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    )
     files["truncated_mp4"].write_bytes(data[: len(data) // 3])
     files["header_only_mp4"].write_bytes(data[:64])
     files["broken_wav"].write_bytes(b"RIFX" + wav[4:8] + b"JUNK" + wav[12:])

@@ -41,10 +41,14 @@ def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 def test_the_json_keys_named_in_the_doc_are_the_analysis_keys():
     section = _section(DOC, "The JSON contract")
-    sentence = section[section.index("is the public output:") : section.index("`omni-emotion analyze --json`")]
+    sentence = section[
+        section.index("is the public output:") : section.index("`omni-emotion analyze --json`")
+    ]
     named = re.findall(r"`([a-z_]+)`", sentence)
     assert named == list(Analysis.JSON_KEYS)
-    assert list(Analysis(labels=["calm"], explanation="", clues=Clues()).to_dict()) == list(Analysis.JSON_KEYS)
+    assert list(Analysis(labels=["calm"], explanation="", clues=Clues()).to_dict()) == list(
+        Analysis.JSON_KEYS
+    )
 
 
 def test_the_readme_json_example_has_exactly_the_analysis_keys():

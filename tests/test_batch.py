@@ -65,8 +65,15 @@ def _records(path: Path) -> dict[str, dict]:
     return {r["clip"]: r for r in map(json.loads, path.read_text().splitlines())}
 
 
-CLIPS = {"a.mp4": "happy,calm", "sub/b.wav": "sad", "c.mov": "broken", "d.jpg": "angry",
-         "notes.txt": "not media", ".hidden.mp4": "happy", ".cache/e.mp4": "happy"}
+CLIPS = {
+    "a.mp4": "happy,calm",
+    "sub/b.wav": "sad",
+    "c.mov": "broken",
+    "d.jpg": "angry",
+    "notes.txt": "not media",
+    ".hidden.mp4": "happy",
+    ".cache/e.mp4": "happy",
+}
 
 
 def test_folder_job_writes_one_record_per_clip_and_records_failures(tmp_path):
@@ -160,8 +167,9 @@ def test_folder_options_are_checked_with_one_sentence(tmp_path, capsys):
     assert code == 2 and "--out results.jsonl" in line
     code, line = _error_line(capsys, "analyze", videos / "a.mp4", "--out", tmp_path / "x.jsonl")
     assert code == 2 and "is not one" in line
-    code, line = _error_line(capsys, "analyze", videos, "--out", tmp_path / "x.jsonl", "--ray",
-                             "--actors", "0")
+    code, line = _error_line(
+        capsys, "analyze", videos, "--out", tmp_path / "x.jsonl", "--ray", "--actors", "0"
+    )
     assert code == 2 and "--actors must be at least 1" in line
     (tmp_path / "file.parquet").write_text("x")
     with pytest.raises(ConfigError, match="writes a folder"):
@@ -176,8 +184,19 @@ def test_without_ray_the_ray_option_says_how_to_install_it(tmp_path, capsys, mon
     gt = tmp_path / "gt.csv"
     gt.write_text("name,openset\na,[happy]\n")
     wheels = write_tables(tmp_path / "wheels")
-    code, line = _error_line(capsys, "eval", "--gt", gt, "--videos", videos, "--wheels", wheels, "--ray",
-                             "--cache", tmp_path / "c.jsonl")
+    code, line = _error_line(
+        capsys,
+        "eval",
+        "--gt",
+        gt,
+        "--videos",
+        videos,
+        "--wheels",
+        wheels,
+        "--ray",
+        "--cache",
+        tmp_path / "c.jsonl",
+    )
     assert code == 2 and "--ray needs Ray" in line
 
 

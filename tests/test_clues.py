@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from omni_emotion.engines.clue_acoustic import AcousticClues, acoustic_clues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues, timeline_windows
-from omni_emotion.engines.explain import describe_acoustic, describe_visual, explain, render
 from omni_emotion.engines.decision import load_decision_tables
+from omni_emotion.engines.explain import describe_acoustic, describe_visual, explain, render
 from omni_emotion.engines.fusion import FusionConfig, face_evidence, fuse, judge
 from omni_emotion.engines.voice_model import VoiceEvidence
 from omni_emotion.expressions import FER_LABELS
+from omni_emotion.faces.quality import FaceQuality
 from omni_emotion.facial_actions import (
     describe_actions,
     head_pitch_ratio,
@@ -26,7 +27,6 @@ from omni_emotion.facial_actions import (
     phase_slices,
 )
 from omni_emotion.facts import Fact
-from omni_emotion.faces.quality import FaceQuality
 from omni_emotion.lexicon import lookup
 from omni_emotion.types import Prosody
 
@@ -85,10 +85,24 @@ def test_phase_slices_cover_in_order(n):
 
 # --- voice ----------------------------------------------------------------------------------------------
 def test_acoustic_facts_of_loud_fast_and_quiet_slow_speech():
-    loud = Prosody(loudness_db=-12, f0_median_hz=250, f0_min_hz=150, f0_max_hz=400, f0_slope_st_per_s=3.0,
-                   speech_rate=4.5, speech_regions=[(0.0, 3.0)])
-    quiet = Prosody(loudness_db=-40, f0_median_hz=110, f0_min_hz=100, f0_max_hz=120, speech_rate=1.2,
-                    pauses=[(1.0, 2.0)], speech_regions=[(0.0, 4.0)])
+    loud = Prosody(
+        loudness_db=-12,
+        f0_median_hz=250,
+        f0_min_hz=150,
+        f0_max_hz=400,
+        f0_slope_st_per_s=3.0,
+        speech_rate=4.5,
+        speech_regions=[(0.0, 3.0)],
+    )
+    quiet = Prosody(
+        loudness_db=-40,
+        f0_median_hz=110,
+        f0_min_hz=100,
+        f0_max_hz=120,
+        speech_rate=1.2,
+        pauses=[(1.0, 2.0)],
+        speech_regions=[(0.0, 4.0)],
+    )
     a, b = acoustic_clues(loud), acoustic_clues(quiet)
     # arousal comes from the voice-quality reading (tests/test_voice_reading.py), not from these facts
     assert a.arousal is None and a.reading is None
@@ -105,8 +119,11 @@ def test_acoustic_facts_of_loud_fast_and_quiet_slow_speech():
 
 def test_acoustic_change_against_own_first_half():
     t = np.linspace(0, 4, 40).tolist()
-    p = Prosody(loudness_db=-25, speech_regions=[(0.0, 4.0)],
-                contour={"time_s": t, "loudness_db": [-30.0] * 20 + [-22.0] * 20, "f0_hz": [200.0] * 40})
+    p = Prosody(
+        loudness_db=-25,
+        speech_regions=[(0.0, 4.0)],
+        contour={"time_s": t, "loudness_db": [-30.0] * 20 + [-22.0] * 20, "f0_hz": [200.0] * 40},
+    )
     clues = acoustic_clues(p)
     assert clues.has("louder") and not clues.has("higher")
     assert clues.fact("louder").value == pytest.approx(8.0)
@@ -189,7 +206,7 @@ def test_explanation_leads_with_a_plain_sentence_then_video_audio_words():
     assert text.index("VIDEO") < text.index("AUDIO") < text.index("WORDS")
     first = judgment.labels[0].evidence[0]
     assert (first.modality, first.name, first.about) == ("face", "expression", "sad")
-    assert render(first) in text[text.index("WORDS."):] and f"{first.value:.2f}" in render(first)
+    assert render(first) in text[text.index("WORDS.") :] and f"{first.value:.2f}" in render(first)
 
 
 def test_a_single_observation_is_described_without_a_time_course():
@@ -204,8 +221,15 @@ def test_a_single_observation_is_described_without_a_time_course():
 
 def test_changes_between_halves_ignore_silence_outside_speech():
     t = np.linspace(0, 10, 100).tolist()
-    p = Prosody(loudness_db=-25, speech_regions=[(5.0, 10.0)],
-                contour={"time_s": t, "loudness_db": [-100.0] * 50 + [-25.0] * 50, "f0_hz": [0.0] * 50 + [180.0] * 50})
+    p = Prosody(
+        loudness_db=-25,
+        speech_regions=[(5.0, 10.0)],
+        contour={
+            "time_s": t,
+            "loudness_db": [-100.0] * 50 + [-25.0] * 50,
+            "f0_hz": [0.0] * 50 + [180.0] * 50,
+        },
+    )
     assert not acoustic_clues(p).has("louder", "softer")
 
 
@@ -284,7 +308,10 @@ def test_the_face_decides_valence_and_the_voice_arousal():
 
 def test_a_calm_voice_moves_a_neutral_face_to_calm_families_not_to_joy():
     calm = judge(_visual(["neutral"] * 3, strength=0.6), _heard(sadness=0.5, boredom=0.3), TextualClues())
-    assert calm.posterior["sadness"] + calm.posterior["boredom"] > calm.posterior["joy"] + calm.posterior["anger"]
+    assert (
+        calm.posterior["sadness"] + calm.posterior["boredom"]
+        > calm.posterior["joy"] + calm.posterior["anger"]
+    )
 
 
 def test_an_unfamiliar_voice_says_less():

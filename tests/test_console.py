@@ -79,10 +79,12 @@ def test_a_warm_time_says_so():
 def test_the_libraries_loading_bars_are_off():
     """In a fresh interpreter (the switch is process-wide): transformers' own tqdm, which draws its
     "Loading weights" bar, prints nothing once the CLI has quietened the libraries."""
-    code = ("from omni_emotion.console import quiet_libraries; quiet_libraries()\n"
-            "from transformers.utils.logging import tqdm, is_progress_bar_enabled\n"
-            "assert not is_progress_bar_enabled()\n"
-            "for _ in tqdm(range(3), desc='Loading weights'): pass\n")
+    code = (
+        "from omni_emotion.console import quiet_libraries; quiet_libraries()\n"
+        "from transformers.utils.logging import tqdm, is_progress_bar_enabled\n"
+        "assert not is_progress_bar_enabled()\n"
+        "for _ in tqdm(range(3), desc='Loading weights'): pass\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Loading weights" not in done.stderr and "%|" not in done.stderr
@@ -93,7 +95,9 @@ def test_serve_names_its_own_share_flag():
 
     line = ready_line("http://127.0.0.1:7860/", None, "127.0.0.1")
     assert "--share" in line and "share=True" not in line and "this machine only" in line
-    assert "https://x.gradio.live" in ready_line("http://127.0.0.1:7860/", "https://x.gradio.live", "127.0.0.1")
+    assert "https://x.gradio.live" in ready_line(
+        "http://127.0.0.1:7860/", "https://x.gradio.live", "127.0.0.1"
+    )
 
 
 def test_a_user_error_is_one_log_line_and_no_traceback(caplog):

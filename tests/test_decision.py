@@ -28,7 +28,8 @@ SCORED = [f for f in FAMILIES if f != "neutral"]
 WHEELS = WheelTables({w: tuple(g) for w, g in TABLES.groups.items()})
 
 posteriors = st.lists(st.integers(0, 20), min_size=len(FAMILIES), max_size=len(FAMILIES)).filter(
-    lambda counts: sum(c for f, c in zip(FAMILIES, counts) if f != "neutral") > 0)
+    lambda counts: sum(c for f, c in zip(FAMILIES, counts) if f != "neutral") > 0
+)
 
 
 def virtual_truth(counts: list[int]) -> dict[str, list[str]]:
@@ -111,7 +112,9 @@ def test_evidence_for_a_family_never_lowers_its_posterior(family, ratio, weight)
 
 
 def test_a_zero_weight_or_a_ratio_of_one_changes_nothing():
-    assert combine(TABLES.prior, [Evidence("voice", {"anger": 30.0}, 0.0)]) == pytest.approx(dict(TABLES.prior))
+    assert combine(TABLES.prior, [Evidence("voice", {"anger": 30.0}, 0.0)]) == pytest.approx(
+        dict(TABLES.prior)
+    )
     assert combine(TABLES.prior, [Evidence("voice", {}, 1.0)]) == pytest.approx(dict(TABLES.prior))
 
 
@@ -123,11 +126,17 @@ def test_the_prior_comes_from_mer2023_train_and_names_every_family():
     assert TABLES.prior["boredom"] == TABLES.prior["surprise"] < TABLES.prior["sadness"]
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "emotion_wheel").is_dir(), reason="needs ../shared/data (the wheels, MER2023)")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "emotion_wheel").is_dir(), reason="needs ../shared/data (the wheels, MER2023)"
+)
 def test_fit_decision_reproduces_the_committed_file_exactly(tmp_path):
     out = tmp_path / "decision.json"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "fit_decision.py"), "--out", str(out)], check=True,
-                   cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "fit_decision.py"), "--out", str(out)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     assert out.read_bytes() == DECISION_FILE.read_bytes()
 
 

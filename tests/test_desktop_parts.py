@@ -91,8 +91,12 @@ def _collect(source: MediaSource, seconds: float) -> tuple[int, float]:
 def test_a_file_camera_plays_at_its_own_rate_with_its_sound(tmp_path):
     clip = write_av(tmp_path / "c.mp4", seconds=1.6, fps=25, size=(320, 240))
     audio: list[int] = []
-    source = MediaSource(parse_source(str(clip), devices_by_name=False), PlaybackClock(),
-                         on_audio=lambda samples, rate: audio.append(samples.size), max_side=160)
+    source = MediaSource(
+        parse_source(str(clip), devices_by_name=False),
+        PlaybackClock(),
+        on_audio=lambda samples, rate: audio.append(samples.size),
+        max_side=160,
+    )
     assert not source.live and source.has_audio
     frames, elapsed = _collect(source, 20.0)
     assert source.mailbox.ended and not source.alive
@@ -132,8 +136,12 @@ def test_sources_without_the_needed_track_are_refused(tmp_path):
     with pytest.raises(UnsupportedMediaError, match="no video track"):
         MediaSource(parse_source(str(audio_only), devices_by_name=False), PlaybackClock())
     with pytest.raises(UnsupportedMediaError, match="no audio track"):
-        MediaSource(parse_source(str(silent), devices_by_name=True), PlaybackClock(), video=False,
-                    on_audio=lambda s, r: None)
+        MediaSource(
+            parse_source(str(silent), devices_by_name=True),
+            PlaybackClock(),
+            video=False,
+            on_audio=lambda s, r: None,
+        )
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all" * 10)
     with pytest.raises(UnsupportedMediaError, match=r"junk.mp4 is not a readable"):
@@ -143,8 +151,12 @@ def test_sources_without_the_needed_track_are_refused(tmp_path):
 def test_an_audio_file_plays_as_a_microphone_in_real_time(tmp_path):
     wav = write_av(tmp_path / "m.wav", seconds=1.2, video=False, acodec="pcm_s16le", audio_rate=22_050)
     chunks: list[tuple[float, int]] = []
-    source = MediaSource(parse_source(str(wav), devices_by_name=True), PlaybackClock(), video=False,
-                         on_audio=lambda s, r: chunks.append((time.monotonic(), s.size)))
+    source = MediaSource(
+        parse_source(str(wav), devices_by_name=True),
+        PlaybackClock(),
+        video=False,
+        on_audio=lambda s, r: chunks.append((time.monotonic(), s.size)),
+    )
     started = time.monotonic()
     source.start()
     while source.alive and time.monotonic() - started < 20:
@@ -155,8 +167,10 @@ def test_an_audio_file_plays_as_a_microphone_in_real_time(tmp_path):
 
 # ---- drawing ---------------------------------------------------------------------------------------------
 @settings(max_examples=200, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list("ab cdefg  xyz") + ["你", "好", "。", "\n"]), max_size=120),
-       width=st.integers(min_value=1, max_value=30))
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab cdefg  xyz") + ["你", "好", "。", "\n"]), max_size=120),
+    width=st.integers(min_value=1, max_value=30),
+)
 def test_wrapping_keeps_every_character_and_fits_lines(text, width):
     lines = wrap_text(text, width, len)
     assert all(len(line) <= width for line in lines)
@@ -171,11 +185,13 @@ def test_wrapping_breaks_latin_at_spaces_and_cjk_anywhere():
 
 
 def test_pick_font_prefers_regular_simplified_chinese_sans():
-    faces = [FontFace("/f/NotoSerifCJK-Regular.ttc", 2, "Noto Serif CJK SC", "Regular"),
-             FontFace("/f/NotoSansCJK-Bold.ttc", 2, "Noto Sans CJK SC", "Bold"),
-             FontFace("/f/NotoSansCJK-Regular.ttc", 5, "Noto Sans Mono CJK SC", "Regular"),
-             FontFace("/f/NotoSansCJK-Regular.ttc", 0, "Noto Sans CJK JP", "Regular"),
-             FontFace("/f/NotoSansCJK-Regular.ttc", 2, "Noto Sans CJK SC", "Regular")]
+    faces = [
+        FontFace("/f/NotoSerifCJK-Regular.ttc", 2, "Noto Serif CJK SC", "Regular"),
+        FontFace("/f/NotoSansCJK-Bold.ttc", 2, "Noto Sans CJK SC", "Bold"),
+        FontFace("/f/NotoSansCJK-Regular.ttc", 5, "Noto Sans Mono CJK SC", "Regular"),
+        FontFace("/f/NotoSansCJK-Regular.ttc", 0, "Noto Sans CJK JP", "Regular"),
+        FontFace("/f/NotoSansCJK-Regular.ttc", 2, "Noto Sans CJK SC", "Regular"),
+    ]
     assert pick_font(faces) == faces[-1]
     assert pick_font([]) is None
 
@@ -230,8 +246,10 @@ def _count(canvas: np.ndarray, colour: str, region: tuple[slice, slice]) -> int:
 def test_painter_draws_boxes_chips_and_the_history(cjk_fonts):
     frame = np.full((240, 320, 3), 128, np.uint8)
     face = LiveFace(3, (40.0, 50.0, 140.0, 170.0), 0.9, "happy", (0, 0, 0, 0.8, 0, 0.1, 0.1))
-    view = PanelView(labels=("angry", "sad"),
-                     entries=(PanelEntry(5.0, "我很生气", "The voice is loud."), PanelEntry(4.0, "", "Calm.")))
+    view = PanelView(
+        labels=("angry", "sad"),
+        entries=(PanelEntry(5.0, "我很生气", "The voice is loud."), PanelEntry(4.0, "", "Calm.")),
+    )
     painter = Painter(cjk_fonts, panel_width=300)
     canvas = painter.paint(frame, [face], view, "9.0 fps")
     assert canvas.shape == (480, 620, 3)
@@ -249,7 +267,15 @@ def test_painter_draws_boxes_chips_and_the_history(cjk_fonts):
 
 def test_keys_map_to_actions():
     assert [action_for_key(k) for k in ("q", "Q", "Escape", "space", "s", "m", "x", "")] == [
-        "quit", "quit", "quit", "pause", "save", "mirror", "", ""]
+        "quit",
+        "quit",
+        "quit",
+        "pause",
+        "save",
+        "mirror",
+        "",
+        "",
+    ]
 
 
 # ---- the X screen reader ---------------------------------------------------------------------------------
@@ -257,7 +283,9 @@ def test_keys_map_to_actions():
 def test_xwd_reader_round_trips(bits, order, pad):
     rng = np.random.default_rng(bits + order)
     image = rng.integers(0, 256, (7, 11, 3), dtype=np.uint8)
-    assert np.array_equal(read_xwd(write_xwd(image, bits_per_pixel=bits, byte_order=order, pad_bytes=pad)), image)
+    assert np.array_equal(
+        read_xwd(write_xwd(image, bits_per_pixel=bits, byte_order=order, pad_bytes=pad)), image
+    )
     with pytest.raises(ValueError, match="truncated"):
         read_xwd(write_xwd(image)[:-5])
 
@@ -267,6 +295,7 @@ def test_an_http_url_camera_is_read_and_paced_like_a_file(tmp_path):
     import http.server
 
     write_av(tmp_path / "c.mp4", seconds=1.0, fps=25, size=(160, 120))
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -276,7 +305,9 @@ def test_an_http_url_camera_is_read_and_paced_like_a_file(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/c.mp4"
-        source = MediaSource(parse_source(url, devices_by_name=False), PlaybackClock(), on_audio=lambda s, r: None)
+        source = MediaSource(
+            parse_source(url, devices_by_name=False), PlaybackClock(), on_audio=lambda s, r: None
+        )
         assert source.describe == f"stream {url}" and not source.live and source.has_audio
         frames, elapsed = _collect(source, 20.0)
         assert frames >= 1 and elapsed >= 0.9 and source.mailbox.ended

@@ -41,7 +41,9 @@ def test_the_window_shows_a_loading_card_while_the_models_load():
     assert _load_showing_card(display, load_fonts(), load) == "pipeline"
     assert len(display.shown) >= 2  # shown before the models were there, and kept answering
     card = display.shown[0]
-    assert card.ndim == 3 and len(np.unique(card.reshape(-1, 3), axis=0)) > 2  # words on it, not a black screen
+    assert (
+        card.ndim == 3 and len(np.unique(card.reshape(-1, 3), axis=0)) > 2
+    )  # words on it, not a black screen
 
 
 def test_quitting_while_loading_closes_at_once():
@@ -65,9 +67,12 @@ def test_a_long_explanation_scrolls_inside_the_panel():
 
 
 def test_the_run_ends_with_one_line_on_what_it_did():
-    stats = WindowStats(frames=412, fps=12.3, updates=30, lags_s=[1.0, 2.0, 3.0], labels_seen=["happy", "calm"],
-                        seconds=33.4)
+    stats = WindowStats(
+        frames=412, fps=12.3, updates=30, lags_s=[1.0, 2.0, 3.0], labels_seen=["happy", "calm"], seconds=33.4
+    )
     line = stats.summary()
     assert "\n" not in line
-    assert line == ("omni-emotion live: 412 frames in 33.4 s (12.3 frames/s); 30 analyses, labels 2.0 s behind "
-                    "on average (max 3.0 s); labels seen: happy, calm")
+    assert line == (
+        "omni-emotion live: 412 frames in 33.4 s (12.3 frames/s); 30 analyses, labels 2.0 s behind "
+        "on average (max 3.0 s); labels seen: happy, calm"
+    )

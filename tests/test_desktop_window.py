@@ -55,8 +55,17 @@ def _window(source, clock, display, tmp_path, **config):
     session = LiveSession(models(), LiveConfig(refresh_s=0.2))
     gate = AudioGate(session)
     mic = Closer()
-    window = DesktopWindow(session, source, clock, gate, Painter(load_fonts()), display,
-                           WindowConfig(save_dir=tmp_path, **config), closers=(mic,), engine="fake")
+    window = DesktopWindow(
+        session,
+        source,
+        clock,
+        gate,
+        Painter(load_fonts()),
+        display,
+        WindowConfig(save_dir=tmp_path, **config),
+        closers=(mic,),
+        engine="fake",
+    )
     return window, session, mic
 
 
@@ -159,7 +168,9 @@ def test_a_silent_live_source_counts_as_gone_after_stall_s(tmp_path):
     window, _, _ = _window(camera, PlaybackClock(), RecordingDisplay(), tmp_path, stall_s=0.5)
     camera.mailbox.last_put -= 60  # opened a minute ago, while the models loaded: that is not a stall
     started = time.monotonic()
-    with pytest.raises(DeviceUnavailableError, match=r"camera at index 7 stopped delivering frames for 0.5 s"):
+    with pytest.raises(
+        DeviceUnavailableError, match=r"camera at index 7 stopped delivering frames for 0.5 s"
+    ):
         window.run()
     assert time.monotonic() - started >= 0.5
     assert not camera.alive

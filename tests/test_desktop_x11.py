@@ -28,8 +28,10 @@ SAID = "I am so happy today. This is wonderful news, and I feel great."
 SAID_WORDS = {"happy", "today", "wonderful", "news", "great"}
 VIDEO_WIDTH = 640  # face_noface.mov (960x540) scaled to --max-side 640 -> 640x360; the panel starts here
 FAMILY_COLOURS = [hex_to_rgb(f.colour) for f in FAMILIES.values()] + [hex_to_rgb(OTHER_COLOUR)]
-EXPRESSION_COLOURS = {hex_to_rgb(expression_colour(e)) for e in
-                      ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")}
+EXPRESSION_COLOURS = {
+    hex_to_rgb(expression_colour(e))
+    for e in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+}
 
 
 def _longest_run(mask: np.ndarray, axis: int) -> int:
@@ -58,7 +60,7 @@ def face_box_drawn(screen: np.ndarray) -> bool:
 
 def chips_drawn(screen: np.ndarray, colours=FAMILY_COLOURS) -> bool:
     """A label chip in the panel: >= 300 pixels of one family colour below the status line."""
-    chips = screen[28:200, VIDEO_WIDTH:VIDEO_WIDTH + 440]
+    chips = screen[28:200, VIDEO_WIDTH : VIDEO_WIDTH + 440]
     return any(np.all(chips == colour, axis=-1).sum() >= 300 for colour in colours)
 
 
@@ -96,8 +98,10 @@ def _saved_records(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("omni-emotion-*.json"))]
 
 
-@pytest.mark.skipif(bool(missing("Xvfb", "xwd", "xdotool", "pulseaudio", "pactl", "espeak-ng")),
-                    reason=missing("Xvfb", "xwd", "xdotool", "pulseaudio", "pactl", "espeak-ng") or "-")
+@pytest.mark.skipif(
+    bool(missing("Xvfb", "xwd", "xdotool", "pulseaudio", "pactl", "espeak-ng")),
+    reason=missing("Xvfb", "xwd", "xdotool", "pulseaudio", "pactl", "espeak-ng") or "-",
+)
 def test_live_window_from_a_file_camera_and_a_pulseaudio_microphone(tmp_path, media_dir, spoken_wav):
     clip = media_dir / "face_noface.mov"
     saves = tmp_path / "saved"
@@ -105,8 +109,23 @@ def test_live_window_from_a_file_camera_and_a_pulseaudio_microphone(tmp_path, me
     (tmp_path / "pulse").mkdir()
     with xvfb(tmp_path) as x, pulseaudio(tmp_path / "pulse", spoken_wav) as pulse:
         env = {**os.environ, **x.env(), **pulse.env(), "PYTHONPATH": str(REPO)}
-        command = [sys.executable, "-m", "omni_emotion.cli", "live", "--camera", str(clip), "--mic", "pulse",
-                   "--engine", "clues", "--loop", "--duration", "240", "--save-dir", str(saves)]
+        command = [
+            sys.executable,
+            "-m",
+            "omni_emotion.cli",
+            "live",
+            "--camera",
+            str(clip),
+            "--mic",
+            "pulse",
+            "--engine",
+            "clues",
+            "--loop",
+            "--duration",
+            "240",
+            "--save-dir",
+            str(saves),
+        ]
         with open(log, "w") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -137,9 +156,12 @@ def test_live_window_from_a_file_camera_and_a_pulseaudio_microphone(tmp_path, me
             Image.fromarray(screen).save(tmp_path / "screen.png")  # for a person to look at
             assert seen is not None, (
                 f"no face box and labels together on the X screen within 10 s (first box at {first_box} s, first"
-                f" chips at {first_chips} s, load average {os.getloadavg()[0]:.1f}): {tmp_path / 'screen.png'}")
+                f" chips at {first_chips} s, load average {os.getloadavg()[0]:.1f}): {tmp_path / 'screen.png'}"
+            )
             # 2. the microphone is a PulseAudio recording stream, and what it hears reaches the transcript
-            assert pulse.pactl("list", "short", "source-outputs").strip(), "live records nothing from PulseAudio"
+            assert pulse.pactl("list", "short", "source-outputs").strip(), (
+                "live records nothing from PulseAudio"
+            )
             heard = ""
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and not SAID_WORDS & _words(heard):

@@ -246,7 +246,7 @@ def test_facexformer_matches_torchvision_swin_b():
     swin_b = models.swin_b(weights=None).eval()
     prefixes = {"features.": "backbone.0.", "norm.": "backbone.1."}
     checkpoint = {
-        prefixes[old] + key[len(old):]: value
+        prefixes[old] + key[len(old) :]: value
         for key, value in swin_b.state_dict().items()
         for old in prefixes
         if key.startswith(old)

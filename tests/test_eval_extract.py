@@ -151,8 +151,24 @@ def test_extractor_on_shared_baselines_stays_near_the_authors_llm_extraction(dat
 
 
 # Why descriptions lose labels or gain wrong ones, one kind at a time, on sentences written for these tests.
-WHEEL_WORDS = ["angry", "anger", "sad", "sadness", "happy", "calm", "relaxed", "nervous", "uncertain",
-               "afraid", "worried", "positive", "negative", "joyful", "pleasant", "grief"]
+WHEEL_WORDS = [
+    "angry",
+    "anger",
+    "sad",
+    "sadness",
+    "happy",
+    "calm",
+    "relaxed",
+    "nervous",
+    "uncertain",
+    "afraid",
+    "worried",
+    "positive",
+    "negative",
+    "joyful",
+    "pleasant",
+    "grief",
+]
 
 
 def _excluded(text):
@@ -177,8 +193,10 @@ def _excluded(text):
         ("He was afraid.", [("afraid", "")]),  # narrated in the past tense is not "before"
         # a thing, not a person
         ("They sit in a calm and pleasant room.", [("calm", "a thing"), ("pleasant", "a thing")]),
-        ("Soft music gives a relaxed atmosphere; she looks relaxed.",
-         [("relaxed", "a thing"), ("relaxed", "")]),
+        (
+            "Soft music gives a relaxed atmosphere; she looks relaxed.",
+            [("relaxed", "a thing"), ("relaxed", "")],
+        ),
         ("She may feel calm or the news makes her worried.", [("calm", ""), ("worried", "")]),
         # the description cannot tell
         ("His emotional state is uncertain.", [("uncertain", "cannot tell")]),

@@ -103,8 +103,20 @@ def test_eval_sends_each_description_to_the_server_and_scores_its_labels(server,
     gt, pred, wheels = files
     code, out, _ = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--json")
     rules = json.loads(out.splitlines()[-1])
-    code, out, err = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels, "--json",
-                           "--extractor", "llm", "--llm-url", server.url)
+    code, out, err = _eval(
+        capsys,
+        "--gt",
+        gt,
+        "--pred",
+        pred,
+        "--wheels",
+        wheels,
+        "--json",
+        "--extractor",
+        "llm",
+        "--llm-url",
+        server.url,
+    )
     assert code == 0, err
     summary = json.loads(out.splitlines()[-1])
     assert summary["M1"] == pytest.approx(1.0) and rules["M1"] < 1.0  # the server's labels were scored

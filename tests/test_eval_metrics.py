@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from omni_emotion.evaluation.metrics import (
     f_score,
-    mer_fg,
     map_labels,
+    mer_fg,
     score_dataset,
     score_grouping,
     set_scores,
@@ -79,12 +79,14 @@ def _wheel_row(l1: tuple[str, str, str, str, str]) -> tuple[str, ...]:
 
 
 def test_mer_fg_is_the_mean_over_wheels_of_level1_f_hand_computed():
-    tables = WheelTables({
-        "happy": _wheel_row(("pos",) * 5),
-        "calm": _wheel_row(("pos", "pos", "peace", "peace", "peace")),
-        "angry": _wheel_row(("neg",) * 5),
-        "lonely": _wheel_row(("sad", "sad", "sad", "sad", "")),  # not on wheel 5
-    })
+    tables = WheelTables(
+        {
+            "happy": _wheel_row(("pos",) * 5),
+            "calm": _wheel_row(("pos", "pos", "peace", "peace", "peace")),
+            "angry": _wheel_row(("neg",) * 5),
+            "lonely": _wheel_row(("sad", "sad", "sad", "sad", "")),  # not on wheel 5
+        }
+    )
     truth = {"s1": ["happy", "angry"], "s2": ["lonely"], "s3": ["angry"]}
     pred = {"s1": ["calm"], "s2": ["angry", "lonely", "unknown"], "s3": ["nothing known"]}
     # wheels 1-2: s1 P 1 R 1/2; s2 P 1/2 R 1; s3 P 0 R 0 (prediction maps to nothing) -> P 1/2, R 1/2, F 1/2
@@ -187,9 +189,16 @@ def test_per_sample_results_average_to_the_grouping_scores(truth, pred):
 
 
 def test_a_sample_keeps_its_scores_per_grouping_and_their_mean_f():
-    result = score_dataset({"s1": ["happy", "angry"], "s2": ["xyz"]}, {"s1": ["happiness"], "s2": ["sad"]}, TABLES)
+    result = score_dataset(
+        {"s1": ["happy", "angry"], "s2": ["xyz"]}, {"s1": ["happiness"], "s2": ["sad"]}, TABLES
+    )
     s1, s2 = result.samples
     assert s1.scores == {g: (1.0, 0.5) for g in GROUPINGS} and s1.f_mean == pytest.approx(2 / 3)
     assert s2.skipped == "ground truth has no label in the grouping tables" and s2.scores == {}
-    assert s1.to_dict() == {"name": "s1", "truth": ["happy", "angry"], "pred": ["happiness"],
-                            "f_mean": pytest.approx(2 / 3), "skipped": ""}
+    assert s1.to_dict() == {
+        "name": "s1",
+        "truth": ["happy", "angry"],
+        "pred": ["happiness"],
+        "f_mean": pytest.approx(2 / 3),
+        "skipped": "",
+    }

@@ -29,7 +29,10 @@ GROUPS = ["a", "b", "c", "d", ""]  # "" = no group under that grouping
 @st.composite
 def tables(draw) -> WheelTables:
     """Random tables: every word gets its own group (or none) under each of the 12 groupings."""
-    rows = {w: tuple(draw(st.sampled_from(GROUPS)) for _ in GROUPINGS) for w in draw(st.sets(st.sampled_from(WORDS), min_size=1))}
+    rows = {
+        w: tuple(draw(st.sampled_from(GROUPS)) for _ in GROUPINGS)
+        for w in draw(st.sets(st.sampled_from(WORDS), min_size=1))
+    }
     return WheelTables(rows)
 
 
@@ -42,7 +45,12 @@ def _eval(truth, pred, t: WheelTables, grouping: str) -> float:
 
 
 @settings(max_examples=300, deadline=None)
-@given(t=tables(), truth=labels, candidates=st.lists(labels, min_size=1, max_size=8), grouping=st.sampled_from(REWARD_GROUPINGS))
+@given(
+    t=tables(),
+    truth=labels,
+    candidates=st.lists(labels, min_size=1, max_size=8),
+    grouping=st.sampled_from(REWARD_GROUPINGS),
+)
 def test_group_scores_equal_score_dataset_on_each_answer(t, truth, candidates, grouping):
     got = group_scores(truth, candidates, t, grouping)
     want = [_eval(truth, c, t, grouping) for c in candidates]
@@ -64,8 +72,15 @@ def test_group_scores_ignore_order_duplicates_and_group_company(t, truth, candid
 
 def test_truth_is_a_perfect_answer_and_unknown_groupings_are_refused():
     t = WheelTables({"happy": ("h",) * 12, "sad": ("s",) * 12})
-    assert group_scores(["happy"], [["happy"], ["sad"], ["happy", "sad"], []], t).tolist() == [1.0, 0.0, pytest.approx(2 / 3), 0.0]
-    assert group_scores(["nothing"], [["happy"]], t).tolist() == [0.0]  # truth maps nowhere: eval skips it, scores 0
+    assert group_scores(["happy"], [["happy"], ["sad"], ["happy", "sad"], []], t).tolist() == [
+        1.0,
+        0.0,
+        pytest.approx(2 / 3),
+        0.0,
+    ]
+    assert group_scores(["nothing"], [["happy"]], t).tolist() == [
+        0.0
+    ]  # truth maps nowhere: eval skips it, scores 0
     assert set(CONFIG_GROUPINGS) == set(REWARD_GROUPINGS)
     with pytest.raises(ValueError, match="M-avg, L1-avg"):
         group_scores(["happy"], [["happy"]], t, "W9-L1")
@@ -89,9 +104,21 @@ def test_reward_equals_the_eval_command_on_published_format_tables(tmp_path, cap
             with open(tmp_path / f"{name}{i}.csv", "w", newline="") as f:
                 csv.writer(f).writerows([["name", "openset"], ["clip", str(rows)]])
         capsys.readouterr()
-        code = main(["eval", "--gt", str(tmp_path / f"gt{i}.csv"), "--pred", str(tmp_path / f"pred{i}.csv"),
-                     "--wheels", str(wheels), "--json"])
+        code = main(
+            [
+                "eval",
+                "--gt",
+                str(tmp_path / f"gt{i}.csv"),
+                "--pred",
+                str(tmp_path / f"pred{i}.csv"),
+                "--wheels",
+                str(wheels),
+                "--json",
+            ]
+        )
         assert code == 0
         summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         for grouping in ("M-avg", "L1-avg", "M1", "W2-L2"):
-            assert group_scores(truth, [pred], t, grouping)[0] == pytest.approx(summary[grouping], abs=1e-12), (i, grouping)
+            assert group_scores(truth, [pred], t, grouping)[0] == pytest.approx(
+                summary[grouping], abs=1e-12
+            ), (i, grouping)

@@ -230,7 +230,9 @@ def test_published_baselines_stand_only_beside_ovmerd_scores(env, capsys, monkey
     shared = tmp / "shared"
     (shared / "data" / "ovmerd").mkdir(parents=True)
     header = "model,GPT," + ",".join(GROUPINGS) + ",M-avg\n"
-    (shared / "data" / "ovmerd" / "published_table4.csv").write_text(header + "Base," + ",".join(["50.00"] * 14) + "\n")
+    (shared / "data" / "ovmerd" / "published_table4.csv").write_text(
+        header + "Base," + ",".join(["50.00"] * 14) + "\n"
+    )
     monkeypatch.setenv("OMNI_EMOTION_SHARED", str(shared))
     _, other, _ = _eval(capsys, "--gt", gt, "--pred", pred, "--wheels", wheels)
     assert "published" not in other and "Base" not in other  # a dev set was never scored by them
@@ -410,8 +412,20 @@ def test_eval_videos_skips_names_that_are_paths_with_a_reason(env, tmp_path, cap
         f"name,openset\ns1,[happy]\n../outside/secret,[sad]\n{outside / 'secret'},[sad]\nleak,[sad]\n"
     )
     parser = __import__("omni_emotion.cli", fromlist=["build_parser"]).build_parser()
-    args = parser.parse_args(["eval", "--gt", str(gt), "--videos", str(videos), "--wheels", str(wheels),
-                              "--cache", str(tmp_path / "run.jsonl"), "--json"])
+    args = parser.parse_args(
+        [
+            "eval",
+            "--gt",
+            str(gt),
+            "--videos",
+            str(videos),
+            "--wheels",
+            str(wheels),
+            "--cache",
+            str(tmp_path / "run.jsonl"),
+            "--json",
+        ]
+    )
     pipeline = FakePipeline({"s1": ["happy"], "secret": ["sad"]})
     assert eval_cli.run(args, pipeline=pipeline) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -420,7 +434,7 @@ def test_eval_videos_skips_names_that_are_paths_with_a_reason(env, tmp_path, cap
     assert "links outside" in summary["skipped"]["leak"]
 
 
-FORMULAS = ["=cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\",\"y\")", "@SUM(1+1)", "-2+3", "\tx", "\rx"]
+FORMULAS = ["=cmd|' /C calc'!A0", '+HYPERLINK("http://x","y")', "@SUM(1+1)", "-2+3", "\tx", "\rx"]
 
 
 def test_written_csv_cells_cannot_run_as_formulas_and_read_back(tmp_path):
@@ -429,7 +443,7 @@ def test_written_csv_cells_cannot_run_as_formulas_and_read_back(tmp_path):
     with open(path, newline="", encoding="utf-8") as handle:
         cells = [row[0] for row in csv.reader(handle)][1:]
     assert all(cell.startswith("'") for cell in cells[: len(FORMULAS) + 2])
-    assert cells[len(FORMULAS):] == ["''=already quoted", "'''@twice", "'tis", "plain", "a=b"]
+    assert cells[len(FORMULAS) :] == ["''=already quoted", "'''@twice", "'tis", "plain", "a=b"]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
     assert list(read_predictions(path).labels) == names  # the quote keeps even "\tx" whole
 
@@ -465,8 +479,22 @@ def test_eval_videos_out_csv_is_neutralised(env, tmp_path, capsys):
     write_predictions_csv(gt, {name: ["happy"] for name in names})  # our own writer, so names read back
     out_csv = tmp_path / "preds.csv"
     parser = __import__("omni_emotion.cli", fromlist=["build_parser"]).build_parser()
-    args = parser.parse_args(["eval", "--gt", str(gt), "--videos", str(videos), "--wheels", str(wheels),
-                              "--out", str(out_csv), "--cache", str(tmp_path / "run.jsonl"), "--json"])
+    args = parser.parse_args(
+        [
+            "eval",
+            "--gt",
+            str(gt),
+            "--videos",
+            str(videos),
+            "--wheels",
+            str(wheels),
+            "--out",
+            str(out_csv),
+            "--cache",
+            str(tmp_path / "run.jsonl"),
+            "--json",
+        ]
+    )
     assert eval_cli.run(args, pipeline=FakePipeline({n: ["happy"] for n in names})) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n_scored"] == 3
     rows = out_csv.read_text().splitlines()[1:]
@@ -488,8 +516,10 @@ def test_hostile_jsonl_lines_are_skipped_with_reasons(tmp_path):
     pred.write_text("\n".join(lines) + "\n")
     got = read_predictions(pred)
     assert got.labels == {"s1": ["happy"]}
-    reasons = {key: why.split(" levels")[0].split(" of ")[0] if why.startswith("JSON") else why
-               for key, why in got.problems.items()}
+    reasons = {
+        key: why.split(" levels")[0].split(" of ")[0] if why.startswith("JSON") else why
+        for key, why in got.problems.items()
+    }
     assert reasons == {
         "prediction line 1": "JSON nested 100000",
         # lines past the row-length limit are skipped before they are parsed

@@ -77,8 +77,10 @@ def test_free_text_goes_through_the_extractor_with_progress(env):
     evaluation = run_evaluation(EvalRequest(gt=gt, pred=pred, wheels=wheels), progress=progress)
     assert evaluation.predictions == {"s1": ["happy", "angry"]} and seen == ["extracting labels"]
     made = []
-    run_evaluation(EvalRequest(gt=gt, pred=pred, wheels=wheels), make_extractor=lambda t: made.append(t) or
-                   RuleExtractor(t))
+    run_evaluation(
+        EvalRequest(gt=gt, pred=pred, wheels=wheels),
+        make_extractor=lambda t: made.append(t) or RuleExtractor(t),
+    )
     assert len(made) == 1  # called once, with the loaded tables
     csv_pred = tmp / "pred.csv"
     csv_pred.write_text("name,openset\ns1,[happy]\n")
@@ -92,8 +94,11 @@ def test_a_clip_folder_is_analysed_up_to_the_limit_and_written_beside_the_cache(
     pipeline = FakePipeline({"s1": ["happy", "angry"], "s2": ["sad"], "s3": ["glad"]})
     loads, seen = [], []
     request = EvalRequest(gt=gt, videos=videos, wheels=wheels, cache=tmp / "run.jsonl", limit=2)
-    evaluation = run_evaluation(request, load_pipeline=lambda: loads.append(1) or pipeline,
-                                progress=lambda items, desc: seen.append(desc) or items)
+    evaluation = run_evaluation(
+        request,
+        load_pipeline=lambda: loads.append(1) or pipeline,
+        progress=lambda items, desc: seen.append(desc) or items,
+    )
     assert pipeline.calls == ["s1", "s2"] and loads == [1] and seen == ["analysing clips"]
     assert [s.name for s in evaluation.result.samples] == ["s1", "s2"]  # s3 is past the limit: not reported
     assert evaluation.cache == tmp / "run.jsonl" and evaluation.predictions_csv == tmp / "run-predictions.csv"
@@ -102,8 +107,14 @@ def test_a_clip_folder_is_analysed_up_to_the_limit_and_written_beside_the_cache(
     assert evaluation.result.samples[1].scores["M1"] == (0.0, 0.0)
     # the cache makes a second run analyse nothing; an explicit CSV path is honoured
     again = FakePipeline({})
-    request = EvalRequest(gt=gt, videos=videos, wheels=wheels, cache=tmp / "run.jsonl", limit=2,
-                          predictions_csv=tmp / "out" / "p.csv")
+    request = EvalRequest(
+        gt=gt,
+        videos=videos,
+        wheels=wheels,
+        cache=tmp / "run.jsonl",
+        limit=2,
+        predictions_csv=tmp / "out" / "p.csv",
+    )
     assert run_evaluation(request, load_pipeline=lambda: again).result == evaluation.result
     assert again.calls == [] and (tmp / "out" / "p.csv").is_file()
 
@@ -128,7 +139,9 @@ def test_prefill_fills_the_cache_before_the_sequential_pass(env):
         calls.append((list(names), cache))
         with open(cache, "w") as handle:
             for name in names:
-                handle.write(json.dumps({"name": name, "labels": ["calm"], "reason": "", "engine": "x"}) + "\n")
+                handle.write(
+                    json.dumps({"name": name, "labels": ["calm"], "reason": "", "engine": "x"}) + "\n"
+                )
 
     pipeline = FakePipeline({})
     request = EvalRequest(gt=gt, videos=videos, wheels=wheels, cache=tmp / "run.jsonl")
@@ -166,8 +179,13 @@ def test_published_rows_stand_only_beside_ovmerd_or_a_named_file(env, monkeypatc
     shared = tmp / "shared" / "data" / "ovmerd"
     shared.mkdir(parents=True)
     (shared / "published_table4.csv").write_text(
-        PUBLISHED_HEADER + "High," + ",".join(["60.00"] * 14) + "\nLow,50.00," + ",".join(
-            f"{10 + i}.00" for i in range(len(GROUPINGS) + 1)) + "\n")
+        PUBLISHED_HEADER
+        + "High,"
+        + ",".join(["60.00"] * 14)
+        + "\nLow,50.00,"
+        + ",".join(f"{10 + i}.00" for i in range(len(GROUPINGS) + 1))
+        + "\n"
+    )
     monkeypatch.setenv("OMNI_EMOTION_SHARED", str(tmp / "shared"))
     pred = tmp / "pred.csv"
     pred.write_text(GT)
@@ -176,17 +194,23 @@ def test_published_rows_stand_only_beside_ovmerd_or_a_named_file(env, monkeypatc
     ovmerd.write_text(GT)
     evaluation = run_evaluation(EvalRequest(gt=ovmerd, pred=pred, wheels=wheels))
     assert set(evaluation.published) == {"High", "Low"}
-    named = run_evaluation(EvalRequest(gt=gt, pred=pred, wheels=wheels,
-                                       published=shared / "published_table4.csv"))
+    named = run_evaluation(
+        EvalRequest(gt=gt, pred=pred, wheels=wheels, published=shared / "published_table4.csv")
+    )
     assert named.published == evaluation.published
     rows = score_rows(evaluation, "ours")
     assert [(r["model"], r["kind"]) for r in rows] == [
-        ("ours", "ours"), (f"floor (best constant: {', '.join(evaluation.floor.labels)})", "floor"),
-        ("Low", "published"), ("High", "published")]  # lowest M-avg first, as in OV-MER Table 4
+        ("ours", "ours"),
+        (f"floor (best constant: {', '.join(evaluation.floor.labels)})", "floor"),
+        ("Low", "published"),
+        ("High", "published"),
+    ]  # lowest M-avg first, as in OV-MER Table 4
     ours, low = rows[0], rows[2]
     assert set(ours) == {"model", "kind", *SCORE_COLUMNS} and ours["M-avg"] == pytest.approx(100.0)
     assert ours["Avg"] == pytest.approx(100 * evaluation.result.avg)
-    low_l1 = [10.0 + 2 + 2 * i for i in range(len(L1_GROUPINGS))]  # W1-L1 is the third grouping, then every other
+    low_l1 = [
+        10.0 + 2 + 2 * i for i in range(len(L1_GROUPINGS))
+    ]  # W1-L1 is the third grouping, then every other
     assert ours["MER-FG"] == pytest.approx(100 * evaluation.result.mer_fg.score)
     assert low["M1"] == 10.0 and low["M-avg"] == 22.0 and low["Avg"] is None and low["MER-FG"] is None
     assert low["L1-avg"] == pytest.approx(sum(low_l1) / len(low_l1))
@@ -206,8 +230,13 @@ def test_json_documents_of_the_cli_and_the_tab(env):
     document = json.loads(json.dumps(scores_document(evaluation)))
     assert set(document) == {"summary", "tables", "floor", "mer_fg_floor", "skipped", "groupings", "samples"}
     assert [s["name"] for s in document["samples"]] == ["s1", "s2", "s3"]
-    assert document["samples"][2] == {"name": "s3", "truth": ["glad"], "pred": None, "f_mean": None,
-                                      "skipped": "no prediction"}
+    assert document["samples"][2] == {
+        "name": "s3",
+        "truth": ["glad"],
+        "pred": None,
+        "f_mean": None,
+        "skipped": "no prediction",
+    }
 
 
 def test_the_default_clip_cache_is_one_run_per_ground_truth_folder_and_engine(env):
@@ -215,8 +244,17 @@ def test_the_default_clip_cache_is_one_run_per_ground_truth_folder_and_engine(en
     a = default_clip_cache(gt, tmp / "clips", "clues")
     assert a == default_clip_cache(str(gt), str(tmp / "clips"), "clues")
     assert a.parent == tmp / "cache" / "eval-runs" and a.name.startswith("clips-clues-")
-    assert len({a, default_clip_cache(gt, tmp / "clips", "omni"), default_clip_cache(gt, tmp / "other", "clues"),
-                default_clip_cache(tmp / "gt2.csv", tmp / "clips", "clues")}) == 4
+    assert (
+        len(
+            {
+                a,
+                default_clip_cache(gt, tmp / "clips", "omni"),
+                default_clip_cache(gt, tmp / "other", "clues"),
+                default_clip_cache(tmp / "gt2.csv", tmp / "clips", "clues"),
+            }
+        )
+        == 4
+    )
 
 
 def _labels(path: Path) -> dict[str, list[str]]:
@@ -225,7 +263,9 @@ def _labels(path: Path) -> dict[str, list[str]]:
         return {row["name"]: parse_labels(row["openset"]) for row in csv.DictReader(handle)}
 
 
-def test_shared_baselines_score_as_the_metric_does_beside_their_published_rows(data_dir, tmp_path, monkeypatch):
+def test_shared_baselines_score_as_the_metric_does_beside_their_published_rows(
+    data_dir, tmp_path, monkeypatch
+):
     monkeypatch.setenv("OMNI_EMOTION_CACHE", str(tmp_path))
     ovmerd, wheels = data_dir / "ovmerd", data_dir / "emotion_wheel"
     gt = ovmerd / "check-openset.csv"

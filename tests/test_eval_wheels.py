@@ -184,8 +184,10 @@ def _first_difference(built: dict, reference: dict) -> str | None:
             theirs = reference["wheel_map_whole"].get(wheel, {}).get(level, {})
             for word in sorted(set(ours) | set(theirs)):
                 if ours.get(word) != theirs.get(word):
-                    return f"wheel_map_whole[{wheel}][{level}][{word!r}]: built {ours.get(word)!r}, " \
-                           f"published {theirs.get(word)!r}"
+                    return (
+                        f"wheel_map_whole[{wheel}][{level}][{word!r}]: built {ours.get(word)!r}, "
+                        f"published {theirs.get(word)!r}"
+                    )
     return None
 
 
@@ -217,8 +219,8 @@ def _case3(label: str, mapping: dict, wheel: str) -> str:
 
 
 def test_mer_fg_on_a_shared_baseline_equals_the_definition_over_the_published_mapping(data_dir, tmp_path):
-    from omni_emotion.evaluation.runner import read_ground_truth, read_predictions
     from omni_emotion.evaluation.metrics import score_dataset
+    from omni_emotion.evaluation.runner import read_ground_truth, read_predictions
 
     folder = data_dir / "emotion_wheel_mer2026"
     tables = load_wheels(folder, cache_dir=tmp_path)

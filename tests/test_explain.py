@@ -23,10 +23,21 @@ from omni_emotion.types import VoiceProfile
 
 # facts cited without a number: face actions measured in units no listener knows, and verdicts
 UNNUMBERED = {"mouth widened", "head lowered", "face drops", "lowered", "turns happy", NEAR_NORM.name}
-MODALITY_WORDS = {"face": ("face", "mouth", "head"), "voice": ("voice",),
-                  "words": ("says", "words", "wording")}
-VOICE = VoiceProfile(f0_mean_st=35.0, f0_range_st=7.5, alpha_ratio_db=-6.0, hammarberg_db=15.0, hnr_db=7.0,
-                     voiced_segments_per_s=4.2, mean_unvoiced_s=0.08, speech_seconds=2.4)
+MODALITY_WORDS = {
+    "face": ("face", "mouth", "head"),
+    "voice": ("voice",),
+    "words": ("says", "words", "wording"),
+}
+VOICE = VoiceProfile(
+    f0_mean_st=35.0,
+    f0_range_st=7.5,
+    alpha_ratio_db=-6.0,
+    hammarberg_db=15.0,
+    hnr_db=7.0,
+    voiced_segments_per_s=4.2,
+    mean_unvoiced_s=0.08,
+    speech_seconds=2.4,
+)
 
 
 def _face(per_phase: list[str], strength: float, actions: list[Fact]) -> VisualClues:
@@ -62,17 +73,27 @@ def clips(draw):
     per_phase = [draw(labels) for _ in PHASES]
     names = st.sampled_from(["mouth widened", "head lowered", "face drops", "head still"])
     wheres = st.sampled_from(["beginning", "middle", "end", "beginning and end"])
-    actions = draw(st.lists(st.builds(lambda name, where: Fact("face", name, 0.2, where=where), names, wheres),
-                            max_size=2))
+    actions = draw(
+        st.lists(
+            st.builds(lambda name, where: Fact("face", name, 0.2, where=where), names, wheres), max_size=2
+        )
+    )
     visual = _face(per_phase, draw(st.floats(0.3, 0.95)), actions)
     family = draw(st.sampled_from([f for f in PATTERNS if f != "neutral"]))
-    acoustic = _voice(draw(st.floats(0.0, 1.0)), draw(st.floats(-3.0, 3.0)), draw(st.booleans()),
-                      **{family: draw(st.floats(0.0, 1.0))})
+    acoustic = _voice(
+        draw(st.floats(0.0, 1.0)),
+        draw(st.floats(-3.0, 3.0)),
+        draw(st.booleans()),
+        **{family: draw(st.floats(0.0, 1.0))},
+    )
     words = [e.word for e in LEXICON]
-    text = TextualClues(text="words", valence=draw(st.none() | st.floats(-1.0, 1.0)),
-                        translation=draw(st.sampled_from(["", "the words"])),
-                        similar=[(w, 0.5) for w in draw(st.lists(st.sampled_from(words), max_size=2))],
-                        explicit=draw(st.lists(st.sampled_from(words), max_size=2, unique=True)))
+    text = TextualClues(
+        text="words",
+        valence=draw(st.none() | st.floats(-1.0, 1.0)),
+        translation=draw(st.sampled_from(["", "the words"])),
+        similar=[(w, 0.5) for w in draw(st.lists(st.sampled_from(words), max_size=2))],
+        explicit=draw(st.lists(st.sampled_from(words), max_size=2, unique=True)),
+    )
     return visual, acoustic, text
 
 
@@ -118,26 +139,48 @@ def test_explanation_cites_the_leading_labels_facts_from_each_modality_behind_it
         assert cited in paragraph
 
 
-@pytest.mark.parametrize(("clip", "word", "change"), [
-    ((_face(["angry"] * 3, 0.9, []), _voice(0.9, 2.5, anger=0.9), TextualClues()), "furious",
-     {"furious_arousal": 0.95}),
-    ((_face(["angry"] * 3, 0.9, []), _voice(0.9, 2.5, anger=0.9), TextualClues()), "furious",
-     {"furious_tension": 3.0}),
-    ((_face(["happy"] * 3, 0.9, []), _voice(0.5), TextualClues(text="x", valence=-0.5)), "sarcastic",
-     {"negative_words": -0.6}),
-    ((_face(["sad", "happy", "happy"], 0.9, []), AcousticClues(), TextualClues()), "relieved",
-     {"arc_first_min": 0.95}),
-])
+@pytest.mark.parametrize(
+    ("clip", "word", "change"),
+    [
+        (
+            (_face(["angry"] * 3, 0.9, []), _voice(0.9, 2.5, anger=0.9), TextualClues()),
+            "furious",
+            {"furious_arousal": 0.95},
+        ),
+        (
+            (_face(["angry"] * 3, 0.9, []), _voice(0.9, 2.5, anger=0.9), TextualClues()),
+            "furious",
+            {"furious_tension": 3.0},
+        ),
+        (
+            (_face(["happy"] * 3, 0.9, []), _voice(0.5), TextualClues(text="x", valence=-0.5)),
+            "sarcastic",
+            {"negative_words": -0.6},
+        ),
+        (
+            (_face(["sad", "happy", "happy"], 0.9, []), AcousticClues(), TextualClues()),
+            "relieved",
+            {"arc_first_min": 0.95},
+        ),
+    ],
+)
 def test_fusion_config_constants_move_the_decisions(clip, word, change):
     assert word in [lab.word for lab in fuse(*clip)]
     assert word not in [lab.word for lab in fuse(*clip, FusionConfig(**change))]
 
 
-@pytest.mark.parametrize(("clip", "base", "word"), [
-    ((_face(["sad"] * 3, 0.9, []), _voice(0.5, trembling=True, sadness=0.5), TextualClues()), "sad", "upset"),
-    ((_face(["happy"] * 3, 0.9, []), _voice(0.8), TextualClues()), "happy", "excited"),
-    ((_face(["sad", "happy", "happy"], 0.9, []), AcousticClues(), TextualClues()), "happy", "relieved"),
-])
+@pytest.mark.parametrize(
+    ("clip", "base", "word"),
+    [
+        (
+            (_face(["sad"] * 3, 0.9, []), _voice(0.5, trembling=True, sadness=0.5), TextualClues()),
+            "sad",
+            "upset",
+        ),
+        ((_face(["happy"] * 3, 0.9, []), _voice(0.8), TextualClues()), "happy", "excited"),
+        ((_face(["sad", "happy", "happy"], 0.9, []), AcousticClues(), TextualClues()), "happy", "relieved"),
+    ],
+)
 def test_a_specific_word_follows_its_base_word_and_ranks_below_it(clip, base, word):
     labels = fuse(*clip)
     words = [lab.word for lab in labels]

@@ -58,8 +58,11 @@ def _keras_reference(path, x_nhwc):
     with h5py.File(path, "r") as f:
         cfg = json.loads(f.attrs["model_config"])
         g = f["model_weights"]
-        w = {name: {k.split(":")[0]: np.asarray(v) for k, v in g[name][name + "_1"].items()}
-             for name in g if len(g[name])}
+        w = {
+            name: {k.split(":")[0]: np.asarray(v) for k, v in g[name][name + "_1"].items()}
+            for name in g
+            if len(g[name])
+        }
     out = {}
     for layer in cfg["config"]["layers"]:
         c, name, cls = layer["config"], layer["config"]["name"], layer["class_name"]

@@ -42,7 +42,11 @@ def test_each_factor_lowers_the_weight():
 
 def test_sharpness_orders_blur_and_the_weight_has_a_floor():
     crop = _textured()
-    assert sharpness(crop) > sharpness(cv2.GaussianBlur(crop, (0, 0), 2)) > sharpness(cv2.GaussianBlur(crop, (0, 0), 6))
+    assert (
+        sharpness(crop)
+        > sharpness(cv2.GaussianBlur(crop, (0, 0), 2))
+        > sharpness(cv2.GaussianBlur(crop, (0, 0), 6))
+    )
     assert sharpness(np.zeros((0, 0, 3), np.uint8)) == 0.0
     assert FaceQuality(MIN_WEIGHT, MIN_WEIGHT, MIN_WEIGHT, MIN_WEIGHT).weight == MIN_WEIGHT
 

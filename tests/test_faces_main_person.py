@@ -11,10 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import write_av
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import write_av
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.faces import FaceAnalyzer
 from omni_emotion.faces.detectors import YuFaceDetector
@@ -90,36 +90,54 @@ def draw_face(img: np.ndarray, cx: int, cy: int, s: int, skin=(200, 160, 130), y
     ~0.9); ``yaw`` in [0, 1] slides the features sideways and narrows the far eye (0.8: frontality ~0.1)."""
     h, w = img.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    cv2.rectangle(img, (cx - int(0.2 * s), cy + int(0.4 * s)), (cx + int(0.2 * s), cy + int(0.8 * s)),
-                  _shade(skin, 0.8), -1)
+    cv2.rectangle(
+        img,
+        (cx - int(0.2 * s), cy + int(0.4 * s)),
+        (cx + int(0.2 * s), cy + int(0.8 * s)),
+        _shade(skin, 0.8),
+        -1,
+    )
     cv2.ellipse(img, (cx, cy + s), (int(0.8 * s), int(0.35 * s)), 0, 180, 360, (40, 60, 120), -1, cv2.LINE_AA)
-    cv2.ellipse(img, (cx, cy - int(0.05 * s)), (int(0.5 * s), int(0.62 * s)), 0, 0, 360, (40, 28, 20), -1,
-                cv2.LINE_AA)
+    cv2.ellipse(
+        img, (cx, cy - int(0.05 * s)), (int(0.5 * s), int(0.62 * s)), 0, 0, 360, (40, 28, 20), -1, cv2.LINE_AA
+    )
     inside = ((xx - cx) / (0.4 * s)) ** 2 + ((yy - cy) / (0.52 * s)) ** 2
     shade = np.clip(1.05 - 0.35 * inside, 0.5, 1.1)
     for k in range(3):
         channel = img[..., k].astype(np.float32)
         channel[inside <= 1] = (skin[k] * shade)[inside <= 1]
         img[..., k] = np.clip(channel, 0, 255)
-    cv2.ellipse(img, (cx, cy - int(0.42 * s)), (int(0.44 * s), int(0.18 * s)), 0, 180, 360, (40, 28, 20), -1,
-                cv2.LINE_AA)
+    cv2.ellipse(
+        img,
+        (cx, cy - int(0.42 * s)),
+        (int(0.44 * s), int(0.18 * s)),
+        0,
+        180,
+        360,
+        (40, 28, 20),
+        -1,
+        cv2.LINE_AA,
+    )
     sh = int(yaw * 0.3 * s)
     for side in (-1, 1):
         narrow = 1 - 0.8 * yaw if side == -1 else 1.0
         ex, ey = cx + sh + int(side * 0.16 * s * (1 - 0.5 * yaw * (side == -1))), cy - int(0.1 * s)
         socket = (int(0.11 * s * narrow), int(0.07 * s))
-        cv2.ellipse(img, (ex, ey + 2), socket, 0, 0, 360, _shade(skin, 0.7), -1,
-                    cv2.LINE_AA)
+        cv2.ellipse(img, (ex, ey + 2), socket, 0, 0, 360, _shade(skin, 0.7), -1, cv2.LINE_AA)
         white = (max(1, int(0.08 * s * narrow)), int(0.04 * s))
-        cv2.ellipse(img, (ex, ey), white, 0, 0, 360, (235, 230, 225),
-                    -1, cv2.LINE_AA)
+        cv2.ellipse(img, (ex, ey), white, 0, 0, 360, (235, 230, 225), -1, cv2.LINE_AA)
         cv2.circle(img, (ex, ey), max(1, int(0.033 * s * narrow)), (40, 25, 15), -1, cv2.LINE_AA)
-        cv2.line(img, (ex - int(0.1 * s * narrow), ey - int(0.09 * s)), (ex + int(0.09 * s * narrow),
-                 ey - int(0.1 * s)), (50, 35, 25), max(2, int(0.03 * s)), cv2.LINE_AA)
+        cv2.line(
+            img,
+            (ex - int(0.1 * s * narrow), ey - int(0.09 * s)),
+            (ex + int(0.09 * s * narrow), ey - int(0.1 * s)),
+            (50, 35, 25),
+            max(2, int(0.03 * s)),
+            cv2.LINE_AA,
+        )
     nx = cx + int(sh * 1.8)
     nose = (int(0.07 * s), int(0.035 * s))
-    cv2.ellipse(img, (nx, cy + int(0.1 * s)), nose, 0, 0, 360, _shade(skin, 0.7), -1,
-                cv2.LINE_AA)
+    cv2.ellipse(img, (nx, cy + int(0.1 * s)), nose, 0, 0, 360, _shade(skin, 0.7), -1, cv2.LINE_AA)
     for side in (-1, 1):
         nostril = (nx + side * int(0.03 * s), cy + int(0.11 * s))
         cv2.circle(img, nostril, max(1, int(0.015 * s)), (70, 40, 30), -1)
@@ -131,8 +149,17 @@ def draw_mouth(img: np.ndarray, mx: int, my: int, half_width: int, opening: floa
     h = max(2, int(half_width * (0.25 + 0.8 * opening)))
     cv2.ellipse(img, (mx, my), (half_width, h), 0, 0, 360, (150, 70, 70), -1, cv2.LINE_AA)
     if opening > 0:
-        cv2.ellipse(img, (mx, my), (int(0.85 * half_width), max(1, int(0.65 * h * opening))), 0, 0, 360,
-                    (40, 10, 15), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            img,
+            (mx, my),
+            (int(0.85 * half_width), max(1, int(0.65 * h * opening))),
+            0,
+            0,
+            360,
+            (40, 10, 15),
+            -1,
+            cv2.LINE_AA,
+        )
 
 
 def _noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -234,8 +261,9 @@ def test_group_photo_with_one_mouth_moving_with_the_speech(analyzer, media_dir, 
         return _noise(img, rng)
 
     size = (photo.shape[1], photo.shape[0])
-    path = write_av(tmp_path / "group.mp4", seconds=SECONDS, fps=VIDEO_FPS, size=size, tone_hz=None,
-                    frame_fn=frame)
+    path = write_av(
+        tmp_path / "group.mp4", seconds=SECONDS, fps=VIDEO_FPS, size=size, tone_hz=None, frame_fn=frame
+    )
     scale = min(1.0, 640 / photo.shape[1])  # iter_frames' max_side
     talking = _track_clip(analyzer, path, [(0.0, SECONDS)])
     assert sum(tr.main for tr in talking) == 1
@@ -256,8 +284,16 @@ def _face_image(opening: float, brightness: int = 0) -> tuple[np.ndarray, np.nda
     box = np.array([88, 66, 232, 254], np.float32)
     s = 180
     eyes_y, nose_y, mouth_y = 160 - 0.1 * s, 160 + 0.1 * s, 160 + 0.26 * s
-    landmarks = np.array([[160 - 0.16 * s, eyes_y], [160 + 0.16 * s, eyes_y], [160, nose_y],
-                          [160 - 0.12 * s, mouth_y], [160 + 0.12 * s, mouth_y]], np.float32)
+    landmarks = np.array(
+        [
+            [160 - 0.16 * s, eyes_y],
+            [160 + 0.16 * s, eyes_y],
+            [160, nose_y],
+            [160 - 0.12 * s, mouth_y],
+            [160 + 0.12 * s, mouth_y],
+        ],
+        np.float32,
+    )
     return img, box, landmarks
 
 
@@ -310,8 +346,16 @@ def test_the_tracker_records_mouth_motion_per_observation(analyzer, tmp_path):
 
 def _frontal(n: int, x0: float = 100.0, width: float = 40.0, nose_dx: float = 0.0) -> np.ndarray:
     half = width / 2
-    base = np.array([[x0 - half, 100], [x0 + half, 100], [x0 + nose_dx, 120], [x0 - 0.75 * half, 140],
-                     [x0 + 0.75 * half, 140]], np.float64)
+    base = np.array(
+        [
+            [x0 - half, 100],
+            [x0 + half, 100],
+            [x0 + nose_dx, 120],
+            [x0 - 0.75 * half, 140],
+            [x0 + 0.75 * half, 140],
+        ],
+        np.float64,
+    )
     return np.repeat(base[None], n, axis=0)
 
 
@@ -319,8 +363,14 @@ def _track(track_id, n, width, mouth=None, turned=False, score=0.94, start=0.0, 
     ts = start + np.arange(n) / FPS
     boxes = np.array([[x0 - width / 2, 0, x0 + width / 2, width]] * n, np.float32)
     lm = _frontal(n, x0, width / 3, nose_dx=0.45 * width / 3 if turned else 0.0)
-    return FaceTrack(track_id, ts, boxes, np.full(n, score, np.float32), landmarks=lm.astype(np.float32),
-                     mouth=None if mouth is None else np.asarray(mouth, np.float32))
+    return FaceTrack(
+        track_id,
+        ts,
+        boxes,
+        np.full(n, score, np.float32),
+        landmarks=lm.astype(np.float32),
+        mouth=None if mouth is None else np.asarray(mouth, np.float32),
+    )
 
 
 def test_the_drama_case_a_turned_head_with_jittery_landmarks_loses():
@@ -402,8 +452,12 @@ def _build(specs, rng_seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(specs=st.lists(_track_spec, min_size=1, max_size=5), seed=st.integers(0, 10_000),
-       speech=st.sampled_from([None, [(0.5, 2.0)], [(0.0, 10.0)]]), data=st.data())
+@given(
+    specs=st.lists(_track_spec, min_size=1, max_size=5),
+    seed=st.integers(0, 10_000),
+    speech=st.sampled_from([None, [(0.5, 2.0)], [(0.0, 10.0)]]),
+    data=st.data(),
+)
 def test_selection_flags_one_track_whatever_the_order(specs, seed, speech, data):
     tracks = _build(specs, seed)
     frames = max(len(tr.timestamps) for tr in tracks) + 5
@@ -414,8 +468,11 @@ def test_selection_flags_one_track_whatever_the_order(specs, seed, speech, data)
 
 
 @settings(max_examples=60, deadline=None)
-@given(specs=st.lists(_track_spec, min_size=2, max_size=5), seed=st.integers(0, 10_000),
-       speech=st.sampled_from([None, [(0.5, 2.0)], [(0.0, 10.0)]]))
+@given(
+    specs=st.lists(_track_spec, min_size=2, max_size=5),
+    seed=st.integers(0, 10_000),
+    speech=st.sampled_from([None, [(0.5, 2.0)], [(0.0, 10.0)]]),
+)
 def test_a_turned_away_head_never_wins_over_a_frontal_face_seen_as_long(specs, seed, speech):
     tracks = select_main(_build(specs, seed), 40, speech)
     (main,) = [tr for tr in tracks if tr.main]

@@ -56,11 +56,14 @@ def test_a_link_outside_the_folder_that_resolves_to_a_clip_is_refused(folder, tm
     assert code == 2 and "is one of the input clips" in line and digest(folder) == before
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"\x00\xff\xfe binary\n", "line 1 is not UTF-8 text"),
-    (b'{"clip": "a.wav", "labels": []}\nplain text, not JSON\n', "line 2 is not JSON"),
-    (b"[1, 2]\n", "line 1 holds no JSON object"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"\x00\xff\xfe binary\n", "line 1 is not UTF-8 text"),
+        (b'{"clip": "a.wav", "labels": []}\nplain text, not JSON\n', "line 2 is not JSON"),
+        (b"[1, 2]\n", "line 1 holds no JSON object"),
+    ],
+)
 def test_a_results_file_that_is_not_jsonl_is_refused_untouched(folder, tmp_path, capsys, content, problem):
     out = tmp_path / "results.jsonl"
     out.write_bytes(content)

@@ -20,15 +20,19 @@ LIMIT = MediaConfig(max_pixels=200 * 200)  # the first frames (64 px) fit, the l
 
 
 def sentence(name: str) -> str:
-    return re.escape(f"{name} has a 320x240 frame (0.1 MP), above the 0.0 MP limit; send a smaller picture"
-                     " or downscale the video.")
+    return re.escape(
+        f"{name} has a 320x240 frame (0.1 MP), above the 0.0 MP limit; send a smaller picture"
+        " or downscale the video."
+    )
 
 
 @pytest.fixture(scope="module")
 def growing(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("growing")
-    return {"h264": growing_h264(folder / "grows.h264", large=(320, 240)),
-            "mjpeg": growing_mjpeg_avi(folder / "grows.avi", large=(320, 240))}
+    return {
+        "h264": growing_h264(folder / "grows.h264", large=(320, 240)),
+        "mjpeg": growing_mjpeg_avi(folder / "grows.avi", large=(320, 240)),
+    }
 
 
 def test_the_sentence_is_the_same_everywhere():
@@ -40,8 +44,11 @@ def test_the_sentence_is_the_same_everywhere():
 @pytest.mark.parametrize("kind", ["h264", "mjpeg"])
 def test_the_clip_decoder_checks_every_frame(growing, kind):
     path = growing[kind]
-    readers = (lambda: load_clip(path, config=LIMIT), lambda: load_clip(path, fps=25, config=LIMIT),
-               lambda: list(iter_frames(path, fps=25, max_side=None, config=LIMIT)))
+    readers = (
+        lambda: load_clip(path, config=LIMIT),
+        lambda: load_clip(path, fps=25, config=LIMIT),
+        lambda: list(iter_frames(path, fps=25, max_side=None, config=LIMIT)),
+    )
     for read in readers:
         with pytest.raises(FrameTooLargeError, match=sentence(path.name)):
             read()
@@ -81,8 +88,12 @@ def test_a_desktop_file_source_checks_every_frame(growing, kind):
     def error() -> Exception | None:
         """The source's error: at opening (the size probing saw) or from the reader thread (a later frame)."""
         try:
-            source = MediaSource(parse_source(str(path), devices_by_name=False), PlaybackClock(), max_side=64,
-                                 max_pixels=LIMIT.max_pixels)
+            source = MediaSource(
+                parse_source(str(path), devices_by_name=False),
+                PlaybackClock(),
+                max_side=64,
+                max_pixels=LIMIT.max_pixels,
+            )
         except FrameTooLargeError as err:
             return err
         source.start()

@@ -31,11 +31,11 @@ _SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(_malloc_trim() is None, reason="the C library has no malloc_trim (not glibc)")
 def test_freed_heap_memory_goes_back_to_the_os():
-    out = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=120,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=120, check=True
+    )
     returned_mb = float(out.stdout.strip().splitlines()[-1])
     assert returned_mb > 150, f"only {returned_mb:.0f} MB of the 285 MB freed went back"
-
 
 
 @pytest.mark.skipif(_malloc_trim() is None, reason="the C library is not glibc")

@@ -49,8 +49,9 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 _LIMIT = "above the 16.8 MP limit; send a smaller picture or downscale the video."
-_UNREADABLE = ("{name} is not a readable audio, video or image file (invalid data found when processing"
-               " input).")
+_UNREADABLE = (
+    "{name} is not a readable audio, video or image file (invalid data found when processing input)."
+)
 # per input: the exit code, and for exit 2 the sentence ({name}: the file's name as the user gave it)
 EXPECTED: dict[str, tuple[int, str | None]] = {
     "empty": (2, "{name} is an empty file (0 bytes)."),
@@ -61,8 +62,10 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "broken_wav": (2, _UNREADABLE),
     "wav_named_mp4": (0, None),
     "mp4_named_jpg": (0, None),
-    "garbled_mp4": (2, "{name} has a video stream that cannot be decoded (invalid data found when processing"
-                       " input)."),
+    "garbled_mp4": (
+        2,
+        "{name} has a video stream that cannot be decoded (invalid data found when processing input).",
+    ),
     "live_webm": (0, None),
     "raw_h264": (0, None),
     "png_bomb": (2, "{name} has a 16000x16000 frame (256.0 MP), " + _LIMIT),
@@ -83,8 +86,14 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
 ANALYZE_EXPECTED = {"directory": (2, "{path} is a folder: name a results file with --out results.jsonl.")}
 
 
-def assert_expected(name: str, path: Path, code: int, out: str, err: str,
-                    expected: dict[str, tuple[int, str | None]] = EXPECTED) -> None:
+def assert_expected(
+    name: str,
+    path: Path,
+    code: int,
+    out: str,
+    err: str,
+    expected: dict[str, tuple[int, str | None]] = EXPECTED,
+) -> None:
     """The stated outcome: exit 0 with the JSON result, or exit 2 with exactly its sentence last on stderr
     (the name escaped as the terminal must show it); no traceback and no raw escape from a name."""
     want_code, sentence = expected[name]
@@ -142,8 +151,10 @@ def app():
         demo.close()
 
 
-@pytest.mark.parametrize("name", [n for n in CORPUS if n not in ("symlink_loop", "dangling_symlink", "fifo",
-                                                                  "directory", "missing")])
+@pytest.mark.parametrize(
+    "name",
+    [n for n in CORPUS if n not in ("symlink_loop", "dangling_symlink", "fifo", "directory", "missing")],
+)
 def test_web_analyze(corpus, app, name):
     """Uploads are copies: the one-sentence error names the file the person sent, never the temp folder."""
     client, folder = app
@@ -166,11 +177,11 @@ def test_web_analyze(corpus, app, name):
 
 FOLDER_SENTENCES = {
     "junk_results": "results.jsonl is not a results file (line 1 is not UTF-8 text), so nothing was written"
-                    " to it; name a new file or an earlier results file.",
+    " to it; name a new file or an earlier results file.",
     "out_is_input": "clip.wav is one of the input clips (or named like one inside the input folder); name a"
-                    " results file such as results.jsonl.",
+    " results file such as results.jsonl.",
     "out_links_to_input": "linked.jsonl is one of the input clips (or named like one inside the input"
-                          " folder); name a results file such as results.jsonl.",
+    " folder); name a results file such as results.jsonl.",
 }
 
 

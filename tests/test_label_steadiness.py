@@ -54,8 +54,12 @@ def test_the_issues_churn_becomes_steady():
     assert raw > 50 and steady <= raw / 4
 
 
-@given(st.lists(st.lists(st.sampled_from(["angry", "happy", "sad", "calm"]), max_size=3), min_size=2, max_size=40),
-       st.floats(0.5, 3.0))
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["angry", "happy", "sad", "calm"]), max_size=3), min_size=2, max_size=40
+    ),
+    st.floats(0.5, 3.0),
+)
 def test_changes_are_never_closer_than_the_dwell_time(windows, step):
     config = SteadinessConfig(min_dwell_s=4.0)
     steady = SteadyLabels(config)
@@ -79,8 +83,10 @@ def test_expressions_do_not_flicker_between_alternating_frames():
     angry_ish = 0.55 * angry + 0.45 * happy
     happy_ish = 0.45 * angry + 0.55 * happy
     smoother = SteadyExpressions(SteadinessConfig(half_life_s=0.8, margin=0.15))
-    shown = [smoother.smooth(t / 10, [_face(1, angry_ish if t % 2 else happy_ish)])[0].expression
-             for t in range(40)]
+    shown = [
+        smoother.smooth(t / 10, [_face(1, angry_ish if t % 2 else happy_ish)])[0].expression
+        for t in range(40)
+    ]
     assert len(set(shown[1:])) == 1  # the raw top class alternates every frame; the shown one holds
     flipped = [smoother.smooth(4 + t / 10, [_face(1, happy)])[0].expression for t in range(30)]
     assert flipped[-1] == "happy"  # a change that holds comes through

@@ -46,8 +46,12 @@ def layer_of(module: str, layers: list[tuple[str, tuple[str, ...]]]) -> int | No
     parts = module.split(".")
     for depth in range(len(parts), 0, -1):
         name = ".".join(parts[:depth])
-        hits = [(len(p.replace("*", "")), i) for i, (_, patterns) in enumerate(layers) for p in patterns
-                if _matches(name, p)]
+        hits = [
+            (len(p.replace("*", "")), i)
+            for i, (_, patterns) in enumerate(layers)
+            for p in patterns
+            if _matches(name, p)
+        ]
         if hits:
             return max(hits)[1]
     return None
@@ -97,13 +101,20 @@ def test_the_checker_sees_an_upward_import():
     assert any(v.startswith("omni_emotion.engines.") and "(top)" in v for v in found), found[:5]
 
 
-@pytest.mark.parametrize("module, layer", [
-    ("omni_emotion.cli.analyze", "apps"), ("omni_emotion.cli", "apps"),
-    ("omni_emotion.evaluation.runner", "evaluation"), ("omni_emotion", "core"),
-    ("omni_emotion.faces.registry", "models"), ("omni_emotion.jobs.folder", "jobs"),
-    ("omni_emotion.model.encoders.face", "models"), ("omni_emotion.media.files", "resources"),
-    ("omni_emotion.training.run", "training"),
-])
+@pytest.mark.parametrize(
+    "module, layer",
+    [
+        ("omni_emotion.cli.analyze", "apps"),
+        ("omni_emotion.cli", "apps"),
+        ("omni_emotion.evaluation.runner", "evaluation"),
+        ("omni_emotion", "core"),
+        ("omni_emotion.faces.registry", "models"),
+        ("omni_emotion.jobs.folder", "jobs"),
+        ("omni_emotion.model.encoders.face", "models"),
+        ("omni_emotion.media.files", "resources"),
+        ("omni_emotion.training.run", "training"),
+    ],
+)
 def test_layer_lookup(module, layer):
     layers = read_layers(ROOT / "docs" / "architecture.md")
     assert layers[layer_of(module, layers)][0] == layer

@@ -16,7 +16,9 @@ BASIC = {"joy", "sadness", "anger", "fear", "surprise", "disgust", "contempt", "
 def test_size_and_families_are_what_the_module_says():
     import omni_emotion.lexicon
 
-    words, families = map(int, re.search(r"(\d+) words in (\d+) families", omni_emotion.lexicon.__doc__).groups())
+    words, families = map(
+        int, re.search(r"(\d+) words in (\d+) families", omni_emotion.lexicon.__doc__).groups()
+    )
     assert len(LEXICON) == words and len(FAMILIES) == families
     assert set(FAMILIES) == BASIC
     assert {w.family for w in LEXICON} == BASIC

@@ -49,8 +49,13 @@ class FakeExpressions:
 class FakeAnalyzer:
     """Records each clip; with a ``clock``, each analysis takes ``takes_s`` on it."""
 
-    def __init__(self, gate: threading.Event | None = None, error: Exception | None = None,
-                 clock: Clock | None = None, takes_s: float = 0.0):
+    def __init__(
+        self,
+        gate: threading.Event | None = None,
+        error: Exception | None = None,
+        clock: Clock | None = None,
+        takes_s: float = 0.0,
+    ):
         self.clips = []
         self.calls = []  # (speaker memory, fresh seconds) of each call
         self.results = []  # the Analysis returned by each call, a new object each time
@@ -110,8 +115,9 @@ def test_fast_path_returns_tracked_faces_with_expression_and_leaves_frame_alone(
 def test_expression_smoothing_follows_a_changed_expression_gradually():
     expr = FakeExpressions(cls=3)
     clock = Clock()
-    session = LiveSession(models(expressions=expr), LiveConfig(smoothing=0.5, expression_hz=5.0), clock=clock,
-                          background=False)
+    session = LiveSession(
+        models(expressions=expr), LiveConfig(smoothing=0.5, expression_hz=5.0), clock=clock, background=False
+    )
     session.process_frame(frame())
     expr.cls = 4  # sad
     clock.t += 0.2
@@ -126,8 +132,9 @@ def test_expression_smoothing_follows_a_changed_expression_gradually():
 def test_expressions_are_refreshed_on_their_schedule_not_every_frame():
     expr = FakeExpressions(cls=3)
     clock = Clock()
-    session = LiveSession(models(expressions=expr), LiveConfig(expression_hz=5.0), clock=clock,
-                          background=False)
+    session = LiveSession(
+        models(expressions=expr), LiveConfig(expression_hz=5.0), clock=clock, background=False
+    )
     for _ in range(50):  # 2 s at 25 frames/s
         face = session.process_frame(frame()).faces[0]
         clock.t += 0.04
@@ -155,8 +162,9 @@ def test_frame_buffer_is_bounded_and_sampled_at_buffer_fps():
 def test_audio_buffer_is_bounded_and_aligned_with_frames():
     clock = Clock()
     analyzer = FakeAnalyzer(clock=clock, takes_s=0.25)
-    session = LiveSession(models(analyzer), LiveConfig(window_s=2.0, buffer_fps=10.0), clock=clock,
-                          background=False)
+    session = LiveSession(
+        models(analyzer), LiveConfig(window_s=2.0, buffer_fps=10.0), clock=clock, background=False
+    )
     for _ in range(60):  # 6 s of 48 kHz int16 chunks every 0.1 s, a frame with each
         clock.t += 0.1
         session.add_audio(np.full(4800, 16384, np.int16), 48_000)
@@ -208,8 +216,9 @@ def test_audio_only_session_is_analysed_once_long_enough():
 def test_windows_read_the_voice_against_the_sessions_memory_of_the_speaker():
     clock = Clock()
     analyzer = FakeAnalyzer()
-    session = LiveSession(models(analyzer), LiveConfig(window_s=4.0, min_audio_s=0.5), clock=clock,
-                          background=False)
+    session = LiveSession(
+        models(analyzer), LiveConfig(window_s=4.0, min_audio_s=0.5), clock=clock, background=False
+    )
     for _ in range(3):  # three overlapping 4 s windows, one second apart
         clock.t += 1.0
         session.add_audio(np.zeros(16_000, np.float32), 16_000)
@@ -363,8 +372,14 @@ def test_the_worker_survives_a_change_of_frame_size():
             time.sleep(0.03)
         worker = session._worker
         deadline = time.monotonic() + 120
-        while not (analyzer.clips and analyzer.clips[-1].frames.shape[1:3] == (240, 320)
-                   and session.latest is not None) and time.monotonic() < deadline:
+        while (
+            not (
+                analyzer.clips
+                and analyzer.clips[-1].frames.shape[1:3] == (240, 320)
+                and session.latest is not None
+            )
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         assert analyzer.clips[-1].frames.shape[1:3] == (240, 320)
         assert session.latest is not None and session.latest.error == ""

@@ -28,7 +28,9 @@ def test_serve_and_live_are_registered_with_their_own_runner_and_options():
     parser = build_parser()
     serve = parser.parse_args(["serve", "--share", "--port", "9999", "--data-dir", "a", "--data-dir", "b"])
     assert (serve.command, serve.share, serve.port, serve.data_dir) == ("serve", True, 9999, ["a", "b"])
-    live = parser.parse_args(["live", "--camera", "clip.mp4", "--mic", "talk.wav", "--loop", "--duration", "2"])
+    live = parser.parse_args(
+        ["live", "--camera", "clip.mp4", "--mic", "talk.wav", "--loop", "--duration", "2"]
+    )
     assert (live.command, live.camera, live.mic) == ("live", "clip.mp4", "talk.wav")
     assert live.loop and live.duration == 2.0
     assert callable(serve.func) and callable(live.func) and serve.func is not live.func

@@ -98,8 +98,9 @@ class Clock:
 
 def session_for(detector, tracker=FaceTracker, **config) -> tuple[LiveSession, Clock]:
     clock = Clock()
-    models = LiveModels(detector=detector, new_tracker=tracker, expressions=None,
-                        analyze_clip=lambda *a, **k: None)
+    models = LiveModels(
+        detector=detector, new_tracker=tracker, expressions=None, analyze_clip=lambda *a, **k: None
+    )
     return LiveSession(models, LiveConfig(**config), clock=clock, background=False), clock
 
 
@@ -264,8 +265,9 @@ def test_duplicate_groups_partition_the_boxes_and_keep_identical_boxes_together(
         assert g == sorted(g)
 
 
-@pytest.mark.parametrize("bad", [{"detect_every": 0}, {"detect_side": 16}, {"hold_s": -1}, {"min_flow": 2},
-                                 {"expression_hz": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"detect_every": 0}, {"detect_side": 16}, {"hold_s": -1}, {"min_flow": 2}, {"expression_hz": 0}]
+)
 def test_fast_path_settings_are_checked(bad):
     from omni_emotion.errors import ConfigError
 
@@ -299,15 +301,19 @@ def test_frames_from_two_threads_never_reach_the_tracker_out_of_order():
 
     scene = Scene()
     scene.add("a", 100, 100)
-    models = LiveModels(detector=MarkingDetector(scene), new_tracker=FaceTracker, expressions=None,
-                        analyze_clip=lambda *a, **k: None)
+    models = LiveModels(
+        detector=MarkingDetector(scene),
+        new_tracker=FaceTracker,
+        expressions=None,
+        analyze_clip=lambda *a, **k: None,
+    )
     session = LiveSession(models, LiveConfig(detect_every=1), clock=TwoThreadClock(), background=False)
     errors = []
 
     def run():
         try:
             session.process_frame(scene.render())
-        except Exception as err:  # noqa: BLE001 - reported below
+        except Exception as err:
             errors.append(err)
 
     a = threading.Thread(target=run, name="frame-a")

@@ -70,9 +70,15 @@ def test_requires_python_names_the_pythons_the_scripts_install_and_check():
 
 def test_check_lock_says_so_and_fails_when_the_index_cannot_be_reached():
     proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "check-lock.sh")], capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable,
-             "LOCK_CHECK_INDEX": "http://127.0.0.1:9/simple"},
+        ["bash", str(ROOT / "scripts" / "check-lock.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": sys.executable,
+            "LOCK_CHECK_INDEX": "http://127.0.0.1:9/simple",
+        },
     )
     assert proc.returncode == 3, proc.stderr
     assert "the lock was NOT checked" in proc.stderr

@@ -38,6 +38,7 @@ def digest(path: Path) -> str:
 
 # --- generated clips -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "name,vcodec,acodec",
     [
@@ -62,8 +63,14 @@ def test_containers_and_codecs(make_av, name, vcodec, acodec):
 
 def test_uniform_sampling_picks_frames_at_bin_centres(make_av):
     # frame i carries its index in the red channel, so the chosen frame indices can be read back
-    path = make_av("idx.mp4", seconds=4.0, fps=25, tone_hz=None, vcodec="libx264",
-                   frame_fn=lambda i, t: np.full((240, 320, 3), (i * 2) % 256, np.uint8))
+    path = make_av(
+        "idx.mp4",
+        seconds=4.0,
+        fps=25,
+        tone_hz=None,
+        vcodec="libx264",
+        frame_fn=lambda i, t: np.full((240, 320, 3), (i * 2) % 256, np.uint8),
+    )
     clip = load_clip(path, num_frames=8)
     expected = (np.arange(8) + 0.5) * 4.0 / 8
     assert np.allclose(clip.timestamps, expected, atol=0.021)
@@ -192,7 +199,9 @@ def test_zero_length_clip(tmp_path):
 
 
 def test_8k_frames_are_refused(tmp_path):
-    path = write_av(tmp_path / "8k.mp4", seconds=0.08, fps=25, size=(7680, 4320), tone_hz=None, vcodec="mpeg4")
+    path = write_av(
+        tmp_path / "8k.mp4", seconds=0.08, fps=25, size=(7680, 4320), tone_hz=None, vcodec="mpeg4"
+    )
     with pytest.raises(errors.FrameTooLargeError, match="7680x4320"):
         load_clip(path)
     small = load_clip(path, max_side=640, config=MediaConfig(max_pixels=8192 * 8192))
@@ -283,4 +292,6 @@ def test_cli_user_errors_are_one_sentence_and_exit_2(tmp_path, capsys, argv, mes
     (tmp_path / "bad.mp4").write_text("not a video")
     assert cli_main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("omni-emotion: error: ") and message in err[-1] and "Traceback" not in "".join(err)
+    assert (
+        err[-1].startswith("omni-emotion: error: ") and message in err[-1] and "Traceback" not in "".join(err)
+    )

@@ -32,8 +32,10 @@ def test_media_without_a_declared_duration_decode(tmp_path, make, name):
 @pytest.mark.parametrize("make, name", [(live_webm, "recorded.webm"), (raw_h264, "stream.h264")])
 def test_the_duration_limit_holds_without_a_declared_duration(tmp_path, make, name):
     path = make(tmp_path / name, seconds=3.0)
-    for decode in (lambda: load_clip(path, config=MediaConfig(max_duration_s=1.0)),
-                   lambda: list(iter_frames(path, fps=5, config=MediaConfig(max_duration_s=1.0)))):
+    for decode in (
+        lambda: load_clip(path, config=MediaConfig(max_duration_s=1.0)),
+        lambda: list(iter_frames(path, fps=5, config=MediaConfig(max_duration_s=1.0))),
+    ):
         with pytest.raises(errors.ClipTooLongError, match=f"{name} runs past the 1 s limit"):
             decode()
 
@@ -77,8 +79,11 @@ def test_paths_that_are_not_regular_files_say_what_they_are(tmp_path):
     (tmp_path / "b.mp4").symlink_to("a.mp4")
     (tmp_path / "dangling.mp4").symlink_to("nowhere.mp4")
     os.mkfifo(tmp_path / "pipe.mp4")
-    cases = {"a.mp4": "a.mp4 is a loop of symbolic links", "dangling.mp4": "link to nowhere.mp4, which does not",
-             "pipe.mp4": "pipe.mp4 is a named pipe (FIFO), not a regular"}
+    cases = {
+        "a.mp4": "a.mp4 is a loop of symbolic links",
+        "dangling.mp4": "link to nowhere.mp4, which does not",
+        "pipe.mp4": "pipe.mp4 is a named pipe (FIFO), not a regular",
+    }
     for name, message in cases.items():
         with pytest.raises(errors.MediaNotFoundError, match=re.escape(message)):
             check_media(tmp_path / name)

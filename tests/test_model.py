@@ -303,21 +303,31 @@ def test_processor_audio_only_and_still_image():
     # a still is one real frame and seven zero padding frames: the same token count as a video
     assert out["pixel_values_videos"].shape == (1, 8, 3, 32, 32)
     assert out["frame_mask"][0].tolist() == [True] + [False] * 7
-    assert out["pixel_values_videos"][0, 1:].abs().max() == 0 and out["pixel_values_videos"][0, 0].abs().max() > 0
-    assert out["face_mask"][0].tolist() == [True] + [False] * 7 and out["face_pixel_values"][0, 1:].abs().max() == 0
+    assert (
+        out["pixel_values_videos"][0, 1:].abs().max() == 0
+        and out["pixel_values_videos"][0, 0].abs().max() > 0
+    )
+    assert (
+        out["face_mask"][0].tolist() == [True] + [False] * 7
+        and out["face_pixel_values"][0, 1:].abs().max() == 0
+    )
     assert int((out["input_ids"] == VIDEO).sum()) == 8 * 8 + 1
     assert int((out["input_ids"] == AUDIO).sum()) == 1  # no audio: one zero token
 
 
 def test_cached_log_mel_gives_identical_inputs():
-    processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(preset_config("tiny")))
+    processor = OmniEmotionProcessor(
+        tiny_tokenizer(), ProcessorConfig.from_model_config(preset_config("tiny"))
+    )
     clip = _clip(frames=12, seconds=1.5)
     direct = processor(clip, _track(clip.timestamps), "How?", answer="calm")
     mel, samples = processor.log_mel(clip.audio)
     assert samples == clip.audio.size
     silent = Clip(frames=clip.frames, timestamps=clip.timestamps, audio=np.zeros(0, np.float32), duration=0.1)
     for stored in (mel, mel[0]):  # batch-1 or bare (n_mels, mel_frames)
-        cached = processor(silent, _track(clip.timestamps), "How?", answer="calm", audio_features=(stored, samples))
+        cached = processor(
+            silent, _track(clip.timestamps), "How?", answer="calm", audio_features=(stored, samples)
+        )
         assert cached.keys() == direct.keys()
         for key in direct:
             assert torch.equal(cached[key], direct[key]), key
@@ -360,8 +370,12 @@ def test_mixed_batch_of_video_still_and_audio_only_trains():
     processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig.from_model_config(model.config))
     video = _clip(frames=12, seconds=1.5)
     still = _clip(frames=1, seconds=0.0, audio=False)
-    audio_only = Clip(frames=np.zeros((0, 1, 1, 3), np.uint8), timestamps=np.zeros(0),
-                      audio=video.audio[:8000].copy(), duration=0.5)
+    audio_only = Clip(
+        frames=np.zeros((0, 1, 1, 3), np.uint8),
+        timestamps=np.zeros(0),
+        audio=video.audio[:8000].copy(),
+        duration=0.5,
+    )
     singles = [
         processor(video, _track(video.timestamps), "Which emotions?", answer="happy"),
         processor(still, _track(still.timestamps), "Which emotions?", answer="calm"),

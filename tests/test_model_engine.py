@@ -105,7 +105,9 @@ def test_text_generation_is_greedy_text_only_and_extraction_parses_its_answer(ti
     (call,) = calls
     assert set(call) == {"input_ids", "attention_mask", "max_new_tokens", "do_sample"}
     assert call["do_sample"] is False and call["max_new_tokens"] == 7
-    assert text_prompt("Hi").startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user")
+    assert text_prompt("Hi").startswith(
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user"
+    )
     ids = engine.processor.tokenizer(text_prompt(extraction_prompt(explanation)), add_special_tokens=False)
     assert call["input_ids"][0].tolist() == ids.input_ids
     # the reply is the decoded new tokens; a random model's reply holds no emotion word: rules take over
@@ -208,7 +210,9 @@ def test_assemble_from_local_parts(tmp_path, monkeypatch):
     llava.save_pretrained(llava_dir)
     tok.save_pretrained(llava_dir)
     # as llava-hf/llava-onevision-qwen2-*-ov-hf: stop at <|im_end|>
-    GenerationConfig(eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), bos_token_id=0).save_pretrained(llava_dir)
+    GenerationConfig(eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), bos_token_id=0).save_pretrained(
+        llava_dir
+    )
     requested = {}
     real_resolve = assemble_module.resolve_model_dir
 
@@ -241,12 +245,19 @@ def test_assemble_from_local_parts(tmp_path, monkeypatch):
     )
     assert model.model.frame_embedding.weight.abs().max() == 0
     # the folder records what is still random, so those streams stay away from the LLM until trained
-    assert set(model.config.untrained_modules) == {"face_projector", "audio_projector", "frame_embedding", "face_fusion"}
+    assert set(model.config.untrained_modules) == {
+        "face_projector",
+        "audio_projector",
+        "frame_embedding",
+        "face_fusion",
+    }
     assert model.config.zero_shot and not model.config.face_live and not model.config.audio_live
     assert model.generation_config.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
     # downloads are limited to what is loaded (see test_hub_downloads_only_what_is_loaded)
     assert all(requested[str(d)] for d in (llava_dir, whisper_dir, swin_dir))
-    assert "tokenizer.json" in requested[str(llava_dir)] and "tokenizer.json" not in requested[str(whisper_dir)]
+    assert (
+        "tokenizer.json" in requested[str(llava_dir)] and "tokenizer.json" not in requested[str(whisper_dir)]
+    )
     # the new tokens start at the mean embedding
     emb = model.get_input_embeddings().weight
     torch.testing.assert_close(
@@ -280,29 +291,71 @@ def test_registry_and_manifest_agree(tmp_path):
 # file lists of the public repositories (huggingface.co/<id>/tree/main), what snapshot_download filters
 _REPO_FILES = {
     "openai/whisper-large-v3": [
-        ".gitattributes", "README.md", "added_tokens.json", "config.json", "flax_model.msgpack",
-        "generation_config.json", "merges.txt", "model.fp32-00001-of-00002.safetensors",
-        "model.fp32-00002-of-00002.safetensors", "model.safetensors", "model.safetensors.index.fp32.json",
-        "normalizer.json", "preprocessor_config.json", "pytorch_model.bin", "pytorch_model.bin.index.fp32.json",
-        "pytorch_model.fp32-00001-of-00002.bin", "pytorch_model.fp32-00002-of-00002.bin",
-        "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
+        ".gitattributes",
+        "README.md",
+        "added_tokens.json",
+        "config.json",
+        "flax_model.msgpack",
+        "generation_config.json",
+        "merges.txt",
+        "model.fp32-00001-of-00002.safetensors",
+        "model.fp32-00002-of-00002.safetensors",
+        "model.safetensors",
+        "model.safetensors.index.fp32.json",
+        "normalizer.json",
+        "preprocessor_config.json",
+        "pytorch_model.bin",
+        "pytorch_model.bin.index.fp32.json",
+        "pytorch_model.fp32-00001-of-00002.bin",
+        "pytorch_model.fp32-00002-of-00002.bin",
+        "special_tokens_map.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.json",
     ],
     "llava-hf/llava-onevision-qwen2-0.5b-ov-hf": [
-        ".gitattributes", "README.md", "added_tokens.json", "chat_template.json", "config.json",
-        "generation_config.json", "merges.txt", "model.safetensors", "onnx/decoder_model_merged.onnx",
-        "onnx/decoder_model_merged_fp16.onnx", "onnx/embed_tokens.onnx", "onnx/vision_encoder.onnx",
-        "onnx/vision_encoder_q4.onnx", "preprocessor_config.json", "processor_config.json",
-        "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "video_preprocessor_config.json",
+        ".gitattributes",
+        "README.md",
+        "added_tokens.json",
+        "chat_template.json",
+        "config.json",
+        "generation_config.json",
+        "merges.txt",
+        "model.safetensors",
+        "onnx/decoder_model_merged.onnx",
+        "onnx/decoder_model_merged_fp16.onnx",
+        "onnx/embed_tokens.onnx",
+        "onnx/vision_encoder.onnx",
+        "onnx/vision_encoder_q4.onnx",
+        "preprocessor_config.json",
+        "processor_config.json",
+        "special_tokens_map.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "video_preprocessor_config.json",
         "vocab.json",
     ],
     "llava-hf/llava-onevision-qwen2-7b-ov-hf": [
-        "config.json", "generation_config.json", "model-00001-of-00004.safetensors",
-        "model-00004-of-00004.safetensors", "model.safetensors.index.json", "tokenizer.json", "merges.txt",
-        "vocab.json", "tokenizer_config.json", "preprocessor_config.json", "onnx/model.onnx_data",
+        "config.json",
+        "generation_config.json",
+        "model-00001-of-00004.safetensors",
+        "model-00004-of-00004.safetensors",
+        "model.safetensors.index.json",
+        "tokenizer.json",
+        "merges.txt",
+        "vocab.json",
+        "tokenizer_config.json",
+        "preprocessor_config.json",
+        "onnx/model.onnx_data",
     ],
     "microsoft/swin-base-patch4-window7-224": [
-        ".gitattributes", "README.md", "config.json", "model.safetensors", "preprocessor_config.json",
-        "pytorch_model.bin", "tf_model.h5",
+        ".gitattributes",
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "pytorch_model.bin",
+        "tf_model.h5",
     ],
 }
 
@@ -321,15 +374,23 @@ def test_hub_downloads_only_what_is_loaded(monkeypatch):
     small = kept("llava-hf/llava-onevision-qwen2-0.5b-ov-hf", (*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES))
     assert not any(f.startswith("onnx/") for f in small) and {"model.safetensors", "tokenizer.json"} <= small
     assert set(_REPO_FILES["llava-hf/llava-onevision-qwen2-0.5b-ov-hf"]) - small == {
-        ".gitattributes", "README.md", *(f for f in _REPO_FILES["llava-hf/llava-onevision-qwen2-0.5b-ov-hf"]
-                                         if f.startswith("onnx/"))
+        ".gitattributes",
+        "README.md",
+        *(f for f in _REPO_FILES["llava-hf/llava-onevision-qwen2-0.5b-ov-hf"] if f.startswith("onnx/")),
     }
     large = kept("llava-hf/llava-onevision-qwen2-7b-ov-hf", (*HUB_MODEL_FILES, *HUB_TOKENIZER_FILES))
     assert {"model-00001-of-00004.safetensors", "model.safetensors.index.json"} <= large
     assert "onnx/model.onnx_data" not in large
-    assert kept("microsoft/swin-base-patch4-window7-224", HUB_MODEL_FILES) == {"config.json", "model.safetensors"}
+    assert kept("microsoft/swin-base-patch4-window7-224", HUB_MODEL_FILES) == {
+        "config.json",
+        "model.safetensors",
+    }
 
     calls = []
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
+    monkeypatch.setattr(
+        huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x"
+    )
     resolve_model_dir("openai/whisper-large-v3", allow_patterns=list(HUB_MODEL_FILES))
-    assert calls == [("openai/whisper-large-v3", {"allow_patterns": list(HUB_MODEL_FILES), "cache_dir": None})]
+    assert calls == [
+        ("openai/whisper-large-v3", {"allow_patterns": list(HUB_MODEL_FILES), "cache_dir": None})
+    ]

@@ -91,7 +91,9 @@ def test_generation_never_emits_modality_tokens(use_cache):
     model.lm_head = head
     inputs = processor(_clip(), None, "How?")
     with torch.no_grad():
-        out = model.generate(**inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, use_cache=use_cache)
+        out = model.generate(
+            **inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, use_cache=use_cache
+        )
     new = out[0, inputs["input_ids"].shape[1] :].tolist()
     assert not {TINY_SPECIAL_IDS[t] for t in MODALITY_TOKENS} & set(new)
     assert processor.tokenizer.decode(new) == "aaaa"
@@ -105,7 +107,10 @@ _LEGACY_SWIN = (
     ("attention.self.query.", "attention.q_proj."),
     ("attention.self.key.", "attention.k_proj."),
     ("attention.self.value.", "attention.v_proj."),
-    ("attention.self.relative_position_bias_table", "attention.relative_position_bias.relative_position_bias_table"),
+    (
+        "attention.self.relative_position_bias_table",
+        "attention.relative_position_bias.relative_position_bias_table",
+    ),
     ("attention.output.dense.", "attention.o_proj."),
     ("intermediate.dense.", "mlp.fc1."),
     (".output.dense.", ".mlp.fc2."),
@@ -154,5 +159,7 @@ def test_a_load_that_would_leave_weights_random_fails(tmp_path):
     save_file(state, str(path), metadata={"format": "pt"})
     with pytest.raises(IncompleteCheckpointError, match=r"lacks 1 weights .*audio.projector.linear_1.weight"):
         OmniEmotionForConditionalGeneration.from_pretrained(tmp_path)
-    model = OmniEmotionForConditionalGeneration.from_pretrained(tmp_path, allow_missing=["model.audio.projector."])
+    model = OmniEmotionForConditionalGeneration.from_pretrained(
+        tmp_path, allow_missing=["model.audio.projector."]
+    )
     assert model.model.audio.projector.linear_1.weight.shape[0] == model.config.text_config.hidden_size

@@ -16,7 +16,12 @@ from omni_emotion.model.processor import OmniEmotionProcessor, ProcessorConfig
 from omni_emotion.types import Clip, Perception, Prosody, Transcript
 
 VIDEO, AUDIO = TINY_SPECIAL_IDS["<video>"], TINY_SPECIAL_IDS["<audio>"]
-UNTRAINED = ["face_fusion", "face_projector", "audio_projector", "frame_embedding"]  # what `weights init` leaves
+UNTRAINED = [
+    "face_fusion",
+    "face_projector",
+    "audio_projector",
+    "frame_embedding",
+]  # what `weights init` leaves
 
 
 def _model(untrained=(), **overrides) -> OmniEmotionForConditionalGeneration:
@@ -31,8 +36,13 @@ def _perception(language: str = "en") -> Perception:
         if language == "es"
         else Transcript(text="I can't believe it", language="en")
     )
-    return synthetic_perception(16, 2.0, box=(8, 8, 40, 40), transcript=transcript,
-                                prosody=Prosody(description="loud, high and rising pitch, fast speech"))
+    return synthetic_perception(
+        16,
+        2.0,
+        box=(8, 8, 40, 40),
+        transcript=transcript,
+        prosody=Prosody(description="loud, high and rising pitch, fast speech"),
+    )
 
 
 class _Expressions:
@@ -78,12 +88,16 @@ def test_zero_shot_layout_is_llava_onevisions_video_path():
     model = _model(UNTRAINED)
     config = ProcessorConfig.from_model_config(model.config)
     assert not config.zero_shot  # training builds the full layout; the engine switches it
-    processor = OmniEmotionProcessor(tiny_tokenizer(), ProcessorConfig(**{**config.to_dict(), "zero_shot": True}))
+    processor = OmniEmotionProcessor(
+        tiny_tokenizer(), ProcessorConfig(**{**config.to_dict(), "zero_shot": True})
+    )
     inputs = _inputs(model, processor, _perception())
     ids = inputs["input_ids"][0]
     # 8 frames x 4 pooled tokens + the newline; no face tokens, no audio, no modality markers
     assert int((ids == VIDEO).sum()) == 8 * 4 + 1 and int((ids == AUDIO).sum()) == 0
-    assert not {TINY_SPECIAL_IDS[t] for t in ("<vi_start>", "<vi_end>", "<au_start>", "<au_end>")} & set(ids.tolist())
+    assert not {TINY_SPECIAL_IDS[t] for t in ("<vi_start>", "<vi_end>", "<au_start>", "<au_end>")} & set(
+        ids.tolist()
+    )
     assert "face_pixel_values" not in inputs and "input_features" not in inputs
     # the same logits as the model without face and audio branches (LLaVA-OneVision) on the same weights
     plain = _model(use_face=False, use_audio=False)
@@ -95,11 +109,17 @@ def test_zero_shot_layout_is_llava_onevisions_video_path():
 def test_zero_shot_pads_stills_with_the_last_frame_and_audio_only_clips_have_no_video_tokens():
     """LLaVA-OneVision never saw zero frames: a still becomes a video that holds still, every token real."""
     model = _model(UNTRAINED)
-    config = ProcessorConfig(**{**ProcessorConfig.from_model_config(model.config).to_dict(), "zero_shot": True})
+    config = ProcessorConfig(
+        **{**ProcessorConfig.from_model_config(model.config).to_dict(), "zero_shot": True}
+    )
     processor = OmniEmotionProcessor(tiny_tokenizer(), config)
     rng = np.random.default_rng(1)
-    still = Clip(frames=rng.integers(0, 255, (1, 48, 64, 3), dtype=np.uint8), timestamps=np.zeros(1),
-                 audio=np.zeros(0, np.float32), duration=0.0)
+    still = Clip(
+        frames=rng.integers(0, 255, (1, 48, 64, 3), dtype=np.uint8),
+        timestamps=np.zeros(1),
+        audio=np.zeros(0, np.float32),
+        duration=0.0,
+    )
     inputs = processor(still, None, "How?")
     pixels, mask = inputs["pixel_values_videos"][0], inputs["frame_mask"][0]
     assert bool(mask.all()) and all(torch.equal(pixels[i], pixels[0]) for i in range(1, len(pixels)))
@@ -107,13 +127,23 @@ def test_zero_shot_pads_stills_with_the_last_frame_and_audio_only_clips_have_no_
         visual = model.model.visual_features(inputs["pixel_values_videos"], None, None, inputs["frame_mask"])
     assert visual.shape[1] == 8 * 4 + 1 and bool(visual.abs().sum(-1).gt(0).all())  # no all-zero token
     # two frames: the second is repeated into the six empty slots
-    short = Clip(frames=rng.integers(0, 255, (2, 48, 64, 3), dtype=np.uint8), timestamps=np.arange(2.0),
-                 audio=np.zeros(0, np.float32), duration=2.0)
+    short = Clip(
+        frames=rng.integers(0, 255, (2, 48, 64, 3), dtype=np.uint8),
+        timestamps=np.arange(2.0),
+        audio=np.zeros(0, np.float32),
+        duration=2.0,
+    )
     pixels = processor(short, None, "How?")["pixel_values_videos"][0]
-    assert not torch.equal(pixels[0], pixels[1]) and all(torch.equal(pixels[i], pixels[1]) for i in range(2, 8))
+    assert not torch.equal(pixels[0], pixels[1]) and all(
+        torch.equal(pixels[i], pixels[1]) for i in range(2, 8)
+    )
     # audio only: a text turn, no <video> placeholders filled with zeros
-    heard = Clip(frames=np.zeros((0, 48, 64, 3), np.uint8), timestamps=np.zeros(0), duration=1.0,
-                 audio=np.zeros(16000, np.float32))
+    heard = Clip(
+        frames=np.zeros((0, 48, 64, 3), np.uint8),
+        timestamps=np.zeros(0),
+        duration=1.0,
+        audio=np.zeros(16000, np.float32),
+    )
     ids = processor(heard, None, "How?")["input_ids"][0]
     assert int((ids == VIDEO).sum()) == 0
     with torch.no_grad():
@@ -220,11 +250,32 @@ def test_status_cli_and_tab_say_which_streams_are_live(zero_shot_dir, tmp_path, 
     (tmp_path / "omni-emotion-0.5b").symlink_to(zero_shot_dir, target_is_directory=True)
     assert _status(argparse.Namespace(weights_dir=tmp_path, json=False)) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "omni-emotion-0.5b" in x)
-    assert line.startswith("ok ") and "(zero-shot: video live; face and audio untrained, kept from the LLM)" in line
-    row = {"model": "omni-emotion-0.5b", "engine": "omni", "purpose": "", "present": True,
-           "location": str(zero_shot_dir), "get": "", "streams": "zero-shot: video live"}
-    report = {"engine": "clues", "face_backend": "yuface", "device": "cpu", "cuda": False, "version": "0",
-              "torch": "2", "gradio": "5", "python": "3.11", "weights": [row], "weights_dir": str(tmp_path),
-              "engines": [], "face_detectors": []}
+    assert (
+        line.startswith("ok ")
+        and "(zero-shot: video live; face and audio untrained, kept from the LLM)" in line
+    )
+    row = {
+        "model": "omni-emotion-0.5b",
+        "engine": "omni",
+        "purpose": "",
+        "present": True,
+        "location": str(zero_shot_dir),
+        "get": "",
+        "streams": "zero-shot: video live",
+    }
+    report = {
+        "engine": "clues",
+        "face_backend": "yuface",
+        "device": "cpu",
+        "cuda": False,
+        "version": "0",
+        "torch": "2",
+        "gradio": "5",
+        "python": "3.11",
+        "weights": [row],
+        "weights_dir": str(tmp_path),
+        "engines": [],
+        "face_detectors": [],
+    }
     head, rows = _render(report)
     assert "**omni-emotion-0.5b** runs zero-shot: video live." in head and rows[0][3] == "yes"

@@ -100,7 +100,10 @@ def test_non_english_speech_is_quoted_with_its_translation(pipeline, tmp_path):
     a = pipeline.analyze_file(path)
     assert a.language == "es" and "[English: " in a.transcript
     original, english = a.transcript.split(" [English: ")
-    assert f'The person says: "{original}' in a.explanation and f'In English: "{english.rstrip("]")}' in a.explanation
+    assert (
+        f'The person says: "{original}' in a.explanation
+        and f'In English: "{english.rstrip("]")}' in a.explanation
+    )
     assert "The translated wording is" in a.clues.textual and "negative" in a.clues.textual
     # the words reader reads the translation as sad (espeak's flat synthetic voice may still sound angry to the
     # voice model, and the judgment weighs both)

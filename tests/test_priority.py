@@ -10,8 +10,9 @@ import pytest
 
 from omni_emotion.priority import lower_thread_priority
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="per-thread nice values are Linux's")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's"
+)
 
 
 def nice_of(tid: int) -> int:

@@ -26,8 +26,12 @@ class ToyEngine:
     expressions = None
 
     def analyze(self, perception: Perception, progress=None) -> Analysis:
-        return Analysis(labels=[f"faces-{len(perception.faces)}"], explanation="toy", engine=self.name,
-                        faces=[f.summary() for f in perception.faces])
+        return Analysis(
+            labels=[f"faces-{len(perception.faces)}"],
+            explanation="toy",
+            engine=self.name,
+            faces=[f.summary() for f in perception.faces],
+        )
 
 
 class CentreDetector:
@@ -42,8 +46,9 @@ class CentreDetector:
 
 
 TOY_ENGINE = EngineEntry("toy", "a test engine", load=lambda device, weights_dir: ToyEngine(), num_frames=4)
-TOY_DETECTOR = DetectorEntry("centre", "a test detector", load=lambda device: CentreDetector(),
-                             is_available=lambda: True)
+TOY_DETECTOR = DetectorEntry(
+    "centre", "a test detector", load=lambda device: CentreDetector(), is_available=lambda: True
+)
 
 
 @pytest.fixture
@@ -80,8 +85,19 @@ def test_status_tab_lists_the_registered_entries(toys, tmp_path):
 
 def test_analyze_runs_the_toy_engine_on_the_toy_detector(toys, make_av, capsys, tmp_path):
     clip = make_av("face.mp4", seconds=1.0)
-    code = main(["analyze", str(clip), "--engine", "toy", "--face-backend", "centre", "--json",
-                 "--weights-dir", str(tmp_path)])
+    code = main(
+        [
+            "analyze",
+            str(clip),
+            "--engine",
+            "toy",
+            "--face-backend",
+            "centre",
+            "--json",
+            "--weights-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     analysis = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert analysis["engine"] == "toy" and analysis["labels"] == ["faces-1"]

@@ -79,8 +79,12 @@ def test_first_frame_and_first_audio_chunk_share_one_live_session(tmp_path, monk
 
     monkeypatch.setattr(live_tab, "LiveSession", CountedSession)
     pipeline = FakePipeline(decode=True)
-    models = LiveModels(detector=NoFaces(), new_tracker=Overlapping(NoTracks), expressions=None,
-                        analyze_clip=pipeline.analyze_clip)
+    models = LiveModels(
+        detector=NoFaces(),
+        new_tracker=Overlapping(NoTracks),
+        expressions=None,
+        analyze_clip=pipeline.analyze_clip,
+    )
     frame = tmp_path / "frame.png"
     cv2.imwrite(str(frame), np.full((48, 64, 3), 90, np.uint8))
     chunk = write_wav(tmp_path / "chunk.wav", 0.3 * np.sin(np.linspace(0, 2000, 16_000)), 16_000)
@@ -89,8 +93,10 @@ def test_first_frame_and_first_audio_chunk_share_one_live_session(tmp_path, monk
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
         client = Client(demo.local_url, verbose=False)
         try:
-            jobs = [client.submit(handle_file(str(frame)), api_name="/live_frame"),
-                    client.submit(handle_file(str(chunk)), api_name="/live_audio")]
+            jobs = [
+                client.submit(handle_file(str(frame)), api_name="/live_frame"),
+                client.submit(handle_file(str(chunk)), api_name="/live_audio"),
+            ]
             for job in jobs:
                 job.result(timeout=60)
         finally:

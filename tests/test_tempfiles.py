@@ -33,11 +33,15 @@ def test_uploads_stay_in_one_private_folder_that_is_removed_at_shutdown(tmp_path
         try:
             assert demo.analytics_enabled is False and demo.delete_cache == DELETE_CACHE
             assert folder.stat().st_mode & 0o777 == 0o700
-            client.predict(handle_file(str(write_av(tmp_path / "my face.mp4", seconds=0.5))), api_name="/analyze")
+            client.predict(
+                handle_file(str(write_av(tmp_path / "my face.mp4", seconds=0.5))), api_name="/analyze"
+            )
             client.predict(handle_file(str(png(tmp_path / "frame.png", 64, 48))), api_name="/live_frame")
             assert Path(pipeline.paths[-1]).is_relative_to(folder)
             written = [p for p in folder.rglob("*") if p.is_file()]
-            assert any(p.name == "my face.mp4" for p in written) and len(written) >= 3  # clip, frame, annotated
+            assert (
+                any(p.name == "my face.mp4" for p in written) and len(written) >= 3
+            )  # clip, frame, annotated
         finally:
             client.close()
             demo.close()

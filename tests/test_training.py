@@ -28,7 +28,11 @@ from omni_emotion.training.templates import TASKS, instruction
 
 
 def _line(**kw):
-    base = {"id": "a", "video": "a.mp4", "conversation": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "x"}]}
+    base = {
+        "id": "a",
+        "video": "a.mp4",
+        "conversation": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "x"}],
+    }
     base.update(kw)
     return json.dumps({k: v for k, v in base.items() if v is not None})
 
@@ -45,7 +49,12 @@ def media(tmp_path):
 
 def test_manifest_round_trip(media):
     samples = [
-        Sample("a", (Turn("user", "Which emotions?"), Turn("assistant", "happy, excited")), video=media / "a.mp4", task="ov_labels"),
+        Sample(
+            "a",
+            (Turn("user", "Which emotions?"), Turn("assistant", "happy, excited")),
+            video=media / "a.mp4",
+            task="ov_labels",
+        ),
         Sample("c", (Turn("user", "Transcribe."), Turn("assistant", "hello there")), audio=media / "c.wav"),
     ]
     path = media / "sub" / "train.jsonl"
@@ -66,9 +75,15 @@ def test_manifest_round_trip(media):
         (_line(vidoe="a.mp4"), "unknown key 'vidoe'"),
         (_line(video="missing.mp4"), "does not exist"),
         (_line(video=None), "needs a 'video' or an 'audio'"),
-        (_line(conversation=[{"role": "assistant", "content": "x"}, {"role": "user", "content": "q"}]), "role 'assistant'"),
+        (
+            _line(conversation=[{"role": "assistant", "content": "x"}, {"role": "user", "content": "q"}]),
+            "role 'assistant'",
+        ),
         (_line(conversation=[{"role": "user", "content": "q"}]), "has 1 turns"),
-        (_line(conversation=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "  "}]), "is empty"),
+        (
+            _line(conversation=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "  "}]),
+            "is empty",
+        ),
         (_line(conversation="hi"), "must be a list"),
         (_line(conversation=[{"role": "user"}, {"role": "assistant", "content": "x"}]), "turn 1 must be"),
         (_line(id=3), "'id' must be a string"),
@@ -120,7 +135,9 @@ def test_openset_converter_round_trip(media):
     assert samples[0].answer == "excited, joyful, happy" and samples[0].task == "ov_labels"
     assert parse_labels(samples[0].answer) == ["excited", "joyful", "happy"]
     write_manifest(samples, media / "m.jsonl")
-    assert [sample_to_dict(s) for s in read_manifest(media / "m.jsonl")] == [sample_to_dict(s) for s in samples]
+    assert [sample_to_dict(s) for s in read_manifest(media / "m.jsonl")] == [
+        sample_to_dict(s) for s in samples
+    ]
 
 
 def test_reason_and_label_converters(media):
@@ -141,7 +158,7 @@ def test_reason_and_label_converters(media):
     [
         ("name,other\na,x\n", "has no 'openset' column"),
         ("name,openset\nzzz,\"['x']\"\n", "line 2: no media file for 'zzz'"),
-        ("name,openset\na,\"[]\"\n", "line 2: the annotation of 'a' is empty"),
+        ('name,openset\na,"[]"\n', "line 2: the annotation of 'a' is empty"),
     ],
 )
 def test_converter_errors(media, content, needle):
@@ -159,9 +176,41 @@ def test_find_media_prefers_exact_name(media):
 def test_convert_cli(media, capsys):
     (media / "o.csv").write_text("name,openset\na,\"['calm']\"\n")
     out = media / "m.jsonl"
-    assert main(["train", "convert", "--format", "openset", "--input", str(media / "o.csv"), "--media", str(media), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "convert",
+                "--format",
+                "openset",
+                "--input",
+                str(media / "o.csv"),
+                "--media",
+                str(media),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert read_manifest(out)[0].answer == "calm"
-    assert main(["train", "convert", "--format", "openset", "--input", str(media / "nope.csv"), "--media", str(media), "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "convert",
+                "--format",
+                "openset",
+                "--input",
+                str(media / "nope.csv"),
+                "--media",
+                str(media),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -177,12 +226,27 @@ def test_openset_of_ovmerd(data_dir):
 
 def test_phase_defaults_are_the_papers():
     one, two, three = (phase_config(p) for p in (1, 2, 3))
-    assert (one.learning_rate, one.batch_size, one.epochs, one.trainable) == (1e-3, 256, 1.0, ("audio_projector",))
+    assert (one.learning_rate, one.batch_size, one.epochs, one.trainable) == (
+        1e-3,
+        256,
+        1.0,
+        ("audio_projector",),
+    )
     # the cross-attention group is empty unless the model fuses with cross-attention
     assert (two.learning_rate, two.batch_size, two.epochs, two.trainable) == (
-        1e-3, 256, 1.0, ("face_projector", "cross_attention"))
+        1e-3,
+        256,
+        1.0,
+        ("face_projector", "cross_attention"),
+    )
     assert (three.learning_rate, three.batch_size, three.epochs) == (1e-5, 128, 3.0)
-    assert set(three.trainable) >= {"vision_projector", "face_projector", "cross_attention", "audio_projector", "llm"}
+    assert set(three.trainable) >= {
+        "vision_projector",
+        "face_projector",
+        "cross_attention",
+        "audio_projector",
+        "llm",
+    }
     assert "face_fusion" not in three.trainable and "face_backbone" not in three.trainable
     assert three.trainable == PHASE_GROUPS[3] and three.num_frames == 8
     assert phase_config(3, micro_batch_size=4).accumulation_steps == 32
@@ -190,8 +254,15 @@ def test_phase_defaults_are_the_papers():
 
 @pytest.mark.parametrize(
     "kw",
-    [{"micro_batch_size": 3}, {"learning_rate": 0}, {"precision": "fp16"}, {"trainable": ()}, {"max_steps": 0},
-     {"warmup_ratio": 1.0}, {"nonsense": 1}],
+    [
+        {"micro_batch_size": 3},
+        {"learning_rate": 0},
+        {"precision": "fp16"},
+        {"trainable": ()},
+        {"max_steps": 0},
+        {"warmup_ratio": 1.0},
+        {"nonsense": 1},
+    ],
 )
 def test_bad_config(kw):
     with pytest.raises(ConfigError):
@@ -231,10 +302,14 @@ def test_micro_batch_stream(n, micro, seed, skip):
     epochs = [list(itertools.islice(stream, per_epoch)) for _ in range(2)]
     for batches in epochs:
         assert sorted(i for b in batches for i in b) == list(range(n))  # every sample once
-        assert all(len(b) == micro for b in batches[:-1]) and 1 <= len(batches[-1]) <= micro  # only the last is short
+        assert (
+            all(len(b) == micro for b in batches[:-1]) and 1 <= len(batches[-1]) <= micro
+        )  # only the last is short
     flat = epochs[0] + epochs[1]
     skip %= len(flat)
-    resumed = list(itertools.islice(micro_batch_stream(n, micro, seed=seed, start=skip), 2 * per_epoch - skip))
+    resumed = list(
+        itertools.islice(micro_batch_stream(n, micro, seed=seed, start=skip), 2 * per_epoch - skip)
+    )
     assert resumed == flat[skip:]
     assert list(itertools.islice(micro_batch_stream(n, micro, seed=seed, shuffle=False), per_epoch)) == [
         list(range(j, min(j + micro, n))) for j in range(0, n, micro)
@@ -253,12 +328,15 @@ def test_the_engine_asks_in_the_words_training_used(tmp_path):
     from omni_emotion.types import Clip, Perception, Transcript
 
     said = "I can't believe you did that"
-    for task, question, fmt in (("ov_labels", LABELS_PROMPT, "openset"), ("describe", EXPLAIN_PROMPT, "reason")):
+    for task, question, fmt in (
+        ("ov_labels", LABELS_PROMPT, "openset"),
+        ("describe", EXPLAIN_PROMPT, "reason"),
+    ):
         # a clip name whose stable phrasing is the engine's question (it is one of the task's phrasings)
         name = next(n for n in (f"clip{i}" for i in range(200)) if instruction(task, n) == question)
         (tmp_path / f"{name}.mp4").write_bytes(b"\0")
         column = "openset" if fmt == "openset" else "reason"
-        (tmp_path / "a.csv").write_text(f'name,{column},subtitle\n{name},"[\'happy\']",{said}\n')
+        (tmp_path / "a.csv").write_text(f"name,{column},subtitle\n{name},\"['happy']\",{said}\n")
         (sample,) = convert(fmt, tmp_path / "a.csv", tmp_path)
 
         class Model:  # what the engine reads of a trained model
@@ -272,8 +350,14 @@ def test_the_engine_asks_in_the_words_training_used(tmp_path):
                 self.tokenizer, self.config = tokenizer, config
 
         engine = OmniEngine(Model(), Processor(None, ProcessorConfig()), device=None)
-        clip = Clip(frames=np.zeros((0, 4, 4, 3), np.uint8), timestamps=np.zeros(0), audio=np.zeros(0, np.float32),
-                    duration=1.0)
-        perception = dataclasses.replace(Perception(clip=clip), transcript=Transcript(text=said, language="en"))
+        clip = Clip(
+            frames=np.zeros((0, 4, 4, 3), np.uint8),
+            timestamps=np.zeros(0),
+            audio=np.zeros(0, np.float32),
+            duration=1.0,
+        )
+        perception = dataclasses.replace(
+            Perception(clip=clip), transcript=Transcript(text=said, language="en")
+        )
         assert engine.prompt(perception, question) == sample.prompt
         assert sample.prompt == f'The person says: "{said}"\n{question}'

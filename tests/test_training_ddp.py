@@ -28,8 +28,15 @@ from omni_emotion.training.toy_task import write_colour_image
 
 SR = 16_000
 ATOL = 1e-5
-TRAINED = ("model.vision.projector.", "model.vision.image_newline", "model.face.projector.",
-           "model.audio.projector.", "model.frame_embedding.", "model.language_model.", "lm_head.")
+TRAINED = (
+    "model.vision.projector.",
+    "model.vision.image_newline",
+    "model.face.projector.",
+    "model.audio.projector.",
+    "model.frame_embedding.",
+    "model.language_model.",
+    "lm_head.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +50,18 @@ def setup(tmp_path_factory):
         answer = "L" if i % 4 < 2 else "H"
         if i % 2 == 0:
             hz = 300 + 20 * i if answer == "L" else 2500 + 20 * i
-            path = write_wav(folder / f"tone{i}.wav", (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32), SR)
-            samples.append(Sample(f"tone{i}", (Turn("user", "pitch?"), Turn("assistant", answer)), audio=path))
+            path = write_wav(
+                folder / f"tone{i}.wav", (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32), SR
+            )
+            samples.append(
+                Sample(f"tone{i}", (Turn("user", "pitch?"), Turn("assistant", answer)), audio=path)
+            )
         else:
             colour = (40 + 20 * i, 30, 30) if answer == "L" else (30, 30, 200 + 5 * i)
             path = write_colour_image(folder / f"still{i}.png", colour)
-            samples.append(Sample(f"still{i}", (Turn("user", "pitch?"), Turn("assistant", answer)), video=path))
+            samples.append(
+                Sample(f"still{i}", (Turn("user", "pitch?"), Turn("assistant", answer)), video=path)
+            )
     model, processor = tiny_model()
     model.save_pretrained(folder / "init")
     processor.tokenizer.save_pretrained(folder / "init")
@@ -57,10 +70,40 @@ def setup(tmp_path_factory):
 
 
 def _argv(folder: Path, out: str, *extra: str) -> list[str]:
-    return ["train", "--phase", "3", "--data", str(folder / "m.jsonl"), "--init", str(folder / "init"),
-            "--out", str(folder / out), "--batch-size", "4", "--micro-batch-size", "1", "--max-steps", "4",
-            "--epochs", "3", "--lr", "1e-2", "--warmup-ratio", "0", "--log-every", "1", "--save-every", "2",
-            "--device", "cpu", "--cache", str(folder / "cache"), "--num-frames", "4", *extra]
+    return [
+        "train",
+        "--phase",
+        "3",
+        "--data",
+        str(folder / "m.jsonl"),
+        "--init",
+        str(folder / "init"),
+        "--out",
+        str(folder / out),
+        "--batch-size",
+        "4",
+        "--micro-batch-size",
+        "1",
+        "--max-steps",
+        "4",
+        "--epochs",
+        "3",
+        "--lr",
+        "1e-2",
+        "--warmup-ratio",
+        "0",
+        "--log-every",
+        "1",
+        "--save-every",
+        "2",
+        "--device",
+        "cpu",
+        "--cache",
+        str(folder / "cache"),
+        "--num-frames",
+        "4",
+        *extra,
+    ]
 
 
 def _both_engines(ddp: list[str], fsdp: list[str]) -> tuple[int, int]:

@@ -27,8 +27,15 @@ SR = 16_000
 TRAINED = {
     1: ("model.audio.projector.",),
     2: ("model.face.projector.",),
-    3: ("model.vision.projector.", "model.vision.image_newline", "model.face.projector.", "model.audio.projector.",
-        "model.frame_embedding.", "model.language_model.", "lm_head."),
+    3: (
+        "model.vision.projector.",
+        "model.vision.image_newline",
+        "model.face.projector.",
+        "model.audio.projector.",
+        "model.frame_embedding.",
+        "model.language_model.",
+        "lm_head.",
+    ),
 }
 CROSS_ATTENTION = "model.cross_attention."  # trained in phases 2 and 3 when the model fuses with it
 
@@ -48,8 +55,15 @@ def tiny_model(init_std: float | None = None, seed: int = 0, **overrides):
 def centre_face(clip, path):
     """Stand-in tracker: the face is the 32x32 centre square of every sampled frame."""
     n = len(clip.frames)
-    return FaceTrack(0, clip.timestamps, np.zeros((n, 4), np.float32), np.ones(n, np.float32),
-                     crops=clip.frames[:, 16:48, 16:48], crop_times=clip.timestamps, main=True)
+    return FaceTrack(
+        0,
+        clip.timestamps,
+        np.zeros((n, 4), np.float32),
+        np.ones(n, np.float32),
+        crops=clip.frames[:, 16:48, 16:48],
+        crop_times=clip.timestamps,
+        main=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +92,9 @@ def faces(tmp_path_factory):
             img[16:48, 16:48] = colour
             return img
 
-        path = write_av(folder / f"face{i}.mp4", seconds=1.0, fps=8, size=(64, 64), tone_hz=440.0 + 50 * i, frame_fn=frame)
+        path = write_av(
+            folder / f"face{i}.mp4", seconds=1.0, fps=8, size=(64, 64), tone_hz=440.0 + 50 * i, frame_fn=frame
+        )
         samples.append(Sample(f"face{i}", (Turn("user", "colour?"), Turn("assistant", answer)), video=path))
     return samples
 
@@ -94,8 +110,15 @@ def _accuracy(model, dataset, answers):
     for sample in dataset.samples:
         losses = {}
         for a in answers:
-            probe = Sample(sample.id, (Turn("user", sample.prompt), Turn("assistant", a)), video=sample.video, audio=sample.audio)
-            batch = dataset.collate([ManifestDataset([probe], dataset.processor, dataset.cache, system=dataset.system)[0]])
+            probe = Sample(
+                sample.id,
+                (Turn("user", sample.prompt), Turn("assistant", a)),
+                video=sample.video,
+                audio=sample.audio,
+            )
+            batch = dataset.collate(
+                [ManifestDataset([probe], dataset.processor, dataset.cache, system=dataset.system)[0]]
+            )
             with torch.no_grad():
                 losses[a] = model(**batch).loss.item()
         right += min(losses, key=losses.get) == sample.answer
@@ -112,13 +135,21 @@ def _assert_frozen_parts_in_eval_mode(model) -> None:
 
 @pytest.mark.parametrize(
     "phase, fusion",
-    [(1, "video_concat"), (2, "video_concat"), (3, "video_concat"), (2, "cross_attention"), (3, "cross_attention")],
+    [
+        (1, "video_concat"),
+        (2, "video_concat"),
+        (3, "video_concat"),
+        (2, "cross_attention"),
+        (3, "cross_attention"),
+    ],
 )
 def test_phase_trains_exactly_its_groups(phase, fusion, tones, faces, tmp_path):
     model, processor = tiny_model(fusion=fusion)
     trained = TRAINED[phase] + ((CROSS_ATTENTION,) if fusion == "cross_attention" and phase > 1 else ())
     data = _dataset(tones[:2] if phase == 1 else faces[:2], processor)
-    config = phase_config(phase, batch_size=2, micro_batch_size=1, epochs=2, learning_rate=1e-2, warmup_ratio=0.0)
+    config = phase_config(
+        phase, batch_size=2, micro_batch_size=1, epochs=2, learning_rate=1e-2, warmup_ratio=0.0
+    )
     trainer = Trainer(model, data, data.collate, config, tmp_path, device="cpu", progress=False)
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     assert names and all(n.startswith(trained) for n in names)
@@ -149,14 +180,25 @@ def test_phase1_learns_pitch(tones, tmp_path):
     model, processor = tiny_model(init_std=0.3)
     # without the system turn: its ~20 extra random-embedding tokens in front of the audio keep this toy task
     # (a frozen random decoder) at chance for 240 steps; the task checks the mechanics, not the prompt
-    data = ManifestDataset(tones, processor, FeatureCache(processor, tmp_path / "cache", face_fn=centre_face),
-                           system=None)
+    data = ManifestDataset(
+        tones, processor, FeatureCache(processor, tmp_path / "cache", face_fn=centre_face), system=None
+    )
     # only the audio projector trains, through a frozen random decoder: learning the pitch depends on the sample
     # order (seeds 1 and 3 reach 1.0 at 120 steps, seed 2 0.94, seed 0 stays at 0.5 -- measured when the
     # micro-batch stream lost its per-kind split); the seed is fixed so the test is deterministic
-    config = phase_config(1, batch_size=8, micro_batch_size=4, epochs=60, learning_rate=1e-2, warmup_ratio=0.0,
-                          log_every=5, seed=1)
-    result = Trainer(model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False).train()
+    config = phase_config(
+        1,
+        batch_size=8,
+        micro_batch_size=4,
+        epochs=60,
+        learning_rate=1e-2,
+        warmup_ratio=0.0,
+        log_every=5,
+        seed=1,
+    )
+    result = Trainer(
+        model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False
+    ).train()
     assert result.steps == 120 and result.loss_end < 0.5 * result.loss_start
     assert _accuracy(model, data, ["L", "H"]) == 1.0  # the prior alone would give 0.5
 
@@ -164,8 +206,12 @@ def test_phase1_learns_pitch(tones, tmp_path):
 def test_phase2_learns_face_colour(faces, tmp_path):
     model, processor = tiny_model(init_std=0.3)
     data = _dataset(faces, processor, tmp_path / "cache")
-    config = phase_config(2, batch_size=4, micro_batch_size=4, epochs=30, learning_rate=1e-2, warmup_ratio=0.0, log_every=5)
-    result = Trainer(model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False).train()
+    config = phase_config(
+        2, batch_size=4, micro_batch_size=4, epochs=30, learning_rate=1e-2, warmup_ratio=0.0, log_every=5
+    )
+    result = Trainer(
+        model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False
+    ).train()
     assert result.loss_end < 0.5 * result.loss_start
     assert _accuracy(model, data, ["R", "B"]) == 1.0
 
@@ -178,17 +224,28 @@ def test_mixed_video_still_and_audio_only_batches_train(tones, faces, tmp_path):
         img = np.full((64, 64, 3), 128, np.uint8)
         img[16:48, 16:48] = colour
         cv2.imwrite(str(tmp_path / f"still{i}.png"), img[..., ::-1])
-        stills.append(Sample(f"still{i}", (Turn("user", "colour?"), Turn("assistant", "RB"[i])),
-                             video=tmp_path / f"still{i}.png"))
+        stills.append(
+            Sample(
+                f"still{i}",
+                (Turn("user", "colour?"), Turn("assistant", "RB"[i])),
+                video=tmp_path / f"still{i}.png",
+            )
+        )
     model, processor = tiny_model()
     data = _dataset([tones[0], faces[0], stills[0], tones[1], faces[1], stills[1]], processor)
     batch = data.collate([data[i] for i in range(3)])
-    assert batch["frame_mask"].sum(1).tolist() == [0, 8, 1] and batch["face_mask"].sum(1).tolist() == [0, 8, 1]
+    assert batch["frame_mask"].sum(1).tolist() == [0, 8, 1] and batch["face_mask"].sum(1).tolist() == [
+        0,
+        8,
+        1,
+    ]
     assert batch["audio_mask"].tolist() == [True, True, False]
     # one micro-batch of 3 per step: every step mixes kinds whatever the shuffle
     config = phase_config(3, batch_size=3, micro_batch_size=3, epochs=2, learning_rate=1e-3, warmup_ratio=0.0)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    result = Trainer(model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False).train()
+    result = Trainer(
+        model, data, data.collate, config, tmp_path / "out", device="cpu", progress=False
+    ).train()
     assert result.steps == 4 and result.samples == 12 and np.isfinite(result.loss_end)
     after = dict(model.named_parameters())
     for prefix in TRAINED[3]:
@@ -198,10 +255,18 @@ def test_mixed_video_still_and_audio_only_batches_train(tones, faces, tmp_path):
 
 def test_resume_matches_an_uninterrupted_run(tones, tmp_path):
     def run(out, resume=None):
-        model, processor = tiny_model(seed=1) if resume is None else (
-            OmniEmotionForConditionalGeneration.from_pretrained(resume, dtype=torch.float32), tiny_model()[1])
+        model, processor = (
+            tiny_model(seed=1)
+            if resume is None
+            else (
+                OmniEmotionForConditionalGeneration.from_pretrained(resume, dtype=torch.float32),
+                tiny_model()[1],
+            )
+        )
         data = _dataset(tones[:6], processor, tmp_path / "cache")
-        config = phase_config(1, batch_size=2, micro_batch_size=1, max_steps=4, epochs=5, learning_rate=1e-2, save_every=2)
+        config = phase_config(
+            1, batch_size=2, micro_batch_size=1, max_steps=4, epochs=5, learning_rate=1e-2, save_every=2
+        )
         trainer = Trainer(model, data, data.collate, config, out, device="cpu", progress=False)
         return trainer.train(resume=resume), model
 
@@ -216,8 +281,12 @@ def test_resume_matches_an_uninterrupted_run(tones, tmp_path):
 def test_resume_refuses_another_phase(tones, tmp_path):
     model, processor = tiny_model()
     data = _dataset(tones[:2], processor)
-    Trainer(model, data, data.collate, phase_config(1, batch_size=2), tmp_path, device="cpu", progress=False).train()
-    trainer = Trainer(model, data, data.collate, phase_config(2, batch_size=2), tmp_path / "x", device="cpu", progress=False)
+    Trainer(
+        model, data, data.collate, phase_config(1, batch_size=2), tmp_path, device="cpu", progress=False
+    ).train()
+    trainer = Trainer(
+        model, data, data.collate, phase_config(2, batch_size=2), tmp_path / "x", device="cpu", progress=False
+    )
     with pytest.raises(Exception, match="saved by phase 1"):
         trainer.train(resume=tmp_path / "checkpoint-1")
 
@@ -240,7 +309,9 @@ def test_cache_stores_features_once_and_reproduces_the_processor(faces, tmp_path
     # dataset inputs from the cache equal the processor's inputs from the decoded clip (up to uint8 rounding)
     direct = processor(clip, centre_face(clip, None), faces[0].prompt, answer=faces[0].answer)
     cached = _dataset(faces[:1], processor, tmp_path)[0]
-    assert torch.equal(direct["input_ids"], cached["input_ids"]) and torch.equal(direct["labels"], cached["labels"])
+    assert torch.equal(direct["input_ids"], cached["input_ids"]) and torch.equal(
+        direct["labels"], cached["labels"]
+    )
     assert int(cached["audio_token_lengths"]) == tokens
     for key in ("pixel_values_videos", "face_pixel_values", "input_features"):
         assert torch.allclose(direct[key], cached[key], atol=0.05), key
@@ -266,8 +337,12 @@ def test_gradient_checkpointing_gives_the_same_step(tones, tmp_path):
     for checkpointing in (False, True):
         model, processor = tiny_model()
         data = _dataset(tones[:2], processor)
-        config = phase_config(3, batch_size=2, micro_batch_size=2, learning_rate=1e-3, gradient_checkpointing=checkpointing)
-        Trainer(model, data, data.collate, config, tmp_path / str(checkpointing), device="cpu", progress=False).train()
+        config = phase_config(
+            3, batch_size=2, micro_batch_size=2, learning_rate=1e-3, gradient_checkpointing=checkpointing
+        )
+        Trainer(
+            model, data, data.collate, config, tmp_path / str(checkpointing), device="cpu", progress=False
+        ).train()
         assert model.is_activation_checkpointing == checkpointing
         results.append(model.lm_head.weight.detach().clone())
     torch.testing.assert_close(results[0], results[1])
@@ -281,9 +356,27 @@ def test_cli_runs_phase_1_then_resumes(tones, tmp_path, capsys):
     manifest = tmp_path / "m.jsonl"
     write_manifest(tones[:4], manifest)
     out = tmp_path / "phase1"
-    common = ["train", "--phase", "1", "--data", str(manifest), "--init", str(init), "--out", str(out),
-              "--batch-size", "2", "--epochs", "2", "--device", "cpu", "--cache", str(tmp_path / "cache"),
-              "--num-frames", "4"]
+    common = [
+        "train",
+        "--phase",
+        "1",
+        "--data",
+        str(manifest),
+        "--init",
+        str(init),
+        "--out",
+        str(out),
+        "--batch-size",
+        "2",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--num-frames",
+        "4",
+    ]
     assert main(common + ["--max-steps", "2", "--save-every", "1"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["total_steps"] == 2
@@ -297,19 +390,40 @@ def test_cli_runs_phase_1_then_resumes(tones, tmp_path, capsys):
     engine = OmniEngine.load(out, device="cpu")
     assert engine.processor.config == expected
     trained = OmniEmotionForConditionalGeneration.from_pretrained(out / "checkpoint-2")
-    assert torch.equal(engine.model.model.audio.projector.linear_1.weight, trained.model.audio.projector.linear_1.weight)
-    assert not torch.equal(trained.model.audio.projector.linear_1.weight, model.model.audio.projector.linear_1.weight)
+    assert torch.equal(
+        engine.model.model.audio.projector.linear_1.weight, trained.model.audio.projector.linear_1.weight
+    )
+    assert not torch.equal(
+        trained.model.audio.projector.linear_1.weight, model.model.audio.projector.linear_1.weight
+    )
     assert main(common + ["--resume", "auto"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["total_steps"] == 4
-    assert main(["train", "--phase", "2", "--data", str(manifest), "--init", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--phase",
+                "2",
+                "--data",
+                str(manifest),
+                "--init",
+                str(tmp_path / "nowhere"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "not an Omni-Emotion model folder" in capsys.readouterr().err
 
 
 def test_a_diverged_loss_stops_with_a_typed_error(tones, tmp_path):
     model, processor = tiny_model()
     data = _dataset(tones[:2], processor)
-    trainer = Trainer(model, data, data.collate, phase_config(1, batch_size=2), tmp_path, device="cpu", progress=False)
+    trainer = Trainer(
+        model, data, data.collate, phase_config(1, batch_size=2), tmp_path, device="cpu", progress=False
+    )
     with torch.no_grad():
         model.model.audio.projector.linear_2.bias.fill_(float("nan"))
     with pytest.raises(TrainingDivergedError, match="at step 1"):
@@ -324,7 +438,17 @@ def test_cli_bad_manifest_is_one_sentence(tmp_path, capsys):
     model.save_pretrained(init)
     processor.tokenizer.save_pretrained(init)
     capsys.readouterr()
-    args = ["train", "--phase", "1", "--data", str(manifest), "--init", str(init), "--out", str(tmp_path / "o")]
+    args = [
+        "train",
+        "--phase",
+        "1",
+        "--data",
+        str(manifest),
+        "--init",
+        str(init),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("omni-emotion: error: m.jsonl, line 1: ") and "\n" not in err, err

@@ -49,7 +49,14 @@ def test_list_answers_give_labels_and_the_format_verdict():
 
 def test_rewards_add_the_ew_score_format_and_length_terms():
     config = RLConfig(max_new_tokens=10, length_free_tokens=4, format_weight=0.5, length_penalty=0.2)
-    r = answer_rewards(["mad"], ["mad", "sad", "mad, 7", "sad"], [4, 7, 10, 10], [False, False, False, True], TOY_TABLES, config)
+    r = answer_rewards(
+        ["mad"],
+        ["mad", "sad", "mad, 7", "sad"],
+        [4, 7, 10, 10],
+        [False, False, False, True],
+        TOY_TABLES,
+        config,
+    )
     np.testing.assert_allclose(r.ew, [1.0, 0.0, 1.0, 0.0])
     np.testing.assert_allclose(r.format, [1.0, 1.0, 0.0, 1.0])
     np.testing.assert_allclose(r.length, [0.0, 0.5, 1.0, 1.0])  # (7 - 4) / (10 - 4); cut off = 1
@@ -64,14 +71,24 @@ def test_rule_extraction_reads_prose():
 
     tables = WheelTables({"angry": ("a",) * 12, "sad": ("s",) * 12})
     config = RLConfig(extractor="rule")
-    r = answer_rewards(["angry"], ["He is clearly angry, not sad.", "No idea."], [8, 3], [False, False], tables, config,
-                       RuleExtractor(tables))
+    r = answer_rewards(
+        ["angry"],
+        ["He is clearly angry, not sad.", "No idea."],
+        [8, 3],
+        [False, False],
+        tables,
+        config,
+        RuleExtractor(tables),
+    )
     assert r.labels == [["angry"], []] and r.ew.tolist() == [1.0, 0.0] and r.format.tolist() == [1.0, 0.0]
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.floats(-3, 3), min_size=2, max_size=8), min_size=1, max_size=4).filter(
-    lambda rows: len({len(r) for r in rows}) == 1))
+@given(
+    st.lists(st.lists(st.floats(-3, 3), min_size=2, max_size=8), min_size=1, max_size=4).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    )
+)
 @example([[0.8026440180056729] * 5])  # their float64 mean is off in the last bit
 def test_advantages_are_centred_and_scaled_per_group(rows):
     adv = group_advantages(torch.tensor(rows, dtype=torch.float64))
@@ -90,7 +107,9 @@ def test_loss_pushes_up_good_answers_and_clipping_stops_the_push():
     loss, stats = grpo_loss(logps, logps.detach(), logps.detach(), adv, mask, 0.2, 0.1)
     loss.backward()
     assert stats == {"kl": 0.0, "clip_fraction": 0.0}
-    assert (logps.grad[0, :2] < 0).all() and (logps.grad[1] > 0).all() and logps.grad[0, 2] == 0  # descent raises row 0
+    assert (
+        (logps.grad[0, :2] < 0).all() and (logps.grad[1] > 0).all() and logps.grad[0, 2] == 0
+    )  # descent raises row 0
     # a ratio already above 1 + eps with a positive advantage gets no more push, and is counted as clipped
     far = torch.full((1, 2), 0.5, requires_grad=True)
     loss, stats = grpo_loss(far, torch.zeros(1, 2), None, torch.tensor([1.0]), torch.ones(1, 2), 0.2, 0.0)
@@ -98,13 +117,24 @@ def test_loss_pushes_up_good_answers_and_clipping_stops_the_push():
     assert torch.equal(far.grad, torch.zeros(1, 2)) and stats["clip_fraction"] == 1.0
     # the k3 KL estimate is positive away from the reference and its gradient pulls back towards it
     drift = torch.full((1, 2), -0.3, requires_grad=True)
-    loss, stats = grpo_loss(drift, drift.detach(), torch.zeros(1, 2), torch.zeros(1), torch.ones(1, 2), 0.2, 1.0)
+    loss, stats = grpo_loss(
+        drift, drift.detach(), torch.zeros(1, 2), torch.zeros(1), torch.ones(1, 2), 0.2, 1.0
+    )
     loss.backward()
     assert stats["kl"] == pytest.approx(math.exp(0.3) - 0.3 - 1) and (drift.grad < 0).all()
 
 
-@pytest.mark.parametrize("kw", [{"num_generations": 1}, {"clip_epsilon": 0}, {"grouping": "W6-L1"},
-                                {"extractor": "llm"}, {"length_free_tokens": 64}, {"kl_beta": -1}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"num_generations": 1},
+        {"clip_epsilon": 0},
+        {"grouping": "W6-L1"},
+        {"extractor": "llm"},
+        {"length_free_tokens": 64},
+        {"kl_beta": -1},
+    ],
+)
 def test_bad_rl_config(kw):
     with pytest.raises(ConfigError):
         RLConfig(**kw)
@@ -117,7 +147,9 @@ def test_manifest_carries_ov_labels_and_the_converter_fills_them(tmp_path):
     (tmp_path / "a.mp4").write_bytes(b"\0")
     (tmp_path / "b.mp4").write_bytes(b"\0")
     gt = tmp_path / "gt.csv"  # OV-MERD's GT layout, as a spreadsheet exports it (byte-order mark)
-    gt.write_text("\ufeffname,openset\na,\"['Excited', 'joyful', 'excited']\"\nb,\"['sad']\"\n", encoding="utf-8")
+    gt.write_text(
+        "\ufeffname,openset\na,\"['Excited', 'joyful', 'excited']\"\nb,\"['sad']\"\n", encoding="utf-8"
+    )
     samples = from_openset(gt, tmp_path)
     assert [s.labels for s in samples] == [("excited", "joyful"), ("sad",)]
     assert samples[0].answer == "excited, joyful"
@@ -127,8 +159,16 @@ def test_manifest_carries_ov_labels_and_the_converter_fills_them(tmp_path):
     (tmp_path / "labels.csv").write_text("name,labels\na,\"['calm']\"\n")  # the other column name eval reads
     assert from_openset(tmp_path / "labels.csv", tmp_path)[0].labels == ("calm",)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"video": "a.mp4", "labels": "sad", "conversation": [
-        {"role": "user", "content": "q"}, {"role": "assistant", "content": "x"}]}) + "\n")
+    bad.write_text(
+        json.dumps(
+            {
+                "video": "a.mp4",
+                "labels": "sad",
+                "conversation": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "x"}],
+            }
+        )
+        + "\n"
+    )
     with pytest.raises(TrainingDataError, match=r"bad.jsonl, line 1: 'labels' must be a list"):
         read_manifest(bad)
 
@@ -146,7 +186,9 @@ def toy(tmp_path_factory):
     torch.set_num_threads(1)  # the tiny model's ops are too small to share (restored after this module)
     torch.manual_seed(0)
     config = preset_config("tiny")
-    processor = OmniEmotionProcessor(tiny_tokenizer(), dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1))
+    processor = OmniEmotionProcessor(
+        tiny_tokenizer(), dataclasses.replace(ProcessorConfig.from_model_config(config), num_frames=1)
+    )
     model = phase3_model(samples, processor, config, folder)
     init = folder / "phase3-model"
     model.save_pretrained(init)
@@ -158,13 +200,37 @@ def toy(tmp_path_factory):
 def _toy_trainer(toy, out, steps, rl=None, seed=0, dist=None, **train):
     torch.manual_seed(seed)
     model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
-    data = PromptDataset(toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
-    config = phase_config(4, **{"batch_size": 4, "micro_batch_size": 2, "epochs": steps * 4 / 8, "learning_rate": 3e-3,
-                                "warmup_ratio": 0.0, "log_every": 10, "precision": "fp32", "num_frames": 1, "seed": seed,
-                                **train})
+    data = PromptDataset(
+        toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None
+    )
+    config = phase_config(
+        4,
+        **{
+            "batch_size": 4,
+            "micro_batch_size": 2,
+            "epochs": steps * 4 / 8,
+            "learning_rate": 3e-3,
+            "warmup_ratio": 0.0,
+            "log_every": 10,
+            "precision": "fp32",
+            "num_frames": 1,
+            "seed": seed,
+            **train,
+        },
+    )
     rl = rl or RLConfig(num_generations=8, max_new_tokens=8, length_free_tokens=6)
-    return GRPOTrainer(model, data, config, rl, TOY_TABLES, out, tokenizer=toy["processor"].tokenizer, device="cpu",
-                       progress=False, dist=dist or DistContext())
+    return GRPOTrainer(
+        model,
+        data,
+        config,
+        rl,
+        TOY_TABLES,
+        out,
+        tokenizer=toy["processor"].tokenizer,
+        device="cpu",
+        progress=False,
+        dist=dist or DistContext(),
+    )
 
 
 # chosen before this test first ran; every one must learn
@@ -181,8 +247,12 @@ def test_the_toy_start_sees_the_colour_but_answers_without_it(toy):
     mad, red, blue = (tok.convert_tokens_to_ids(c) for c in "mrb")
 
     def first_token(prompt: str, still: int) -> torch.Tensor:
-        sample = dataclasses.replace(toy["samples"][still], conversation=(Turn("user", prompt), Turn("assistant", "-")))
-        data = PromptDataset([sample], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
+        sample = dataclasses.replace(
+            toy["samples"][still], conversation=(Turn("user", prompt), Turn("assistant", "-"))
+        )
+        data = PromptDataset(
+            [sample], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None
+        )
         with torch.no_grad():
             return torch.softmax(model(**data[0]["inputs"], use_cache=False).logits[0, -1], -1)
 
@@ -198,8 +268,16 @@ def test_toy_reward_rises_on_every_seed(toy, tmp_path):
     starting model could see the colour, 3 of 5 seeds stalled at 0.5."""
     ends = {}
     for seed in TOY_SEEDS:
-        result = _toy_trainer(toy, tmp_path / str(seed), steps=36, seed=seed, learning_rate=5e-3, min_lr_ratio=1.0,
-                              micro_batch_size=4, log_every=6).train()
+        result = _toy_trainer(
+            toy,
+            tmp_path / str(seed),
+            steps=36,
+            seed=seed,
+            learning_rate=5e-3,
+            min_lr_ratio=1.0,
+            micro_batch_size=4,
+            log_every=6,
+        ).train()
         ew = [round(h["ew"], 3) for h in result.history]
         ends[seed] = ew
         assert len(ew) == 6 and 0.25 <= ew[0] <= 0.75, ew
@@ -212,7 +290,9 @@ def test_only_the_llm_moves_kl_and_rewards_are_logged(toy, tmp_path):
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     result = trainer.train()
     # after rollouts (sampled in eval mode) the frozen encoders are back in eval mode, the LLM in train mode
-    assert not model.model.vision.training and not model.model.face.training and not model.model.audio.training
+    assert (
+        not model.model.vision.training and not model.model.face.training and not model.model.audio.training
+    )
     assert model.model.language_model.training and model.training
     trained = ("model.language_model.", "lm_head.")
     after = dict(model.named_parameters())
@@ -220,17 +300,30 @@ def test_only_the_llm_moves_kl_and_rewards_are_logged(toy, tmp_path):
     assert any(not torch.equal(before[n], after[n]) for n in before if n.startswith(trained))
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2]
-    assert all({"reward", "ew", "format", "length_excess", "kl", "clip_fraction", "loss"} <= set(r) for r in log)
-    assert log[0]["kl"] == 0.0 and log[1]["kl"] > 0  # the reference is the start; one update later they differ
+    assert all(
+        {"reward", "ew", "format", "length_excess", "kl", "clip_fraction", "loss"} <= set(r) for r in log
+    )
+    assert (
+        log[0]["kl"] == 0.0 and log[1]["kl"] > 0
+    )  # the reference is the start; one update later they differ
     groups = [json.loads(line) for line in (tmp_path / REWARDS_FILE).read_text().splitlines()]
     assert len(groups) == 2 * 4 and len(groups[0]["answers"]) == 8
     answer = groups[0]["answers"][0]
-    assert groups[0]["truth"] in (["mad"], ["sad"]) and set(answer) == {"text", "labels", "reward", "ew", "format", "length"}
+    assert groups[0]["truth"] in (["mad"], ["sad"]) and set(answer) == {
+        "text",
+        "labels",
+        "reward",
+        "ew",
+        "format",
+        "length",
+    }
     assert answer["ew"] == group_scores(groups[0]["truth"], [answer["labels"]], TOY_TABLES)[0]
     assert result.steps == 2 and result.samples == 2 * 4 * 8 and math.isfinite(result.kl_end)
     # the output folder is a model the next run (or the engine) loads, frozen parts as they were
     saved = OmniEmotionForConditionalGeneration.from_pretrained(tmp_path)
-    assert torch.equal(saved.model.vision.projector.linear_1.weight, before["model.vision.projector.linear_1.weight"])
+    assert torch.equal(
+        saved.model.vision.projector.linear_1.weight, before["model.vision.projector.linear_1.weight"]
+    )
     assert torch.equal(saved.lm_head.weight, model.lm_head.weight)
 
 
@@ -242,14 +335,28 @@ def test_resume_matches_an_uninterrupted_run(toy, tmp_path):
     checkpoint = tmp_path / "a" / "checkpoint-2"
     model = OmniEmotionForConditionalGeneration.from_pretrained(checkpoint)
     reference = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
-    data = PromptDataset(toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None)
-    resumed = GRPOTrainer(model, data, straight.config, straight.rl, TOY_TABLES, tmp_path / "b",
-                          tokenizer=toy["processor"].tokenizer, reference=reference, device="cpu", progress=False)
+    data = PromptDataset(
+        toy["samples"], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None
+    )
+    resumed = GRPOTrainer(
+        model,
+        data,
+        straight.config,
+        straight.rl,
+        TOY_TABLES,
+        tmp_path / "b",
+        tokenizer=toy["processor"].tokenizer,
+        reference=reference,
+        device="cpu",
+        progress=False,
+    )
     result = resumed.train(resume=checkpoint)
     assert result.steps == 2 and result.total_steps == 4
     for (name, a), b in zip(straight.model.named_parameters(), resumed.model.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=name)
-    logs = [[json.loads(x) for x in (tmp_path / d / "train_log.jsonl").read_text().splitlines()] for d in "ab"]
+    logs = [
+        [json.loads(x) for x in (tmp_path / d / "train_log.jsonl").read_text().splitlines()] for d in "ab"
+    ]
     assert [r["reward"] for r in logs[1]] == pytest.approx([r["reward"] for r in logs[0][2:]])
     assert [r["kl"] for r in logs[1]] == pytest.approx([r["kl"] for r in logs[0][2:]], abs=1e-6)
 
@@ -271,7 +378,9 @@ def test_lora_trains_adapters_only_and_saves_a_merged_model(toy, tmp_path):
     state = torch.load(tmp_path / "checkpoint-2" / "trainer_state.pt", weights_only=True)
     assert set(state["lora"]) == names and state["rl"]["lora_rank"] == 2
     # resuming starts from the --init model plus the saved adapters and ends where a straight run ends
-    straight = _toy_trainer(toy, tmp_path / "straight", steps=3, rl=rl, log_every=1, learning_rate=1e-2, save_every=1)
+    straight = _toy_trainer(
+        toy, tmp_path / "straight", steps=3, rl=rl, log_every=1, learning_rate=1e-2, save_every=1
+    )
     straight.train()
     checkpoint = tmp_path / "straight" / "checkpoint-1"
     resumed = _toy_trainer(toy, tmp_path / "resumed", steps=3, rl=rl, log_every=1, learning_rate=1e-2)
@@ -303,9 +412,12 @@ def test_every_phase_ends_at_a_barrier_after_the_final_model(toy, tmp_path, phas
     if phase == 4:
         trainer = _toy_trainer(toy, tmp_path, steps=1, dist=spy)
     else:
-        data = ManifestDataset(toy["samples"][:2], toy["processor"], FeatureCache(toy["processor"], toy["cache"]),
-                               system=None)
-        config = phase_config(3, batch_size=2, micro_batch_size=2, max_steps=1, precision="fp32", num_frames=1)
+        data = ManifestDataset(
+            toy["samples"][:2], toy["processor"], FeatureCache(toy["processor"], toy["cache"]), system=None
+        )
+        config = phase_config(
+            3, batch_size=2, micro_batch_size=2, max_steps=1, precision="fp32", num_frames=1
+        )
         model = OmniEmotionForConditionalGeneration.from_pretrained(toy["init"])
         trainer = Trainer(model, data, data.collate, config, tmp_path, device="cpu", progress=False, dist=spy)
     trainer.train()
@@ -314,27 +426,74 @@ def test_every_phase_ends_at_a_barrier_after_the_final_model(toy, tmp_path, phas
 
 def test_phase_4_defaults():
     config = phase_config(4)
-    assert (config.learning_rate, config.batch_size, config.epochs, config.trainable) == (1e-6, 16, 1.0, ("llm",))
+    assert (config.learning_rate, config.batch_size, config.epochs, config.trainable) == (
+        1e-6,
+        16,
+        1.0,
+        ("llm",),
+    )
     rl = RLConfig()
-    assert (rl.num_generations, rl.grouping, rl.extractor, rl.kl_beta, rl.lora_rank) == (8, "M-avg", "list", 0.04, 0)
+    assert (rl.num_generations, rl.grouping, rl.extractor, rl.kl_beta, rl.lora_rank) == (
+        8,
+        "M-avg",
+        "list",
+        0.04,
+        0,
+    )
 
 
 # -- the command line ----------------------------------------------------------------------------------------
 
 
 def test_cli_phase4_from_a_phase3_folder_to_one_the_engine_loads(toy, tmp_path, capsys):
-    wheels = write_tables(tmp_path / "wheels")  # the benchmark's seven-file layout: mad and angry group together
-    samples = [dataclasses.replace(s, labels=("angry",) if s.labels == ("mad",) else ("calm",)) for s in toy["samples"][:4]]
+    wheels = write_tables(
+        tmp_path / "wheels"
+    )  # the benchmark's seven-file layout: mad and angry group together
+    samples = [
+        dataclasses.replace(s, labels=("angry",) if s.labels == ("mad",) else ("calm",))
+        for s in toy["samples"][:4]
+    ]
     manifest = tmp_path / "m.jsonl"
     write_manifest(samples, manifest)
     out = tmp_path / "phase4"
-    common = ["train", "--phase", "4", "--data", str(manifest), "--init", str(toy["init"]), "--out", str(out),
-              "--batch-size", "2", "--epochs", "1", "--device", "cpu", "--cache", str(tmp_path / "cache"),
-              "--num-frames", "1", "--generations", "4", "--max-new-tokens", "8", "--length-free-tokens", "6",
-              "--wheels", str(wheels), "--lr", "1e-3", "--log-every", "1"]
+    common = [
+        "train",
+        "--phase",
+        "4",
+        "--data",
+        str(manifest),
+        "--init",
+        str(toy["init"]),
+        "--out",
+        str(out),
+        "--batch-size",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--num-frames",
+        "1",
+        "--generations",
+        "4",
+        "--max-new-tokens",
+        "8",
+        "--length-free-tokens",
+        "6",
+        "--wheels",
+        str(wheels),
+        "--lr",
+        "1e-3",
+        "--log-every",
+        "1",
+    ]
     assert main(common + ["--max-steps", "1", "--save-every", "1"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("phase 4: 4 clips, 1 steps of 2 clips x 4 answers") and "reward M-avg" in lines[0]
+    assert (
+        lines[0].startswith("phase 4: 4 clips, 1 steps of 2 clips x 4 answers") and "reward M-avg" in lines[0]
+    )
     summary = json.loads(lines[-1])
     assert summary["steps"] == 1 and {"reward_start", "reward_end", "kl_end"} <= set(summary)
     assert omni_missing_files(out) == []
@@ -348,14 +507,26 @@ def test_cli_phase4_from_a_phase3_folder_to_one_the_engine_loads(toy, tmp_path, 
 
 @pytest.mark.parametrize(
     "extra, needle",
-    [(["--generations", "4"], "--generations only applies to --phase 4"),
-     (["--phase4-nothing"], "unrecognized"),
-     ],
+    [
+        (["--generations", "4"], "--generations only applies to --phase 4"),
+        (["--phase4-nothing"], "unrecognized"),
+    ],
 )
 def test_cli_phase4_options_need_phase_4(toy, tmp_path, capsys, extra, needle):
     manifest = tmp_path / "m.jsonl"
     write_manifest(toy["samples"][:1], manifest)
-    args = ["train", "--phase", "3", "--data", str(manifest), "--init", str(toy["init"]), "--out", str(tmp_path / "o"), *extra]
+    args = [
+        "train",
+        "--phase",
+        "3",
+        "--data",
+        str(manifest),
+        "--init",
+        str(toy["init"]),
+        "--out",
+        str(tmp_path / "o"),
+        *extra,
+    ]
     if needle == "unrecognized":
         with pytest.raises(SystemExit):
             main(args)
@@ -368,8 +539,27 @@ def test_cli_phase4_needs_labels_on_every_clip(toy, tmp_path, capsys):
     manifest = tmp_path / "m.jsonl"
     write_manifest([dataclasses.replace(s, labels=()) for s in toy["samples"][:2]], manifest)
     wheels = write_tables(tmp_path / "wheels")
-    args = ["train", "--phase", "4", "--data", str(manifest), "--init", str(toy["init"]), "--out", str(tmp_path / "o"),
-            "--wheels", str(wheels), "--device", "cpu", "--cache", str(tmp_path / "cache")]
+    args = [
+        "train",
+        "--phase",
+        "4",
+        "--data",
+        str(manifest),
+        "--init",
+        str(toy["init"]),
+        "--out",
+        str(tmp_path / "o"),
+        "--wheels",
+        str(wheels),
+        "--device",
+        "cpu",
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("omni-emotion: error: sample 'c0' (line 1) has no 'labels'") and "--format openset" in err and "\n" not in err
+    assert (
+        err.startswith("omni-emotion: error: sample 'c0' (line 1) has no 'labels'")
+        and "--format openset" in err
+        and "\n" not in err
+    )

@@ -12,8 +12,18 @@ from hypothesis import strategies as st
 from omni_emotion.media import fit_size, resample_audio, shrink_frame
 from omni_emotion.types import Analysis, Clip, Clues, FaceTrack
 
-DESIGN_KEYS = ["labels", "explanation", "clues", "transcript", "language", "faces", "timeline", "engine", "timings_ms",
-               "evidence"]
+DESIGN_KEYS = [
+    "labels",
+    "explanation",
+    "clues",
+    "transcript",
+    "language",
+    "faces",
+    "timeline",
+    "engine",
+    "timings_ms",
+    "evidence",
+]
 
 
 def test_analysis_json_has_exactly_the_design_keys():
@@ -35,9 +45,19 @@ def test_analysis_json_has_exactly_the_design_keys():
 
 def test_clip_rejects_inconsistent_arrays():
     with pytest.raises(ValueError):
-        Clip(frames=np.zeros((2, 4, 4, 3), np.uint8), timestamps=np.zeros(3), audio=np.zeros(0, np.float32), duration=1)
+        Clip(
+            frames=np.zeros((2, 4, 4, 3), np.uint8),
+            timestamps=np.zeros(3),
+            audio=np.zeros(0, np.float32),
+            duration=1,
+        )
     with pytest.raises(ValueError):
-        Clip(frames=np.zeros((2, 4, 4, 3), np.float32), timestamps=np.zeros(2), audio=np.zeros(0, np.float32), duration=1)
+        Clip(
+            frames=np.zeros((2, 4, 4, 3), np.float32),
+            timestamps=np.zeros(2),
+            audio=np.zeros(0, np.float32),
+            duration=1,
+        )
 
 
 def test_face_track_summary():
@@ -49,7 +69,12 @@ def test_face_track_summary():
         main=True,
     )
     assert track.summary() == {
-        "track_id": 3, "main": True, "start_s": 0.0, "end_s": 0.4, "detections": 3, "mean_face_px": 20.0,
+        "track_id": 3,
+        "main": True,
+        "start_s": 0.0,
+        "end_s": 0.4,
+        "detections": 3,
+        "mean_face_px": 20.0,
         "mean_score": 0.8,
     }
 

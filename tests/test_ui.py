@@ -41,7 +41,9 @@ def test_colours_of_labels_and_expressions():
 
 
 def test_clues_show_absent_modalities():
-    md = clues_markdown(Analysis(labels=[], explanation="", clues=Clues(visual="smiles", acoustic="", textual="")))
+    md = clues_markdown(
+        Analysis(labels=[], explanation="", clues=Clues(visual="smiles", acoustic="", textual=""))
+    )
     assert "**Face:** smiles" in md and md.count("absent from this clip") == 2
 
 
@@ -60,13 +62,17 @@ def test_expression_figure_and_thumbnails():
     assert "(main)" in thumbs[0][1] and thumbs[0][0].shape == (224, 224, 3)
     sheet = face_sheet(faces, size=100)
     assert sheet.shape == (128, 2 * 108, 3)
-    assert tuple(sheet[1, 1]) == MAIN_COLOUR and tuple(sheet[1, 109]) != MAIN_COLOUR  # main first, framed green
+    assert (
+        tuple(sheet[1, 1]) == MAIN_COLOUR and tuple(sheet[1, 109]) != MAIN_COLOUR
+    )  # main first, framed green
     assert face_sheet(faces[2:]) is None
 
 
 def test_timeline_windows_become_plot_arrays_in_expression_order():
-    timeline = [{"start_s": 0.0, "end_s": 1.0, "scores": {"happy": 0.8, "neutral": 0.2}, "top": "happy"},
-                {"start_s": 1.0, "end_s": 2.0, "scores": {"sad": 1.0}, "top": "sad"}]
+    timeline = [
+        {"start_s": 0.0, "end_s": 1.0, "scores": {"happy": 0.8, "neutral": 0.2}, "top": "happy"},
+        {"start_s": 1.0, "end_s": 2.0, "scores": {"sad": 1.0}, "top": "sad"},
+    ]
     times, scores = timeline_arrays(timeline)
     assert times.tolist() == [0.5, 1.5] and scores.shape == (2, 7)
     assert scores[0, 3] == 0.8 and scores[0, 6] == 0.2 and scores[1, 4] == 1.0
@@ -110,10 +116,16 @@ def test_ui_config_validates():
 def test_status_says_first_whether_the_engine_in_use_is_ready():
     from omni_emotion.ui.status_tab import readiness
 
-    rows = [{"model": "fer", "engine": "clues", "present": True}, {"model": "yunet", "engine": "perception",
-            "present": True}, {"model": "llm", "engine": "omni", "present": False},
-            {"model": "buffalo_l", "engine": "perception", "present": False}]
-    detectors = [{"name": "yunet", "summary": "boxes"}, {"name": "insightface", "summary": "the buffalo_l pack"}]
+    rows = [
+        {"model": "fer", "engine": "clues", "present": True},
+        {"model": "yunet", "engine": "perception", "present": True},
+        {"model": "llm", "engine": "omni", "present": False},
+        {"model": "buffalo_l", "engine": "perception", "present": False},
+    ]
+    detectors = [
+        {"name": "yunet", "summary": "boxes"},
+        {"name": "insightface", "summary": "the buffalo_l pack"},
+    ]
     report = {"engine": "clues", "weights": rows, "face_backend": "yunet", "face_detectors": detectors}
     text = readiness(report)
     assert text.startswith("**Ready:** the `clues` engine in use has all 2 model files it needs.")
@@ -121,7 +133,8 @@ def test_status_says_first_whether_the_engine_in_use_is_ready():
     assert "1 for another face detector (buffalo_l; 0 present)" in text
     rows[1]["present"] = False
     assert readiness(report).startswith(
-        "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)")
+        "**Not ready:** the `clues` engine lacks 1 of the 2 model files it needs (yunet)"
+    )
 
 
 def test_the_live_tab_promises_the_rates_it_is_configured_for():

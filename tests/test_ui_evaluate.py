@@ -37,8 +37,7 @@ def _by_kind(rows: list[list]) -> tuple[list, list]:
 
 
 def _ctx(data: Path, pipeline=None):
-    return SimpleNamespace(config=UIConfig(data_dirs=(data,)), pipeline=pipeline,
-                           live_models=None)
+    return SimpleNamespace(config=UIConfig(data_dirs=(data,)), pipeline=pipeline, live_models=None)
 
 
 @pytest.fixture()
@@ -54,8 +53,9 @@ def data(tmp_path, monkeypatch):
 def test_floor_row_and_sentence_stand_beside_the_scores(data):
     (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
-    summary, table, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
-                                                FakeProgress())
+    summary, table, _, files = evaluate_request(
+        _ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress()
+    )
     ours, floor = _by_kind(_rows(table))
     assert len(ours) == len(floor) == len(METRIC_COLUMNS)
     assert ours[0] == "data/pred.csv (this run)" and floor[0].startswith("floor (best constant: ")
@@ -74,12 +74,14 @@ def test_clip_folder_mode_refuses_names_that_lead_outside(data, tmp_path):
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "secret.mp4").write_bytes(b"x")
     (data / "clips" / "s1.mp4").write_bytes(b"x")
-    (data / "gt.csv").write_text(f"name,openset\ns1,[happy]\n../../outside/secret,[sad]\n"
-                                 f"{tmp_path / 'outside' / 'secret'},[sad]\n")
+    (data / "gt.csv").write_text(
+        f"name,openset\ns1,[happy]\n../../outside/secret,[sad]\n{tmp_path / 'outside' / 'secret'},[sad]\n"
+    )
     pipeline = FakePipeline({"s1": ["happy"], "secret": ["sad"]})
     ctx = _ctx(data, pipeline)
-    summary, _, samples, _ = evaluate_request(ctx, "gt.csv", SOURCES[1], "", "clips", "wheels", 0,
-                                              FakeProgress())
+    summary, _, samples, _ = evaluate_request(
+        ctx, "gt.csv", SOURCES[1], "", "clips", "wheels", 0, FakeProgress()
+    )
     assert pipeline.calls == ["s1"] and "Scored **1** samples, skipped **2**" in summary
     status = {row[0]: row[4] for row in samples}
     assert status["../../outside/secret"].startswith("refused: the name is a path")
@@ -87,12 +89,13 @@ def test_clip_folder_mode_refuses_names_that_lead_outside(data, tmp_path):
 
 
 def test_download_csv_cannot_run_as_a_formula(data):
-    names = ["=cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\")", "@SUM(1+1)"]
+    names = ["=cmd|' /C calc'!A0", '+HYPERLINK("http://x")', "@SUM(1+1)"]
     with open(data / "gt.csv", "w", newline="") as handle:  # written raw, as a hostile file would be
         csv.writer(handle).writerows([["name", "openset"], *([name, "[happy]"] for name in names)])
     (data / "pred.csv").write_bytes((data / "gt.csv").read_bytes())
-    _, _, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
-                                      FakeProgress())
+    _, _, _, files = evaluate_request(
+        _ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress()
+    )
     with open(files[0], newline="", encoding="utf-8") as handle:
         cells = [row[0] for row in csv.reader(handle)][1:]
     assert cells == ["'" + name for name in names]
@@ -104,8 +107,9 @@ def test_result_files_live_in_the_apps_private_folder(data, tmp_path):
     (data / "gt.csv").write_text("name,openset\ns1,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\n")
     with app_temp_dir(tmp_path) as folder:
-        _, _, _, files = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0,
-                                          FakeProgress())
+        _, _, _, files = evaluate_request(
+            _ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress()
+        )
         assert all(Path(f).resolve().is_relative_to(folder.resolve()) for f in files)
     assert not any(Path(f).exists() for f in files)  # gone with the app's folder
 
@@ -117,26 +121,36 @@ def test_the_tab_and_the_cli_show_the_same_rows(data, monkeypatch):
 
     shared = data.parent / "shared" / "data" / "ovmerd"
     shared.mkdir(parents=True)
-    (shared / "published_table4.csv").write_text("model,GPT," + ",".join(GROUPINGS) + ",M-avg\n"
-                                                 "Base,50.00," + ",".join(f"{40 + i}.25" for i in range(13)) + "\n")
+    (shared / "published_table4.csv").write_text(
+        "model,GPT," + ",".join(GROUPINGS) + ",M-avg\n"
+        "Base,50.00," + ",".join(f"{40 + i}.25" for i in range(13)) + "\n"
+    )
     monkeypatch.setenv("OMNI_EMOTION_SHARED", str(data.parent / "shared"))
-    (data / "check-openset.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
+    (data / "check-openset.csv").write_text(
+        "name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n"
+    )
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
-    _, table, samples, _ = evaluate_request(_ctx(data), "check-openset.csv", SOURCES[0], "pred.csv", "", "wheels",
-                                            0, FakeProgress())
+    _, table, samples, _ = evaluate_request(
+        _ctx(data), "check-openset.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress()
+    )
     rows = _rows(table)
-    order = [next(r for r in rows if r[0].endswith("(this run)")), next(r for r in rows if r[0].startswith("floor")),
-             next(r for r in rows if r[0].endswith("(published)"))]
-    assert [r[METRIC_COLUMNS.index("M-avg")] for r in rows] == sorted((r[METRIC_COLUMNS.index("M-avg")]
-                                                                       for r in rows), reverse=True)
+    order = [
+        next(r for r in rows if r[0].endswith("(this run)")),
+        next(r for r in rows if r[0].startswith("floor")),
+        next(r for r in rows if r[0].endswith("(published)")),
+    ]
+    assert [r[METRIC_COLUMNS.index("M-avg")] for r in rows] == sorted(
+        (r[METRIC_COLUMNS.index("M-avg")] for r in rows), reverse=True
+    )
     rows = order
-    evaluation = run_evaluation(EvalRequest(gt=data / "check-openset.csv", pred=data / "pred.csv",
-                                            wheels=data / "wheels"))
+    evaluation = run_evaluation(
+        EvalRequest(gt=data / "check-openset.csv", pred=data / "pred.csv", wheels=data / "wheels")
+    )
     text = format_table(evaluation, "pred.csv").splitlines()
     shown = [text[1], text[2], text[4]]  # ours, floor, then the published row under its separator line
     assert [r[0] for r in rows] == ["data/pred.csv (this run)", shown[1].split("  ")[0], "Base (published)"]
     for row, line in zip(rows, shown):
-        cells = line.split()[-len(GROUPINGS) - 1:]
+        cells = line.split()[-len(GROUPINGS) - 1 :]
         shown_values = [row[METRIC_COLUMNS.index(g)] for g in (*GROUPINGS, "M-avg")]
         assert [f"{v:.2f}" for v in shown_values] == cells  # the 12 groupings and M-avg
     assert rows[2][METRIC_COLUMNS.index("Avg")] == "" and rows[2][METRIC_COLUMNS.index("L1-avg")] == 46.25
@@ -166,7 +180,9 @@ def test_a_request_leaves_only_its_two_downloads_and_a_failed_one_nothing(data, 
 def test_the_summaries_lead_the_table_and_this_run_and_the_floor_stand_out(data):
     (data / "gt.csv").write_text("name,openset\ns1,\"['happy', 'angry']\"\ns2,[calm]\ns3,[happy]\n")
     (data / "pred.csv").write_text("name,openset\ns1,[happy]\ns2,[calm]\ns3,[angry]\n")
-    _, table, _, _ = evaluate_request(_ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress())
+    _, table, _, _ = evaluate_request(
+        _ctx(data), "gt.csv", SOURCES[0], "pred.csv", "", "wheels", 0, FakeProgress()
+    )
     assert list(table.data.columns[:5]) == ["model", "M-avg", "L1-avg", "MER-FG", "Avg"]
     import gradio as gr
 

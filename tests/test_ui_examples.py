@@ -25,8 +25,10 @@ def test_examples_are_made_once_with_speech_and_a_picture(tmp_path):
 
 
 def test_delivery_settings_change_the_speech(tmp_path):
-    slow, fast = (SpokenExample(name, "I feel fine today, thank you for asking.", words_per_min=rate)
-                  for name, rate in (("slow", 100), ("fast", 220)))
+    slow, fast = (
+        SpokenExample(name, "I feel fine today, thank you for asking.", words_per_min=rate)
+        for name, rate in (("slow", 100), ("fast", 220))
+    )
     slow_path, fast_path = make_examples(tmp_path, (slow, fast))
     assert load_clip(slow_path).audio_seconds > 1.5 * load_clip(fast_path).audio_seconds
 

@@ -18,16 +18,23 @@ from omni_emotion.ui.downloads import expression_rows, write_downloads
 from omni_emotion.ui.reading import GLOSSARY, glossary_for, plain, sentences, without_repeats
 from omni_emotion.ui.render import clues_markdown, explanation_markdown, figures_markdown
 
-VISUAL = ("Over the clip the person's facial expression changes: at the beginning it reads as neutral "
-          "(neutral 0.71); by the end it reads as happy (happy 0.95).")
+VISUAL = (
+    "Over the clip the person's facial expression changes: at the beginning it reads as neutral "
+    "(neutral 0.71); by the end it reads as happy (happy 0.95)."
+)
 ACOUSTIC = "The voice is tense and bright (alpha ratio -8.1 dB), with a wide pitch range (9.2 semitones)."
-LEAD = "Taken together, the person most likely feels happy (face reads happy (mean 0.74, 1.00 at the middle))."
+LEAD = (
+    "Taken together, the person most likely feels happy (face reads happy (mean 0.74, 1.00 at the middle))."
+)
 
 
 def _analysis(**kw) -> Analysis:
-    base = dict(labels=["happy"], explanation=f"{VISUAL} {ACOUSTIC} {LEAD}",
-                clues=Clues(visual=VISUAL, acoustic=ACOUSTIC, textual=""),
-                evidence={"happy": ["face reads happy (0.74)", "wording positive (VADER +0.45)"]})
+    base = dict(
+        labels=["happy"],
+        explanation=f"{VISUAL} {ACOUSTIC} {LEAD}",
+        clues=Clues(visual=VISUAL, acoustic=ACOUSTIC, textual=""),
+        evidence={"happy": ["face reads happy (0.74)", "wording positive (VADER +0.45)"]},
+    )
     base.update(kw)
     return Analysis(**base)
 
@@ -64,15 +71,17 @@ def test_glossary_matches_whole_terms():
 
 
 def test_plain_keeps_parentheses_without_figures():
-    assert plain("Sounds happy (the face was turned away), loud (-12 dBFS).") == \
-        "Sounds happy (the face was turned away), loud."
+    assert (
+        plain("Sounds happy (the face was turned away), loud (-12 dBFS).")
+        == "Sounds happy (the face was turned away), loud."
+    )
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_plain_never_adds_text(text):
     out = plain(text)
     assert len(out) <= len(text)
-    assert without_repeats(text, []) .strip() == " ".join(sentences(text)) or not text.strip()
+    assert without_repeats(text, []).strip() == " ".join(sentences(text)) or not text.strip()
 
 
 def test_evidence_travels_in_the_json():
@@ -83,16 +92,25 @@ def test_evidence_travels_in_the_json():
 
 def test_downloads_hold_the_result_and_one_row_per_face_per_frame(tmp_path):
     crops = np.zeros((3, 8, 8, 3), np.uint8)
-    faces = [FaceTrack(4, np.array([0.0, 0.5, 1.0]), np.zeros((3, 4), np.float32), np.ones(3), crops=crops),
-             FaceTrack(2, np.array([0.2, 0.7]), np.zeros((2, 4), np.float32), np.ones(2), crops=crops[:2],
-                       main=True)]
+    faces = [
+        FaceTrack(4, np.array([0.0, 0.5, 1.0]), np.zeros((3, 4), np.float32), np.ones(3), crops=crops),
+        FaceTrack(
+            2, np.array([0.2, 0.7]), np.zeros((2, 4), np.float32), np.ones(2), crops=crops[:2], main=True
+        ),
+    ]
     probs = np.eye(len(EXPRESSIONS))[[3, 3, 4]]
 
     def predict(batch):
         return probs[: len(batch)]
 
     rows = expression_rows(faces, predict, EXPRESSIONS)
-    assert [(r[0], r[1], r[2]) for r in rows] == [(2, 1, 0.2), (2, 1, 0.7), (4, 0, 0.0), (4, 0, 0.5), (4, 0, 1.0)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (2, 1, 0.2),
+        (2, 1, 0.7),
+        (4, 0, 0.0),
+        (4, 0, 0.5),
+        (4, 0, 1.0),
+    ]
     json_path, csv_path = write_downloads(tmp_path, "omni-emotion-x", _analysis(), rows, EXPRESSIONS)
     assert json.loads(Path(json_path).read_text(encoding="utf-8"))["evidence"]["happy"]
     with open(csv_path, newline="") as handle:

@@ -83,13 +83,18 @@ class Server:
 def server(tmp_path_factory, shared_dir):
     pipeline = CountingPipeline(real_pipeline())
     evaldata = tmp_path_factory.mktemp("evaldata")
-    (evaldata / "gt.csv").write_text("name,openset\nsample_a,\"['happy', 'relaxed']\"\n"
-                                     "sample_b,\"['sad']\"\nsample_c,\"['angry']\"\n")
+    (evaldata / "gt.csv").write_text(
+        "name,openset\nsample_a,\"['happy', 'relaxed']\"\nsample_b,\"['sad']\"\nsample_c,\"['angry']\"\n"
+    )
     (evaldata / "clips").mkdir()
     write_av(evaldata / "clips" / "sample_a.mp4", seconds=0.5)
     write_av(evaldata / "clips" / "sample_b.mp4", seconds=0.5)
-    config = UIConfig(data_dirs=(shared_dir / "data", evaldata), max_upload_mb=2, queue_size=8,
-                      live=LiveConfig(refresh_s=0.2))
+    config = UIConfig(
+        data_dirs=(shared_dir / "data", evaldata),
+        max_upload_mb=2,
+        queue_size=8,
+        live=LiveConfig(refresh_s=0.2),
+    )
     demo = build_demo(pipeline, config, live_models=load_live_models(pipeline))
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs(config))
     client = Client(demo.local_url, verbose=False)
@@ -109,7 +114,9 @@ def test_analyze_returns_the_analysis_json(server, media_dir):
     client = server.client
     result = client.predict(handle_file(str(media_dir / "single_face.mp4")), api_name="/analyze")
     assert set(result) == set(Analysis.JSON_KEYS)
-    assert result["engine"] == "clues" and result["labels"] and all(isinstance(w, str) for w in result["labels"])
+    assert (
+        result["engine"] == "clues" and result["labels"] and all(isinstance(w, str) for w in result["labels"])
+    )
     assert "face" in result["explanation"].lower() and result["clues"]["visual"]
     assert [f["main"] for f in result["faces"]].count(True) == 1 and result["timeline"]
 
@@ -148,8 +155,7 @@ def test_oversized_upload_is_refused_and_the_server_keeps_serving(server, tmp_pa
 def test_live_twins_annotate_frames_and_return_labels(server, tmp_path, media_dir):
     client = server.client
     client.reset_session()
-    annotated, *_ = client.predict(handle_file(str(media_dir / "single_face.jpg")),
-                                                api_name="/live_frame")
+    annotated, *_ = client.predict(handle_file(str(media_dir / "single_face.jpg")), api_name="/live_frame")
     assert annotated and str(annotated).endswith((".jpeg", ".jpg", ".png", ".webp"))
     wav = write_wav(tmp_path / "chunk.wav", 0.3 * np.sin(np.linspace(0, 2000, 16_000)), 16_000)
     client.predict(handle_file(str(wav)), api_name="/live_audio")
@@ -168,8 +174,12 @@ def test_live_labels_without_input_is_a_clear_error(server):
 def test_evaluate_scores_a_baseline_near_its_published_m_avg(server, data_dir):
     client = server.client
     _, table, samples, files = client.predict(
-        str(data_dir / "ovmerd" / "check-openset.csv"), "Predictions file (CSV or JSONL)",
-        str(data_dir / "ovmerd" / "baselines" / "Otter" / "openset.csv"), "", str(data_dir / "emotion_wheel"), 0,
+        str(data_dir / "ovmerd" / "check-openset.csv"),
+        "Predictions file (CSV or JSONL)",
+        str(data_dir / "ovmerd" / "baselines" / "Otter" / "openset.csv"),
+        "",
+        str(data_dir / "emotion_wheel"),
+        0,
         api_name="/evaluate",
     )
     rows = table["data"]
@@ -186,8 +196,15 @@ def test_evaluate_refuses_paths_outside_the_data_dirs(server, data_dir, tmp_path
     outside = tmp_path / "gt.csv"
     outside.write_text("name,openset\nx,[happy]\n")
     with pytest.raises(Exception, match="allowed data directories"):
-        client.predict(str(outside), "Predictions file (CSV or JSONL)", str(outside), "",
-                       str(data_dir / "emotion_wheel"), 0, api_name="/evaluate")
+        client.predict(
+            str(outside),
+            "Predictions file (CSV or JSONL)",
+            str(outside),
+            "",
+            str(data_dir / "emotion_wheel"),
+            0,
+            api_name="/evaluate",
+        )
 
 
 def test_status_lists_engine_and_every_registered_model(server):
@@ -213,7 +230,12 @@ def test_status_lists_engine_and_every_registered_model(server):
 def test_evaluate_runs_the_engine_over_a_clip_folder(server, data_dir):
     client = server.client
     summary, table, samples, _ = client.predict(
-        "gt.csv", "Run the engine on a clip folder", "", "clips", str(data_dir / "emotion_wheel"), 0,
+        "gt.csv",
+        "Run the engine on a clip folder",
+        "",
+        "clips",
+        str(data_dir / "emotion_wheel"),
+        0,
         api_name="/evaluate",
     )
     assert "omni-emotion (clues, this run)" in [r[0] for r in table["data"]]
@@ -223,7 +245,10 @@ def test_evaluate_runs_the_engine_over_a_clip_folder(server, data_dir):
     # the clips that exist were analysed by the engine: each row shows the labels the engine gives for that
     # clip and the sample's own F (the mean over the groupings its truth maps to), and says it was scored
     tables = load_wheels(data_dir / "emotion_wheel")
-    clips, truth = server.config.data_dirs[1] / "clips", {"sample_a": ["happy", "relaxed"], "sample_b": ["sad"]}
+    clips, truth = (
+        server.config.data_dirs[1] / "clips",
+        {"sample_a": ["happy", "relaxed"], "sample_b": ["sad"]},
+    )
     for name, labels in truth.items():
         direct = server.pipeline.pipeline.analyze_file(clips / f"{name}.mp4").labels
         alone = score_dataset({name: labels}, {name: direct}, tables).groupings.values()

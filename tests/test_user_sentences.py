@@ -23,10 +23,16 @@ from omni_emotion.ui.config import resolve_allowed
 from omni_emotion.ui.live_tab import read_audio, read_frame
 
 
-@pytest.mark.parametrize("text, sentence", [
-    ("gt\0.csv", "The ground-truth CSV path holds a NUL byte, which no file name can hold."),
-    ("a" * 100_000, "The ground-truth CSV path is 100000 bytes long, above the 4096-byte limit for a path."),
-])
+@pytest.mark.parametrize(
+    "text, sentence",
+    [
+        ("gt\0.csv", "The ground-truth CSV path holds a NUL byte, which no file name can hold."),
+        (
+            "a" * 100_000,
+            "The ground-truth CSV path is 100000 bytes long, above the 4096-byte limit for a path.",
+        ),
+    ],
+)
 def test_evaluate_paths_that_name_no_file_get_a_sentence(tmp_path, text, sentence):
     with pytest.raises(EvaluationDataError) as caught:
         resolve_allowed(text, (tmp_path,), kind="ground-truth CSV")
@@ -59,8 +65,11 @@ def test_live_frame_bombs_are_refused_from_their_header(tmp_path, make, name):
 def test_live_frame_refuses_formats_whose_size_it_cannot_read_first(tmp_path):
     path = tmp_path / "frame.ppm"
     cv2.imwrite(str(path), np.zeros((8, 8, 3), np.uint8))  # OpenCV reads it; its size is not read first
-    with pytest.raises(UnsupportedMediaError, match=r"frame.ppm is not an image whose size can be read before "
-                       "decoding; send PNG, JPEG, GIF, BMP, WebP, TIFF or Radiance HDR."):
+    with pytest.raises(
+        UnsupportedMediaError,
+        match=r"frame.ppm is not an image whose size can be read before "
+        "decoding; send PNG, JPEG, GIF, BMP, WebP, TIFF or Radiance HDR.",
+    ):
         read_frame(str(path), 4096 * 4096)
 
 
@@ -70,7 +79,7 @@ def opus_chunk(path: Path, seconds: float = 0.5) -> Path:
         stream.layout = "mono"
         tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * 48_000)) / 48_000)).astype(np.float32)
         for start in range(0, tone.size, 960):
-            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 960], format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(tone[None, start : start + 960], format="fltp", layout="mono")
             frame.sample_rate, frame.pts, frame.time_base = 48_000, start, Fraction(1, 48_000)
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
@@ -115,8 +124,10 @@ def test_an_over_long_cell_skips_only_its_row(tmp_path):
 
 def test_an_over_long_jsonl_line_skips_only_that_line(tmp_path):
     path = tmp_path / "pred.jsonl"
-    path.write_text('{"name": "a", "labels": ["happy"]}\n{"name": "b", "reason": "' + "x" * 200_000 + '"}\n'
-                    '{"name": "c", "labels": ["sad"]}\n')
+    path.write_text(
+        '{"name": "a", "labels": ["happy"]}\n{"name": "b", "reason": "' + "x" * 200_000 + '"}\n'
+        '{"name": "c", "labels": ["sad"]}\n'
+    )
     pred = runner.read_predictions(path)
     assert pred.labels == {"a": ["happy"], "c": ["sad"]}
     assert pred.problems == {"prediction line 2": "a line longer than 131,072 characters"}
@@ -125,7 +136,10 @@ def test_an_over_long_jsonl_line_skips_only_that_line(tmp_path):
 def test_files_past_the_row_limit_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "MAX_ROWS", 5)
     path = write_gt(tmp_path / "gt.csv", [(f"s{i}", "[happy]") for i in range(6)])
-    with pytest.raises(EvaluationDataError, match=r"gt.csv has more than 5 rows, the most one evaluation"
-                       " reads; split it into parts and score each."):
+    with pytest.raises(
+        EvaluationDataError,
+        match=r"gt.csv has more than 5 rows, the most one evaluation"
+        " reads; split it into parts and score each.",
+    ):
         runner.read_ground_truth(path)
     assert len(runner.read_ground_truth(write_gt(tmp_path / "ok.csv", [("a", "[sad]")] * 5)).labels) == 1

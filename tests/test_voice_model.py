@@ -84,6 +84,17 @@ def test_the_speakers_typical_voice_keeps_every_functional():
 @pytest.mark.skipif(not DEV.is_dir(), reason="needs ../shared/data/dev/emodb-5speakers (the fitting data)")
 def test_fit_voice_reproduces_the_committed_model_exactly(tmp_path):
     out = tmp_path / "voice_model.json"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "fit_voice.py"), "--out", str(out),
-                    "--cache", str(tmp_path / "features.json")], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "fit_voice.py"),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "features.json"),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     assert out.read_bytes() == VOICE_MODEL_FILE.read_bytes()

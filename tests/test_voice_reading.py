@@ -32,9 +32,14 @@ from omni_emotion.speech.voice import VoiceMeter, speech_audio
 from omni_emotion.types import SAMPLE_RATE, Prosody, VoiceProfile
 
 NEUTRAL_LOW = VoiceProfile(
-    f0_mean_st=REGISTERS["lower"], f0_range_st=RANGE_NORM_ST, alpha_ratio_db=ALPHA_NORM_DB,
-    hammarberg_db=HAMMARBERG_NORM_DB, hnr_db=HNR_NORM_DB, voiced_segments_per_s=TEMPO_NORM,
-    mean_unvoiced_s=PAUSE_NORM_S, speech_seconds=3.0,
+    f0_mean_st=REGISTERS["lower"],
+    f0_range_st=RANGE_NORM_ST,
+    alpha_ratio_db=ALPHA_NORM_DB,
+    hammarberg_db=HAMMARBERG_NORM_DB,
+    hnr_db=HNR_NORM_DB,
+    voiced_segments_per_s=TEMPO_NORM,
+    mean_unvoiced_s=PAUSE_NORM_S,
+    speech_seconds=3.0,
 )
 
 
@@ -44,8 +49,14 @@ def _voice(**changes: float) -> VoiceProfile:
 
 # A tense, high, fast lower-register voice (EMO-DB speaker 03's anger sits about here).
 ANGRY_LOW = _voice(f0_mean_st=35.5, alpha_ratio_db=-7.0, hammarberg_db=16.0, voiced_segments_per_s=4.0)
-SAD_LOW = _voice(f0_mean_st=23.5, f0_range_st=3.5, alpha_ratio_db=-19.5, hammarberg_db=29.5,
-                 voiced_segments_per_s=2.8, mean_unvoiced_s=0.2)
+SAD_LOW = _voice(
+    f0_mean_st=23.5,
+    f0_range_st=3.5,
+    alpha_ratio_db=-19.5,
+    hammarberg_db=29.5,
+    voiced_segments_per_s=2.8,
+    mean_unvoiced_s=0.2,
+)
 
 
 def test_cues_are_zero_at_the_norms_of_either_register():
@@ -135,7 +146,9 @@ def test_meter_measures_synthetic_speech_and_refuses_silence(meter, tmp_path):
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
     path = tmp_path / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), "I can hardly believe it happened."], check=True)
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-w", str(path), "I can hardly believe it happened."], check=True
+    )
     from omni_emotion.media import load_clip
 
     clip = load_clip(path)
@@ -149,8 +162,12 @@ def test_meter_measures_synthetic_speech_and_refuses_silence(meter, tmp_path):
 def test_real_acted_speech_single_utterances(meter, data_dir):
     """EMO-DB speaker 03: anger reads as aroused and non-neutral, sadness as subdued, each on its own."""
     folder = data_dir / "dev" / "emodb-speaker03"
-    angry = read_voice(meter.measure(a := _read_wav(folder / "emodb_03a01Wa.wav"), [(0.0, a.size / SAMPLE_RATE)]))
-    sad = read_voice(meter.measure(s := _read_wav(folder / "emodb_03a02Ta.wav"), [(0.0, s.size / SAMPLE_RATE)]))
+    angry = read_voice(
+        meter.measure(a := _read_wav(folder / "emodb_03a01Wa.wav"), [(0.0, a.size / SAMPLE_RATE)])
+    )
+    sad = read_voice(
+        meter.measure(s := _read_wav(folder / "emodb_03a02Ta.wav"), [(0.0, s.size / SAMPLE_RATE)])
+    )
     assert angry.top[0] != "neutral" and angry.arousal > 0.7
     assert sad.arousal < 0.4 and sad.arousal < angry.arousal
 
@@ -176,8 +193,9 @@ def test_the_speakers_own_voice_moves_the_norms_a_third_of_the_way():
     # the same voice sounds less aroused against a speaker who always sounds like that, but still aroused
     assert relative.arousal < alone.arousal and relative.top[0] != "neutral"
     assert relative.speaker_seconds == 600.0 and alone.speaker_seconds == 0.0
-    clues = acoustic_clues(Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)], voice=ANGRY_LOW,
-                                   speaker=long_known))
+    clues = acoustic_clues(
+        Prosody(loudness_db=-20, speech_regions=[(0.0, 3.0)], voice=ANGRY_LOW, speaker=long_known)
+    )
     heard = VoiceEvidence({"anger": 0.6, "joy": 0.4}, {"anger": 4.2, "joy": 2.8}, 1.0, "speaker", 1.0)
     text = describe_acoustic(dataclasses.replace(clues, model=heard), True)
     assert "measured against this speaker's own earlier speech" in text

@@ -31,19 +31,27 @@ CLASSES = tuple(CLASS_FAMILY)
 K = len(CLASSES)
 
 
-def _model(coef_en: np.ndarray, coef_zh: np.ndarray | None = None, vocab: tuple[str, ...] = (),
-           temperature: float = 1.0, prior: np.ndarray | None = None) -> WordsModel:
+def _model(
+    coef_en: np.ndarray,
+    coef_zh: np.ndarray | None = None,
+    vocab: tuple[str, ...] = (),
+    temperature: float = 1.0,
+    prior: np.ndarray | None = None,
+) -> WordsModel:
     readers = {"en": LinearReader(coef_en, np.zeros(K), temperature, {}, np.zeros(0), 1.0)}
     if coef_zh is not None:
-        readers["zh+en"] = LinearReader(coef_zh, np.zeros(K), temperature,
-                                        {g: j for j, g in enumerate(vocab)}, np.ones(len(vocab)), 1.0)
+        readers["zh+en"] = LinearReader(
+            coef_zh, np.zeros(K), temperature, {g: j for j, g in enumerate(vocab)}, np.ones(len(vocab)), 1.0
+        )
     prior = np.full(K, 1.0 / K) if prior is None else prior
     return WordsModel(CLASSES, prior, readers, "0" * 64)
 
 
 def test_classes_map_to_lexicon_families():
     assert set(WORD_FAMILIES) <= set(FAMILIES)
-    assert CLASS_FAMILY["worried"] == "fear" and CLASS_FAMILY["happy"] == "joy" and len(set(WORD_FAMILIES)) == K
+    assert (
+        CLASS_FAMILY["worried"] == "fear" and CLASS_FAMILY["happy"] == "joy" and len(set(WORD_FAMILIES)) == K
+    )
 
 
 def test_tempered_softmax_by_hand():
@@ -56,8 +64,11 @@ def test_tempered_softmax_by_hand():
 
 
 @settings(max_examples=60, deadline=None)
-@given(logits=arrays(np.float64, (K,), elements=st.floats(-50, 50)),
-       t=st.floats(0.05, 20.0), t2=st.floats(0.05, 20.0))
+@given(
+    logits=arrays(np.float64, (K,), elements=st.floats(-50, 50)),
+    t=st.floats(0.05, 20.0),
+    t2=st.floats(0.05, 20.0),
+)
 def test_tempered_softmax_properties(logits, t, t2):
     p = tempered_softmax(logits, t)
     assert p.sum() == pytest.approx(1.0) and (p >= 0).all()
@@ -73,9 +84,11 @@ def test_chinese_ngrams_are_characters_and_pairs():
 
 
 @settings(max_examples=40, deadline=None)
-@given(emb=arrays(np.float64, (4,), elements=st.floats(-1, 1)),
-       coef=arrays(np.float64, (K, 4), elements=st.floats(-5, 5)),
-       prior=arrays(np.float64, (K,), elements=st.floats(0.01, 1.0)))
+@given(
+    emb=arrays(np.float64, (4,), elements=st.floats(-1, 1)),
+    coef=arrays(np.float64, (K, 4), elements=st.floats(-5, 5)),
+    prior=arrays(np.float64, (K,), elements=st.floats(0.01, 1.0)),
+)
 def test_reading_is_a_distribution_over_the_six_families(emb, coef, prior):
     reading = read_words(_model(coef, prior=prior / prior.sum()), emb, "so what now")
     assert tuple(reading.families) == WORD_FAMILIES and reading.source == "en" and reading.n_words == 3
@@ -85,7 +98,8 @@ def test_reading_is_a_distribution_over_the_six_families(emb, coef, prior):
     ratio = {f: reading.families[f] / reading.prior[f] for f in WORD_FAMILIES}
     top = max(ratio, key=ratio.get)
     assert max(reading.likelihood, key=reading.likelihood.get) == top or np.isclose(
-        reading.likelihood[top], max(reading.likelihood.values()))
+        reading.likelihood[top], max(reading.likelihood.values())
+    )
 
 
 def test_chinese_text_goes_through_its_own_features():
@@ -132,12 +146,16 @@ def test_textual_clues_fill_the_reading(text_models):
     from omni_emotion.engines.clue_textual import textual_clues
     from omni_emotion.types import Segment, Transcript
 
-    angry = textual_clues(Transcript("Get out! I never want to see you again, you liar!", "en", 0.99,
-                                     [Segment(0.0, 2.0, "x")]), text_models)
+    angry = textual_clues(
+        Transcript("Get out! I never want to see you again, you liar!", "en", 0.99, [Segment(0.0, 2.0, "x")]),
+        text_models,
+    )
     assert angry.reading is not None and angry.reading.source == "en" and angry.reading.n_words == 11
     assert angry.reading.top[0] == "anger"
-    zh = textual_clues(Transcript("我真的好难过，他走了。", "zh", 0.99, [], translation="I'm really sad, he left."),
-                       text_models)
+    zh = textual_clues(
+        Transcript("我真的好难过，他走了。", "zh", 0.99, [], translation="I'm really sad, he left."),
+        text_models,
+    )
     assert zh.reading is not None and zh.reading.source == "zh+en"
     assert zh.reading.top[0] == "sadness"
     nothing = textual_clues(Transcript("", "en"), text_models)

@@ -49,8 +49,13 @@ _RSS_SCRIPT = textwrap.dedent(
 
 def test_rss_stays_flat_over_many_detections():
     """In a fresh process, so nothing else this test session loaded moves the figure."""
-    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(CALLS)], capture_output=True, text=True,
-                         timeout=600, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, str(CALLS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     growth_mb = float(out.stdout.strip().splitlines()[-1])
     assert growth_mb < GROWTH_LIMIT_MB, f"RSS grew {growth_mb:.1f} MB over {CALLS} detections"
 

@@ -1,7 +1,8 @@
 """The `omni-emotion` console script.
 
 Each command is one module of this package, named after it, that registers its subcommand
-(``register(subparsers)``), parses its options and calls the library; this file stays a thin dispatcher. User-caused errors (``OmniEmotionError``) are printed as one sentence with exit code 2.
+(``register(subparsers)``), parses its options and calls the library; this file stays a thin dispatcher.
+User-caused errors (``OmniEmotionError``) are printed as one sentence with exit code 2.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from omni_emotion import __version__
 from omni_emotion.errors import OmniEmotionError, printable
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 # Modules that define `register(subparsers)`; each subparser sets `func(args) -> int`.
 COMMAND_MODULES = (
@@ -65,4 +66,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("omni-emotion: interrupted", file=sys.stderr)
         return 130
-

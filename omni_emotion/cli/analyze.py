@@ -28,9 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="recognise and explain the emotions in a clip")
     p.add_argument("clip", help="video, audio or image file, or a folder of them (with --out)")
     add_pipeline_arguments(p)
-    p.add_argument("--json", action="store_true", help="print the Analysis as one JSON object on the last line")
+    p.add_argument(
+        "--json", action="store_true", help="print the Analysis as one JSON object on the last line"
+    )
     folder = p.add_argument_group("a folder of clips")
-    folder.add_argument("--out", help="results: JSONL file or Parquet folder; clips already there are skipped")
+    folder.add_argument(
+        "--out", help="results: JSONL file or Parquet folder; clips already there are skipped"
+    )
     folder.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl (default) or parquet")
     add_ray_arguments(p)
     p.set_defaults(func=run)
@@ -53,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
     pipeline = pipeline_spec(args).create()
     load_ms = 1e3 * (time.perf_counter() - started)
     # a bar only for a person at a terminal: in a log file its redraws would pile up into one line
-    with tqdm(total=100, desc="analysing", file=sys.stderr, leave=False, disable=not interactive(),
-              bar_format="{desc:<28}{percentage:3.0f}%|{bar}|") as bar:
+    with tqdm(
+        total=100,
+        desc="analysing",
+        file=sys.stderr,
+        leave=False,
+        disable=not interactive(),
+        bar_format="{desc:<28}{percentage:3.0f}%|{bar}|",
+    ) as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.set_description(message)
@@ -78,7 +88,9 @@ def run_folder(args: argparse.Namespace) -> int:
     if args.json:
         raise ConfigError("--json prints one clip's Analysis; a folder's results go to --out.")
     ray = ray_config(args)  # options are checked before anything starts
-    result = analyze_folder(args.clip, args.out, pipeline_spec(args), fmt=args.format, ray=ray, progress=tqdm_progress)
+    result = analyze_folder(
+        args.clip, args.out, pipeline_spec(args), fmt=args.format, ray=ray, progress=tqdm_progress
+    )
     print(result.line() + f"; results in {printable(args.out)}", file=sys.stderr)
     return 0
 
@@ -87,7 +99,9 @@ def summary(analysis: Analysis, width: int = 100) -> str:
     """A readable report: labels, explanation, per-modality clues and timings."""
     lines = [f"labels:      {', '.join(analysis.labels)}", f"engine:      {analysis.engine}"]
     if analysis.transcript:
-        lines.append(f"transcript:  {analysis.transcript}" + (f" [{analysis.language}]" if analysis.language else ""))
+        lines.append(
+            f"transcript:  {analysis.transcript}" + (f" [{analysis.language}]" if analysis.language else "")
+        )
     lines.append("explanation:")
     lines += textwrap.wrap(analysis.explanation, width, initial_indent="  ", subsequent_indent="  ")
     for label in analysis.labels:

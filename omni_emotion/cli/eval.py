@@ -130,8 +130,11 @@ def format_table(evaluation: Evaluation, label: str) -> str:
         f"floor  MER-FG {fg_floor.result.mer_fg.score * 100:.2f}   (best constant for MER-FG: "
         f"{', '.join(fg_floor.labels) or 'none'})"
     )
-    hint = "" if evaluation.tables.startswith("mer2026") else (
-        "   (MER2026's own MER-FG needs its tables: --wheels .../emotion_wheel_mer2026)")
+    hint = (
+        ""
+        if evaluation.tables.startswith("mer2026")
+        else ("   (MER2026's own MER-FG needs its tables: --wheels .../emotion_wheel_mer2026)")
+    )
     lines.append(f"grouping tables: {evaluation.tables}{hint}")
     lines.append(floor_note(floor))
     lines.append(f"scored {result.n_scored} samples, skipped {result.n_skipped}")
@@ -242,8 +245,10 @@ def run(args: argparse.Namespace, *, pipeline=None, stdout: TextIO | None = None
         request, load_pipeline=load_pipeline, make_extractor=make_extractor, prefill=prefill, progress=_tqdm
     )
     if evaluation.cache is not None:
-        print(f"per-clip results: {evaluation.cache}\npredictions CSV: {evaluation.predictions_csv}",
-              file=sys.stderr)
+        print(
+            f"per-clip results: {evaluation.cache}\npredictions CSV: {evaluation.predictions_csv}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(json_summary(evaluation)), file=out)
     else:

@@ -33,36 +33,60 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def add_pipeline_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-                           device_help: str = "torch device for the models (default cpu)") -> None:
-    parser.add_argument("--engine", choices=ENGINES.choices(), default="auto",
-                        help="analysis engine; auto (default): the first that can run here of "
-                             + ", ".join(e.name for e in ENGINES.entries()))
-    parser.add_argument("--face-backend", choices=DETECTORS.choices(), default="auto",
-                        help="face detector; auto (default): the first that can run here of "
-                             + ", ".join(d.name for d in DETECTORS.entries()))
+def add_pipeline_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    device_help: str = "torch device for the models (default cpu)",
+) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES.choices(),
+        default="auto",
+        help="analysis engine; auto (default): the first that can run here of "
+        + ", ".join(e.name for e in ENGINES.entries()),
+    )
+    parser.add_argument(
+        "--face-backend",
+        choices=DETECTORS.choices(),
+        default="auto",
+        help="face detector; auto (default): the first that can run here of "
+        + ", ".join(d.name for d in DETECTORS.entries()),
+    )
     parser.add_argument("--device", default=None, help=device_help)
-    parser.add_argument("--weights-dir", default=None, metavar="DIR",
-                        help="model weights folder "
-                             "(default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)")
+    parser.add_argument(
+        "--weights-dir",
+        default=None,
+        metavar="DIR",
+        help="model weights folder (default: $OMNI_EMOTION_WEIGHTS, else the checkout's weights/)",
+    )
 
 
-def pipeline_spec(args: argparse.Namespace, asr_threads: int = 0,
-                  torch_threads: int | None = None) -> PipelineSpec:
+def pipeline_spec(
+    args: argparse.Namespace, asr_threads: int = 0, torch_threads: int | None = None
+) -> PipelineSpec:
     """torch_threads None: ``pipeline.ANALYSIS_TORCH_THREADS``."""
     from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, PipelineSpec
 
-    return PipelineSpec(engine=args.engine, device=args.device or "cpu", weights_dir=args.weights_dir,
-                        face_backend=args.face_backend, asr_threads=asr_threads,
-                        torch_threads=ANALYSIS_TORCH_THREADS if torch_threads is None else torch_threads)
+    return PipelineSpec(
+        engine=args.engine,
+        device=args.device or "cpu",
+        weights_dir=args.weights_dir,
+        face_backend=args.face_backend,
+        asr_threads=asr_threads,
+        torch_threads=ANALYSIS_TORCH_THREADS if torch_threads is None else torch_threads,
+    )
 
 
 def add_live_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """``add_pipeline_arguments`` plus ``--threads``: the commands that run live sessions (serve, live)."""
     add_pipeline_arguments(parser)
-    parser.add_argument("--threads", type=int, default=0, metavar="N",
-                        help="CPU threads for the analysis models (default: all cores but one, at least 1, "
-                             "so the live per-frame path keeps a core)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="CPU threads for the analysis models (default: all cores but one, at least 1, "
+        "so the live per-frame path keeps a core)",
+    )
 
 
 def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
@@ -82,7 +106,10 @@ def load_live_pipeline(args: argparse.Namespace) -> EmotionPipeline:
 def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Ray (needs the scale extra: pip install 'omni-emotion[scale]')")
     group.add_argument(
-        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
         help="run the folder job on Ray Data: alone, a private local Ray; with an address (auto, HOST:6379, "
         "ray://HOST:10001) it joins that cluster. Put it after the folder.",
     )
@@ -97,8 +124,12 @@ def ray_config(args: argparse.Namespace) -> RayConfig | None:
 
     if args.ray is None:
         return None
-    return RayConfig(address=None if args.ray == "local" else args.ray, actors=args.actors,
-                     cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor)
+    return RayConfig(
+        address=None if args.ray == "local" else args.ray,
+        actors=args.actors,
+        cpus_per_actor=args.cpus_per_actor,
+        gpus_per_actor=args.gpus_per_actor,
+    )
 
 
 def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipResult]:
@@ -107,5 +138,12 @@ def tqdm_progress(results: Iterable[ClipResult], total: int) -> Iterable[ClipRes
 
     from omni_emotion.console import interactive
 
-    return tqdm(results, total=total, desc="clips", unit="clip", file=sys.stderr, smoothing=0.1,
-                disable=not interactive())
+    return tqdm(
+        results,
+        total=total,
+        desc="clips",
+        unit="clip",
+        file=sys.stderr,
+        smoothing=0.1,
+        disable=not interactive(),
+    )

@@ -31,8 +31,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--frames must be at least 1, got {args.frames}")
     if not args.fps > 0:
         raise ConfigError(f"--fps must be above 0 frames/s, got {args.fps}")
-    request = ProbeRequest(args.clip, frames=args.frames, faces=args.faces, speech=args.speech, fps=args.fps,
-                           config=MediaConfig(max_duration_s=args.max_duration))
+    request = ProbeRequest(
+        args.clip,
+        frames=args.frames,
+        faces=args.faces,
+        speech=args.speech,
+        fps=args.fps,
+        config=MediaConfig(max_duration_s=args.max_duration),
+    )
     facts = probe_file(request)
     if args.json:
         print(json.dumps(facts, ensure_ascii=False))

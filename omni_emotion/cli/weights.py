@@ -41,8 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.set_defaults(func=_init)
 
     show = sub.add_parser("status", help="which models are present, and the command for each missing one")
-    show.add_argument("--weights-dir", type=Path, default=None,
-                      help="weights folder (default: $OMNI_EMOTION_WEIGHTS or the checkout's weights/)")
+    show.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=None,
+        help="weights folder (default: $OMNI_EMOTION_WEIGHTS or the checkout's weights/)",
+    )
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.set_defaults(func=_status)
 

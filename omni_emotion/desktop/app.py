@@ -53,7 +53,9 @@ class _LateGate:
 
 
 def _check_display() -> None:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         raise DeviceUnavailableError("No display to open the live window on (DISPLAY is not set).")
 
 
@@ -61,12 +63,22 @@ def _open_camera(spec: SourceSpec, clock: PlaybackClock, options: DesktopOptions
     if spec.kind in ("index", "device"):
         return open_camera(spec)
     own_audio = options.mic is None and not options.no_mic
-    return MediaSource(spec, clock, video=True, on_audio=sink if own_audio else None,
-                       max_side=options.max_side, loop=options.loop)
+    return MediaSource(
+        spec,
+        clock,
+        video=True,
+        on_audio=sink if own_audio else None,
+        max_side=options.max_side,
+        loop=options.loop,
+    )
 
 
-def run_desktop(options: DesktopOptions, live_config: Any, load_pipeline: Callable[[], Any],
-                on_frame: Callable[[Any], None] | None = None) -> int:
+def run_desktop(
+    options: DesktopOptions,
+    live_config: Any,
+    load_pipeline: Callable[[], Any],
+    on_frame: Callable[[Any], None] | None = None,
+) -> int:
     """Open sources, load the pipeline with ``load_pipeline()``, run the window; returns the exit code.
     ``on_frame(window)`` is called after each frame shown (bench/desktop.py reads ``window.stats``)."""
     from omni_emotion.desktop.fonts import load_fonts
@@ -94,16 +106,35 @@ def run_desktop(options: DesktopOptions, live_config: Any, load_pipeline: Callab
                 check_microphone(mic_device)
         _check_display()
         fonts = load_fonts(options.font)
-        return _run(options, live_config, load_pipeline, camera, opened, clock, sink, fonts,
-                    mic_device if use_mic_device else False, on_frame)
+        return _run(
+            options,
+            live_config,
+            load_pipeline,
+            camera,
+            opened,
+            clock,
+            sink,
+            fonts,
+            mic_device if use_mic_device else False,
+            on_frame,
+        )
     finally:
         for source in opened:  # the window closes them when it ran; this covers failures before it
             source.close()
 
 
-def _run(options: DesktopOptions, live_config: Any, load_pipeline: Callable[[], Any], camera: Any,
-         opened: list[Any], clock: PlaybackClock, sink: _LateGate, fonts: Any, mic_device: Any,
-         on_frame: Callable[[Any], None] | None) -> int:
+def _run(
+    options: DesktopOptions,
+    live_config: Any,
+    load_pipeline: Callable[[], Any],
+    camera: Any,
+    opened: list[Any],
+    clock: PlaybackClock,
+    sink: _LateGate,
+    fonts: Any,
+    mic_device: Any,
+    on_frame: Callable[[Any], None] | None,
+) -> int:
     from omni_emotion.desktop.microphone import Microphone
     from omni_emotion.desktop.overlay import Painter
     from omni_emotion.desktop.window import AudioGate, DesktopWindow, TkDisplay
@@ -131,9 +162,18 @@ def _run(options: DesktopOptions, live_config: Any, load_pipeline: Callable[[], 
         for closer in closers:
             closer.close()
         raise
-    window = DesktopWindow(session, camera, clock, gate, Painter(fonts), display, options.window,
-                           closers=tuple(closers), engine=pipeline.engine_name,
-                           on_frame=on_frame)
+    window = DesktopWindow(
+        session,
+        camera,
+        clock,
+        gate,
+        Painter(fonts),
+        display,
+        options.window,
+        closers=tuple(closers),
+        engine=pipeline.engine_name,
+        on_frame=on_frame,
+    )
     try:
         return window.run()
     finally:

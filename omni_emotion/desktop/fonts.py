@@ -32,8 +32,10 @@ KNOWN_CJK_FONTS = (
     "/usr/share/fonts/truetype/arphic/uming.ttc",
 )
 LATIN_FALLBACKS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
-NO_CJK_FONT = ("No font with Chinese, Japanese or Korean glyphs was found (Debian: apt-get install fonts-noto-cjk),"
-               " so such text shows as boxes.")
+NO_CJK_FONT = (
+    "No font with Chinese, Japanese or Korean glyphs was found (Debian: apt-get install fonts-noto-cjk),"
+    " so such text shows as boxes."
+)
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,23 @@ def _fontconfig_cjk() -> list[FontFace]:
     if shutil.which("fc-list") is None:
         return []
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "-f", "%{file}|%{index}|%{family[0]}|%{style[0]}\n"],
-                             capture_output=True, text=True, timeout=10, check=False).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "-f", "%{file}|%{index}|%{family[0]}|%{style[0]}\n"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
     faces = []
     for line in out.splitlines():
         parts = line.split("|")
-        if len(parts) == 4 and parts[1].isdigit() and Path(parts[0]).suffix.lower() in (".ttf", ".ttc", ".otf", ".otc"):
+        if (
+            len(parts) == 4
+            and parts[1].isdigit()
+            and Path(parts[0]).suffix.lower() in (".ttf", ".ttc", ".otf", ".otc")
+        ):
             faces.append(FontFace(parts[0], int(parts[1]), parts[2], parts[3]))
     return faces
 
@@ -102,7 +113,9 @@ class Fonts:
     path: str
 
 
-def _sizes(path: str, index: int, size: int) -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
+def _sizes(
+    path: str, index: int, size: int
+) -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
     """The text, small and title fonts, in that order."""
 
     def font(points: int) -> ImageFont.FreeTypeFont:
@@ -130,5 +143,10 @@ def load_fonts(path: str | None = None, size: int = 17) -> Fonts:
         if Path(fallback).is_file():
             return Fonts(*_sizes(fallback, 0, size), cjk=False, path=fallback)
     default = ImageFont.load_default(size)
-    return Fonts(default, ImageFont.load_default(round(size * 0.85)), ImageFont.load_default(round(size * 1.15)),
-                 cjk=False, path="")
+    return Fonts(
+        default,
+        ImageFont.load_default(round(size * 0.85)),
+        ImageFont.load_default(round(size * 1.15)),
+        cjk=False,
+        path="",
+    )

@@ -31,7 +31,8 @@ def check_microphone(device: int | str | None) -> dict[str, Any]:
     except (ValueError, sd.PortAudioError) as err:
         raise DeviceUnavailableError(
             f"No microphone {device!r} found: connect one, pick it with --mic N or NAME, or run with --no-mic."
-            if device is not None else "No microphone found: connect one, pick it with --mic N, or run with --no-mic."
+            if device is not None
+            else "No microphone found: connect one, pick it with --mic N, or run with --no-mic."
         ) from err
 
 
@@ -55,8 +56,9 @@ class Microphone:
             if rate <= 0:
                 continue
             try:
-                self.stream = sd.InputStream(device=device, channels=1, samplerate=rate, dtype="float32",
-                                             callback=callback)
+                self.stream = sd.InputStream(
+                    device=device, channels=1, samplerate=rate, dtype="float32", callback=callback
+                )
                 self.rate = rate
                 break
             except sd.PortAudioError as err:

@@ -20,7 +20,7 @@ from omni_emotion.live import LiveFace
 from omni_emotion.ui.colours import expression_colour, label_colour
 from omni_emotion.ui.draw import hex_to_rgb
 
-__all__ = ["MORE_BELOW", "PanelEntry", "PanelView", "Painter", "loading_card", "wrap_text"]
+__all__ = ["MORE_BELOW", "Painter", "PanelEntry", "PanelView", "loading_card", "wrap_text"]
 
 PANEL_BG = (30, 34, 39)
 PANEL_INK = (232, 234, 237)
@@ -98,8 +98,9 @@ class Painter:
         self._panel_key: tuple[PanelView, int] | None = None
         self._panel: Image.Image | None = None
 
-    def paint(self, frame: np.ndarray, faces: Sequence[LiveFace], view: PanelView, status: str,
-              mirror: bool = False) -> np.ndarray:
+    def paint(
+        self, frame: np.ndarray, faces: Sequence[LiveFace], view: PanelView, status: str, mirror: bool = False
+    ) -> np.ndarray:
         """The whole window for one (H, W, 3) uint8 RGB frame and the faces found in it (unmirrored boxes)."""
         height, width = frame.shape[:2]
         canvas = Image.new("RGB", (width + self.panel_width, max(height, self.min_height)), PANEL_BG)
@@ -154,13 +155,17 @@ class Painter:
         for entry in view.entries:
             rows.append(("", None, PANEL_DIM))  # the separator rule
             rows.append((f"{entry.t:.1f} s", fonts.small, PANEL_DIM))
-            paragraphs = [(f"\"{entry.transcript}\"", PANEL_INK)] if entry.transcript else []
-            paragraphs.append((entry.error, (240, 128, 128)) if entry.error else (entry.explanation, PANEL_DIM))
+            paragraphs = [(f'"{entry.transcript}"', PANEL_INK)] if entry.transcript else []
+            paragraphs.append(
+                (entry.error, (240, 128, 128)) if entry.error else (entry.explanation, PANEL_DIM)
+            )
             for text, colour in paragraphs:
-                rows += [(line, fonts.text, colour)
-                         for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text))]
+                rows += [
+                    (line, fonts.text, colour)
+                    for line in wrap_text(text, inner, lambda s: draw.textlength(s, font=fonts.text))
+                ]
         more_h = self._height(fonts.small)
-        for i, (text, font, colour) in enumerate(rows[min(view.scroll, max(0, len(rows) - 1)):]):
+        for i, (text, font, colour) in enumerate(rows[min(view.scroll, max(0, len(rows) - 1)) :]):
             height = PAD // 2 + 5 if font is None else self._height(font)
             last = i == len(rows) - 1 - min(view.scroll, max(0, len(rows) - 1))
             if y + height + (0 if last else more_h) > bottom:
@@ -185,7 +190,7 @@ class Painter:
         count = 0
         for entry in view.entries:
             count += 2
-            said = [f"\"{entry.transcript}\""] if entry.transcript else []
+            said = [f'"{entry.transcript}"'] if entry.transcript else []
             for text in [*said, entry.error or entry.explanation]:
                 count += len(wrap_text(text, inner, lambda s: draw.textlength(s, font=self.fonts.text)))
         return count

@@ -36,8 +36,8 @@ __all__ = [
     "MediaSource",
     "PlaybackClock",
     "SourceSpec",
-    "parse_source",
     "open_camera",
+    "parse_source",
 ]
 
 logger = logging.getLogger(__name__)
@@ -170,8 +170,9 @@ class _Reader:
 
     def start(self) -> None:
         self.mailbox.last_put = time.monotonic()  # the stall timer starts now, not when the source was opened
-        self._thread = threading.Thread(target=self._guarded, name=f"omni-emotion-{type(self).__name__}",
-                                        daemon=self._daemon)
+        self._thread = threading.Thread(
+            target=self._guarded, name=f"omni-emotion-{type(self).__name__}", daemon=self._daemon
+        )
         self._thread.start()
 
     def _guarded(self) -> None:
@@ -240,7 +241,9 @@ def open_camera(spec: SourceSpec) -> CaptureCamera:
         cv2.utils.logging.setLogLevel(previous)
     if not capture.isOpened():
         capture.release()
-        raise DeviceUnavailableError(f"No camera at {spec.name}: connect one or pass --camera N, a file or a URL.")
+        raise DeviceUnavailableError(
+            f"No camera at {spec.name}: connect one or pass --camera N, a file or a URL."
+        )
     ok, _ = capture.read()
     if not ok:
         capture.release()
@@ -258,9 +261,17 @@ class MediaSource(_Reader):
     live: its end or failure means the camera has gone.
     """
 
-    def __init__(self, spec: SourceSpec, clock: PlaybackClock, *, video: bool = True,
-                 on_audio: AudioSink | None = None, max_side: int = 640, loop: bool = False,
-                 max_pixels: int = MediaConfig.max_pixels) -> None:
+    def __init__(
+        self,
+        spec: SourceSpec,
+        clock: PlaybackClock,
+        *,
+        video: bool = True,
+        on_audio: AudioSink | None = None,
+        max_side: int = 640,
+        loop: bool = False,
+        max_pixels: int = MediaConfig.max_pixels,
+    ) -> None:
         import av
 
         super().__init__()
@@ -281,8 +292,12 @@ class MediaSource(_Reader):
                 self._container = av.open(spec.value, options=options, timeout=timeout)
         except (av.FFmpegError, OSError) as err:
             if spec.kind == "url":
-                raise DeviceUnavailableError(f"Could not open the stream {spec.value}: {err.strerror or err}.") from err
-            raise UnsupportedMediaError(f"{Path(spec.value).name} is not a readable video or audio file.") from err
+                raise DeviceUnavailableError(
+                    f"Could not open the stream {spec.value}: {err.strerror or err}."
+                ) from err
+            raise UnsupportedMediaError(
+                f"{Path(spec.value).name} is not a readable video or audio file."
+            ) from err
         self._video = self._container.streams.video[0] if video and self._container.streams.video else None
         audio = self._container.streams.audio
         self._audio = audio[0] if on_audio is not None and audio else None
@@ -346,13 +361,18 @@ class MediaSource(_Reader):
             if self._video is not None:  # the decoder refused a picture above max_pixels: say so
                 check_refused_picture(self._picture_name, self._video, head, self.max_pixels)
             if self.spec.kind == "file" and not self.live:
-                raise UnsupportedMediaError(f"{Path(self.spec.value).name} could not be decoded further: {err}.") from err
+                raise UnsupportedMediaError(
+                    f"{Path(self.spec.value).name} could not be decoded further: {err}."
+                ) from err
             raise DeviceUnavailableError(f"The {self.describe} stopped delivering frames ({err}).") from err
 
     def _rgb(self, frame: Any) -> np.ndarray:
         check_pixels(self._picture_name, frame.width, frame.height, self.max_pixels)
         scale = min(1.0, self.max_side / max(frame.width, frame.height))
-        width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
+        width, height = (
+            max(2, round(frame.width * scale) // 2 * 2),
+            max(2, round(frame.height * scale) // 2 * 2),
+        )
         return frame.to_ndarray(format="rgb24", width=width, height=height)
 
     def _wait_until(self, due: float) -> bool:

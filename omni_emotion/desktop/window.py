@@ -26,14 +26,21 @@ from omni_emotion.errors import ConfigError, DeviceUnavailableError, OmniEmotion
 from omni_emotion.label_steadiness import SteadyExpressions, SteadyLabels
 from omni_emotion.live import LiveSession, LiveUpdate
 
-__all__ = ["AudioGate", "TkDisplay", "DesktopWindow", "WindowConfig", "WindowStats", "action_for_key"]
+__all__ = ["AudioGate", "DesktopWindow", "TkDisplay", "WindowConfig", "WindowStats", "action_for_key"]
 
 SCROLL_ROWS = 3  # history rows one arrow key press scrolls
 
 logger = logging.getLogger(__name__)
 
-KEY_ACTIONS = {"q": "quit", "escape": "quit", "space": "pause", "s": "save", "m": "mirror", "up": "scroll_up",
-               "down": "scroll_down"}
+KEY_ACTIONS = {
+    "q": "quit",
+    "escape": "quit",
+    "space": "pause",
+    "s": "save",
+    "m": "mirror",
+    "up": "scroll_up",
+    "down": "scroll_down",
+}
 
 
 def action_for_key(keysym: str) -> str:
@@ -68,7 +75,9 @@ class WindowConfig:
         if not self.stall_s > 0:
             raise ConfigError(f"WindowConfig.stall_s must be positive, got {self.stall_s}")
         if self.rest_ratio < 0 or not self.max_fps > 0:
-            raise ConfigError(f"WindowConfig needs rest_ratio >= 0 and max_fps > 0, got {self.rest_ratio}, {self.max_fps}")
+            raise ConfigError(
+                f"WindowConfig needs rest_ratio >= 0 and max_fps > 0, got {self.rest_ratio}, {self.max_fps}"
+            )
 
 
 class AudioGate:
@@ -100,11 +109,16 @@ class WindowStats:
     def summary(self) -> str:
         """One line for the terminal on exit: frames, frame rate, label lag, labels seen."""
         mean = sum(self.lags_s) / len(self.lags_s) if self.lags_s else 0.0
-        lag = (f"labels {mean:.1f} s behind on average (max {max(self.lags_s):.1f} s)" if self.lags_s
-               else "no analysis finished")
+        lag = (
+            f"labels {mean:.1f} s behind on average (max {max(self.lags_s):.1f} s)"
+            if self.lags_s
+            else "no analysis finished"
+        )
         seen = ", ".join(self.labels_seen) if self.labels_seen else "none"
-        return (f"omni-emotion live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s); "
-                f"{self.updates} analyses, {lag}; labels seen: {seen}")
+        return (
+            f"omni-emotion live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s); "
+            f"{self.updates} analyses, {lag}; labels seen: {seen}"
+        )
 
 
 class TkDisplay:
@@ -170,10 +184,19 @@ class DesktopWindow:
     """Runs the loop. ``camera`` is a started-on-run reader (``.mailbox``, ``.live``, ``.start()``,
     ``.close()``); ``closers`` are released on quit (the microphone or audio-file source)."""
 
-    def __init__(self, session: LiveSession, camera: Any, clock: PlaybackClock, gate: AudioGate,
-                 painter: Painter, display: Any, config: WindowConfig = WindowConfig(),
-                 closers: tuple[Any, ...] = (), engine: str = "",
-                 on_frame: Callable[[DesktopWindow], None] | None = None) -> None:
+    def __init__(
+        self,
+        session: LiveSession,
+        camera: Any,
+        clock: PlaybackClock,
+        gate: AudioGate,
+        painter: Painter,
+        display: Any,
+        config: WindowConfig = WindowConfig(),
+        closers: tuple[Any, ...] = (),
+        engine: str = "",
+        on_frame: Callable[[DesktopWindow], None] | None = None,
+    ) -> None:
         self.session, self.camera, self.clock, self.gate = session, camera, clock, gate
         self.painter, self.display, self.config, self.closers = painter, display, config, closers
         self.engine, self.on_frame = engine, on_frame
@@ -250,9 +273,14 @@ class DesktopWindow:
         if frame is None:
             if mailbox.ended:
                 return False
-            if self.camera.live and not self.paused and time.monotonic() - mailbox.last_put > self.config.stall_s:
+            if (
+                self.camera.live
+                and not self.paused
+                and time.monotonic() - mailbox.last_put > self.config.stall_s
+            ):
                 raise DeviceUnavailableError(
-                    f"The {self.camera.describe} stopped delivering frames for {self.config.stall_s:g} s.")
+                    f"The {self.camera.describe} stopped delivering frames for {self.config.stall_s:g} s."
+                )
             self._refresh_panel()
             return True
         if self.paused:
@@ -290,9 +318,14 @@ class DesktopWindow:
             if analysis is None:
                 self._entries.appendleft(PanelEntry(update.window_end, "", "", error=update.error))
             else:
-                self._entries.appendleft(PanelEntry(update.window_end, analysis.transcript, analysis.explanation))
-            labels = (self.steady_labels.offer(update.seq, analysis.labels, update.ready_at)
-                      if analysis is not None else self._view.labels)
+                self._entries.appendleft(
+                    PanelEntry(update.window_end, analysis.transcript, analysis.explanation)
+                )
+            labels = (
+                self.steady_labels.offer(update.seq, analysis.labels, update.ready_at)
+                if analysis is not None
+                else self._view.labels
+            )
             self.stats.labels_seen += [lab for lab in labels if lab not in self.stats.labels_seen]
             # a new analysis: scrolled back to the top
             self._view = PanelView(labels=labels, entries=tuple(self._entries))
@@ -353,12 +386,20 @@ class DesktopWindow:
         Image.fromarray(self._canvas).save(png)
         update = self._last_update
         # shown_labels: the chips in the saved picture (steady labels), beside the last analysis's own
-        record: dict[str, Any] = {"analysis": None, "error": "", "window_s": None, "lag_s": None,
-                                  "shown_labels": list(self._view.labels)}
+        record: dict[str, Any] = {
+            "analysis": None,
+            "error": "",
+            "window_s": None,
+            "lag_s": None,
+            "shown_labels": list(self._view.labels),
+        }
         if update is not None:
-            record.update(analysis=update.analysis.to_dict() if update.analysis is not None else None,
-                          error=update.error, window_s=[round(update.window_start, 3), round(update.window_end, 3)],
-                          lag_s=round(update.lag_s, 3))
+            record.update(
+                analysis=update.analysis.to_dict() if update.analysis is not None else None,
+                error=update.error,
+                window_s=[round(update.window_start, 3), round(update.window_end, 3)],
+                lag_s=round(update.lag_s, 3),
+            )
         js.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         self.stats.saved.append(png)
         print(f"saved {png} and {js.name}", flush=True)

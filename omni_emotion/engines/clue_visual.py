@@ -69,13 +69,15 @@ class VisualClues:
         thin; None when it is not."""
         if self.quality >= THIN_QUALITY:
             return None
-        factors = {name: float(np.mean([getattr(q, name) for q in self.qualities]))
-                   for name in QUALITY_FACTORS}
+        factors = {
+            name: float(np.mean([getattr(q, name) for q in self.qualities])) for name in QUALITY_FACTORS
+        }
         return Fact("face", "thin face", self.quality, about=min(factors, key=factors.__getitem__))
 
 
-def expression_inputs(track: FaceTrack, perception: Perception
-                      ) -> tuple[np.ndarray, list[np.ndarray], list[FaceQuality]]:
+def expression_inputs(
+    track: FaceTrack, perception: Perception
+) -> tuple[np.ndarray, list[np.ndarray], list[FaceQuality]]:
     """(times, crops, qualities) for the expression model.
 
     Crops are cut from the clip's sampled frames with the track's nearest box, framed as `fer` frames its
@@ -110,18 +112,28 @@ def visual_clues(perception: Perception, model: ExpressionModel) -> VisualClues:
     track = perception.main_face
     others = sum(1 for f in perception.faces if not f.main)
     if track is None:
-        return VisualClues(np.zeros(0), np.zeros((0, len(FER_LABELS))), np.zeros((3, len(FER_LABELS))),
-                           other_faces=others, duration=clip.duration)
+        return VisualClues(
+            np.zeros(0),
+            np.zeros((0, len(FER_LABELS))),
+            np.zeros((3, len(FER_LABELS))),
+            other_faces=others,
+            duration=clip.duration,
+        )
     times, crops, qualities = expression_inputs(track, perception)
     probs = model.predict(crops) if crops else np.zeros((0, len(FER_LABELS)), dtype=np.float32)
     order = np.argsort(times, kind="stable")
     times, probs = times[order], probs[order]
     qualities = [qualities[i] for i in order]
     weights = np.array([q.weight for q in qualities])
-    phases = (np.stack([np.average(probs[s], axis=0, weights=weights[s]) for s in phase_slices(len(probs))])
-              if len(probs) else np.zeros((3, len(FER_LABELS))))
+    phases = (
+        np.stack([np.average(probs[s], axis=0, weights=weights[s]) for s in phase_slices(len(probs))])
+        if len(probs)
+        else np.zeros((3, len(FER_LABELS)))
+    )
     actions = describe_actions(track.boxes, track.timestamps, track.landmarks)
-    return VisualClues(times, probs, phases, actions, others, track.end - track.start, clip.duration, qualities)
+    return VisualClues(
+        times, probs, phases, actions, others, track.end - track.start, clip.duration, qualities
+    )
 
 
 def timeline_windows(clues: VisualClues, window_s: float = 1.0) -> list[dict]:
@@ -134,11 +146,13 @@ def timeline_windows(clues: VisualClues, window_s: float = 1.0) -> list[dict]:
         inside = (clues.times >= start) & (clues.times < start + window_s)
         if inside.any():
             mean = clues.probs[inside].mean(axis=0)
-            out.append({
-                "start_s": round(float(start), 3),
-                "end_s": round(float(start + window_s), 3),
-                "scores": {label: round(float(p), 4) for label, p in zip(FER_LABELS, mean)},
-                "top": FER_LABELS[int(np.argmax(mean))],
-            })
+            out.append(
+                {
+                    "start_s": round(float(start), 3),
+                    "end_s": round(float(start + window_s), 3),
+                    "scores": {label: round(float(p), 4) for label, p in zip(FER_LABELS, mean)},
+                    "top": FER_LABELS[int(np.argmax(mean))],
+                }
+            )
         start += window_s
     return out

@@ -79,8 +79,9 @@ class ClueEngine:
         t1 = time.perf_counter()
         report(0.4, "reading the voice and words")
         acoustic = acoustic_clues(perception.prosody)
-        textual = textual_clues(perception.transcript,
-                                self.text_models if readable_text(perception.transcript) else None)
+        textual = textual_clues(
+            perception.transcript, self.text_models if readable_text(perception.transcript) else None
+        )
         t2 = time.perf_counter()
         report(0.8, "merging the clues")
         judgment = judge(visual, acoustic, textual, self.config.fusion)

@@ -85,11 +85,15 @@ def _f(p: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(total > 0, 2.0 * p * r / np.where(total > 0, total, 1.0), 0.0)
 
 
-def _group_ids(words: Sequence[str], families: Sequence[str], tables: DecisionTables) -> tuple[np.ndarray, np.ndarray]:
+def _group_ids(
+    words: Sequence[str], families: Sequence[str], tables: DecisionTables
+) -> tuple[np.ndarray, np.ndarray]:
     """(C, G) group ids of the candidate words and (F, G) of the families' truth words; 0 = no group."""
     index: dict[str, int] = {"": 0}
+
     def ids(word: str) -> list[int]:
         return [index.setdefault(group, len(index)) if group else 0 for group in tables.groups[word]]
+
     candidates = np.array([ids(w) for w in words], dtype=np.int64).reshape(len(words), len(tables.groupings))
     truth = np.array([ids(tables.truth_words[f]) for f in families], dtype=np.int64)
     return candidates, truth
@@ -120,8 +124,12 @@ def expected_score(labels: Sequence[str], posterior: Mapping[str, float], tables
     return float(_scores(q / q.sum(), hits[None], sizes[None], truth > 0)[0])
 
 
-def choose_labels(posterior: Mapping[str, float], tables: DecisionTables, candidates: Sequence[str] | None = None,
-                  max_labels: int = 6) -> tuple[list[str], float]:
+def choose_labels(
+    posterior: Mapping[str, float],
+    tables: DecisionTables,
+    candidates: Sequence[str] | None = None,
+    max_labels: int = 6,
+) -> tuple[list[str], float]:
     """Greedy forward selection of the label set with the highest expected M-avg under ``posterior``.
 
     ``candidates``: words to choose from (default: every family's truth word); each step adds the word that
@@ -132,8 +140,11 @@ def choose_labels(posterior: Mapping[str, float], tables: DecisionTables, candid
     if q.sum() <= 0:
         return [], 0.0
     q = q / q.sum()
-    pool = [w for w in dict.fromkeys(candidates if candidates is not None else tables.truth_words.values())
-            if w in tables.groups]
+    pool = [
+        w
+        for w in dict.fromkeys(candidates if candidates is not None else tables.truth_words.values())
+        if w in tables.groups
+    ]
     if not pool:
         return [], 0.0
     ids, truth = _group_ids(pool, tables.families, tables)

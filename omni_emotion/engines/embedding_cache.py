@@ -32,8 +32,12 @@ def embeddings_key(model_id: Sequence[str], texts: Sequence[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_embeddings(model_id: Sequence[str], texts: Sequence[str],
-                      encode: Callable[[list[str]], np.ndarray], folder: Path | None = None) -> np.ndarray:
+def cached_embeddings(
+    model_id: Sequence[str],
+    texts: Sequence[str],
+    encode: Callable[[list[str]], np.ndarray],
+    folder: Path | None = None,
+) -> np.ndarray:
     """(N, D) float32 embeddings of ``texts``: read from the cache, else ``encode(texts)`` stored there.
 
     A cache that cannot be read or written only costs the encoding (logged), never an error.

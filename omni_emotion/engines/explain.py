@@ -45,8 +45,17 @@ def _voice_model(f: Fact) -> str:
 
 
 # family -> how it is named in a sentence
-_NOUN = {"joy": "joy", "sadness": "sadness", "anger": "anger", "fear": "fear", "surprise": "surprise",
-         "disgust": "disgust", "contempt": "contempt", "boredom": "boredom", "neutral": "a neutral voice"}
+_NOUN = {
+    "joy": "joy",
+    "sadness": "sadness",
+    "anger": "anger",
+    "fear": "fear",
+    "surprise": "surprise",
+    "disgust": "disgust",
+    "contempt": "contempt",
+    "boredom": "boredom",
+    "neutral": "a neutral voice",
+}
 
 
 def _smile(f: Fact) -> str:
@@ -71,8 +80,9 @@ def _pauses(f: Fact) -> str:
 # How each fact is said; a label's reasons and the voice paragraph use these words.
 _WORDING: dict[str, Callable[[Fact], str]] = {
     # face
-    "expression": lambda f: f"face reads {f.about} (mean {f.number('mean'):.2f}, "
-                            f"{f.value:.2f} at the {f.where})",
+    "expression": lambda f: (
+        f"face reads {f.about} (mean {f.number('mean'):.2f}, {f.value:.2f} at the {f.where})"
+    ),
     "mouth widened": lambda f: f"mouth corners widen at the {f.where}",
     "head lowered": lambda f: f"head lowered at the {f.where}",
     "face drops": lambda f: f"face drops at the {f.where}",
@@ -98,10 +108,13 @@ _WORDING: dict[str, Callable[[Fact], str]] = {
     "lower": lambda f: f"the voice goes lower in the second half ({f.value:+.1f} semitones)",
     "subdued voice": lambda f: f"{BASE_WORD[f.about]} with a subdued voice (arousal {f.value:.2f})",
     "activated voice": lambda f: f"{BASE_WORD[f.about]} with an activated voice (arousal {f.value:.2f})",
-    "tense activated voice": lambda f: f"{BASE_WORD[f.about]} with a very tense, activated voice (arousal "
-                                       f"{f.value:.2f}, tension {f.number('tension'):+.1f} SD from the norm)",
-    "unsteady voice": lambda f: f"{BASE_WORD[f.about]} with an unsteady voice "
-                                f"({100 * f.value:.0f}% pitch jitter)",
+    "tense activated voice": lambda f: (
+        f"{BASE_WORD[f.about]} with a very tense, activated voice (arousal "
+        f"{f.value:.2f}, tension {f.number('tension'):+.1f} SD from the norm)"
+    ),
+    "unsteady voice": lambda f: (
+        f"{BASE_WORD[f.about]} with an unsteady voice ({100 * f.value:.0f}% pitch jitter)"
+    ),
     "even voice": lambda f: f"subdued, even voice (arousal {f.value:.2f})",
     # words
     "said": lambda f: f'says "{f.about}"',
@@ -111,11 +124,14 @@ _WORDING: dict[str, Callable[[Fact], str]] = {
     "wording": lambda f: f"wording {'positive' if f.value > 0 else 'negative'} (VADER {f.value:+.2f})",
     "negative words": lambda f: f"{BASE_WORD[f.about]} while the words are negative (VADER {f.value:+.2f})",
     # across modalities
-    "smile with negative words": lambda f: f"{_smile(f.support[0])} while the words are negative "
-                                           f"(VADER {f.value:+.2f})",
+    "smile with negative words": lambda f: (
+        f"{_smile(f.support[0])} while the words are negative (VADER {f.value:+.2f})"
+    ),
     NEAR_NORM.name: lambda f: "the clues sit near the norm",
-    "prior": lambda f: f"nothing measured points elsewhere, and {BASE_WORD[f.about]} is common in drama "
-                       f"dialogue (prior {f.value:.2f})",
+    "prior": lambda f: (
+        f"nothing measured points elsewhere, and {BASE_WORD[f.about]} is common in drama "
+        f"dialogue (prior {f.value:.2f})"
+    ),
 }
 
 
@@ -133,19 +149,32 @@ def reasons(label: Label) -> list[str]:
 
 # --- the clue paragraphs ---------------------------------------------------------------------------------
 _AT = {"beginning": "at the beginning", "middle": "in the middle", "end": "by the end"}
-_ADJ = {"angry": "angry", "disgust": "disgusted", "fear": "fearful", "happy": "happy", "sad": "sad",
-        "surprise": "surprised", "neutral": "neutral"}
-_ACTION = {"head turned": "the head is turned away from the camera",
-           "head tilted": "the head is tilted to one side",
-           "head lowered": "the head is lowered",
-           "mouth widened": "the mouth corners are drawn wider, as in a smile",
-           "head moving": "the head moves a lot",
-           "head still": "the head stays still",
-           "leaning in": "the face comes closer to the camera",
-           "leaning back": "the face moves away from the camera",
-           "face drops": "the face sinks lower in the frame"}
-_THIN = {"size": "the face is small", "frontality": "the face is turned away",
-         "sharpness": "the face is blurred", "detection": "the face is hard to detect"}
+_ADJ = {
+    "angry": "angry",
+    "disgust": "disgusted",
+    "fear": "fearful",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprised",
+    "neutral": "neutral",
+}
+_ACTION = {
+    "head turned": "the head is turned away from the camera",
+    "head tilted": "the head is tilted to one side",
+    "head lowered": "the head is lowered",
+    "mouth widened": "the mouth corners are drawn wider, as in a smile",
+    "head moving": "the head moves a lot",
+    "head still": "the head stays still",
+    "leaning in": "the face comes closer to the camera",
+    "leaning back": "the face moves away from the camera",
+    "face drops": "the face sinks lower in the frame",
+}
+_THIN = {
+    "size": "the face is small",
+    "frontality": "the face is turned away",
+    "sharpness": "the face is blurred",
+    "detection": "the face is hard to detect",
+}
 
 
 def describe_visual(clues: VisualClues) -> str:
@@ -159,27 +188,36 @@ def describe_visual(clues: VisualClues) -> str:
     tops = clues.phase_top()
     if len(clues.probs) == 1:  # a still image, or a face seen in one frame only: no change over time to tell
         index = int(np.argmax(clues.probs[0]))
-        parts.append(f"The person's facial expression reads as {_ADJ[FER_LABELS[index]]} "
-                     f"(expression model: {FER_LABELS[index]} {clues.probs[0, index]:.2f}).")
+        parts.append(
+            f"The person's facial expression reads as {_ADJ[FER_LABELS[index]]} "
+            f"(expression model: {FER_LABELS[index]} {clues.probs[0, index]:.2f})."
+        )
     elif len({label for label, _ in tops}) == 1:
         label = max(tops, key=lambda x: x[1])[0]
         mean = clues.probs[:, FER_LABELS.index(label)].mean()
-        parts.append(f"Throughout the clip the person's facial expression reads as {_ADJ[label]} "
-                     f"(expression model: {label} {mean:.2f} on average).")
+        parts.append(
+            f"Throughout the clip the person's facial expression reads as {_ADJ[label]} "
+            f"(expression model: {label} {mean:.2f} on average)."
+        )
     else:
-        steps = [f"{_AT[phase]} it reads as {_ADJ[label]} ({label} {p:.2f})"
-                 for phase, (label, p) in zip(PHASES, tops)]
+        steps = [
+            f"{_AT[phase]} it reads as {_ADJ[label]} ({label} {p:.2f})"
+            for phase, (label, p) in zip(PHASES, tops)
+        ]
         parts.append("Over the clip the person's facial expression changes: " + "; ".join(steps) + ".")
     for action in clues.actions:
         where = "Throughout the clip" if action.where == "throughout" else f"At the {action.where}"
         parts.append(f"{where}, {_ACTION[action.name]}.")
     thin = clues.thin_evidence()
     if thin is not None:
-        parts.append(f"The face evidence is thin ({_THIN[thin.about]}; quality {thin.value:.2f} of 1), "
-                     f"so the expression counts for less.")
+        parts.append(
+            f"The face evidence is thin ({_THIN[thin.about]}; quality {thin.value:.2f} of 1), "
+            f"so the expression counts for less."
+        )
     if clues.duration and clues.face_seconds < 0.6 * clues.duration:
-        parts.append(f"The face is visible for about {clues.face_seconds:.1f} of {clues.duration:.1f} "
-                     f"seconds.")
+        parts.append(
+            f"The face is visible for about {clues.face_seconds:.1f} of {clues.duration:.1f} seconds."
+        )
     if clues.other_faces:
         many = clues.other_faces > 1
         parts.append(f"{clues.other_faces} other face{'s' if many else ''} also appear{'' if many else 's'}.")
@@ -192,14 +230,24 @@ def describe_acoustic(clues: AcousticClues, has_audio: bool) -> str:
         return ""
     if not clues.has_speech:
         return "The audio contains no detectable speech."
-    overall = ("" if clues.arousal is None else "activated" if clues.arousal >= ACTIVATED
-               else "subdued" if clues.arousal <= SUBDUED else "")
+    overall = (
+        ""
+        if clues.arousal is None
+        else "activated"
+        if clues.arousal >= ACTIVATED
+        else "subdued"
+        if clues.arousal <= SUBDUED
+        else ""
+    )
     if not clues.facts:
-        voice = ("an activated" if overall == "activated" else f"a {overall}" if overall
-                 else "an even, moderate")
+        voice = (
+            "an activated" if overall == "activated" else f"a {overall}" if overall else "an even, moderate"
+        )
         score = "" if clues.arousal is None else f" (arousal {clues.arousal:.2f})"
-        return (f"The person speaks for about {clues.speech_seconds:.1f} s in {voice} voice{score}."
-                + _reading_sentence(clues))
+        return (
+            f"The person speaks for about {clues.speech_seconds:.1f} s in {voice} voice{score}."
+            + _reading_sentence(clues)
+        )
     body = "; ".join(render(f) for f in clues.facts)
     level = f" Overall the voice sounds {overall} (arousal {clues.arousal:.2f})." if overall else ""
     return f"In the audio, {body}.{_reading_sentence(clues)}{level}"
@@ -214,8 +262,11 @@ def _reading_sentence(clues: AcousticClues) -> str:
     why = [render(c) for c in voice_cues(clues, family)] if family != "neutral" and clues.reading else []
     because = f": {'; '.join(why)}" if why else ""
     own = " measured against this speaker's own earlier speech," if clues.model.view == "speaker" else ""
-    unfamiliar = (" This voice lies outside what the model was fitted on, so it counts for less."
-                  if clues.model.weight < 1.0 else "")
+    unfamiliar = (
+        " This voice lies outside what the model was fitted on, so it counts for less."
+        if clues.model.weight < 1.0
+        else ""
+    )
     return f" To the voice model,{own} it sounds most like {_NOUN[family]} ({p:.2f}){because}.{unfamiliar}"
 
 
@@ -232,14 +283,25 @@ def describe_textual(clues: TextualClues) -> str:
     if clues.valence is None:
         return quote
     v = clues.valence
-    tone = ("clearly positive" if v >= _CLEAR_TONE else "somewhat positive" if v >= _SOME_TONE
-            else "clearly negative" if v <= -_CLEAR_TONE else "somewhat negative" if v <= -_SOME_TONE
-            else "neutral")
+    tone = (
+        "clearly positive"
+        if v >= _CLEAR_TONE
+        else "somewhat positive"
+        if v >= _SOME_TONE
+        else "clearly negative"
+        if v <= -_CLEAR_TONE
+        else "somewhat negative"
+        if v <= -_SOME_TONE
+        else "neutral"
+    )
     subject = "The translated wording" if clues.translation else "The wording"
     parts = [f"{subject} is {tone} (VADER compound {clues.valence:+.2f})"]
     if clues.explicit:
-        parts.append("and names the feeling" + (" " if len(clues.explicit) == 1 else "s ")
-                     + ", ".join(f'"{w}"' for w in clues.explicit))
+        parts.append(
+            "and names the feeling"
+            + (" " if len(clues.explicit) == 1 else "s ")
+            + ", ".join(f'"{w}"' for w in clues.explicit)
+        )
     if clues.negated:
         parts.append("while denying " + ", ".join(f'"{w}"' for w in clues.negated))
     text = quote + " " + " ".join(parts) + "."
@@ -281,7 +343,9 @@ def lead_sentence(judgment: Judgment) -> str:
             because += f", away from the usual answer ({_join(judgment.prior_labels)})"
         answer += because + "."
     elif words == judgment.prior_labels:
-        answer += " Nothing measured points clearly anywhere, so this is the most common answer in drama dialogue."
+        answer += (
+            " Nothing measured points clearly anywhere, so this is the most common answer in drama dialogue."
+        )
     if judgment.valence_from:
         deciders = _MODALITY.get(judgment.valence_from, "the face and the words")
         answer += f" The voice tells how aroused the person is; {deciders} decided which feeling."
@@ -299,15 +363,18 @@ def _disagreement(visual: VisualClues | None, judgment: Judgment) -> str:
     if face_family in (lead.family, "neutral") or any(lab.family == face_family for lab in judgment.labels):
         return ""
     others = [m for m, v in judgment.moved.items() if v > 0 and m != "face"]
-    why = (f"{_join([_MODALITY[m] for m in others])} weigh{'s' if len(others) == 1 else ''} more"
-           if others else "the face's evidence was too weak to change the answer")
+    why = (
+        f"{_join([_MODALITY[m] for m in others])} weigh{'s' if len(others) == 1 else ''} more"
+        if others
+        else "the face's evidence was too weak to change the answer"
+    )
     quality = f" (face quality {visual.quality:.2f})" if visual.quality < 0.5 else ""
-    return (f" The face reads {_ADJ[FER_LABELS[index]]} ({mean[index]:.2f} on average){quality}, "
-            f"but {why}.")
+    return f" The face reads {_ADJ[FER_LABELS[index]]} ({mean[index]:.2f} on average){quality}, but {why}."
 
 
-def explain(visual: str, acoustic: str, textual: str, judgment: Judgment,
-            visual_clues: VisualClues | None = None) -> str:
+def explain(
+    visual: str, acoustic: str, textual: str, judgment: Judgment, visual_clues: VisualClues | None = None
+) -> str:
     """The plain lead sentence, then the clue paragraphs (video, audio, words) that hold the figures."""
     parts = [lead_sentence(judgment) + _disagreement(visual_clues, judgment)]
     clues = [s for s in (visual, acoustic, textual) if s]

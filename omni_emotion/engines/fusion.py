@@ -61,17 +61,43 @@ from omni_emotion.facial_actions import PHASES
 from omni_emotion.facts import Fact
 from omni_emotion.lexicon import lookup
 
-__all__ = ["ACTIVATION", "BASE_WORD", "NEAR_NORM", "FusionConfig", "Judgment", "Label", "fuse", "judge",
-           "voice_only_labels"]
+__all__ = [
+    "ACTIVATION",
+    "BASE_WORD",
+    "NEAR_NORM",
+    "FusionConfig",
+    "Judgment",
+    "Label",
+    "fuse",
+    "judge",
+    "voice_only_labels",
+]
 
 # FER2013 training-set class counts (public dataset statistics), in FER_LABELS order.
 FER2013_COUNTS = np.array([3995, 436, 4097, 7215, 4830, 3171, 4965], dtype=np.float64)
-BASE_WORD = {"joy": "happy", "sadness": "sad", "anger": "angry", "fear": "worried", "surprise": "surprised",
-             "disgust": "disgusted", "contempt": "contemptuous", "neutral": "neutral", "boredom": "bored"}
+BASE_WORD = {
+    "joy": "happy",
+    "sadness": "sad",
+    "anger": "angry",
+    "fear": "worried",
+    "surprise": "surprised",
+    "disgust": "disgusted",
+    "contempt": "contemptuous",
+    "neutral": "neutral",
+    "boredom": "bored",
+}
 # Arousal groups of the circumplex model (Russell 1980): the voice's reliable part is which group.
-ACTIVATION = {"anger": "activated", "joy": "activated", "fear": "activated", "surprise": "activated",
-              "sadness": "calm", "boredom": "calm", "neutral": "calm", "disgust": "disgust",
-              "contempt": "contempt"}
+ACTIVATION = {
+    "anger": "activated",
+    "joy": "activated",
+    "fear": "activated",
+    "surprise": "activated",
+    "sadness": "calm",
+    "boredom": "calm",
+    "neutral": "calm",
+    "disgust": "disgust",
+    "contempt": "contempt",
+}
 NEGATIVE = {"sadness", "anger", "fear", "disgust", "contempt", "boredom"}
 # A family the expression model has no class for is read through the class its faces show: a bored face is a
 # slack, neutral one; FER2013 has no contempt, whose faces its annotators filed under disgust.
@@ -113,8 +139,10 @@ class FusionConfig:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.full_voice_s <= 0 or self.arc_min_frames < 1:
-            raise ValueError(f"full_voice_s must be > 0 and arc_min_frames >= 1, got {self.full_voice_s} "
-                             f"and {self.arc_min_frames}")
+            raise ValueError(
+                f"full_voice_s must be > 0 and arc_min_frames >= 1, got {self.full_voice_s} "
+                f"and {self.arc_min_frames}"
+            )
 
 
 @dataclass
@@ -160,16 +188,24 @@ def words_evidence(text: TextualClues, cfg: FusionConfig) -> tuple[Evidence | No
     reading = text.reading
     if reading is None:
         return None, 0.0
-    weight = (cfg.chinese_words if reading.source == "zh+en" else cfg.translated_words if text.translation
-              else cfg.words_weight) * min(1.0, reading.n_words / cfg.full_words)
-    ratio = {f: reading.families[f] / reading.prior[f] for f in reading.families if reading.prior.get(f, 0) > 0}
+    weight = (
+        cfg.chinese_words
+        if reading.source == "zh+en"
+        else cfg.translated_words
+        if text.translation
+        else cfg.words_weight
+    ) * min(1.0, reading.n_words / cfg.full_words)
+    ratio = {
+        f: reading.families[f] / reading.prior[f] for f in reading.families if reading.prior.get(f, 0) > 0
+    }
     ratio |= {family: ratio[stand_in] for family, stand_in in WORDS_STAND_IN.items() if stand_in in ratio}
     distance = 0.5 * sum(abs(reading.families[f] - reading.prior.get(f, 0.0)) for f in reading.families)
     return Evidence("words", ratio, weight), weight * min(1.0, distance)
 
 
-def voice_evidence(voice: VoiceEvidence | None, speech_seconds: float, valence_decided: float,
-                   cfg: FusionConfig) -> Evidence | None:
+def voice_evidence(
+    voice: VoiceEvidence | None, speech_seconds: float, valence_decided: float, cfg: FusionConfig
+) -> Evidence | None:
     """The voice's ratio with its valence part counting ``1 - valence_decided`` (step 3 of the rule)."""
     if voice is None:
         return None
@@ -194,8 +230,9 @@ def voice_evidence(voice: VoiceEvidence | None, speech_seconds: float, valence_d
 NEUTRAL_LEADS = 0.5  # neutral is said when it is more likely than all the emotions together
 
 
-def _answer(posterior: dict[str, float], tables: DecisionTables, max_labels: int,
-            arc: str | None = None) -> list[str]:
+def _answer(
+    posterior: dict[str, float], tables: DecisionTables, max_labels: int, arc: str | None = None
+) -> list[str]:
     """Step 4: the expected-score label set, led by "neutral" when neutral is more likely than not, with an
     arc's negative family before joy."""
     candidates = [BASE_WORD[f] for f in tables.families if f != "neutral"]
@@ -208,8 +245,12 @@ def _answer(posterior: dict[str, float], tables: DecisionTables, max_labels: int
     return words
 
 
-def voice_only_labels(voice: VoiceEvidence, speech_seconds: float, tables: DecisionTables | None = None,
-                      cfg: FusionConfig = FusionConfig()) -> list[str]:
+def voice_only_labels(
+    voice: VoiceEvidence,
+    speech_seconds: float,
+    tables: DecisionTables | None = None,
+    cfg: FusionConfig = FusionConfig(),
+) -> list[str]:
     """The answer the engine gives from the voice alone (no face, no words): what bench/fit_voice.py scores
     leave-one-speaker-out, through the same evidence, posterior and decision as ``judge``."""
     tables = tables or load_decision_tables()
@@ -217,8 +258,13 @@ def voice_only_labels(voice: VoiceEvidence, speech_seconds: float, tables: Decis
     return _answer(combine(tables.prior, [evidence] if evidence else []), tables, cfg.max_labels)
 
 
-def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-          cfg: FusionConfig = FusionConfig(), tables: DecisionTables | None = None) -> Judgment:
+def judge(
+    visual: VisualClues,
+    acoustic: AcousticClues,
+    text: TextualClues,
+    cfg: FusionConfig = FusionConfig(),
+    tables: DecisionTables | None = None,
+) -> Judgment:
     """The posterior, the labels (most salient first, each with its evidence; never empty) and what moved
     the answer away from the prior."""
     tables = tables or load_decision_tables()
@@ -237,8 +283,9 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     labels: list[Label] = []
     for word in words_chosen:
         family = "neutral" if word == "neutral" else lookup(word).family
-        facts = reasons.get(family) or [Fact("clip", "prior", tables.prior[family], about=family)
-                                        if family != "neutral" else NEAR_NORM]
+        facts = reasons.get(family) or [
+            Fact("clip", "prior", tables.prior[family], about=family) if family != "neutral" else NEAR_NORM
+        ]
         labels.append(Label(word, family, posterior[family], facts))
         emotional = [w for w in words_chosen if w != "neutral"]
         if emotional and (word == emotional[0] or (arc is not None and family == "joy")):  # the arc is joy's
@@ -246,8 +293,14 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     for said in [] if text.translation else text.explicit:  # what the person says they feel is kept
         entry = lookup(said)
         if entry is not None and all(lab.word != entry.word for lab in labels):
-            labels.append(Label(entry.word, entry.family, posterior.get(entry.family, 0.0),
-                                [Fact("words", "said", about=said)]))
+            labels.append(
+                Label(
+                    entry.word,
+                    entry.family,
+                    posterior.get(entry.family, 0.0),
+                    [Fact("words", "said", about=said)],
+                )
+            )
     unique: list[Label] = []
     for lab in labels:
         if all(kept.word != lab.word for kept in unique):
@@ -257,20 +310,29 @@ def judge(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
     lead = next((lab.family for lab in unique if lab.family != "neutral"), unique[0].family)
     moved = {e.modality: round(shift(tables.prior, posterior, e)[lead], 6) for e in evidence}
     moved = {m: v for m, v in moved.items() if abs(v) >= cfg.moved_min}
-    valence_from = " and ".join(m for m, d in (("face", face_decided), ("words", words_decided)) if d >= 0.5) \
-        if voice is not None else ""
+    valence_from = (
+        " and ".join(m for m, d in (("face", face_decided), ("words", words_decided)) if d >= 0.5)
+        if voice is not None
+        else ""
+    )
     return Judgment(unique, posterior, prior_labels, moved, valence_from)
 
 
-def fuse(visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-         cfg: FusionConfig = FusionConfig()) -> list[Label]:
+def fuse(
+    visual: VisualClues, acoustic: AcousticClues, text: TextualClues, cfg: FusionConfig = FusionConfig()
+) -> list[Label]:
     """The labels alone (``judge(...).labels``)."""
     return judge(visual, acoustic, text, cfg).labels
 
 
 # --- evidence facts --------------------------------------------------------------------------------------
-def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues, prior: dict[str, float],
-             cfg: FusionConfig) -> dict[str, list[Fact]]:
+def _reasons(
+    visual: VisualClues,
+    acoustic: AcousticClues,
+    text: TextualClues,
+    prior: dict[str, float],
+    cfg: FusionConfig,
+) -> dict[str, list[Fact]]:
     """Per family, the measured facts that point to it specifically."""
     reasons: dict[str, list[Fact]] = {f: [] for f in prior}
     if visual.has_face:
@@ -279,8 +341,16 @@ def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues, p
             peak_phase = int(np.argmax(visual.phases[:, i]))
             peak = float(visual.phases[peak_phase, i])
             if peak >= cfg.cite_face_min:
-                reasons[FER_FAMILY[label]].append(Fact("face", "expression", peak, about=label,
-                                                       where=PHASES[peak_phase], more=(("mean", float(mean[i])),)))
+                reasons[FER_FAMILY[label]].append(
+                    Fact(
+                        "face",
+                        "expression",
+                        peak,
+                        about=label,
+                        where=PHASES[peak_phase],
+                        more=(("mean", float(mean[i])),),
+                    )
+                )
         for action in visual.actions:
             if action.name == "mouth widened":
                 reasons["joy"].append(action)
@@ -290,8 +360,16 @@ def _reasons(visual: VisualClues, acoustic: AcousticClues, text: TextualClues, p
         for family, p in acoustic.model.probabilities.items():
             if p >= cfg.cite_model_min and family in reasons:
                 cues = voice_cues(acoustic, family) if family != "neutral" and acoustic.reading else []
-                reasons[family].append(Fact("voice", "voice model", p, about=family, where=acoustic.model.view,
-                                            support=tuple(cues)))
+                reasons[family].append(
+                    Fact(
+                        "voice",
+                        "voice model",
+                        p,
+                        about=family,
+                        where=acoustic.model.view,
+                        support=tuple(cues),
+                    )
+                )
     said = "said in translation" if text.translation else "said"
     for word in text.explicit:
         entry = lookup(word)
@@ -323,16 +401,29 @@ def _measured_smile(visual: VisualClues) -> Fact | None:
     happy = FER_LABELS.index("happy")
     best = max(range(len(visual.phases)), key=lambda i: visual.phases[i][happy])
     if FER_LABELS[int(np.argmax(visual.phases[best]))] == "happy":
-        return Fact("face", "expression", float(visual.phases[best][happy]), about="happy",
-                    where=PHASES[best], more=(("mean", float(visual.weighted_mean()[happy])),))
+        return Fact(
+            "face",
+            "expression",
+            float(visual.phases[best][happy]),
+            about="happy",
+            where=PHASES[best],
+            more=(("mean", float(visual.weighted_mean()[happy])),),
+        )
     return next((action for action in visual.actions if action.name == "mouth widened"), None)
 
 
 _SPECIFIC_SHARE = 0.9  # a specific word ranks just below its family's base word
 
 
-def _specific(fam: str, score: float, visual: VisualClues, acoustic: AcousticClues, text: TextualClues,
-              base_reasons: list[Fact], cfg: FusionConfig) -> list[Label]:
+def _specific(
+    fam: str,
+    score: float,
+    visual: VisualClues,
+    acoustic: AcousticClues,
+    text: TextualClues,
+    base_reasons: list[Fact],
+    cfg: FusionConfig,
+) -> list[Label]:
     """Specific words the measured clues support, placed right after their family's base word."""
     out: list[Label] = []
     a = acoustic.arousal
@@ -362,10 +453,22 @@ def _specific(fam: str, score: float, visual: VisualClues, acoustic: AcousticClu
         if a is not None and a >= ACTIVATED:
             add("nervous", Fact("voice", "activated voice", a, about=fam))
     elif fam == "anger":
-        if a is not None and a >= cfg.furious_arousal and acoustic.reading is not None \
-                and acoustic.reading.cues["tension"] >= cfg.furious_tension:
-            add("furious", Fact("voice", "tense activated voice", a, about=fam,
-                                more=(("tension", acoustic.reading.cues["tension"]),)))
+        if (
+            a is not None
+            and a >= cfg.furious_arousal
+            and acoustic.reading is not None
+            and acoustic.reading.cues["tension"] >= cfg.furious_tension
+        ):
+            add(
+                "furious",
+                Fact(
+                    "voice",
+                    "tense activated voice",
+                    a,
+                    about=fam,
+                    more=(("tension", acoustic.reading.cues["tension"]),),
+                ),
+            )
     elif fam == "surprise" and valence is not None and valence <= cfg.negative_words:
         add("shocked", Fact("words", "negative words", valence, about=fam))
     return out

@@ -33,12 +33,12 @@ __all__ = [
     "EXPLAIN_PROMPT",
     "LABELS_PROMPT",
     "OmniEngine",
-    "is_available",
-    "load_engine",
     "OmniEngineConfig",
     "choose_labels",
-    "split_clues",
     "expression_timeline",
+    "is_available",
+    "load_engine",
+    "split_clues",
     "text_prompt",
     "user_prompt",
     "zero_shot_prompt",
@@ -90,7 +90,8 @@ def expression_timeline(perception: Perception, expressions, max_windows: int = 
     span = float(clues.times[-1] - clues.times[0])
     windows = timeline_windows(clues, window_s=max(1.0, span / max_windows))
     return "; ".join(
-        f"{w['start_s']:g}-{w['end_s']:g} s {w['top']} ({w['scores'][w['top']]:.2f})" for w in windows[:max_windows]
+        f"{w['start_s']:g}-{w['end_s']:g} s {w['top']} ({w['scores'][w['top']]:.2f})"
+        for w in windows[:max_windows]
     )
 
 
@@ -196,7 +197,9 @@ class OmniEngine:
         if model.config.zero_shot:
             from omni_emotion.expressions import ExpressionModel
 
-            log.info("omni engine: zero-shot (face and audio projectors untrained); clues go in the prompt as text")
+            log.info(
+                "omni engine: zero-shot (face and audio projectors untrained); clues go in the prompt as text"
+            )
             try:
                 expressions = ExpressionModel.load("cpu")
             except ModelNotFoundError as err:
@@ -217,7 +220,9 @@ class OmniEngine:
             return zero_shot_prompt(task, perception, timeline, self.config.max_transcript_chars)
         return user_prompt(task, perception.transcript.english, self.config.max_transcript_chars)
 
-    def _inputs(self, perception: Perception, task: str, timeline: str | None = None) -> dict[str, torch.Tensor]:
+    def _inputs(
+        self, perception: Perception, task: str, timeline: str | None = None
+    ) -> dict[str, torch.Tensor]:
         text = self.prompt(perception, task, timeline)
         inputs = self.processor(perception.clip, perception.main_face, text)
         dtype = self.model.dtype
@@ -243,7 +248,7 @@ class OmniEngine:
                     self.model.generate(
                         **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False
                     )
-            except Exception as err:  # noqa: BLE001 -- re-raised in the caller's thread below
+            except Exception as err:
                 errors.append(err)
                 streamer.end()
 

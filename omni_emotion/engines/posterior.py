@@ -38,8 +38,9 @@ class Evidence:
 def combine(prior: Mapping[str, float], evidence: Sequence[Evidence]) -> dict[str, float]:
     """The normalised posterior over ``prior``'s families."""
     families = list(prior)
-    log_p = np.array([np.log(max(float(prior[f]), 1e-12)) + sum(e.log_ratio(f) for e in evidence)
-                      for f in families])
+    log_p = np.array(
+        [np.log(max(float(prior[f]), 1e-12)) + sum(e.log_ratio(f) for e in evidence) for f in families]
+    )
     p = np.exp(log_p - log_p.max())
     p /= p.sum()
     return {f: float(v) for f, v in zip(families, p)}

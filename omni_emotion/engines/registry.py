@@ -48,16 +48,22 @@ class EngineEntry:
 
 
 ENGINES: Registry[EngineEntry] = Registry("engine")
-ENGINES.register(EngineEntry(
-    "clues",
-    "CPU clue engine: face, voice and words read by offline PyPI models, merged by a transparent rule",
-    # its expression timeline reads faces on the sampled frames: 8 more frames cost tens of milliseconds
-    load="omni_emotion.engines.clues:load_engine", num_frames=16,
-))
-ENGINES.register(EngineEntry(
-    "omni",
-    "the Omni-Emotion MLLM (SigLIP + face + Whisper encoders, LLM decoder); needs its weights and a CUDA GPU",
-    load="omni_emotion.engines.omni:load_engine", is_available="omni_emotion.engines.omni:is_available",
-    num_frames=8,  # what it was trained with
-    rank=10,
-))
+ENGINES.register(
+    EngineEntry(
+        "clues",
+        "CPU clue engine: face, voice and words read by offline PyPI models, merged by a transparent rule",
+        # its expression timeline reads faces on the sampled frames: 8 more frames cost tens of milliseconds
+        load="omni_emotion.engines.clues:load_engine",
+        num_frames=16,
+    )
+)
+ENGINES.register(
+    EngineEntry(
+        "omni",
+        "the Omni-Emotion MLLM (SigLIP + face + Whisper encoders, LLM decoder); needs its weights and a CUDA GPU",
+        load="omni_emotion.engines.omni:load_engine",
+        is_available="omni_emotion.engines.omni:is_available",
+        num_frames=8,  # what it was trained with
+        rank=10,
+    )
+)

@@ -79,21 +79,35 @@ class VoiceModel:
         self.families: tuple[str, ...] = tuple(raw["families"])
         self.feature_names: tuple[str, ...] = tuple(raw["feature_names"])
         self.train_share = np.asarray([raw["train_share"][f] for f in self.families], dtype=np.float64)
-        self.views = {name: VoiceView(tuple(v["columns"]), np.asarray(v["mean"]), np.asarray(v["scale"]),
-                                      np.asarray(v["coef"]), np.asarray(v["intercept"]), float(v["temperature"]),
-                                      float(v["ood_distance"]), float(v["ratio_floor"]))
-                      for name, v in raw["views"].items()}
+        self.views = {
+            name: VoiceView(
+                tuple(v["columns"]),
+                np.asarray(v["mean"]),
+                np.asarray(v["scale"]),
+                np.asarray(v["coef"]),
+                np.asarray(v["intercept"]),
+                float(v["temperature"]),
+                float(v["ood_distance"]),
+                float(v["ratio_floor"]),
+            )
+            for name, v in raw["views"].items()
+        }
         self.source: dict[str, str] = dict(raw["source"])
 
-    def evidence(self, voice: VoiceProfile | None, speaker: VoiceProfile | None = None) -> VoiceEvidence | None:
+    def evidence(
+        self, voice: VoiceProfile | None, speaker: VoiceProfile | None = None
+    ) -> VoiceEvidence | None:
         """The voice's evidence, or None without functionals (too little voiced speech, or a hand-built
         profile). The speaker view is used once ``speaker`` holds at least MIN_SPEAKER_S of speech."""
         if voice is None or len(voice.functionals) != len(self.feature_names):
             return None
         x = np.asarray(voice.functionals, dtype=np.float64)
         view = "single"
-        if (speaker is not None and speaker.speech_seconds >= MIN_SPEAKER_S
-                and len(speaker.functionals) == len(self.feature_names)):
+        if (
+            speaker is not None
+            and speaker.speech_seconds >= MIN_SPEAKER_S
+            and len(speaker.functionals) == len(self.feature_names)
+        ):
             x = x - np.asarray(speaker.functionals, dtype=np.float64)
             view = "speaker"
         model = self.views[view]

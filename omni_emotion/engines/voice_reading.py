@@ -93,8 +93,18 @@ class VoiceReading:
 
 def _values(voice: VoiceProfile) -> np.ndarray:
     """(7,) the measured numbers the cues read: pitch, range, alpha ratio, Hammarberg, HNR, tempo, pauses."""
-    return np.array([voice.f0_mean_st, voice.f0_range_st, voice.alpha_ratio_db, voice.hammarberg_db,
-                     voice.hnr_db, voice.voiced_segments_per_s, voice.mean_unvoiced_s], dtype=np.float64)
+    return np.array(
+        [
+            voice.f0_mean_st,
+            voice.f0_range_st,
+            voice.alpha_ratio_db,
+            voice.hammarberg_db,
+            voice.hnr_db,
+            voice.voiced_segments_per_s,
+            voice.mean_unvoiced_s,
+        ],
+        dtype=np.float64,
+    )
 
 
 def speaker_weight(speaker: VoiceProfile | None) -> float:
@@ -107,20 +117,31 @@ def speaker_weight(speaker: VoiceProfile | None) -> float:
 def cue_scores(voice: VoiceProfile, register: str, speaker: VoiceProfile | None = None) -> np.ndarray:
     """(6,) z-scores of the cues in CUES order for one register hypothesis, clipped to +-Z_LIMIT; with a
     ``speaker`` (their typical voice from earlier speech) the norms move towards it by ``speaker_weight``."""
-    norms = np.array([REGISTERS[register], RANGE_NORM_ST, ALPHA_NORM_DB, HAMMARBERG_NORM_DB, HNR_NORM_DB,
-                      TEMPO_NORM, PAUSE_NORM_S])
+    norms = np.array(
+        [
+            REGISTERS[register],
+            RANGE_NORM_ST,
+            ALPHA_NORM_DB,
+            HAMMARBERG_NORM_DB,
+            HNR_NORM_DB,
+            TEMPO_NORM,
+            PAUSE_NORM_S,
+        ]
+    )
     w = speaker_weight(speaker)
     if w > 0:
         norms = (1.0 - w) * norms + w * np.nan_to_num(_values(speaker), nan=0.0)
     d = _values(voice) - norms
-    z = np.array([
-        d[0] / PITCH_SD_ST,
-        d[1] / RANGE_SD_ST,
-        0.5 * (d[2] / ALPHA_SD_DB - d[3] / HAMMARBERG_SD_DB),
-        d[4] / HNR_SD_DB,
-        d[5] / TEMPO_SD,
-        d[6] / PAUSE_SD_S,
-    ])
+    z = np.array(
+        [
+            d[0] / PITCH_SD_ST,
+            d[1] / RANGE_SD_ST,
+            0.5 * (d[2] / ALPHA_SD_DB - d[3] / HAMMARBERG_SD_DB),
+            d[4] / HNR_SD_DB,
+            d[5] / TEMPO_SD,
+            d[6] / PAUSE_SD_S,
+        ]
+    )
     return np.clip(np.nan_to_num(z), -Z_LIMIT, Z_LIMIT)
 
 
@@ -154,4 +175,6 @@ def read_voice(voice: VoiceProfile, speaker: VoiceProfile | None = None) -> Voic
     arousal = float(1.0 / (1.0 + np.exp(-1.5 * drive)))
     valence = float(sum(families[f] * VALENCE[f] for f in names))
     speaker_s = speaker.speech_seconds if speaker_weight(speaker) > 0 else 0.0
-    return VoiceReading(families, registers[best], float(by_register[best]), cues, arousal, valence, speaker_s)
+    return VoiceReading(
+        families, registers[best], float(by_register[best]), cues, arousal, valence, speaker_s
+    )

@@ -38,8 +38,14 @@ __all__ = [
 
 MODEL_PATH = Path(__file__).with_name("data") / "word_reading.json"
 # MER2023's six classes and the lexicon family each belongs to (worried: fear's family in lexicon.py).
-CLASS_FAMILY = {"neutral": "neutral", "angry": "anger", "happy": "joy", "sad": "sadness",
-                "worried": "fear", "surprise": "surprise"}
+CLASS_FAMILY = {
+    "neutral": "neutral",
+    "angry": "anger",
+    "happy": "joy",
+    "sad": "sadness",
+    "worried": "fear",
+    "surprise": "surprise",
+}
 WORD_FAMILIES = tuple(CLASS_FAMILY.values())
 NGRAM_RANGE = (1, 2)
 _SPACES = re.compile(r"\s+")
@@ -49,7 +55,7 @@ def chinese_ngrams(text: str) -> list[str]:
     """Character n-grams (NGRAM_RANGE) of Chinese text, spaces collapsed; the fit and the reader share it."""
     text = _SPACES.sub(" ", text.strip().lower())
     lo, hi = NGRAM_RANGE
-    return [text[i:i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
+    return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
 
 
 def tempered_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -110,11 +116,14 @@ class WordsModel:
 
 def _reader(d: dict) -> LinearReader:
     vocab = {gram: j for j, gram in enumerate(d.get("vocabulary", []))}
-    return LinearReader(coef=np.asarray(d["coef"], dtype=np.float64),
-                        intercept=np.asarray(d["intercept"], dtype=np.float64),
-                        temperature=float(d["temperature"]), vocabulary=vocab,
-                        idf=np.asarray(d.get("idf", []), dtype=np.float64),
-                        embedding_weight=float(d["embedding_weight"]))
+    return LinearReader(
+        coef=np.asarray(d["coef"], dtype=np.float64),
+        intercept=np.asarray(d["intercept"], dtype=np.float64),
+        temperature=float(d["temperature"]),
+        vocabulary=vocab,
+        idf=np.asarray(d.get("idf", []), dtype=np.float64),
+        embedding_weight=float(d["embedding_weight"]),
+    )
 
 
 def load_words_model(path: Path = MODEL_PATH) -> WordsModel:
@@ -123,9 +132,12 @@ def load_words_model(path: Path = MODEL_PATH) -> WordsModel:
     classes = tuple(d["classes"])
     if set(classes) != set(CLASS_FAMILY):
         raise ValueError(f"{path}: classes {classes} are not MER2023's {tuple(CLASS_FAMILY)}")
-    return WordsModel(classes=classes, prior=np.asarray(d["prior"], dtype=np.float64),
-                      readers={name: _reader(r) for name, r in d["readers"].items()},
-                      train_sha256=d["train_sha256"])
+    return WordsModel(
+        classes=classes,
+        prior=np.asarray(d["prior"], dtype=np.float64),
+        readers={name: _reader(r) for name, r in d["readers"].items()},
+        train_sha256=d["train_sha256"],
+    )
 
 
 @dataclass(frozen=True)

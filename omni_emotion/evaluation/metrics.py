@@ -23,18 +23,18 @@ from omni_emotion.evaluation.wheels import GROUPINGS, L1_GROUPINGS, WheelTables
 
 __all__ = [
     "NO_GROUP_REASON",
-    "GroupingScore",
     "EvalResult",
+    "GroupingScore",
     "MerFg",
-    "mer_fg",
     "SampleResult",
-    "map_labels",
-    "set_scores",
-    "f_score",
-    "score_sample",
     "average_scores",
-    "score_grouping",
+    "f_score",
+    "map_labels",
+    "mer_fg",
     "score_dataset",
+    "score_grouping",
+    "score_sample",
+    "set_scores",
 ]
 
 NO_GROUP_REASON = "ground truth has no label in the grouping tables"

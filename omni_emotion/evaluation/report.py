@@ -25,8 +25,15 @@ def floor_name(floor: Floor) -> str:
 
 def _measured(model: str, kind: str, result: EvalResult) -> dict[str, Any]:
     scores = {g: 100 * result.groupings[g].f_score for g in GROUPINGS}
-    return {"model": model, "kind": kind, **scores, "M-avg": 100 * result.m_avg,
-            "L1-avg": 100 * result.l1_avg, "MER-FG": 100 * result.mer_fg.score, "Avg": 100 * result.avg}
+    return {
+        "model": model,
+        "kind": kind,
+        **scores,
+        "M-avg": 100 * result.m_avg,
+        "L1-avg": 100 * result.l1_avg,
+        "MER-FG": 100 * result.mer_fg.score,
+        "Avg": 100 * result.avg,
+    }
 
 
 def _published(model: str, scores: dict[str, float]) -> dict[str, Any]:
@@ -35,8 +42,15 @@ def _published(model: str, scores: dict[str, float]) -> dict[str, Any]:
     are not known (None)."""
     l1 = [scores[g] for g in L1_GROUPINGS if g in scores]
     l1_avg = sum(l1) / len(l1) if len(l1) == len(L1_GROUPINGS) else None
-    return {"model": model, "kind": "published", **{g: scores.get(g) for g in GROUPINGS},
-            "M-avg": scores.get("M-avg"), "L1-avg": l1_avg, "MER-FG": None, "Avg": None}
+    return {
+        "model": model,
+        "kind": "published",
+        **{g: scores.get(g) for g in GROUPINGS},
+        "M-avg": scores.get("M-avg"),
+        "L1-avg": l1_avg,
+        "MER-FG": None,
+        "Avg": None,
+    }
 
 
 def score_rows(evaluation: Evaluation, ours: str) -> list[dict[str, Any]]:
@@ -44,8 +58,10 @@ def score_rows(evaluation: Evaluation, ours: str) -> list[dict[str, Any]]:
     OV-MER Table 4). The floor row scores the floor's labels; MER-FG's own floor
     (``Evaluation.mer_fg_floor``) stands in the summaries. Each row: ``model``, ``kind`` ("ours", "floor" or
     "published") and one percent value per ``SCORE_COLUMNS`` (None where the source does not give it)."""
-    rows = [_measured(ours, "ours", evaluation.result),
-            _measured(floor_name(evaluation.floor), "floor", evaluation.floor.result)]
+    rows = [
+        _measured(ours, "ours", evaluation.result),
+        _measured(floor_name(evaluation.floor), "floor", evaluation.floor.result),
+    ]
     ranked = sorted(evaluation.published.items(), key=lambda item: item[1]["M-avg"])
     return rows + [_published(model, dict(scores)) for model, scores in ranked]
 
@@ -55,8 +71,12 @@ def json_summary(evaluation: Evaluation) -> dict[str, Any]:
     grouping tables scored it), ``skipped`` (key -> reason), ``floor`` and ``mer_fg_floor``
     (``Floor.summary()``), fractions in [0, 1]."""
     result = evaluation.result
-    return {**result.summary(), "tables": evaluation.tables, "skipped": dict(result.skipped),
-            **_floor_documents(evaluation)}
+    return {
+        **result.summary(),
+        "tables": evaluation.tables,
+        "skipped": dict(result.skipped),
+        **_floor_documents(evaluation),
+    }
 
 
 def _floor_documents(evaluation: Evaluation) -> dict[str, Any]:
@@ -68,7 +88,11 @@ def scores_document(evaluation: Evaluation) -> dict[str, Any]:
     """The Evaluate tab's ``scores.json``: summary, floor, skipped, per-grouping scores and per-sample
     results (fractions in [0, 1])."""
     result = evaluation.result
-    return {"summary": result.summary(), "tables": evaluation.tables, **_floor_documents(evaluation),
-            "skipped": dict(result.skipped),
-            "groupings": {g: s.to_dict() for g, s in result.groupings.items()},
-            "samples": [sample.to_dict() for sample in result.samples]}
+    return {
+        "summary": result.summary(),
+        "tables": evaluation.tables,
+        **_floor_documents(evaluation),
+        "skipped": dict(result.skipped),
+        "groupings": {g: s.to_dict() for g, s in result.groupings.items()},
+        "samples": [sample.to_dict() for sample in result.samples],
+    }

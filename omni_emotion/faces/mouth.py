@@ -77,8 +77,14 @@ class MouthMeter:
         self._spread: float | None = None
         self._open: float | None = None
 
-    def update(self, t: float, frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None,
-               attributes: Mapping[str, Any]) -> float:
+    def update(
+        self,
+        t: float,
+        frame: np.ndarray,
+        box: np.ndarray,
+        landmarks: np.ndarray | None,
+        attributes: Mapping[str, Any],
+    ) -> float:
         """Motion since the previous observation (NaN for the first one and after a long gap)."""
         close = self._t is not None and t - self._t <= self.max_step_s
         self._t = t

@@ -74,7 +74,9 @@ def detection_weight(score: np.ndarray | float) -> np.ndarray:
     return np.clip(ramp, MIN_WEIGHT, 1.0)
 
 
-def face_quality(box: np.ndarray, score: float, crop: np.ndarray, landmarks: np.ndarray | None = None) -> FaceQuality:
+def face_quality(
+    box: np.ndarray, score: float, crop: np.ndarray, landmarks: np.ndarray | None = None
+) -> FaceQuality:
     """Quality of one detection: box (4,) x1, y1, x2, y2 px; score; its crop (H, W, 3); landmarks (5, 2) or None."""
     side = float(min(box[2] - box[0], box[3] - box[1]))
     # without landmarks the pose is unknown: no penalty rather than a guess

@@ -41,27 +41,41 @@ class DetectorEntry:
 
 
 DETECTORS: Registry[DetectorEntry] = Registry("face detector")
-DETECTORS.register(DetectorEntry(
-    "insightface",
-    "SCRFD boxes, 5 landmarks, ArcFace identity, age and gender (buffalo_l pack, research use)",
-    load="omni_emotion.faces.detectors:load_insightface",
-    is_available="omni_emotion.faces.detectors:insightface_available", rank=10,
-))
-DETECTORS.register(DetectorEntry(
-    "yuface", "offline libfacedetection CNN (YuNet family) from the yuface wheel: boxes and 5 landmarks",
-    load="omni_emotion.faces.detectors:load_yuface",
-    is_available="omni_emotion.faces.detectors:yuface_available",
-))
-DETECTORS.register(DetectorEntry(
-    "blazeface", "MediaPipe BlazeFace full range (faces up to ~5 m) on LiteRT, any Python or platform: "
-    "boxes, 6 keypoints, mouth opening", load="omni_emotion.faces.blazeface:load_blazeface",
-    is_available="omni_emotion.faces.blazeface:blazeface_available", rank=5,
-))
-DETECTORS.register(DetectorEntry(
-    "blazeface-short", "MediaPipe BlazeFace short range (faces within ~2 m of a webcam) on LiteRT",
-    load="omni_emotion.faces.blazeface:load_blazeface_short",
-    is_available="omni_emotion.faces.blazeface:blazeface_available",
-))
+DETECTORS.register(
+    DetectorEntry(
+        "insightface",
+        "SCRFD boxes, 5 landmarks, ArcFace identity, age and gender (buffalo_l pack, research use)",
+        load="omni_emotion.faces.detectors:load_insightface",
+        is_available="omni_emotion.faces.detectors:insightface_available",
+        rank=10,
+    )
+)
+DETECTORS.register(
+    DetectorEntry(
+        "yuface",
+        "offline libfacedetection CNN (YuNet family) from the yuface wheel: boxes and 5 landmarks",
+        load="omni_emotion.faces.detectors:load_yuface",
+        is_available="omni_emotion.faces.detectors:yuface_available",
+    )
+)
+DETECTORS.register(
+    DetectorEntry(
+        "blazeface",
+        "MediaPipe BlazeFace full range (faces up to ~5 m) on LiteRT, any Python or platform: "
+        "boxes, 6 keypoints, mouth opening",
+        load="omni_emotion.faces.blazeface:load_blazeface",
+        is_available="omni_emotion.faces.blazeface:blazeface_available",
+        rank=5,
+    )
+)
+DETECTORS.register(
+    DetectorEntry(
+        "blazeface-short",
+        "MediaPipe BlazeFace short range (faces within ~2 m of a webcam) on LiteRT",
+        load="omni_emotion.faces.blazeface:load_blazeface_short",
+        is_available="omni_emotion.faces.blazeface:blazeface_available",
+    )
+)
 
 
 def load_detector(backend: str = "auto", device: str = "cpu") -> FaceDetector:

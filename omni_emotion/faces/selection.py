@@ -171,8 +171,11 @@ def select_main(
         presence = min(float(w.sum()) / max(frames_seen, 1), 1.0)
         size_rel = size / best_size
         speak_rel = ev / best_evidence if best_evidence > 0 else 0.0
-        total = (config.speaking_weight * speak_rel + config.presence_weight * presence
-                 + config.size_weight * size_rel)
+        total = (
+            config.speaking_weight * speak_rel
+            + config.presence_weight * presence
+            + config.size_weight * size_rel
+        )
         tr.attributes.update(
             presence=round(presence, 4),
             size_rel=round(size_rel, 4),
@@ -183,8 +186,11 @@ def select_main(
         totals.append(total)
     frontal_counts = [len(tr.timestamps) for tr, f in zip(tracks, facing) if f >= config.turned_below]
     most_frontal = max(frontal_counts, default=0)
-    eligible = [i for i, (tr, f) in enumerate(zip(tracks, facing))
-                if f >= config.turned_below or len(tr.timestamps) > most_frontal]
+    eligible = [
+        i
+        for i, (tr, f) in enumerate(zip(tracks, facing))
+        if f >= config.turned_below or len(tr.timestamps) > most_frontal
+    ]
     best = max(eligible, key=lambda i: (totals[i], len(tracks[i].timestamps), -tracks[i].track_id))
     for i, tr in enumerate(tracks):
         tr.main = i == best

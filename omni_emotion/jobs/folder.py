@@ -86,12 +86,15 @@ def _check_not_an_input(folder: Path, out: Path, jobs: list[tuple[str, Path]]) -
     inputs = {path.resolve() for _, path in jobs}
     inside = target.is_relative_to(folder.resolve())
     if target in inputs or (inside and target.suffix.lower() in MEDIA_SUFFIXES):
-        raise ConfigError(f"--out {out} is one of the input clips (or named like one inside the input"
-                          " folder); name a results file such as results.jsonl.")
+        raise ConfigError(
+            f"--out {out} is one of the input clips (or named like one inside the input"
+            " folder); name a results file such as results.jsonl."
+        )
 
 
-def _drain(jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, progress: Progress | None
-           ) -> tuple[int, int]:
+def _drain(
+    jobs, factory: PipelineFactory, ray: RayConfig | None, sink, record, progress: Progress | None
+) -> tuple[int, int]:
     """Run ``jobs`` (sequentially or on Ray) and write ``record(result)`` for each: (analysed, failed)."""
     analysed = failed = 0
     with sink:

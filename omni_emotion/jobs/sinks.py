@@ -33,8 +33,12 @@ def eval_record(result: ClipResult) -> dict[str, Any]:
     if result.error is not None:
         return {"name": result.key, "error": result.error}
     analysis = result.analysis or {}
-    return {"name": result.key, "labels": list(analysis.get("labels", [])),
-            "reason": analysis.get("explanation", ""), "engine": analysis.get("engine", "")}
+    return {
+        "name": result.key,
+        "labels": list(analysis.get("labels", [])),
+        "reason": analysis.get("explanation", ""),
+        "engine": analysis.get("engine", ""),
+    }
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -70,8 +74,10 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                     yield record
                     continue
                 problem = "holds no JSON object"
-            raise ConfigError(f"{path} is not a results file (line {number} {problem}), so nothing was"
-                              " written to it; name a new file or an earlier results file.")
+            raise ConfigError(
+                f"{path} is not a results file (line {number} {problem}), so nothing was"
+                " written to it; name a new file or an earlier results file."
+            )
 
 
 class JsonlSink:
@@ -84,8 +90,9 @@ class JsonlSink:
     def done_keys(self) -> set[str]:
         """The keys already written. A file that is not this kind of output (a clip, any binary or non-JSONL
         text) is refused before anything is appended to it."""
-        return {record[self.key] for record in read_records(self.path)
-                if isinstance(record.get(self.key), str)}
+        return {
+            record[self.key] for record in read_records(self.path) if isinstance(record.get(self.key), str)
+        }
 
     def __enter__(self) -> JsonlSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,14 +150,16 @@ class ParquetSink:
 
     def write(self, record: dict[str, Any]) -> None:
         analysis = {k: v for k, v in record.items() if k not in ("clip", "error")}
-        self._rows.append({
-            "clip": record["clip"],
-            "error": record.get("error"),
-            "labels": record.get("labels"),
-            "explanation": record.get("explanation"),
-            "engine": record.get("engine"),
-            "analysis": json.dumps(analysis, ensure_ascii=False) if analysis else None,
-        })
+        self._rows.append(
+            {
+                "clip": record["clip"],
+                "error": record.get("error"),
+                "labels": record.get("labels"),
+                "explanation": record.get("explanation"),
+                "engine": record.get("engine"),
+                "analysis": json.dumps(analysis, ensure_ascii=False) if analysis else None,
+            }
+        )
         if len(self._rows) >= self.ROWS_PER_PART:
             self._flush()
 
@@ -160,8 +169,16 @@ class ParquetSink:
 
         if not self._rows:
             return
-        schema = pa.schema([("clip", pa.string()), ("error", pa.string()), ("labels", pa.list_(pa.string())),
-                            ("explanation", pa.string()), ("engine", pa.string()), ("analysis", pa.string())])
+        schema = pa.schema(
+            [
+                ("clip", pa.string()),
+                ("error", pa.string()),
+                ("labels", pa.list_(pa.string())),
+                ("explanation", pa.string()),
+                ("engine", pa.string()),
+                ("analysis", pa.string()),
+            ]
+        )
         parts = self._parts()
         number = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
         final = self.folder / f"part-{number:05d}.parquet"

@@ -55,7 +55,9 @@ def clip_from_arrays(
     if stack.ndim == 3:  # grayscale frames
         stack = np.repeat(stack[..., None], 3, axis=-1)
     times = np.asarray(timestamps, dtype=np.float64).copy()
-    samples = resample_audio(audio, sample_rate) if audio is not None and len(audio) else np.zeros(0, np.float32)
+    samples = (
+        resample_audio(audio, sample_rate) if audio is not None and len(audio) else np.zeros(0, np.float32)
+    )
     samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
     if len(times) and len(times) != len(stack):
         raise MediaError(f"live buffer has {len(stack)} frames but {len(times)} timestamps.")

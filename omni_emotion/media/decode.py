@@ -12,8 +12,8 @@ import io
 import logging
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import av
 import numpy as np
@@ -186,7 +186,7 @@ def _check_size(vstream, config: MediaConfig, name: str) -> None:
     _check_pixels(vstream.codec_context.width, vstream.codec_context.height, config, name)
 
 
-def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, "av.VideoFrame"]]:
+def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[tuple[float, av.VideoFrame]]:
     """Yield (seconds, frame) in presentation order; stops cleanly at a truncated tail, raises past max
     duration or at the first frame above the pixel limit (a stream's picture size may change at any
     keyframe)."""
@@ -212,8 +212,12 @@ def _decode_video(container, vstream, p: Path, config: MediaConfig) -> Iterator[
     except av.error.FFmpegError as err:
         check_refused_picture(p.name, vstream, packet_seen[0] if packet_seen else b"", config.max_pixels)
         if index == 0:
-            raise UnsupportedMediaError(f"{p.name} has a video stream that cannot be decoded ({_reason(err)}).") from err
-        logger.warning("%s: video decoding stopped after %d frames (%s); keeping what decoded", p.name, index, err)
+            raise UnsupportedMediaError(
+                f"{p.name} has a video stream that cannot be decoded ({_reason(err)})."
+            ) from err
+        logger.warning(
+            "%s: video decoding stopped after %d frames (%s); keeping what decoded", p.name, index, err
+        )
 
 
 def check_refused_picture(name: str, vstream, packet_head: bytes, max_pixels: int) -> None:
@@ -231,7 +235,7 @@ def packet_head(packet) -> bytes:
     return bytes(memoryview(packet)[:_PACKET_HEAD]) if packet.size else b""
 
 
-def _decoded(container, vstream, packet_seen: list[bytes]) -> Iterator["av.VideoFrame"]:
+def _decoded(container, vstream, packet_seen: list[bytes]) -> Iterator[av.VideoFrame]:
     """``container.decode(vstream)``, keeping the head of the packet being decoded in ``packet_seen``."""
     for packet in container.demux(vstream):
         packet_seen[:] = [packet_head(packet)]
@@ -320,7 +324,9 @@ def load_clip(
             else:
                 native_fps = float(vstream.average_rate) if vstream.average_rate else None
                 seconds = _stream_seconds(vstream) or _container_seconds(container)
-                frames, times, video_seconds = _sample_frames(container, vstream, p, config, size, num_frames, fps, seconds)
+                frames, times, video_seconds = _sample_frames(
+                    container, vstream, p, config, size, num_frames, fps, seconds
+                )
     audio_arr, _ = _decode_audio(p, config) if audio else (np.zeros(0, np.float32), None)
     duration = max(video_seconds, audio_arr.size / SAMPLE_RATE)
     if not frames and audio_arr.size == 0:

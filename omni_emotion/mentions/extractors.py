@@ -26,20 +26,108 @@ __all__ = [
 # Valence words name no emotion of their own: as a modifier ("negative emotions such as fear", "a positive
 # attitude") one is kept only when a description gives nothing more specific; said as what the state is, in
 # a conclusion ("her emotional state is negative", "positive and confident"), it is a label like any other.
-VALENCE_WORDS = frozenset("positive negative neutral".split())
+VALENCE_WORDS = frozenset(["positive", "negative", "neutral"])
 _PREDICATE_END = re.compile(r"\s*(?:[.,;:!?/)]|$|(?:and|or|but|overall)\b)")
 
 # Words the benchmark's synonym tables contain but that describe the description, not a feeling.
 _META = frozenset(
-    "emotion emotions emotional emotionally feeling feelings feel feels felt state states mood moods "
-    "expression expressions express expressed expressing facial face person people character information "
-    "sense see seen determine observation observations content thought thoughts certain clear clearly "
-    "related "
-    "important including includes include associated speaking facing going supporting supports support "
-    "personal lack question available current analyze analyzing observe observed used use here color colors "
-    "left leave mean create received involved consider considering help go living significant wrong bright "
-    "open closed casual distance strong intense resting engaging challenges challenging private alone "
-    "participating thank affect believe expectations warm slight".split()
+    [
+        "emotion",
+        "emotions",
+        "emotional",
+        "emotionally",
+        "feeling",
+        "feelings",
+        "feel",
+        "feels",
+        "felt",
+        "state",
+        "states",
+        "mood",
+        "moods",
+        "expression",
+        "expressions",
+        "express",
+        "expressed",
+        "expressing",
+        "facial",
+        "face",
+        "person",
+        "people",
+        "character",
+        "information",
+        "sense",
+        "see",
+        "seen",
+        "determine",
+        "observation",
+        "observations",
+        "content",
+        "thought",
+        "thoughts",
+        "certain",
+        "clear",
+        "clearly",
+        "related",
+        "important",
+        "including",
+        "includes",
+        "include",
+        "associated",
+        "speaking",
+        "facing",
+        "going",
+        "supporting",
+        "supports",
+        "support",
+        "personal",
+        "lack",
+        "question",
+        "available",
+        "current",
+        "analyze",
+        "analyzing",
+        "observe",
+        "observed",
+        "used",
+        "use",
+        "here",
+        "color",
+        "colors",
+        "left",
+        "leave",
+        "mean",
+        "create",
+        "received",
+        "involved",
+        "consider",
+        "considering",
+        "help",
+        "go",
+        "living",
+        "significant",
+        "wrong",
+        "bright",
+        "open",
+        "closed",
+        "casual",
+        "distance",
+        "strong",
+        "intense",
+        "resting",
+        "engaging",
+        "challenges",
+        "challenging",
+        "private",
+        "alone",
+        "participating",
+        "thank",
+        "affect",
+        "believe",
+        "expectations",
+        "warm",
+        "slight",
+    ]
 )
 
 

@@ -13,19 +13,80 @@ __all__ = ["Mention", "MentionConfig", "Vocabulary", "find_emotion_mentions"]
 _TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[.!?;:]+|,|\n")
 _SENTENCE_END = frozenset({".", "!", "?", "\n", ";", ":"})
 _NEGATORS = frozenset(
-    "not no never without nor neither hardly barely nothing none cannot lack lacks lacking lacked absence "
-    "absent free".split()
+    [
+        "not",
+        "no",
+        "never",
+        "without",
+        "nor",
+        "neither",
+        "hardly",
+        "barely",
+        "nothing",
+        "none",
+        "cannot",
+        "lack",
+        "lacks",
+        "lacking",
+        "lacked",
+        "absence",
+        "absent",
+        "free",
+    ]
 )
 _NEGATOR_PHRASES = (("rather", "than"), ("instead", "of"), ("other", "than"), ("far", "from"))
 _NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply", "doubt", "to", "mention"})
-_CONTRAST = frozenset("but however yet although though whereas while instead except".split())
+_CONTRAST = frozenset(
+    ["but", "however", "yet", "although", "though", "whereas", "while", "instead", "except"]
+)
 _HEDGES = frozenset(
-    "may might could possibly possible perhaps maybe seem seems seemed seemingly appear appears appeared "
-    "probably potential potentially slight slightly somewhat hint hints suggest suggests suggesting "
-    "uncertain unclear".split()
+    [
+        "may",
+        "might",
+        "could",
+        "possibly",
+        "possible",
+        "perhaps",
+        "maybe",
+        "seem",
+        "seems",
+        "seemed",
+        "seemingly",
+        "appear",
+        "appears",
+        "appeared",
+        "probably",
+        "potential",
+        "potentially",
+        "slight",
+        "slightly",
+        "somewhat",
+        "hint",
+        "hints",
+        "suggest",
+        "suggests",
+        "suggesting",
+        "uncertain",
+        "unclear",
+    ]
 )
 # "it sounds like", "looks like": an impression, hedged like "seems".
-_LIKE_VERBS = frozenset("sound sounds sounded look looks looked feel feels felt seem seems seemed".split())
+_LIKE_VERBS = frozenset(
+    [
+        "sound",
+        "sounds",
+        "sounded",
+        "look",
+        "looks",
+        "looked",
+        "feel",
+        "feels",
+        "felt",
+        "seem",
+        "seems",
+        "seemed",
+    ]
+)
 _SUMMARY = re.compile(
     r"\b(in conclusion|in summary|to summari[sz]e|to sum up|overall|all in all|in general|therefore|thus|"
     r"emotional states?|emotions? (?:is|are|of)|inferr?ed|infer|conclude|conclusion)\b"
@@ -34,43 +95,219 @@ _SUMMARY = re.compile(
 # friend is angry", "the other man looks sad"), set in the past ("she was sad before", "at first he was
 # calm"), or describing a thing ("a pleasant atmosphere", "a calm room") is not the person's state now.
 _RELATIONS = frozenset(
-    "friend friends mother father mom dad parent parents husband wife son daughter brother sister boyfriend "
-    "girlfriend colleague colleagues boss partner companion companions child children family teacher "
-    "classmate classmates neighbor neighbour neighbors neighbours opponent opponents interlocutor".split()
+    [
+        "friend",
+        "friends",
+        "mother",
+        "father",
+        "mom",
+        "dad",
+        "parent",
+        "parents",
+        "husband",
+        "wife",
+        "son",
+        "daughter",
+        "brother",
+        "sister",
+        "boyfriend",
+        "girlfriend",
+        "colleague",
+        "colleagues",
+        "boss",
+        "partner",
+        "companion",
+        "companions",
+        "child",
+        "children",
+        "family",
+        "teacher",
+        "classmate",
+        "classmates",
+        "neighbor",
+        "neighbour",
+        "neighbors",
+        "neighbours",
+        "opponent",
+        "opponents",
+        "interlocutor",
+    ]
 )
-_OTHERS = frozenset("others everyone everybody crowd audience onlookers bystanders".split())
+_OTHERS = frozenset(["others", "everyone", "everybody", "crowd", "audience", "onlookers", "bystanders"])
 _PERSON_NOUNS = frozenset(
-    "man woman person people character characters one ones party girl boy guy lady".split()
+    [
+        "man",
+        "woman",
+        "person",
+        "people",
+        "character",
+        "characters",
+        "one",
+        "ones",
+        "party",
+        "girl",
+        "boy",
+        "guy",
+        "lady",
+    ]
 )
-_POSSESSIVES = frozenset("his her their my your our its".split())
+_POSSESSIVES = frozenset(["his", "her", "their", "my", "your", "our", "its"])
 _LINKING = frozenset(
-    "is are was were be been being seem seems seemed look looks looked appear appears appeared feel feels "
-    "felt sound sounds sounded become becomes became get gets got remain remains remained".split()
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "seem",
+        "seems",
+        "seemed",
+        "look",
+        "looks",
+        "looked",
+        "appear",
+        "appears",
+        "appeared",
+        "feel",
+        "feels",
+        "felt",
+        "sound",
+        "sounds",
+        "sounded",
+        "become",
+        "becomes",
+        "became",
+        "get",
+        "gets",
+        "got",
+        "remain",
+        "remains",
+        "remained",
+    ]
 )
-_MAIN_PERSON = frozenset("he she i character person speaker protagonist".split())
-_BARE_LINKING = frozenset("feel look seem become get".split())
-_MAIN_OBJECT = frozenset("him her his me my".split())  # the described person when next to the feeling
-_DETERMINERS = frozenset("the a an this that these those his her their its my your our some any".split())
+_MAIN_PERSON = frozenset(["he", "she", "i", "character", "person", "speaker", "protagonist"])
+_BARE_LINKING = frozenset(["feel", "look", "seem", "become", "get"])
+_MAIN_OBJECT = frozenset(["him", "her", "his", "me", "my"])  # the described person when next to the feeling
+_DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+        "their",
+        "its",
+        "my",
+        "your",
+        "our",
+        "some",
+        "any",
+    ]
+)
 _NOT_HABIT = frozenset(  # "is used to show": "used to" of habit, not of the past
-    "is are was were be been being often commonly usually typically generally also".split()
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "often",
+        "commonly",
+        "usually",
+        "typically",
+        "generally",
+        "also",
+    ]
 )
-_PAST_MARKERS = frozenset("earlier previously formerly initially originally".split())
+_PAST_MARKERS = frozenset(["earlier", "previously", "formerly", "initially", "originally"])
 _PAST_PHRASES = (("used", "to"), ("at", "first"), ("in", "the", "past"), ("at", "the", "beginning"))
 _CLAUSE_END_AFTER_BEFORE = frozenset({".", "!", "?", "\n", ";", ":", ",", "but", "and", "now", "yet"})
 _THINGS = frozenset(
-    "atmosphere environment environments setting settings scene scenes room rooms space spaces place places "
-    "music background backgrounds weather day occasion event events surroundings ambiance ambience lighting "
-    "colors colours color colour decor furniture landscape scenery outfit clothing clothes dress song songs "
-    "film movie video videos story stories news topic topics conversation conversations situation "
-    "situations interaction interactions gathering party celebration home house office street".split()
+    [
+        "atmosphere",
+        "environment",
+        "environments",
+        "setting",
+        "settings",
+        "scene",
+        "scenes",
+        "room",
+        "rooms",
+        "space",
+        "spaces",
+        "place",
+        "places",
+        "music",
+        "background",
+        "backgrounds",
+        "weather",
+        "day",
+        "occasion",
+        "event",
+        "events",
+        "surroundings",
+        "ambiance",
+        "ambience",
+        "lighting",
+        "colors",
+        "colours",
+        "color",
+        "colour",
+        "decor",
+        "furniture",
+        "landscape",
+        "scenery",
+        "outfit",
+        "clothing",
+        "clothes",
+        "dress",
+        "song",
+        "songs",
+        "film",
+        "movie",
+        "video",
+        "videos",
+        "story",
+        "stories",
+        "news",
+        "topic",
+        "topics",
+        "conversation",
+        "conversations",
+        "situation",
+        "situations",
+        "interaction",
+        "interactions",
+        "gathering",
+        "party",
+        "celebration",
+        "home",
+        "house",
+        "office",
+        "street",
+    ]
 )
 # What a face or body shows ("a serious expression", "a calm demeanor", "a positive attitude") describes how
 # the person looks, not a feeling stated as theirs: the benchmark's extraction model mostly leaves it out.
-_APPEARANCE = frozenset("expression expressions demeanor demeanour posture gaze attitude language".split())
+_APPEARANCE = frozenset(
+    ["expression", "expressions", "demeanor", "demeanour", "posture", "gaze", "attitude", "language"]
+)
 # Predicates that say the description cannot tell ("her emotional state is unclear"), when their subject is
 # the feeling itself rather than the person ("he is uncertain" stays a label).
-_UNKNOWABLE = frozenset("uncertain unclear unknown undetermined ambiguous indeterminate".split())
-_FEELING_NOUNS = frozenset("state states emotion emotions feeling feelings mood moods it situation".split())
+_UNKNOWABLE = frozenset(["uncertain", "unclear", "unknown", "undetermined", "ambiguous", "indeterminate"])
+_FEELING_NOUNS = frozenset(
+    ["state", "states", "emotion", "emotions", "feeling", "feelings", "mood", "moods", "it", "situation"]
+)
+
+
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """Lowercase tokens with character spans; punctuation that ends clauses is kept as its own token."""
     lowered = text.lower()
@@ -229,14 +466,60 @@ def _is_past(tokens: list[str], a: int, b: int, i: int) -> bool:
 # Words that frame what follows as the person's feeling ("she feels", "feelings of", "a sense of", "her
 # emotional state is", "shows"): what a reader, or the benchmark's extraction model, takes as stated emotions.
 _FRAME_CUES = frozenset(
-    "feel feels feeling feelings felt emotion emotions emotional mood moods state states experiencing "
-    "experience experiences sense expresses expressing express shows showing show displays displaying "
-    "conveys conveying convey reveals revealing exhibits exhibiting".split()
+    [
+        "feel",
+        "feels",
+        "feeling",
+        "feelings",
+        "felt",
+        "emotion",
+        "emotions",
+        "emotional",
+        "mood",
+        "moods",
+        "state",
+        "states",
+        "experiencing",
+        "experience",
+        "experiences",
+        "sense",
+        "expresses",
+        "expressing",
+        "express",
+        "shows",
+        "showing",
+        "show",
+        "displays",
+        "displaying",
+        "conveys",
+        "conveying",
+        "convey",
+        "reveals",
+        "revealing",
+        "exhibits",
+        "exhibiting",
+    ]
 )
-_PERSON_WORDS = _MAIN_PERSON | _PERSON_NOUNS | frozenset("they individual lady woman man".split())
+_PERSON_WORDS = _MAIN_PERSON | _PERSON_NOUNS | frozenset(["they", "individual", "lady", "woman", "man"])
 # What may stand between the items of a framed list: "feelings of loneliness, isolation, or even depression".
 _LIST_GLUE = frozenset(
-    ", and or even also possibly perhaps maybe a an some sense of feeling feelings".split()
+    [
+        ",",
+        "and",
+        "or",
+        "even",
+        "also",
+        "possibly",
+        "perhaps",
+        "maybe",
+        "a",
+        "an",
+        "some",
+        "sense",
+        "of",
+        "feeling",
+        "feelings",
+    ]
 )
 _FRAME_REACH = 6
 

@@ -1,7 +1,8 @@
 """The Omni-Emotion MLLM (transformers conventions): config, modeling, processor, token layout.
 
-The names below load on first use: importing a submodule (``weights status`` reads ``omni_emotion.model.config``) must not
-pull in torch and transformers, which take seconds before the CLI can even print a user error.
+The names below load on first use: importing a submodule (``weights status`` reads
+``omni_emotion.model.config``) must not pull in torch and transformers, which take seconds before the CLI
+can even print a user error.
 """
 
 from __future__ import annotations

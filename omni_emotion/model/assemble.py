@@ -32,6 +32,7 @@ __all__ = ["assemble"]
 
 log = logging.getLogger(__name__)
 
+
 def _face_state(face: str | None, swin: str, swin_config) -> tuple[dict[str, torch.Tensor], object]:
     from transformers import SwinConfig, SwinModel
 

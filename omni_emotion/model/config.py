@@ -156,7 +156,9 @@ class OmniEmotionConfig(PreTrainedConfig):
     @property
     def face_live(self) -> bool:
         """The face stream reaches the LLM: the branch exists and none of its own modules is untrained."""
-        own = ("face_fusion", "face_projector") + (("cross_attention",) if self.fusion == "cross_attention" else ())
+        own = ("face_fusion", "face_projector") + (
+            ("cross_attention",) if self.fusion == "cross_attention" else ()
+        )
         return self.use_face and not set(own) & set(self.untrained_modules)
 
     @property

@@ -249,7 +249,9 @@ class OmniEmotionModel(OmniEmotionPreTrainedModel):
                         + time[0, :, 0][present.nonzero()[:, 1]][:, None]
                     )
                     face = face.index_put((present,), encoded.to(face.dtype))
-        visual = fuse_visual(general, self.vision.image_newline, face, self.config.fusion, self.cross_attention)
+        visual = fuse_visual(
+            general, self.vision.image_newline, face, self.config.fusion, self.cross_attention
+        )
         if face is not None and self.cross_attention is not None and not self.config.face_live:
             # the untrained cross-attention's output is the face stream's: zero, the newline kept
             keep = torch.zeros(visual.shape[1], 1, dtype=torch.bool, device=visual.device)
@@ -381,7 +383,9 @@ class OmniEmotionForConditionalGeneration(OmniEmotionPreTrainedModel, Generation
         return self.lm_head
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *args, allow_missing: Iterable[str] = (), **kwargs):
+    def from_pretrained(
+        cls, pretrained_model_name_or_path, *args, allow_missing: Iterable[str] = (), **kwargs
+    ):
         """transformers' ``from_pretrained`` that refuses to leave weights random.
 
         Legacy parameter names (SigLIP under ``vision_model.``, Swin's ``attention.self.query`` ...) are

@@ -38,7 +38,13 @@ from omni_emotion.model.encoders.audio import HOP_LENGTH, SAMPLE_RATE, audio_tok
 from omni_emotion.model.layout import DEFAULT_SYSTEM_PROMPT, chat_prompt, vision_token_count
 from omni_emotion.types import Clip, FaceTrack
 
-__all__ = ["IGNORE_INDEX", "PROCESSOR_CONFIG_FILE", "OmniEmotionProcessor", "ProcessorConfig", "sample_indices"]
+__all__ = [
+    "IGNORE_INDEX",
+    "PROCESSOR_CONFIG_FILE",
+    "OmniEmotionProcessor",
+    "ProcessorConfig",
+    "sample_indices",
+]
 
 log = logging.getLogger(__name__)
 

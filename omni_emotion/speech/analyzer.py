@@ -92,7 +92,10 @@ class SpeechAnalyzer:
         return self._asr.language_of(samples, regions) if regions else ("", 0.0)
 
     def analyze(
-        self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, language: str | None = None,
+        self,
+        audio: np.ndarray,
+        sample_rate: int = SAMPLE_RATE,
+        language: str | None = None,
         regions: list[tuple[float, float]] | None = None,
     ) -> tuple[Transcript, Prosody]:
         """VAD (unless ``regions`` come from an earlier ``vad`` call), then ASR, prosody and voice quality on

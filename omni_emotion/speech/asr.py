@@ -84,7 +84,9 @@ class AsrConfig:
         if not self.model:
             raise ConfigError("ASR model must be 'auto', a faster-whisper size, a Hub repo id or a folder.")
         if self.device not in DEVICES and not re.fullmatch(r"cuda:\d+", self.device):
-            raise ConfigError(f"ASR device must be one of {', '.join(DEVICES)} or cuda:N, got {self.device!r}.")
+            raise ConfigError(
+                f"ASR device must be one of {', '.join(DEVICES)} or cuda:N, got {self.device!r}."
+            )
         if self.cpu_threads < 0:
             raise ConfigError(f"cpu_threads must be >= 0, got {self.cpu_threads}.")
         if self.beam_size < 1:
@@ -158,8 +160,9 @@ def whisper_model_dir(name: str, download: bool = True) -> Path:
                 f"Unknown ASR model {name!r}: use 'auto', a folder, a Hub repo id "
                 f"or one of {', '.join(available_models())}."
             )
-    return resolve_model_dir(name, marker="model.bin",
-                             fetch=lambda repo: download_model(repo, local_files_only=not download))
+    return resolve_model_dir(
+        name, marker="model.bin", fetch=lambda repo: download_model(repo, local_files_only=not download)
+    )
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,10 @@ class WhisperAsr:
         threads = self.config.cpu_threads or (os.cpu_count() or 1)
         try:
             return WhisperModel(
-                str(folder), device=device, device_index=int(index or 0), compute_type=self.config.compute_type,
+                str(folder),
+                device=device,
+                device_index=int(index or 0),
+                compute_type=self.config.compute_type,
                 cpu_threads=threads,
             )
         except ValueError as err:  # CTranslate2 rejects compute types the device cannot run
@@ -304,16 +310,23 @@ class WhisperAsr:
             translation=translation,
         )
 
-    def _transcribe_short(self, model, encoded, speech: np.ndarray, language: str, mapping: RegionMap
-                          ) -> list[Segment]:
+    def _transcribe_short(
+        self, model, encoded, speech: np.ndarray, language: str, mapping: RegionMap
+    ) -> list[Segment]:
         """One segment for up to 30 s of joined ``speech`` from its encoder states: greedy text, then (when
         configured) word times from the decoder's cross-attention alignment, mapped back to the original audio."""
         from faster_whisper.tokenizer import Tokenizer
 
-        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
+        )
         result = model.model.generate(
-            encoded, [[*tokenizer.sot_sequence, tokenizer.no_timestamps]], beam_size=self.config.beam_size,
-            max_length=_token_budget(speech.size), no_repeat_ngram_size=NO_REPEAT_NGRAM, suppress_tokens=[-1],
+            encoded,
+            [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+            beam_size=self.config.beam_size,
+            max_length=_token_budget(speech.size),
+            no_repeat_ngram_size=NO_REPEAT_NGRAM,
+            suppress_tokens=[-1],
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
@@ -324,9 +337,14 @@ class WhisperAsr:
             frames = speech.size // model.feature_extractor.hop_length
             aligned = model.find_alignment(tokenizer, [tokens], encoded, frames)[0]
             words = tuple(
-                Word(start=mapping.to_original(w["start"]), end=mapping.to_original(w["end"], end=True),
-                     word=w["word"].strip(), probability=float(w["probability"]))
-                for w in aligned if w["word"].strip()
+                Word(
+                    start=mapping.to_original(w["start"]),
+                    end=mapping.to_original(w["end"], end=True),
+                    word=w["word"].strip(),
+                    probability=float(w["probability"]),
+                )
+                for w in aligned
+                if w["word"].strip()
             )
         start = words[0].start if words else mapping.to_original(0.0)
         end = words[-1].end if words else mapping.to_original(speech.size / SAMPLE_RATE, end=True)
@@ -372,10 +390,16 @@ class WhisperAsr:
         texts = []
         for start in range(0, speech.size, window):
             piece = speech[start : start + window]
-            states = encoded if encoded is not None and speech.size <= window else self._encode(self.model, piece)
+            states = (
+                encoded if encoded is not None and speech.size <= window else self._encode(self.model, piece)
+            )
             result = self.model.model.generate(
-                states, [prompt], beam_size=1, max_length=_token_budget(piece.size),
-                no_repeat_ngram_size=NO_REPEAT_NGRAM, suppress_tokens=[-1],
+                states,
+                [prompt],
+                beam_size=1,
+                max_length=_token_budget(piece.size),
+                no_repeat_ngram_size=NO_REPEAT_NGRAM,
+                suppress_tokens=[-1],
             )[0]
             texts.append(tokenizer.decode(result.sequences_ids[0]).strip())
         return " ".join(t for t in texts if t)

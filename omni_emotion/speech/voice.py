@@ -35,8 +35,12 @@ _FEATURES = {
 }
 
 
-def speech_audio(audio: np.ndarray, regions: list[tuple[float, float]], sample_rate: int = SAMPLE_RATE,
-                 max_seconds: float = MAX_SPEECH_S) -> np.ndarray:
+def speech_audio(
+    audio: np.ndarray,
+    regions: list[tuple[float, float]],
+    sample_rate: int = SAMPLE_RATE,
+    max_seconds: float = MAX_SPEECH_S,
+) -> np.ndarray:
     """The speech regions of ``audio`` (S,) joined end to end (slightly padded), at most ``max_seconds``."""
     pad = int(_REGION_PAD_S * sample_rate)
     budget = int(max_seconds * sample_rate)
@@ -66,8 +70,9 @@ class VoiceMeter:
             feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals
         )
 
-    def measure(self, audio: np.ndarray, regions: list[tuple[float, float]],
-                sample_rate: int = SAMPLE_RATE) -> VoiceProfile | None:
+    def measure(
+        self, audio: np.ndarray, regions: list[tuple[float, float]], sample_rate: int = SAMPLE_RATE
+    ) -> VoiceProfile | None:
         """eGeMAPS numbers of the speech ``regions`` of mono float32 ``audio`` (S,); None when too little speech."""
         speech = speech_audio(np.asarray(audio, dtype=np.float32).reshape(-1), regions, sample_rate)
         if speech.size < MIN_SPEECH_S * sample_rate:
@@ -99,17 +104,24 @@ class SpeakerVoice:
     def add(self, profile: VoiceProfile | None, fresh_seconds: float | None = None) -> None:
         if profile is None:
             return
-        counted = profile.speech_seconds if fresh_seconds is None else min(profile.speech_seconds, fresh_seconds)
+        counted = (
+            profile.speech_seconds if fresh_seconds is None else min(profile.speech_seconds, fresh_seconds)
+        )
         self._profiles.append(dataclasses.replace(profile, speech_seconds=max(0.0, counted)))
 
     def typical(self) -> VoiceProfile | None:
         """The median voice so far (None before any), its ``speech_seconds`` the total speech counted."""
         if not self._profiles:
             return None
-        fields = [f.name for f in dataclasses.fields(VoiceProfile) if f.name not in ("speech_seconds", "functionals")]
+        fields = [
+            f.name
+            for f in dataclasses.fields(VoiceProfile)
+            if f.name not in ("speech_seconds", "functionals")
+        ]
         medians = {name: float(np.median([getattr(p, name) for p in self._profiles])) for name in fields}
         rows = [p.functionals for p in self._profiles if p.functionals]
         width = {len(r) for r in rows}
         functionals = tuple(float(v) for v in np.median(np.array(rows), axis=0)) if len(width) == 1 else ()
-        return VoiceProfile(speech_seconds=sum(p.speech_seconds for p in self._profiles), functionals=functionals,
-                            **medians)
+        return VoiceProfile(
+            speech_seconds=sum(p.speech_seconds for p in self._profiles), functionals=functionals, **medians
+        )

@@ -1,7 +1,7 @@
 """Training the Omni-Emotion model in the paper's three phases and an optional RL phase 4 (see README.md here).
 
-The trainer loads on first use (``Trainer``, ...): the CLI imports ``omni_emotion.cli.train`` (and so this package) at start-up
-and must not pull in torch before it can print a user error.
+The trainer loads on first use (``Trainer``, ...): the CLI imports ``omni_emotion.cli.train`` (and so this
+package) at start-up and must not pull in torch before it can print a user error.
 """
 
 from __future__ import annotations

@@ -47,7 +47,9 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     if len(images) == 0 or images.shape[1:3] == (size, size):
         return np.ascontiguousarray(images)
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
-    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+    x = torch.nn.functional.interpolate(
+        x, size=(size, size), mode="bicubic", antialias=True, align_corners=False
+    )
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
@@ -66,8 +68,13 @@ class ClipFeatures:
 
     def clip(self, source: str = "") -> Clip:
         """A Clip of the cached frames without audio samples (pass ``audio_features`` to the processor)."""
-        return Clip(frames=self.frames, timestamps=self.times, audio=np.zeros(0, np.float32), duration=self.duration,
-                    source=source)
+        return Clip(
+            frames=self.frames,
+            timestamps=self.times,
+            audio=np.zeros(0, np.float32),
+            duration=self.duration,
+            source=source,
+        )
 
     def face_track(self) -> FaceTrack | None:
         """The cached crops as a main FaceTrack (boxes and scores are not needed downstream and are zero)."""
@@ -75,8 +82,13 @@ class ClipFeatures:
             return None
         k = len(self.crops)
         return FaceTrack(
-            track_id=0, timestamps=self.crop_times, boxes=np.zeros((k, 4), np.float32), scores=np.ones(k, np.float32),
-            crops=self.crops, crop_times=self.crop_times, main=True,
+            track_id=0,
+            timestamps=self.crop_times,
+            boxes=np.zeros((k, 4), np.float32),
+            scores=np.ones(k, np.float32),
+            crops=self.crops,
+            crop_times=self.crop_times,
+            main=True,
         )
 
     def input_features(self, mel_frames: int) -> torch.Tensor | None:
@@ -94,7 +106,10 @@ class ClipFeatures:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {
-            "frames": self.frames, "times": self.times, "crops": self.crops, "crop_times": self.crop_times,
+            "frames": self.frames,
+            "times": self.times,
+            "crops": self.crops,
+            "crop_times": self.crop_times,
             "scalars": np.array([self.mel_pad, self.audio_samples, self.duration], np.float64),
         }
         if self.mel is not None:
@@ -105,8 +120,14 @@ class ClipFeatures:
     def from_arrays(cls, data) -> ClipFeatures:
         mel_pad, samples, duration = data["scalars"].tolist()
         return cls(
-            frames=data["frames"], times=data["times"], crops=data["crops"], crop_times=data["crop_times"],
-            mel=data.get("mel"), mel_pad=mel_pad, audio_samples=int(samples), duration=duration,
+            frames=data["frames"],
+            times=data["times"],
+            crops=data["crops"],
+            crop_times=data["crop_times"],
+            mel=data.get("mel"),
+            mel_pad=mel_pad,
+            audio_samples=int(samples),
+            duration=duration,
         )
 
 
@@ -139,10 +160,21 @@ class FeatureCache:
     def key(self, sample: Sample) -> str:
         cfg = self.processor.config
         settings = [
-            CACHE_VERSION, _file_id(sample.video), _file_id(sample.audio), cfg.num_frames, cfg.image_size,
-            cfg.face_size, cfg.use_face and self.face_fn is not None, cfg.face_max_gap_s, cfg.use_audio, cfg.n_mels,
+            CACHE_VERSION,
+            _file_id(sample.video),
+            _file_id(sample.audio),
+            cfg.num_frames,
+            cfg.image_size,
+            cfg.face_size,
+            cfg.use_face and self.face_fn is not None,
+            cfg.face_max_gap_s,
+            cfg.use_audio,
+            cfg.n_mels,
             # a face_fn's ``cache_tag`` names its detector and settings, so changing them re-tracks the clips
-            cfg.mel_frames, getattr(self.face_fn, "cache_tag", getattr(self.face_fn, "__qualname__", repr(type(self.face_fn)))),
+            cfg.mel_frames,
+            getattr(
+                self.face_fn, "cache_tag", getattr(self.face_fn, "__qualname__", repr(type(self.face_fn)))
+            ),
         ]
         return hashlib.sha1(json.dumps(settings).encode()).hexdigest()
 
@@ -167,15 +199,30 @@ class FeatureCache:
         """Decode ``sample``'s media and compute its arrays (no cache involved)."""
         cfg = self.processor.config
         if sample.video is not None:
-            clip = load_clip(sample.video, num_frames=cfg.num_frames, audio=sample.audio is None, config=self.media_config)
+            clip = load_clip(
+                sample.video, num_frames=cfg.num_frames, audio=sample.audio is None, config=self.media_config
+            )
         else:
-            clip = Clip(frames=np.zeros((0, 1, 1, 3), np.uint8), timestamps=np.zeros(0), audio=np.zeros(0, np.float32), duration=0.0)
+            clip = Clip(
+                frames=np.zeros((0, 1, 1, 3), np.uint8),
+                timestamps=np.zeros(0),
+                audio=np.zeros(0, np.float32),
+                duration=0.0,
+            )
         if sample.audio is not None:
             audio = load_audio(sample.audio, config=self.media_config)
-            clip = Clip(frames=clip.frames, timestamps=clip.timestamps, audio=audio,
-                        duration=max(clip.duration, audio.size / SAMPLE_RATE), source=clip.source)
+            clip = Clip(
+                frames=clip.frames,
+                timestamps=clip.timestamps,
+                audio=audio,
+                duration=max(clip.duration, audio.size / SAMPLE_RATE),
+                source=clip.source,
+            )
         idx = sample_indices(len(clip.frames), cfg.num_frames)
-        frames, times = resize_images(clip.frames[idx], cfg.image_size), clip.timestamps[idx].astype(np.float64)
+        frames, times = (
+            resize_images(clip.frames[idx], cfg.image_size),
+            clip.timestamps[idx].astype(np.float64),
+        )
         crops, crop_times = self._faces(clip, sample.video, times)
         mel, mel_pad, samples = self._mel(clip)
         return ClipFeatures(frames, times, crops, crop_times, mel, mel_pad, samples, float(clip.duration))

@@ -124,7 +124,9 @@ def phase_config(phase: int, **overrides) -> TrainConfig:
     if phase not in PHASES:
         raise ConfigError(f"phase must be one of 1, 2, 3, 4, got {phase!r}")
     lr, batch, epochs = _PAPER[phase]
-    base = TrainConfig(phase=phase, trainable=PHASE_GROUPS[phase], learning_rate=lr, batch_size=batch, epochs=epochs)
+    base = TrainConfig(
+        phase=phase, trainable=PHASE_GROUPS[phase], learning_rate=lr, batch_size=batch, epochs=epochs
+    )
     unknown = set(overrides) - set(TrainConfig.__dataclass_fields__)
     if unknown:
         raise ConfigError(f"unknown training option {min(unknown)!r}")

@@ -48,7 +48,9 @@ def find_media(folder: Path, name: str) -> Path | None:
 
 
 def _transcript(row: dict) -> str:
-    return next((row[c].strip() for c in TRANSCRIPT_COLUMNS if isinstance(row.get(c), str) and row[c].strip()), "")
+    return next(
+        (row[c].strip() for c in TRANSCRIPT_COLUMNS if isinstance(row.get(c), str) and row[c].strip()), ""
+    )
 
 
 def _rows(
@@ -69,8 +71,14 @@ def _rows(
                     obj = json.loads(text)
                 except json.JSONDecodeError as err:
                     raise TrainingDataError(f"{path.name}, line {n}: not valid JSON ({err.msg}).") from err
-                if not isinstance(obj, dict) or not isinstance(obj.get(key), str) or not isinstance(obj.get(value), str):
-                    raise TrainingDataError(f"{path.name}, line {n}: expected string keys '{key}' and '{value}'.")
+                if (
+                    not isinstance(obj, dict)
+                    or not isinstance(obj.get(key), str)
+                    or not isinstance(obj.get(value), str)
+                ):
+                    raise TrainingDataError(
+                        f"{path.name}, line {n}: expected string keys '{key}' and '{value}'."
+                    )
                 yield n, obj[key], obj[value], _transcript(obj)
             return
         reader = csv.DictReader(f)
@@ -87,7 +95,9 @@ def _rows(
             yield reader.line_num, (row[key] or "").strip(), row[value] or "", _transcript(row)
 
 
-def _sample(path: Path, line: int, name: str, media: Path, task: str, prompt: str, answer: str, check: bool) -> Sample:
+def _sample(
+    path: Path, line: int, name: str, media: Path, task: str, prompt: str, answer: str, check: bool
+) -> Sample:
     where = f"{path.name}, line {line}"
     if not name:
         raise TrainingDataError(f"{where}: the name is empty.")
@@ -108,7 +118,9 @@ def _sample(path: Path, line: int, name: str, media: Path, task: str, prompt: st
     )
 
 
-def from_openset(path: str | os.PathLike, media: str | os.PathLike, *, check_files: bool = True) -> list[Sample]:
+def from_openset(
+    path: str | os.PathLike, media: str | os.PathLike, *, check_files: bool = True
+) -> list[Sample]:
     """OV-label CSV ``name,openset`` -> ``ov_labels`` samples; rows with no label are an error."""
     p, folder = Path(path), Path(media)
     out = []
@@ -120,12 +132,22 @@ def from_openset(path: str | os.PathLike, media: str | os.PathLike, *, check_fil
     return out
 
 
-def from_reasons(path: str | os.PathLike, media: str | os.PathLike, *, check_files: bool = True) -> list[Sample]:
+def from_reasons(
+    path: str | os.PathLike, media: str | os.PathLike, *, check_files: bool = True
+) -> list[Sample]:
     """EMER-style ``name,reason`` (CSV or JSONL) -> ``describe`` samples."""
     p, folder = Path(path), Path(media)
     return [
-        _sample(p, line, name, folder, "describe", instruction("describe", name, transcript=said), reason,
-                check_files)
+        _sample(
+            p,
+            line,
+            name,
+            folder,
+            "describe",
+            instruction("describe", name, transcript=said),
+            reason,
+            check_files,
+        )
         for line, name, reason, said in _rows(p, ("name", "reason"))
     ]
 
@@ -139,8 +161,14 @@ def from_labels(
 ) -> list[Sample]:
     """Classification CSV ``name,label`` -> ``classify`` samples asking to pick one of ``candidates``."""
     p, folder = Path(path), Path(media)
-    rows = [(line, name, label.strip().lower(), said) for line, name, label, said in _rows(p, ("name", "label"))]
-    options = [c.strip().lower() for c in candidates] if candidates else sorted({label for _, _, label, _ in rows if label})
+    rows = [
+        (line, name, label.strip().lower(), said) for line, name, label, said in _rows(p, ("name", "label"))
+    ]
+    options = (
+        [c.strip().lower() for c in candidates]
+        if candidates
+        else sorted({label for _, _, label, _ in rows if label})
+    )
     known = set(options)
     out = []
     for line, name, label, said in rows:

@@ -29,11 +29,23 @@ class ManifestDataset(torch.utils.data.Dataset):
     one the engine prompts with by default (train and serve alike); None leaves it out.
     """
 
-    def __init__(self, samples: Sequence[Sample], processor: OmniEmotionProcessor, cache: FeatureCache, *,
-                 max_length: int = 4096, system: str | None = DEFAULT_SYSTEM_PROMPT):
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        processor: OmniEmotionProcessor,
+        cache: FeatureCache,
+        *,
+        max_length: int = 4096,
+        system: str | None = DEFAULT_SYSTEM_PROMPT,
+    ):
         if not samples:
             raise TrainingDataError("the training set holds no samples.")
-        self.samples, self.processor, self.cache, self.max_length = list(samples), processor, cache, max_length
+        self.samples, self.processor, self.cache, self.max_length = (
+            list(samples),
+            processor,
+            cache,
+            max_length,
+        )
         self.system = system
 
     def __len__(self) -> int:
@@ -42,9 +54,14 @@ class ManifestDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         sample = self.samples[index]
         features = self.cache.load(sample)
-        out = self.processor(features.clip(str(sample.video or sample.audio)), features.face_track(), sample.prompt,
-                             answer=sample.answer, system=self.system,
-                             audio_features=features.audio_features(self.processor.config.mel_frames))
+        out = self.processor(
+            features.clip(str(sample.video or sample.audio)),
+            features.face_track(),
+            sample.prompt,
+            answer=sample.answer,
+            system=self.system,
+            audio_features=features.audio_features(self.processor.config.mel_frames),
+        )
         return self._truncate(out, sample)
 
     def _truncate(self, out: dict[str, torch.Tensor], sample: Sample) -> dict[str, torch.Tensor]:

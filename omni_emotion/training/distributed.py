@@ -114,8 +114,13 @@ def launch(nproc: int, entry: Callable[..., Any], *args: Any) -> dict[int, Any]:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     config = LaunchConfig(
-        min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"omni-emotion-{uuid.uuid4().hex[:8]}",
-        rdzv_backend="c10d", rdzv_endpoint="127.0.0.1:0", max_restarts=0,
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        run_id=f"omni-emotion-{uuid.uuid4().hex[:8]}",
+        rdzv_backend="c10d",
+        rdzv_endpoint="127.0.0.1:0",
+        max_restarts=0,
     )
     return elastic_launch(config, entry)(*args)
 
@@ -125,7 +130,9 @@ def wrap_model(model: nn.Module, ctx: DistContext, device: torch.device, shard: 
     sharded in place by FSDP2, decoder layer by decoder layer, then the rest."""
     if shard:
         if not ctx.active:
-            raise ConfigError("--shard splits the model over several processes: add --nproc N or use torchrun")
+            raise ConfigError(
+                "--shard splits the model over several processes: add --nproc N or use torchrun"
+            )
         from torch.distributed.fsdp import fully_shard
 
         for layer in model.model.language_model.layers:
@@ -161,7 +168,10 @@ def full_model_state(model: nn.Module, ctx: DistContext, sharded: bool) -> dict[
 
 
 def optimizer_state(
-    model: nn.Module, optimizer: torch.optim.Optimizer, ctx: DistContext, sharded: bool,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    ctx: DistContext,
+    sharded: bool,
     state: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Get (``state`` None) or set the full optimizer state keyed by parameter name, the same for any

@@ -70,9 +70,13 @@ class PromptDataset(ManifestDataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         features = self.cache.load(sample)
-        out = self.processor(features.clip(str(sample.video or sample.audio)), features.face_track(), sample.prompt,
-                             system=self.system,
-                             audio_features=features.audio_features(self.processor.config.mel_frames))
+        out = self.processor(
+            features.clip(str(sample.video or sample.audio)),
+            features.face_track(),
+            sample.prompt,
+            system=self.system,
+            audio_features=features.audio_features(self.processor.config.mel_frames),
+        )
         if out["input_ids"].shape[1] > self.max_length:
             where = f" (line {sample.line})" if sample.line else ""
             raise TrainingDataError(
@@ -110,8 +114,11 @@ class RLResult(TrainResult):
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
-        out.update(reward_start=round(self.reward_start, 4), reward_end=round(self.reward_end, 4),
-                   kl_end=round(self.kl_end, 5))
+        out.update(
+            reward_start=round(self.reward_start, 4),
+            reward_end=round(self.reward_end, 4),
+            kl_end=round(self.kl_end, 5),
+        )
         return out
 
 
@@ -151,8 +158,17 @@ class GRPOTrainer(Trainer):
             self.lora = add_lora(model, rl.lora_rank, rl.lora_alpha, rl.lora_targets)
         elif rl.kl_beta > 0 and reference is None:
             reference = copy.deepcopy(model)
-        super().__init__(model, dataset, dataset.collate, config, out_dir, device=device, processor=processor,
-                         progress=progress, dist=dist)
+        super().__init__(
+            model,
+            dataset,
+            dataset.collate,
+            config,
+            out_dir,
+            device=device,
+            processor=processor,
+            progress=progress,
+            dist=dist,
+        )
         self.reference = None
         if reference is not None and rl.kl_beta > 0 and self.lora is None:
             # frozen: bf16 under bf16 training, like the policy's frozen weights
@@ -190,7 +206,9 @@ class GRPOTrainer(Trainer):
         """As ``Trainer.load_state``; with LoRA the adapters come from the state (the model is the --init one)."""
         state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
         if (self.lora is None) != ("lora" not in state):
-            raise ConfigError(f"{folder} was trained {'with' if 'lora' in state else 'without'} LoRA; resume it the same way")
+            raise ConfigError(
+                f"{folder} was trained {'with' if 'lora' in state else 'without'} LoRA; resume it the same way"
+            )
         if self.lora is not None:
             unknown = self.model.load_state_dict(state["lora"], strict=False).unexpected_keys
             if unknown:
@@ -199,16 +217,26 @@ class GRPOTrainer(Trainer):
 
     # -- rollout -----------------------------------------------------------------------------------------
 
-    def _token_logps(self, model: torch.nn.Module, inputs: dict[str, torch.Tensor], completion: torch.Tensor,
-                     mask: torch.Tensor) -> torch.Tensor:
+    def _token_logps(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, torch.Tensor],
+        completion: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
         """(G, T) log-probs of the answer tokens under ``model`` (logits over the sampling temperature)."""
         prompt = inputs["input_ids"]
         ids = torch.cat([prompt, completion], dim=1)
         attention = torch.cat([inputs["attention_mask"], mask.to(inputs["attention_mask"].dtype)], dim=1)
         extra = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
         with _autocast(self.device, self.bf16):
-            logits = model(input_ids=ids, attention_mask=attention, logits_to_keep=completion.shape[1] + 1,
-                           use_cache=False, **extra).logits
+            logits = model(
+                input_ids=ids,
+                attention_mask=attention,
+                logits_to_keep=completion.shape[1] + 1,
+                use_cache=False,
+                **extra,
+            ).logits
         logits = logits[:, :-1].float() / self.rl.temperature
         return torch.log_softmax(logits, dim=-1).gather(-1, completion[..., None]).squeeze(-1)
 
@@ -221,19 +249,30 @@ class GRPOTrainer(Trainer):
         self.model.eval()  # no dropout while sampling, and generation's KV cache under gradient checkpointing
         with _autocast(self.device, self.bf16):
             out = self.model.generate(
-                **inputs, do_sample=True, temperature=rl.temperature, top_k=0, top_p=1.0,
-                max_new_tokens=rl.max_new_tokens, eos_token_id=self.eos_id, pad_token_id=self.pad_id,
+                **inputs,
+                do_sample=True,
+                temperature=rl.temperature,
+                top_k=0,
+                top_p=1.0,
+                max_new_tokens=rl.max_new_tokens,
+                eos_token_id=self.eos_id,
+                pad_token_id=self.pad_id,
             )
         train_mode(self.model)
-        completion = out[:, inputs["input_ids"].shape[1]:]
+        completion = out[:, inputs["input_ids"].shape[1] :]
         is_eos = completion == self.eos_id
         ended = is_eos.any(dim=1)
         # answer tokens: up to and including the first <|im_end|>
-        first = torch.where(ended, is_eos.int().argmax(dim=1), torch.full_like(ended, completion.shape[1], dtype=torch.long))
+        first = torch.where(
+            ended, is_eos.int().argmax(dim=1), torch.full_like(ended, completion.shape[1], dtype=torch.long)
+        )
         positions = torch.arange(completion.shape[1], device=completion.device)[None]
         mask = positions <= first[:, None]
         lengths = mask.sum(dim=1).tolist()
-        texts = [self.tokenizer.decode(row[:n], skip_special_tokens=True).strip() for row, n in zip(completion, lengths)]
+        texts = [
+            self.tokenizer.decode(row[:n], skip_special_tokens=True).strip()
+            for row, n in zip(completion, lengths)
+        ]
         rewards = answer_rewards(sample.labels, texts, lengths, (~ended).tolist(), self.tables, rl, self.rule)
         advantages = group_advantages(torch.tensor(rewards.total, dtype=torch.float32)).to(self.device)
         old = self._token_logps(self.model, inputs, completion, mask) if rl.updates_per_batch > 1 else None
@@ -248,16 +287,26 @@ class GRPOTrainer(Trainer):
             "id": sample.id,
             "truth": list(sample.labels),
             "answers": [
-                {"text": t, "labels": lab, "reward": round(float(r), 4), "ew": round(float(e), 4),
-                 "format": float(f), "length": round(float(x), 4)}
-                for t, lab, r, e, f, x in zip(texts, rewards.labels, rewards.total, rewards.ew, rewards.format,
-                                               rewards.length)
+                {
+                    "text": t,
+                    "labels": lab,
+                    "reward": round(float(r), 4),
+                    "ew": round(float(e), 4),
+                    "format": float(f),
+                    "length": round(float(x), 4),
+                }
+                for t, lab, r, e, f, x in zip(
+                    texts, rewards.labels, rewards.total, rewards.ew, rewards.format, rewards.length
+                )
             ],
         }
         stats = {
-            "reward": float(rewards.total.mean()), "reward_std": float(rewards.total.std()),
-            "ew": float(rewards.ew.mean()), "format": float(rewards.format.mean()),
-            "length_excess": float(rewards.length.mean()), "answer_tokens": float(np.mean(lengths)),
+            "reward": float(rewards.total.mean()),
+            "reward_std": float(rewards.total.std()),
+            "ew": float(rewards.ew.mean()),
+            "format": float(rewards.format.mean()),
+            "length_excess": float(rewards.length.mean()),
+            "answer_tokens": float(np.mean(lengths)),
         }
         return Rollout(inputs, completion, mask, advantages, old, ref), {"record": record, "stats": stats}
 
@@ -269,7 +318,9 @@ class GRPOTrainer(Trainer):
         for r in rollouts:
             logps = self._token_logps(self.forward_model, r.inputs, r.completion, r.mask)
             old = r.old_logps if r.old_logps is not None else logps.detach()
-            loss, stats = grpo_loss(logps, old, r.ref_logps, r.advantages, r.mask, self.rl.clip_epsilon, self.rl.kl_beta)
+            loss, stats = grpo_loss(
+                logps, old, r.ref_logps, r.advantages, r.mask, self.rl.clip_epsilon, self.rl.kl_beta
+            )
             (loss / len(rollouts)).backward()
             loss_sum += loss.item() / len(rollouts)
             kl_sum += stats["kl"] / len(rollouts)
@@ -307,10 +358,16 @@ class GRPOTrainer(Trainer):
         start_step, history = self.step, []
         # no DataLoader: creating its iterator draws from the global RNG that sampling uses, which would
         # make a resumed run sample other answers than the uninterrupted one
-        stream = micro_batch_stream(len(self.dataset), cfg.micro_batch_size, seed=cfg.seed,
-                                    start=self.step * cfg.accumulation_steps)
-        loader = ([self.dataset[j] for j in next(stream)] for _ in range((self.total - self.step) * cfg.accumulation_steps))
-        bar = tqdm(total=self.total, initial=self.step, desc="phase 4", unit="step", disable=not self.progress)
+        stream = micro_batch_stream(
+            len(self.dataset), cfg.micro_batch_size, seed=cfg.seed, start=self.step * cfg.accumulation_steps
+        )
+        loader = (
+            [self.dataset[j] for j in next(stream)]
+            for _ in range((self.total - self.step) * cfg.accumulation_steps)
+        )
+        bar = tqdm(
+            total=self.total, initial=self.step, desc="phase 4", unit="step", disable=not self.progress
+        )
         t0 = window_t = time.perf_counter()
         answers = window_answers = 0
         window: list[dict[str, float]] = []
@@ -347,5 +404,7 @@ class GRPOTrainer(Trainer):
         rewards = [h["reward"] for h in history] or [math.nan]
         return RLResult(
             **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
-            reward_start=rewards[0], reward_end=rewards[-1], kl_end=history[-1]["kl"] if history else math.nan,
+            reward_start=rewards[0],
+            reward_end=rewards[-1],
+            kl_end=history[-1]["kl"] if history else math.nan,
         )

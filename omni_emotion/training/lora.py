@@ -85,7 +85,9 @@ def add_lora(model: nn.Module, rank: int, alpha: float, targets: Sequence[str]) 
     deltas = {}
     for name, module in list(llm.named_modules()):
         if isinstance(module, nn.Linear) and name.rsplit(".", 1)[-1] in targets:
-            delta = LowRankDelta(module.out_features, module.in_features, rank, alpha).to(module.weight.device)
+            delta = LowRankDelta(module.out_features, module.in_features, rank, alpha).to(
+                module.weight.device
+            )
             module.lora = delta
             module.register_forward_hook(delta.add_to)
             deltas[f"model.language_model.{name}"] = delta

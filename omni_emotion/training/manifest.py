@@ -104,8 +104,14 @@ def _parse_line(obj: object, where: str, folder: Path, check_files: bool) -> tup
         raise TrainingDataError(f"{where}: 'conversation' must be a list of {{role, content}} turns.")
     turns = []
     for i, t in enumerate(raw):
-        if not isinstance(t, dict) or not isinstance(t.get("role"), str) or not isinstance(t.get("content"), str):
-            raise TrainingDataError(f"{where}: conversation turn {i + 1} must be {{\"role\": str, \"content\": str}}.")
+        if (
+            not isinstance(t, dict)
+            or not isinstance(t.get("role"), str)
+            or not isinstance(t.get("content"), str)
+        ):
+            raise TrainingDataError(
+                f'{where}: conversation turn {i + 1} must be {{"role": str, "content": str}}.'
+            )
         turns.append(Turn(t["role"], t["content"]))
     paths = {}
     for key in ("video", "audio"):

@@ -33,20 +33,25 @@ import torch
 from omni_emotion.evaluation import RuleExtractor, WheelTables, group_scores, parse_labels
 from omni_emotion.training.rl_config import RLConfig
 
-__all__ = ["AnswerRewards", "RLConfig", "answer_labels", "answer_rewards", "grpo_loss", "group_advantages"]
+__all__ = ["AnswerRewards", "RLConfig", "answer_labels", "answer_rewards", "group_advantages", "grpo_loss"]
 
 # a usable label: one to four words of letters ("happy", "let down", "self-conscious")
 _LABEL = re.compile(r"[a-z]+(?:['-][a-z]+)*(?: [a-z]+(?:['-][a-z]+)*){0,3}")
 
 
-def answer_labels(answer: str, extractor: Literal["list", "rule"], rule: RuleExtractor | None = None) -> tuple[list[str], bool]:
+def answer_labels(
+    answer: str, extractor: Literal["list", "rule"], rule: RuleExtractor | None = None
+) -> tuple[list[str], bool]:
     """(labels, well_formed) of one answer. ``rule`` is the RuleExtractor used when ``extractor == "rule"``."""
     if extractor == "rule":
         if rule is None:
             raise ValueError("the rule extractor needs a RuleExtractor")
         labels = rule.extract(answer)
         return labels, bool(labels)
-    pieces = [" ".join(p.strip(" .;:!\"'`*").split()) for p in parse_labels(answer.strip().splitlines()[0] if answer.strip() else "")]
+    pieces = [
+        " ".join(p.strip(" .;:!\"'`*").split())
+        for p in parse_labels(answer.strip().splitlines()[0] if answer.strip() else "")
+    ]
     labels = [p for p in pieces if _LABEL.fullmatch(p)]
     return list(dict.fromkeys(labels)), bool(pieces) and len(labels) == len(pieces)
 
@@ -86,7 +91,9 @@ def answer_rewards(
 def group_advantages(rewards: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """(..., G) rewards -> (reward - group mean) / (group std + eps); a group of equal rewards gives zeros."""
     mean = rewards.mean(dim=-1, keepdim=True)
-    std = rewards.std(dim=-1, keepdim=True, unbiased=False) if rewards.shape[-1] > 1 else torch.zeros_like(mean)
+    std = (
+        rewards.std(dim=-1, keepdim=True, unbiased=False) if rewards.shape[-1] > 1 else torch.zeros_like(mean)
+    )
     # the mean of equal floats can differ from them in the last bit: such a group gets exact zeros
     equal = rewards.amax(dim=-1, keepdim=True) == rewards.amin(dim=-1, keepdim=True)
     return torch.where(equal, 0.0, (rewards - mean) / (std + eps))

@@ -45,17 +45,23 @@ class RLConfig:
     length_free_tokens: int = 32
     lora_rank: int = 0
     lora_alpha: float = 16.0
-    lora_targets: tuple[str, ...] = field(default=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"))
+    lora_targets: tuple[str, ...] = field(
+        default=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    )
 
     def __post_init__(self) -> None:
         if self.num_generations < 2:
-            raise ConfigError(f"num_generations must be at least 2 (advantages compare answers), got {self.num_generations}")
+            raise ConfigError(
+                f"num_generations must be at least 2 (advantages compare answers), got {self.num_generations}"
+            )
         if not self.temperature > 0 or self.max_new_tokens < 1:
             raise ConfigError("temperature must be positive and max_new_tokens at least 1")
         if not 0 < self.clip_epsilon < 1 or self.kl_beta < 0 or self.updates_per_batch < 1:
             raise ConfigError("clip_epsilon must be in (0, 1), kl_beta >= 0 and updates_per_batch >= 1")
         if self.grouping not in REWARD_GROUPINGS:
-            raise ConfigError(f"unknown reward grouping {self.grouping!r}; use one of {', '.join(REWARD_GROUPINGS)}")
+            raise ConfigError(
+                f"unknown reward grouping {self.grouping!r}; use one of {', '.join(REWARD_GROUPINGS)}"
+            )
         if self.extractor not in EXTRACTORS:
             raise ConfigError(f"unknown extractor {self.extractor!r}; use one of {', '.join(EXTRACTORS)}")
         if self.format_weight < 0 or self.length_penalty < 0:

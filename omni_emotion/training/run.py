@@ -55,7 +55,9 @@ def _face_fn(fps: float):
     try:
         from omni_emotion.faces import load_face_analyzer
     except ImportError as err:
-        raise ModelNotFoundError("face tracking (omni_emotion.faces) is not installed; phases 2 and 3 need face crops") from err
+        raise ModelNotFoundError(
+            "face tracking (omni_emotion.faces) is not installed; phases 2 and 3 need face crops"
+        ) from err
     from omni_emotion.media import iter_frames
 
     analyzer = load_face_analyzer()
@@ -133,10 +135,13 @@ def processor_and_cache(request: TrainRequest, source: Path, model, samples, con
     from omni_emotion.training.cache import FeatureCache
 
     saved = OmniEmotionProcessor.from_pretrained(source)
-    processor = OmniEmotionProcessor(saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames))
+    processor = OmniEmotionProcessor(
+        saved.tokenizer, dataclasses.replace(saved.config, num_frames=config.num_frames)
+    )
     needs_faces = model.config.use_face and any(s.video is not None for s in samples)
     cache = FeatureCache(
-        processor, None if request.no_cache else Path(request.cache or cache_root() / "features"),
+        processor,
+        None if request.no_cache else Path(request.cache or cache_root() / "features"),
         face_fn=_face_fn(request.face_fps) if needs_faces else None,
     )
     return processor, cache
@@ -165,13 +170,26 @@ def _train(request: TrainRequest, ctx: DistContext) -> int:
         )
         processor, cache = processor_and_cache(request, source, model, samples, config)
         dataset = ManifestDataset(samples, processor, cache, max_length=config.max_length)
-        trainer = Trainer(model, dataset, dataset.collate, config, request.out, device=device, processor=processor,
-                          dist=ctx, shard=request.shard)
+        trainer = Trainer(
+            model,
+            dataset,
+            dataset.collate,
+            config,
+            request.out,
+            device=device,
+            processor=processor,
+            dist=ctx,
+            shard=request.shard,
+        )
         if ctx.is_main:
             print(
                 f"phase {config.phase}: {len(samples)} samples, {trainer.total} steps of {config.batch_size} "
                 f"({config.accumulation_steps} x {config.micro_batch_size}"
-                + (f" over {ctx.world_size} processes, {'FSDP2' if request.shard else 'DDP'}" if ctx.active else "")
+                + (
+                    f" over {ctx.world_size} processes, {'FSDP2' if request.shard else 'DDP'}"
+                    if ctx.active
+                    else ""
+                )
                 + f"), lr {config.learning_rate:g}, training {', '.join(config.trainable)} "
                 f"({trainer.trainable_params:,} parameters) on {trainer.device}"
                 + (f", resuming from {resume}" if resume else ""),
@@ -201,14 +219,26 @@ def _train_rl(request: TrainRequest, source: Path, resume: Path | None, device) 
     dtype = torch.bfloat16 if bf16 else torch.float32
     init = Path(request.init)
     # the KL pulls towards the --init model; with LoRA the run resumes from it plus the saved adapters
-    model = OmniEmotionForConditionalGeneration.from_pretrained(resume if resume and not rl.lora_rank else init, dtype=dtype)
+    model = OmniEmotionForConditionalGeneration.from_pretrained(
+        resume if resume and not rl.lora_rank else init, dtype=dtype
+    )
     reference = None
     if rl.kl_beta > 0 and not rl.lora_rank:
         reference = OmniEmotionForConditionalGeneration.from_pretrained(init, dtype=dtype) if resume else None
     processor, cache = processor_and_cache(request, source, model, samples, config)
     dataset = PromptDataset(samples, processor, cache, max_length=config.max_length)
-    trainer = GRPOTrainer(model, dataset, config, rl, tables, request.out, tokenizer=processor.tokenizer,
-                          reference=reference, device=device, processor=processor)
+    trainer = GRPOTrainer(
+        model,
+        dataset,
+        config,
+        rl,
+        tables,
+        request.out,
+        tokenizer=processor.tokenizer,
+        reference=reference,
+        device=device,
+        processor=processor,
+    )
     print(
         f"phase 4: {len(samples)} clips, {trainer.total} steps of {config.batch_size} clips x {rl.num_generations} "
         f"answers, lr {config.learning_rate:g}, reward {rl.grouping} ({rl.extractor} extraction), KL beta "

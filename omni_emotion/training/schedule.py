@@ -50,7 +50,9 @@ def micro_batch_stream(
     epoch, offset = divmod(start, micro_batches_per_epoch(num_samples, micro_batch_size))
     while True:
         if shuffle:
-            order = torch.randperm(num_samples, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+            order = torch.randperm(
+                num_samples, generator=torch.Generator().manual_seed(seed + epoch)
+            ).tolist()
         else:
             order = list(range(num_samples))
         chunks = [order[j : j + micro_batch_size] for j in range(0, num_samples, micro_batch_size)]

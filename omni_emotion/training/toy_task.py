@@ -20,8 +20,14 @@ from omni_emotion.evaluation import GROUPINGS, WheelTables
 from omni_emotion.training.manifest import Sample, Turn
 
 __all__ = [
-    "COLOURS", "COLOUR_NAMES", "COLOUR_PROMPT", "PROMPT",
-    "phase3_model", "toy_samples", "toy_tables", "write_colour_image",
+    "COLOURS",
+    "COLOUR_NAMES",
+    "COLOUR_PROMPT",
+    "PROMPT",
+    "phase3_model",
+    "toy_samples",
+    "toy_tables",
+    "write_colour_image",
 ]
 
 COLOURS = {"mad": (220, 30, 30), "sad": (30, 30, 220)}
@@ -56,7 +62,9 @@ def toy_samples(folder: Path, n: int = 8) -> list[Sample]:
     for i in range(n):
         label = "mad" if i % 2 == 0 else "sad"
         path = write_colour_image(folder / f"c{i}.png", COLOURS[label])
-        out.append(Sample(f"c{i}", (Turn("user", PROMPT), Turn("assistant", label)), video=path, labels=(label,)))
+        out.append(
+            Sample(f"c{i}", (Turn("user", PROMPT), Turn("assistant", label)), video=path, labels=(label,))
+        )
     return out
 
 
@@ -74,15 +82,30 @@ def phase3_model(samples, processor, config, folder: Path, steps: int = 150, lr:
 
     torch.manual_seed(0)
     model = OmniEmotionForConditionalGeneration(config)
-    both = [Sample(f"{s.id}-{w}", (Turn("user", PROMPT), Turn("assistant", w)), video=s.video)
-            for s in samples for w in COLOURS]
+    both = [
+        Sample(f"{s.id}-{w}", (Turn("user", PROMPT), Turn("assistant", w)), video=s.video)
+        for s in samples
+        for w in COLOURS
+    ]
     both += [
-        Sample(f"{s.id}-colour", (Turn("user", COLOUR_PROMPT), Turn("assistant", COLOUR_NAMES[s.labels[0]])),
-               video=s.video)
+        Sample(
+            f"{s.id}-colour",
+            (Turn("user", COLOUR_PROMPT), Turn("assistant", COLOUR_NAMES[s.labels[0]])),
+            video=s.video,
+        )
         for s in samples
     ]
     data = ManifestDataset(both, processor, FeatureCache(processor, folder / "cache"), system=None)
-    train = phase_config(3, batch_size=8, micro_batch_size=8, epochs=steps * 8 / len(both), learning_rate=lr,
-                         warmup_ratio=0.0, log_every=steps, precision="fp32", num_frames=processor.config.num_frames)
+    train = phase_config(
+        3,
+        batch_size=8,
+        micro_batch_size=8,
+        epochs=steps * 8 / len(both),
+        learning_rate=lr,
+        warmup_ratio=0.0,
+        log_every=steps,
+        precision="fp32",
+        num_frames=processor.config.num_frames,
+    )
     Trainer(model, data, data.collate, train, folder / "phase3", device="cpu", progress=False).train()
     return model

@@ -33,7 +33,13 @@ from omni_emotion.training.distributed import DistContext, full_model_state, opt
 from omni_emotion.training.schedule import lr_factor, micro_batch_stream, total_steps
 
 __all__ = [
-    "LOG_FILE", "STATE_FILE", "TrainResult", "Trainer", "TrainingDivergedError", "latest_checkpoint", "train_mode",
+    "LOG_FILE",
+    "STATE_FILE",
+    "TrainResult",
+    "Trainer",
+    "TrainingDivergedError",
+    "latest_checkpoint",
+    "train_mode",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,7 +116,9 @@ def _autocast(device: torch.device, bf16: bool):
 
 
 def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    return {
+        k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()
+    }
 
 
 class Trainer:
@@ -140,7 +148,11 @@ class Trainer:
     ):
         if len(dataset) == 0:
             raise ConfigError("the training set is empty")
-        self.device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = (
+            torch.device(device)
+            if device is not None
+            else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        )
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise DeviceUnavailableError("a CUDA device was asked for but PyTorch sees no GPU.")
         if config.accumulation_steps % dist.world_size:
@@ -152,7 +164,9 @@ class Trainer:
         self.bf16 = config.precision == "bf16" or (config.precision == "auto" and self.device.type == "cuda")
         frames = getattr(model.config, "num_frames", config.num_frames)
         if config.num_frames > frames:
-            raise ConfigError(f"num_frames {config.num_frames} exceeds the model's {frames} frame time embeddings")
+            raise ConfigError(
+                f"num_frames {config.num_frames} exceeds the model's {frames} frame time embeddings"
+            )
         self.model, self.dataset, self.collate, self.config = model, dataset, collate, config
         self.out_dir, self.processor, self.progress = Path(out_dir), processor, progress and dist.is_main
         self.trainable_params = self._set_trainable()
@@ -193,10 +207,16 @@ class Trainer:
         # no weight decay on biases, norms and embeddings-like vectors (1-D tensors)
         decay = [p for p in self.params if p.ndim >= 2]
         other = [p for p in self.params if p.ndim < 2]
-        groups = [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": other, "weight_decay": 0.0}]
+        groups = [
+            {"params": decay, "weight_decay": self.config.weight_decay},
+            {"params": other, "weight_decay": 0.0},
+        ]
         fused = self.device.type == "cuda"
         return torch.optim.AdamW(
-            [g for g in groups if g["params"]], lr=self.config.learning_rate, betas=self.config.betas, fused=fused
+            [g for g in groups if g["params"]],
+            lr=self.config.learning_rate,
+            betas=self.config.betas,
+            fused=fused,
         )
 
     # -- checkpoints -------------------------------------------------------------------------------------
@@ -234,9 +254,13 @@ class Trainer:
             raise ConfigError(f"{folder} is not a training checkpoint (no {STATE_FILE})")
         state = torch.load(path, map_location="cpu", weights_only=True)
         if state["config"]["phase"] != self.config.phase:
-            raise ConfigError(f"{folder} was saved by phase {state['config']['phase']}, not phase {self.config.phase}")
+            raise ConfigError(
+                f"{folder} was saved by phase {state['config']['phase']}, not phase {self.config.phase}"
+            )
         if state["config"]["trainable"] != list(self.config.trainable):
-            raise ConfigError(f"{folder} trained other parameter groups ({', '.join(state['config']['trainable'])})")
+            raise ConfigError(
+                f"{folder} trained other parameter groups ({', '.join(state['config']['trainable'])})"
+            )
         optimizer_state(self.model, self.optimizer, self.dist, self.shard, state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = int(state["step"])
@@ -247,7 +271,9 @@ class Trainer:
     def _loader(self):
         """This rank's micro-batches for the remaining steps, and each step's sample count over all ranks."""
         stream = micro_batch_stream(
-            len(self.dataset), self.config.micro_batch_size, seed=self.config.seed,
+            len(self.dataset),
+            self.config.micro_batch_size,
+            seed=self.config.seed,
             start=self.step * self.config.accumulation_steps,
         )
         accum, rank, world = self.config.accumulation_steps, self.dist.rank, self.dist.world_size
@@ -255,8 +281,11 @@ class Trainer:
         mine = [batch for group in steps for batch in group[rank::world]]
         step_samples = [sum(len(b) for b in group) for group in steps]
         loader = torch.utils.data.DataLoader(
-            self.dataset, batch_sampler=mine, collate_fn=self.collate,
-            num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda",
+            self.dataset,
+            batch_sampler=mine,
+            collate_fn=self.collate,
+            num_workers=self.config.num_workers,
+            pin_memory=self.device.type == "cuda",
         )
         return mine, step_samples, loader
 
@@ -289,7 +318,13 @@ class Trainer:
         per_rank = cfg.accumulation_steps // world
         start_step, history = self.step, []
         batches, step_samples, loader = self._loader()
-        bar = tqdm(total=self.total, initial=self.step, desc=f"phase {cfg.phase}", unit="step", disable=not self.progress)
+        bar = tqdm(
+            total=self.total,
+            initial=self.step,
+            desc=f"phase {cfg.phase}",
+            unit="step",
+            disable=not self.progress,
+        )
         window_loss, window_steps, samples, t0 = 0.0, 0, 0, time.perf_counter()
         window_t, window_samples = t0, 0
         step_loss = 0.0

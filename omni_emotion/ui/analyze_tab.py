@@ -37,8 +37,15 @@ from omni_emotion.ui.render import (
 )
 from omni_emotion.ui.tempfiles import call_dir
 
-__all__ = ["NO_FACE", "AnalyzeView", "build_analyze_tab", "engine_line", "preview", "render_view",
-           "timeline_arrays"]
+__all__ = [
+    "NO_FACE",
+    "AnalyzeView",
+    "build_analyze_tab",
+    "engine_line",
+    "preview",
+    "render_view",
+    "timeline_arrays",
+]
 
 
 @dataclass
@@ -74,14 +81,16 @@ def _expression_track(ctx: UIContext, analysis: Analysis, perception: Perception
     who = f"person #{face.track_id}" if face is not None else "the main person"
     times, probs = timeline_arrays(analysis.timeline)
     if times.size:
-        return expression_figure(times, probs, EXPRESSIONS, colours,
-                                 title=f"Facial expression of {who} over time (1 s windows)")
+        return expression_figure(
+            times, probs, EXPRESSIONS, colours, title=f"Facial expression of {who} over time (1 s windows)"
+        )
     if face is None or face.crops is None or not len(face.crops):
         return None
     times = face.crop_seconds
     probs = ctx.pipeline.predict_expressions(face.crops)
-    return expression_figure(np.asarray(times), probs, EXPRESSIONS, colours,
-                             title=f"Facial expression of {who} over time")
+    return expression_figure(
+        np.asarray(times), probs, EXPRESSIONS, colours, title=f"Facial expression of {who} over time"
+    )
 
 
 NO_FACE = "No face found in this clip"
@@ -93,8 +102,11 @@ def render_view(ctx: UIContext, view: AnalyzeView | None) -> tuple:
     if view is None:
         return "", "", "", "", "", None, None, []
     analysis = view.analysis
-    transcript = (analysis.transcript + (f"  [{analysis.language}]" if analysis.language else "")
-                  if analysis.transcript.strip() else "(no speech recognised)")
+    transcript = (
+        analysis.transcript + (f"  [{analysis.language}]" if analysis.language else "")
+        if analysis.transcript.strip()
+        else "(no speech recognised)"
+    )
     thumbs = face_sheet(view.perception.faces) if view.perception is not None else None
     plot = _expression_track(ctx, analysis, view.perception)
     faceless = not analysis.faces
@@ -105,9 +117,12 @@ def render_view(ctx: UIContext, view: AnalyzeView | None) -> tuple:
         figures_markdown(analysis),
         transcript,
         plot if plot is not None else message_figure(f"{NO_FACE}: no expressions to plot."),
-        gr.update(value=thumbs if thumbs is not None else empty_card(NO_FACE),
-                  label=f"Tracked people: {NO_FACE.lower()}" if faceless and thumbs is None
-                  else "Tracked people (main person in green)"),
+        gr.update(
+            value=thumbs if thumbs is not None else empty_card(NO_FACE),
+            label=f"Tracked people: {NO_FACE.lower()}"
+            if faceless and thumbs is None
+            else "Tracked people (main person in green)",
+        ),
         faces_table(analysis.faces) or [["none", "", "", "", "", "", NO_FACE]],
     )
 
@@ -159,9 +174,7 @@ def build_analyze_tab(ctx: UIContext) -> None:
         raise MediaNotFoundError("Upload a clip or choose an example first.")
 
     @user_errors
-    def run(
-        upload: Any, example: str | None, progress=gr.Progress()  # noqa: B008 - how Gradio injects progress
-    ) -> tuple[dict, AnalyzeView, list[str]]:
+    def run(upload: Any, example: str | None, progress=gr.Progress()) -> tuple[dict, AnalyzeView, list[str]]:
         path = choose(upload, example)
         analysis, perception = ctx.analyze_path(path, progress=lambda f, d: progress(f, desc=d))
         faces = perception.faces if perception is not None else []
@@ -181,48 +194,92 @@ def build_analyze_tab(ctx: UIContext) -> None:
         gr.Markdown(engine_line(ctx.pipeline.engine_name), elem_id="analyze-engine")
         with gr.Row():
             with gr.Column(scale=1):
-                upload = gr.File(label="Clip: video, audio or image", type="filepath", elem_id="analyze-upload",
-                                 file_types=list(MEDIA_SUFFIXES))
+                upload = gr.File(
+                    label="Clip: video, audio or image",
+                    type="filepath",
+                    elem_id="analyze-upload",
+                    file_types=list(MEDIA_SUFFIXES),
+                )
                 video = gr.Video(label="Playback", interactive=False, visible=False, elem_id="analyze-video")
-                audio = gr.Audio(label="Playback", interactive=False, visible=False, type="filepath",
-                                 elem_id="analyze-audio")
-                image = gr.Image(label="Picture", interactive=False, visible=False, type="filepath",
-                                 elem_id="analyze-image")
-                gallery = gr.Gallery([(example_poster(examples[n]), n) for n in names],
-                                     label="...or an example", columns=3, height=200, allow_preview=False,
-                                     visible=bool(examples), elem_id="analyze-examples")
-                example = gr.Dropdown(choices=names, value=None, label="Example clip", visible=bool(examples),
-                                      interactive=True)
+                audio = gr.Audio(
+                    label="Playback",
+                    interactive=False,
+                    visible=False,
+                    type="filepath",
+                    elem_id="analyze-audio",
+                )
+                image = gr.Image(
+                    label="Picture",
+                    interactive=False,
+                    visible=False,
+                    type="filepath",
+                    elem_id="analyze-image",
+                )
+                gallery = gr.Gallery(
+                    [(example_poster(examples[n]), n) for n in names],
+                    label="...or an example",
+                    columns=3,
+                    height=200,
+                    allow_preview=False,
+                    visible=bool(examples),
+                    elem_id="analyze-examples",
+                )
+                example = gr.Dropdown(
+                    choices=names, value=None, label="Example clip", visible=bool(examples), interactive=True
+                )
                 button = gr.Button("Analyze", variant="primary", elem_id="analyze-button")
             with gr.Column(scale=2):
-                explanation = gr.Markdown("_Upload a clip or choose an example, then press Analyze._",
-                                          elem_id="analyze-explanation")
+                explanation = gr.Markdown(
+                    "_Upload a clip or choose an example, then press Analyze._", elem_id="analyze-explanation"
+                )
                 chips = gr.HTML(label="Emotion labels", elem_id="analyze-labels")
                 with gr.Accordion("Clues per modality", open=True):
                     clues = gr.Markdown(elem_id="analyze-clues")
                 with gr.Accordion("Figures and terms", open=False):
                     figures = gr.Markdown(elem_id="analyze-figures")
                 transcript = gr.Textbox(label="Transcript", lines=2, interactive=False)
-                downloads = gr.File(label="Download: result (JSON) and per-frame expressions (CSV)",
-                                    file_count="multiple", interactive=False, elem_id="analyze-downloads")
+                downloads = gr.File(
+                    label="Download: result (JSON) and per-frame expressions (CSV)",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="analyze-downloads",
+                )
         with gr.Row():
             with gr.Column(scale=3):
                 plot = gr.Plot(label="Expressions over time", elem_id="analyze-plot")
             with gr.Column(scale=2):
-                faces_image = gr.Image(label="Tracked people (main person in green)", type="numpy", interactive=False,
-                                       elem_id="analyze-faces", height=240)
-        faces = gr.Dataframe(headers=["track", "main", "start s", "end s", "detections", "face px", "score"],
-                             label="Faces", interactive=False)
+                faces_image = gr.Image(
+                    label="Tracked people (main person in green)",
+                    type="numpy",
+                    interactive=False,
+                    elem_id="analyze-faces",
+                    height=240,
+                )
+        faces = gr.Dataframe(
+            headers=["track", "main", "start s", "end s", "detections", "face px", "score"],
+            label="Faces",
+            interactive=False,
+        )
         with gr.Accordion("Analysis JSON", open=False):
             raw = gr.JSON()
         view = gr.State(None)
 
         players = [video, audio, image]
-        upload.upload(lambda f: (None, *preview(_path_of(f))), upload, [example, *players],
-                      api_visibility="private", queue=False)
+        upload.upload(
+            lambda f: (None, *preview(_path_of(f))),
+            upload,
+            [example, *players],
+            api_visibility="private",
+            queue=False,
+        )
         upload.clear(lambda: preview(None), outputs=players, api_visibility="private", queue=False)
-        example.input(lambda n: (None, *preview(str(examples[n]) if n in examples else None)), example,
-                      [upload, *players], api_visibility="private", queue=False)
+        example.input(
+            lambda n: (None, *preview(str(examples[n]) if n in examples else None)),
+            example,
+            [upload, *players],
+            api_visibility="private",
+            queue=False,
+        )
 
         def pick(evt: gr.SelectData) -> tuple:
             name = names[evt.index]
@@ -230,10 +287,14 @@ def build_analyze_tab(ctx: UIContext) -> None:
 
         gallery.select(pick, None, [example, upload, *players], api_visibility="private", queue=False)
         button.click(
-            run, [upload, example], [raw, view, downloads], api_visibility="private",
+            run,
+            [upload, example],
+            [raw, view, downloads],
+            api_visibility="private",
             show_progress_on=[explanation],
         ).success(
-            lambda v: render_view(ctx, v), view,
+            lambda v: render_view(ctx, v),
+            view,
             [explanation, chips, clues, figures, transcript, plot, faces_image, faces],
             api_visibility="private",
         )

@@ -18,7 +18,6 @@ from omni_emotion.ui.tempfiles import DELETE_CACHE
 __all__ = ["build_demo", "launch_kwargs"]
 
 
-
 def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels | None = None) -> gr.Blocks:
     """Build the Blocks app around one pipeline (models loaded once, shared by every tab and session).
 
@@ -34,8 +33,10 @@ def build_demo(pipeline, config: UIConfig | None = None, live_models: LiveModels
     ctx = UIContext(pipeline=pipeline, config=config, live_models=live_models)
     # a local demo phones nowhere (no version check, no telemetry); uploads expire (see ui/tempfiles.py)
     with gr.Blocks(title=config.title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown(f"# {config.title}\nOpen-vocabulary emotion recognition from face, voice and words "
-                    f"· engine **{pipeline.engine_name}**")
+        gr.Markdown(
+            f"# {config.title}\nOpen-vocabulary emotion recognition from face, voice and words "
+            f"· engine **{pipeline.engine_name}**"
+        )
         with gr.Tabs():
             build_live_tab(ctx)
             build_analyze_tab(ctx)
@@ -49,5 +50,8 @@ def launch_kwargs(config: UIConfig) -> dict:
     """The launch() settings that belong to the config: upload limit, page style, and the example clips as
     the only files outside the app's own folders that the page may play back (each file, not its folder)."""
     style = Path(__file__).with_name("app.css")  # package data, so wheel installs have it too
-    return {"max_file_size": f"{int(config.max_upload_mb)}mb", "css": style.read_text(),
-            "allowed_paths": [str(p) for p in config.examples]}
+    return {
+        "max_file_size": f"{int(config.max_upload_mb)}mb",
+        "css": style.read_text(),
+        "allowed_paths": [str(p) for p in config.examples],
+    }

@@ -14,7 +14,6 @@ __all__ = ["UIConfig", "list_allowed_files", "resolve_allowed"]
 MAX_PATH_BYTES = 4096  # PATH_MAX on Linux: a longer path names no file
 
 
-
 @dataclass(frozen=True)
 class UIConfig:
     """How the app behaves. Paths are resolved to absolute ones.
@@ -34,7 +33,9 @@ class UIConfig:
     max_upload_mb: float = 500.0
     queue_size: int = 16
     live_sessions: int = 2
-    stream_every_s: float = 0.07  # ~14 frames/s offered; the fast path's p50 is under 15 ms a frame on 2 cores
+    stream_every_s: float = (
+        0.07  # ~14 frames/s offered; the fast path's p50 is under 15 ms a frame on 2 cores
+    )
     live_time_limit_s: int = 900
     live: LiveConfig = field(default_factory=LiveConfig)
     title: str = "omni-emotion"
@@ -53,15 +54,18 @@ class UIConfig:
         if not self.max_upload_mb > 0:
             raise ConfigError(f"max_upload_mb must be positive, got {self.max_upload_mb}")
         if self.queue_size < 1 or self.live_sessions < 1:
-            raise ConfigError(f"queue_size and live_sessions must be >= 1, got {self.queue_size}, {self.live_sessions}")
+            raise ConfigError(
+                f"queue_size and live_sessions must be >= 1, got {self.queue_size}, {self.live_sessions}"
+            )
         if not 0.02 <= self.stream_every_s <= 2.0:
             raise ConfigError(f"stream_every_s must be in [0.02, 2.0] seconds, got {self.stream_every_s}")
         if self.live_time_limit_s < 10:
             raise ConfigError(f"live_time_limit_s must be >= 10, got {self.live_time_limit_s}")
 
 
-def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kind: str = "path",
-                    want_dir: bool = False) -> Path:
+def resolve_allowed(
+    path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kind: str = "path", want_dir: bool = False
+) -> Path:
     """Resolve a user-given path (absolute, or relative to a data directory) and refuse anything outside
     ``data_dirs`` (symlinks and ``..`` included) or missing."""
     text = str(path).strip()
@@ -73,8 +77,9 @@ def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kin
         raise EvaluationDataError(f"The {kind} path holds a NUL byte, which no file name can hold.")
     size = len(text.encode("utf-8", "surrogateescape"))
     if size > MAX_PATH_BYTES:
-        raise EvaluationDataError(f"The {kind} path is {size} bytes long, above the {MAX_PATH_BYTES}-byte"
-                                  " limit for a path.")
+        raise EvaluationDataError(
+            f"The {kind} path is {size} bytes long, above the {MAX_PATH_BYTES}-byte limit for a path."
+        )
     raw = Path(text).expanduser()
     candidates = [raw] if raw.is_absolute() else [d / raw for d in data_dirs]
     for candidate in candidates:
@@ -88,8 +93,10 @@ def resolve_allowed(path: str | os.PathLike, data_dirs: tuple[Path, ...], *, kin
             continue
     allowed = ", ".join(str(d) for d in data_dirs)
     what = "directory" if want_dir else "file"
-    raise EvaluationDataError(f"The {kind} {printable(text)} is not an existing {what} inside the allowed"
-                              f" data directories ({allowed}).")
+    raise EvaluationDataError(
+        f"The {kind} {printable(text)} is not an existing {what} inside the allowed"
+        f" data directories ({allowed})."
+    )
 
 
 def list_allowed_files(data_dirs: tuple[Path, ...], suffixes: tuple[str, ...], limit: int = 500) -> list[str]:

@@ -50,7 +50,8 @@ class UIContext:
     config: UIConfig
     live_models: LiveModels
 
-    def analyze_path(self, path: str | Path, progress: Callable[[float, str], None] | None = None
-                     ) -> tuple[Analysis, Perception | None]:
+    def analyze_path(
+        self, path: str | Path, progress: Callable[[float, str], None] | None = None
+    ) -> tuple[Analysis, Perception | None]:
         """Analyse a file, with the perception behind it (face thumbnails and the expression plot need it)."""
         return self.pipeline.analyze_file_with_perception(str(path), progress=progress)

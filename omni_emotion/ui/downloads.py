@@ -17,8 +17,9 @@ __all__ = ["EXPRESSION_CSV_HEAD", "expression_rows", "write_downloads"]
 EXPRESSION_CSV_HEAD = ("track", "main", "time_s")
 
 
-def expression_rows(faces: Sequence[FaceTrack], predict: Callable[[np.ndarray], np.ndarray],
-                    classes: Sequence[str]) -> list[list]:
+def expression_rows(
+    faces: Sequence[FaceTrack], predict: Callable[[np.ndarray], np.ndarray], classes: Sequence[str]
+) -> list[list]:
     """[track id, main (0/1), time s, one probability per class] for every aligned crop of every track, in
     time order within a track, main person first. ``predict`` maps (K, S, S, 3) uint8 crops to (K, C)."""
     rows: list[list] = []
@@ -27,13 +28,20 @@ def expression_rows(faces: Sequence[FaceTrack], predict: Callable[[np.ndarray], 
             continue
         probs = np.asarray(predict(face.crops), dtype=np.float64).reshape(len(face.crops), len(classes))
         for t, p in zip(face.crop_seconds, probs):
-            rows.append([int(face.track_id), int(bool(face.main)), round(float(t), 3),
-                         *(round(float(v), 4) for v in p)])
+            rows.append(
+                [
+                    int(face.track_id),
+                    int(bool(face.main)),
+                    round(float(t), 3),
+                    *(round(float(v), 4) for v in p),
+                ]
+            )
     return sorted(rows, key=lambda r: (-r[1], r[0], r[2]))
 
 
-def write_downloads(folder: Path, stem: str, analysis: Analysis, rows: list[list],
-                    classes: Sequence[str]) -> list[str]:
+def write_downloads(
+    folder: Path, stem: str, analysis: Analysis, rows: list[list], classes: Sequence[str]
+) -> list[str]:
     """Write ``<stem>.json`` and ``<stem>-expressions.csv`` into ``folder``; returns both paths. The CSV has
     its header even when no face was seen, so a script reading it needs no special case."""
     result = folder / f"{stem}.json"

@@ -21,8 +21,9 @@ def hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def _text_with_background(img: np.ndarray, text: str, origin: tuple[int, int], scale: float,
-                          colour: tuple[int, int, int]) -> int:
+def _text_with_background(
+    img: np.ndarray, text: str, origin: tuple[int, int], scale: float, colour: tuple[int, int, int]
+) -> int:
     """Draw ``text`` on a filled box whose top-left is ``origin``; returns the box's right edge."""
     thickness = max(1, round(scale * 2))
     (w, h), base = cv2.getTextSize(text, _FONT, scale, thickness)
@@ -33,8 +34,9 @@ def _text_with_background(img: np.ndarray, text: str, origin: tuple[int, int], s
     return x + w + 6
 
 
-def draw_overlay(frame: np.ndarray, faces: Sequence[LiveFace], labels: Sequence[str] = (),
-                 status: str = "") -> np.ndarray:
+def draw_overlay(
+    frame: np.ndarray, faces: Sequence[LiveFace], labels: Sequence[str] = (), status: str = ""
+) -> np.ndarray:
     """Return a copy of ``frame`` (H, W, 3) uint8 RGB with boxes, "#id expression p%" tags, label chips
     along the bottom edge and an optional status line at the top. The input is never modified."""
     img = np.ascontiguousarray(frame).copy()

@@ -19,8 +19,17 @@ from omni_emotion.ui.config import list_allowed_files, resolve_allowed
 from omni_emotion.ui.context import UIContext, user_errors
 from omni_emotion.ui.tempfiles import call_dir
 
-__all__ = ["LEGEND", "METRIC_COLUMNS", "SOURCES", "build_evaluate_tab", "evaluate_request", "floor_summary",
-           "metric_rows", "metric_table", "prediction_files"]
+__all__ = [
+    "LEGEND",
+    "METRIC_COLUMNS",
+    "SOURCES",
+    "build_evaluate_tab",
+    "evaluate_request",
+    "floor_summary",
+    "metric_rows",
+    "metric_table",
+    "prediction_files",
+]
 
 # The score table's columns, left to right: the summaries first, so they are in view at any width. Each
 # name is a key of evaluation.report.score_rows' rows; a new score is one more name here.
@@ -28,11 +37,13 @@ METRIC_COLUMNS = ["model", "M-avg", "L1-avg", "MER-FG", "Avg", *GROUPINGS]
 SAMPLE_COLUMNS = ["name", "ground truth", "predicted", "F (mean of 12)", "status"]
 SOURCES = ("Predictions file (CSV or JSONL)", "Run the engine on a clip folder")
 JOURNAL = "predictions.jsonl"  # clip-folder mode's per-clip results, read back once: not a download
-LEGEND = ("F-score (percent) of the predicted label set against the true one, after mapping both to groups: "
-          "**M1** word forms (happy, happiness), **M2** synonyms, **Wk-Lj** emotion wheel k (of 5) at "
-          "level j (L1 the wheel's inner ring of core emotions, L2 its finer outer ring). **M-avg** is the "
-          "mean of all 12, **L1-avg** the mean of the five wheels at L1, **Avg** (precision + recall) / 2 "
-          "over the 12. Published rows give F only, so their Avg is blank.")
+LEGEND = (
+    "F-score (percent) of the predicted label set against the true one, after mapping both to groups: "
+    "**M1** word forms (happy, happiness), **M2** synonyms, **Wk-Lj** emotion wheel k (of 5) at "
+    "level j (L1 the wheel's inner ring of core emotions, L2 its finer outer ring). **M-avg** is the "
+    "mean of all 12, **L1-avg** the mean of the five wheels at L1, **Avg** (precision + recall) / 2 "
+    "over the 12. Published rows give F only, so their Avg is blank."
+)
 # Rows of this run and of the floor stand out from the published baselines (background, text colour).
 HIGHLIGHT = {"ours": ("#dcfce7", "#14532d"), "floor": ("#fef3c7", "#78350f")}
 # Ground-truth and table files that sit beside predictions in the data folders: never offered as predictions.
@@ -114,17 +125,24 @@ def _ours_name(pred: Path) -> str:
 
 def _sample_row(sample: SampleResult) -> list[Any]:
     f_mean = sample.f_mean
-    return [sample.name, ", ".join(sample.truth), ", ".join(sample.pred or ()),
-            "" if f_mean is None else round(100 * f_mean, 1), sample.skipped or "scored"]
+    return [
+        sample.name,
+        ", ".join(sample.truth),
+        ", ".join(sample.pred or ()),
+        "" if f_mean is None else round(100 * f_mean, 1),
+        sample.skipped or "scored",
+    ]
 
 
 def floor_summary(result: EvalResult, floor: Floor) -> str:
     """Our M-avg beside the floor's, in one Markdown sentence that says the floor saw the ground truth."""
     gap = 100 * (result.m_avg - floor.result.m_avg)
-    return (f"Floor (the best constant answer, the same labels for every sample, chosen **with** this ground "
-            f"truth, maximising {floor.objective}): **{', '.join(floor.labels) or 'none'}**, M-avg "
-            f"**{100 * floor.result.m_avg:.2f}**, L1-avg **{100 * floor.result.l1_avg:.2f}**; this run is "
-            f"**{gap:+.2f}** points M-avg from it.")
+    return (
+        f"Floor (the best constant answer, the same labels for every sample, chosen **with** this ground "
+        f"truth, maximising {floor.objective}): **{', '.join(floor.labels) or 'none'}**, M-avg "
+        f"**{100 * floor.result.m_avg:.2f}**, L1-avg **{100 * floor.result.l1_avg:.2f}**; this run is "
+        f"**{gap:+.2f}** points M-avg from it."
+    )
 
 
 def _wheel_dirs(data_dirs: tuple[Path, ...]) -> list[str]:
@@ -132,8 +150,9 @@ def _wheel_dirs(data_dirs: tuple[Path, ...]) -> list[str]:
     return sorted(d for d in found if all((Path(d) / f).is_file() for f in WHEEL_FILES))
 
 
-def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips: str, wheels: str,
-                     limit: float, progress: Any) -> tuple:
+def evaluate_request(
+    ctx: UIContext, gt: str, source: str, pred_path: str, clips: str, wheels: str, limit: float, progress: Any
+) -> tuple:
     """The Evaluate button: (summary Markdown, metric rows, sample rows, [predictions CSV, scores JSON]).
 
     Paths must lie inside ``ctx.config.data_dirs``; ``progress`` is Gradio's (called, and ``.tqdm``).
@@ -150,42 +169,67 @@ def evaluate_request(ctx: UIContext, gt: str, source: str, pred_path: str, clips
         (out_dir / JOURNAL).unlink(missing_ok=True)
 
 
-def _evaluate_into(out_dir: Path, ctx: UIContext, gt: str, source: str, pred_path: str, clips: str,
-                   wheels: str, limit: float, progress: Any) -> tuple:
+def _evaluate_into(
+    out_dir: Path,
+    ctx: UIContext,
+    gt: str,
+    source: str,
+    pred_path: str,
+    clips: str,
+    wheels: str,
+    limit: float,
+    progress: Any,
+) -> tuple:
     dirs = ctx.config.data_dirs
     progress(0.0, desc="reading the files")
-    paths = {"gt": resolve_allowed(gt, dirs, kind="ground-truth CSV"),
-             "wheels": resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True),
-             "predictions_csv": out_dir / "predictions.csv"}
+    paths = {
+        "gt": resolve_allowed(gt, dirs, kind="ground-truth CSV"),
+        "wheels": resolve_allowed(wheels, dirs, kind="grouping-table folder", want_dir=True),
+        "predictions_csv": out_dir / "predictions.csv",
+    }
     if source == SOURCES[0]:
         request = EvalRequest(pred=resolve_allowed(pred_path, dirs, kind="predictions file"), **paths)
         label = _ours_name(request.pred)
     else:
-        request = EvalRequest(videos=resolve_allowed(clips, dirs, kind="clip folder", want_dir=True),
-                              cache=out_dir / JOURNAL, limit=max(int(limit or 0), 0), **paths)
+        request = EvalRequest(
+            videos=resolve_allowed(clips, dirs, kind="clip folder", want_dir=True),
+            cache=out_dir / JOURNAL,
+            limit=max(int(limit or 0), 0),
+            **paths,
+        )
         label = f"omni-emotion ({ctx.pipeline.engine_name}, this run)"
     # the pipeline takes its own lock per clip, so live sessions keep being served between clips
-    evaluation = run_evaluation(request, load_pipeline=lambda: ctx.pipeline,
-                                progress=lambda items, desc: progress.tqdm(items, desc=desc))
+    evaluation = run_evaluation(
+        request,
+        load_pipeline=lambda: ctx.pipeline,
+        progress=lambda items, desc: progress.tqdm(items, desc=desc),
+    )
     result, mer_fg_floor = evaluation.result, evaluation.mer_fg_floor or evaluation.floor
     scores = out_dir / "scores.json"
     scores.write_text(json.dumps(scores_document(evaluation), indent=2, ensure_ascii=False), encoding="utf-8")
-    summary = (f"Scored **{result.n_scored}** samples, skipped **{result.n_skipped}**. "
-               f"M-avg **{100 * result.m_avg:.2f}**, L1-avg **{100 * result.l1_avg:.2f}**, "
-               f"MER-FG **{100 * result.mer_fg.score:.2f}** "
-               f"(floor {100 * mer_fg_floor.result.mer_fg.score:.2f}), "
-               f"Avg **{100 * result.avg:.2f}** (percent; grouping tables {evaluation.tables})."
-               f"\n\n{floor_summary(result, evaluation.floor)}")
-    return (summary, metric_table(evaluation, label), [_sample_row(s) for s in result.samples],
-            [str(evaluation.predictions_csv), str(scores)])
+    summary = (
+        f"Scored **{result.n_scored}** samples, skipped **{result.n_skipped}**. "
+        f"M-avg **{100 * result.m_avg:.2f}**, L1-avg **{100 * result.l1_avg:.2f}**, "
+        f"MER-FG **{100 * result.mer_fg.score:.2f}** "
+        f"(floor {100 * mer_fg_floor.result.mer_fg.score:.2f}), "
+        f"Avg **{100 * result.avg:.2f}** (percent; grouping tables {evaluation.tables})."
+        f"\n\n{floor_summary(result, evaluation.floor)}"
+    )
+    return (
+        summary,
+        metric_table(evaluation, label),
+        [_sample_row(s) for s in result.samples],
+        [str(evaluation.predictions_csv), str(scores)],
+    )
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
     dirs = ctx.config.data_dirs
 
     @user_errors
-    def run(gt: str, source: str, pred_path: str, clips: str, wheels: str, limit: float,
-            progress=gr.Progress()) -> tuple:  # noqa: B008 - how Gradio injects progress
+    def run(
+        gt: str, source: str, pred_path: str, clips: str, wheels: str, limit: float, progress=gr.Progress()
+    ) -> tuple:
         return evaluate_request(ctx, gt, source, pred_path, clips, wheels, limit, progress)
 
     csvs = [c for c in list_allowed_files(dirs, (".csv",)) if Path(c).name.lower() not in TABLE_FILES]
@@ -197,28 +241,48 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     wheel_dirs = _wheel_dirs(dirs)
     with gr.Tab("Evaluate", id="evaluate"):
         allowed = ", ".join(f"`{d}`" for d in dirs) or "none: start the app with `--data-dir DIR`"
-        gr.Markdown(f"EMER-OV / OV-MERD evaluation with the emotion-wheel metric. Allowed data directories: {allowed}.")
+        gr.Markdown(
+            f"EMER-OV / OV-MERD evaluation with the emotion-wheel metric. Allowed data directories: {allowed}."
+        )
         with gr.Row():
-            gt = gr.Dropdown(csvs, value=gt_default, label="Ground-truth CSV (name, openset)",
-                             allow_custom_value=True)
-            wheels = gr.Dropdown(wheel_dirs, value=wheel_dirs[0] if wheel_dirs else None,
-                                 label="Grouping tables folder (emotion_wheel)", allow_custom_value=True)
+            gt = gr.Dropdown(
+                csvs, value=gt_default, label="Ground-truth CSV (name, openset)", allow_custom_value=True
+            )
+            wheels = gr.Dropdown(
+                wheel_dirs,
+                value=wheel_dirs[0] if wheel_dirs else None,
+                label="Grouping tables folder (emotion_wheel)",
+                allow_custom_value=True,
+            )
         source = gr.Radio(list(SOURCES), value=SOURCES[0], label="Predictions")
         with gr.Row():
-            pred = gr.Dropdown(preds, value=pred_default, allow_custom_value=True,
-                               label="Predictions CSV (name, openset) or JSONL (name, reason)")
-            clips = gr.Textbox(label="Clip folder (each clip named <name> from the ground truth, with any "
-                               "video or audio suffix: .mp4, .wav, ...)", visible=False,
-                               placeholder="a folder inside a data directory")
+            pred = gr.Dropdown(
+                preds,
+                value=pred_default,
+                allow_custom_value=True,
+                label="Predictions CSV (name, openset) or JSONL (name, reason)",
+            )
+            clips = gr.Textbox(
+                label="Clip folder (each clip named <name> from the ground truth, with any "
+                "video or audio suffix: .mp4, .wav, ...)",
+                visible=False,
+                placeholder="a folder inside a data directory",
+            )
             limit = gr.Number(value=0, precision=0, label="Only the first N samples (0 = all)", visible=False)
         button = gr.Button("Evaluate", variant="primary", elem_id="evaluate-button")
         summary = gr.Markdown(elem_id="evaluate-summary")
-        table = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, wrap=True, elem_id="evaluate-table",
-                             label="EW metric, percent, best M-avg first; this run in green, the floor (the "
-                             "best constant answer, chosen with the ground truth) in amber")
+        table = gr.Dataframe(
+            headers=METRIC_COLUMNS,
+            interactive=False,
+            wrap=True,
+            elem_id="evaluate-table",
+            label="EW metric, percent, best M-avg first; this run in green, the floor (the "
+            "best constant answer, chosen with the ground truth) in amber",
+        )
         gr.Markdown(LEGEND, elem_id="evaluate-legend")
-        samples = gr.Dataframe(headers=SAMPLE_COLUMNS, label="Per-sample results", interactive=False, wrap=True,
-                               max_height=400)
+        samples = gr.Dataframe(
+            headers=SAMPLE_COLUMNS, label="Per-sample results", interactive=False, wrap=True, max_height=400
+        )
         files = gr.File(label="Download predictions and scores", file_count="multiple", interactive=False)
 
         def switch(mode: str) -> tuple:
@@ -227,5 +291,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
 
         source.change(switch, source, [pred, clips, limit], api_visibility="private", queue=False)
         # one progress bar, on the summary, instead of one over every output
-        button.click(run, [gt, source, pred, clips, wheels, limit], [summary, table, samples, files],
-                     api_name="evaluate", show_progress_on=[summary])
+        button.click(
+            run,
+            [gt, source, pred, clips, wheels, limit],
+            [summary, table, samples, files],
+            api_name="evaluate",
+            show_progress_on=[summary],
+        )

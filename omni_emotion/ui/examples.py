@@ -25,7 +25,7 @@ import numpy as np
 from omni_emotion.media import load_audio
 from omni_emotion.types import SAMPLE_RATE
 
-__all__ = ["SpokenExample", "EXAMPLES", "example_poster", "make_examples", "portrait"]
+__all__ = ["EXAMPLES", "SpokenExample", "example_poster", "make_examples", "portrait"]
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,32 @@ class SpokenExample:
 
 
 EXAMPLES = (
-    SpokenExample("astronaut_proud", "Flying the shuttle was the proudest moment of my life. I loved every "
-                  "minute of it!", voice="en-us+f3", words_per_min=160, pitch=60, picture="portrait"),
-    SpokenExample("spoken_excited", "We did it! I can't believe we actually won. This is the best day ever!",
-                  words_per_min=185, pitch=75),
-    SpokenExample("spoken_frustrated", "Honestly, I am really frustrated. Nobody listened to me, and I am not "
-                  "happy about it at all.", words_per_min=165, pitch=40),
-    SpokenExample("spoken_weary", "I don't know. I just feel so tired and lonely these days.",
-                  words_per_min=105, pitch=25),
+    SpokenExample(
+        "astronaut_proud",
+        "Flying the shuttle was the proudest moment of my life. I loved every minute of it!",
+        voice="en-us+f3",
+        words_per_min=160,
+        pitch=60,
+        picture="portrait",
+    ),
+    SpokenExample(
+        "spoken_excited",
+        "We did it! I can't believe we actually won. This is the best day ever!",
+        words_per_min=185,
+        pitch=75,
+    ),
+    SpokenExample(
+        "spoken_frustrated",
+        "Honestly, I am really frustrated. Nobody listened to me, and I am not happy about it at all.",
+        words_per_min=165,
+        pitch=40,
+    ),
+    SpokenExample(
+        "spoken_weary",
+        "I don't know. I just feel so tired and lonely these days.",
+        words_per_min=105,
+        pitch=25,
+    ),
 )
 
 
@@ -84,9 +102,21 @@ def _speak(espeak: str, example: SpokenExample) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(
-            [espeak, "-v", example.voice, "-s", str(example.words_per_min), "-p", str(example.pitch),
-             "-w", str(wav), example.text],
-            check=True, capture_output=True, timeout=60,
+            [
+                espeak,
+                "-v",
+                example.voice,
+                "-s",
+                str(example.words_per_min),
+                "-p",
+                str(example.pitch),
+                "-w",
+                str(wav),
+                example.text,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         return load_audio(wav)
 
@@ -94,8 +124,16 @@ def _speak(espeak: str, example: SpokenExample) -> np.ndarray:
 def _card(text: str) -> np.ndarray:
     width, height = _CARD_SIZE
     card = np.full((height, width, 3), 40, np.uint8)
-    cv2.putText(card, "omni-emotion example: a spoken sentence, no face", (24, 40), cv2.FONT_HERSHEY_SIMPLEX,
-                0.6, (230, 230, 230), 1, cv2.LINE_AA)
+    cv2.putText(
+        card,
+        "omni-emotion example: a spoken sentence, no face",
+        (24, 40),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.6,
+        (230, 230, 230),
+        1,
+        cv2.LINE_AA,
+    )
     line, y = "", 110
     for word in text.split():  # wrap the sentence across lines
         if len(line) + len(word) > 44:
@@ -122,8 +160,9 @@ def _zoom(photo: np.ndarray, progress: float) -> np.ndarray:
     side = photo.shape[0]
     crop = int(side * (1.0 - 0.2 * progress))
     top, left = int((side - crop) * 0.25), int((side - crop) * 0.45)  # the face is up and a little left
-    return cv2.resize(photo[top : top + crop, left : left + crop], (_FACE_SIZE, _FACE_SIZE),
-                      interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        photo[top : top + crop, left : left + crop], (_FACE_SIZE, _FACE_SIZE), interpolation=cv2.INTER_AREA
+    )
 
 
 def example_poster(path: Path, width: int = 240) -> np.ndarray:
@@ -137,16 +176,25 @@ def example_poster(path: Path, width: int = 240) -> np.ndarray:
     if frames:
         return frames[0]
     card = np.full((width * 9 // 16, width, 3), 40, np.uint8)
-    cv2.putText(card, path.stem[:24], (8, card.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (230, 230, 230), 1, cv2.LINE_AA)
+    cv2.putText(
+        card,
+        path.stem[:24],
+        (8, card.shape[0] // 2),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (230, 230, 230),
+        1,
+        cv2.LINE_AA,
+    )
     return card
 
 
 def _write_example(espeak: str, example: SpokenExample, path: Path) -> None:
     audio = _speak(espeak, example)
     photo = portrait() if example.picture else None
-    fps, (width, height) = ((_FACE_FPS, (_FACE_SIZE, _FACE_SIZE)) if photo is not None
-                            else (_CARD_FPS, _CARD_SIZE))
+    fps, (width, height) = (
+        (_FACE_FPS, (_FACE_SIZE, _FACE_SIZE)) if photo is not None else (_CARD_FPS, _CARD_SIZE)
+    )
     card = _card(example.text) if photo is None else None
     partial = path.with_suffix(".part.mp4")  # a crash never leaves a half-written example behind
     with av.open(str(partial), "w") as container:
@@ -165,7 +213,9 @@ def _write_example(espeak: str, example: SpokenExample, path: Path) -> None:
         for packet in video.encode():
             container.mux(packet)
         for start in range(0, audio.size, 1024):
-            chunk = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="fltp", layout="mono")
+            chunk = av.AudioFrame.from_ndarray(
+                audio[None, start : start + 1024], format="fltp", layout="mono"
+            )
             chunk.sample_rate, chunk.pts, chunk.time_base = SAMPLE_RATE, start, Fraction(1, SAMPLE_RATE)
             for packet in sound.encode(chunk):
                 container.mux(packet)

@@ -56,10 +56,13 @@ class LiveView:
 
 def live_intro(stream_every_s: float, refresh_s: float) -> str:
     """The Live tab's first line: the rates it promises follow the settings (the status line measures)."""
-    return (f"Press the record buttons of the webcam and the microphone. The browser sends a frame every "
-            f"{stream_every_s * 1e3:.0f} ms (at most {1 / stream_every_s:.0f} frames/s; the status line under "
-            f"the video shows the rate that comes back); boxes, track ids and expressions update on every "
-            f"frame, labels about every {refresh_s:g} s.")
+    return (
+        f"Press the record buttons of the webcam and the microphone. The browser sends a frame every "
+        f"{stream_every_s * 1e3:.0f} ms (at most {1 / stream_every_s:.0f} frames/s; the status line under "
+        f"the video shows the rate that comes back); boxes, track ids and expressions update on every "
+        f"frame, labels about every {refresh_s:g} s."
+    )
+
 
 def _texts(update: LiveUpdate | None, shown: tuple[str, ...]) -> tuple[str, str, str]:
     if update is None:
@@ -79,8 +82,10 @@ def read_frame(path: str, max_pixels: int) -> np.ndarray:
     try:
         size = declared_image_size(path)
         if size is None:
-            raise UnsupportedMediaError(f"{name} is not an image whose size can be read before decoding;"
-                                        f" send {', '.join(HEADER_FORMATS[:-1])} or {HEADER_FORMATS[-1]}.")
+            raise UnsupportedMediaError(
+                f"{name} is not an image whose size can be read before decoding;"
+                f" send {', '.join(HEADER_FORMATS[:-1])} or {HEADER_FORMATS[-1]}."
+            )
         check_pixels(name, *size, max_pixels)
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
@@ -109,7 +114,8 @@ def build_live_tab(ctx: UIContext) -> None:
 
     # a session's first frame and first audio chunk can both arrive before either has stored the view
     views: SessionRegistry[LiveView] = SessionRegistry(
-        lambda: LiveView(LiveSession(ctx.live_models, cfg.live)))
+        lambda: LiveView(LiveSession(ctx.live_models, cfg.live))
+    )
 
     def ensure(view: LiveView | None, request: gr.Request | None) -> LiveView:
         return view if isinstance(view, LiveView) else views.get(getattr(request, "session_hash", None))
@@ -130,7 +136,9 @@ def build_live_tab(ctx: UIContext) -> None:
     def status(view: LiveView) -> str:
         update = view.session.latest
         lag = f" · labels {update.lag_s:.1f} s behind" if update is not None else ""
-        return f"{view.fps:.1f} fps · window {cfg.live.window_s:.0f} s{lag} · engine {ctx.pipeline.engine_name}"
+        return (
+            f"{view.fps:.1f} fps · window {cfg.live.window_s:.0f} s{lag} · engine {ctx.pipeline.engine_name}"
+        )
 
     @user_errors  # a frame above the pixel limit is refused with its sentence
     def on_frame(frame: np.ndarray | None, view: LiveView | None, request: gr.Request):
@@ -179,16 +187,30 @@ def build_live_tab(ctx: UIContext) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 cam = gr.Image(
-                    sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="live-webcam",
+                    sources=["webcam"],
+                    streaming=True,
+                    type="numpy",
+                    label="Webcam",
+                    elem_id="live-webcam",
                     webcam_options=gr.WebcamOptions(
                         mirror=False, constraints={"video": {"width": 640, "height": 480}}
                     ),
                 )
-                mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
-                               elem_id="live-mic")
+                mic = gr.Audio(
+                    sources=["microphone"],
+                    streaming=True,
+                    type="numpy",
+                    label="Microphone",
+                    elem_id="live-mic",
+                )
             with gr.Column(scale=1):
-                annotated = gr.Image(label="Faces and expressions", type="numpy", interactive=False,
-                                     elem_id="live-annotated", format="jpeg")
+                annotated = gr.Image(
+                    label="Faces and expressions",
+                    type="numpy",
+                    interactive=False,
+                    elem_id="live-annotated",
+                    format="jpeg",
+                )
                 labels = gr.HTML(chips_html([], empty=_WAITING), elem_id="live-labels")
                 explanation = gr.Markdown(elem_id="live-explanation")
                 transcript = gr.Textbox(label="Transcript (last seconds)", interactive=False, lines=2)
@@ -205,14 +227,42 @@ def build_live_tab(ctx: UIContext) -> None:
 
         frame_outputs = [annotated, labels, explanation, transcript, stat, view]
         audio_outputs = [labels, explanation, transcript, stat, view]
-        cam.stream(on_frame, [cam, view], frame_outputs, stream_every=cfg.stream_every_s,
-                   time_limit=cfg.live_time_limit_s, concurrency_limit=cfg.live_sessions,
-                   concurrency_id="live-frames", api_visibility="private", show_progress="hidden")
-        mic.stream(on_audio, [mic, view], audio_outputs, stream_every=0.5, time_limit=cfg.live_time_limit_s,
-                   concurrency_limit=cfg.live_sessions, concurrency_id="live-audio", api_visibility="private",
-                   show_progress="hidden")
-        frame_twin.click(on_frame_file, [frame_file, view], frame_outputs, api_name="live_frame",
-                         concurrency_id="live-frames", concurrency_limit=cfg.live_sessions)
-        audio_twin.click(on_audio_file, [audio_file, view], audio_outputs, api_name="live_audio",
-                         concurrency_id="live-audio", concurrency_limit=cfg.live_sessions)
+        cam.stream(
+            on_frame,
+            [cam, view],
+            frame_outputs,
+            stream_every=cfg.stream_every_s,
+            time_limit=cfg.live_time_limit_s,
+            concurrency_limit=cfg.live_sessions,
+            concurrency_id="live-frames",
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        mic.stream(
+            on_audio,
+            [mic, view],
+            audio_outputs,
+            stream_every=0.5,
+            time_limit=cfg.live_time_limit_s,
+            concurrency_limit=cfg.live_sessions,
+            concurrency_id="live-audio",
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        frame_twin.click(
+            on_frame_file,
+            [frame_file, view],
+            frame_outputs,
+            api_name="live_frame",
+            concurrency_id="live-frames",
+            concurrency_limit=cfg.live_sessions,
+        )
+        audio_twin.click(
+            on_audio_file,
+            [audio_file, view],
+            audio_outputs,
+            api_name="live_audio",
+            concurrency_id="live-audio",
+            concurrency_limit=cfg.live_sessions,
+        )
         labels_twin.click(analyze_now, [view], [labels_json, view], api_name="live_labels")

@@ -14,31 +14,37 @@ __all__ = ["GLOSSARY", "glossary_for", "plain", "sentences", "without_repeats"]
 # case-insensitively as whole words; the first key that matches a term names its entry.
 GLOSSARY: dict[str, str] = {
     "semitones": "the musical unit of pitch: 12 semitones make an octave, so a range of 2 semitones is a "
-                 "flat, monotone voice and 8 or more a lively one.",
+    "flat, monotone voice and 8 or more a lively one.",
     "alpha ratio": "how much of the voice's energy lies above 1 kHz against below it, in dB; higher means a "
-                   "tenser, brighter voice.",
+    "tenser, brighter voice.",
     "Hammarberg": "the strongest peak below 2 kHz against the one between 2 and 5 kHz, in dB; lower means a "
-                  "tenser voice.",
+    "tenser voice.",
     "HNR": "harmonics-to-noise ratio, in dB: how much of the voice is clear tone rather than breath or "
-           "roughness; higher means a clearer voice.",
+    "roughness; higher means a clearer voice.",
     "VADER": "a rule-based sentiment score of the words, from -1 (very negative) to +1 (very positive); the "
-             "'compound' score is its one-number summary.",
+    "'compound' score is its one-number summary.",
     "arousal": "how activated the voice sounds, from 0 (calm, subdued) to 1 (tense, excited).",
     "dBFS": "loudness in decibels below the loudest sound a recording can hold; -20 is a normal speaking "
-            "level, -40 quiet.",
+    "level, -40 quiet.",
     "jitter": "how much the pitch wobbles from one vocal-fold cycle to the next; high jitter sounds "
-              "trembling.",
+    "trembling.",
     "syllables/s": "speaking rate; about 4 to 5 syllables per second is ordinary speech.",
     "words/s": "speaking rate; about 2 to 3 words per second is ordinary speech.",
     "action unit": "a facial muscle movement in the Facial Action Coding System (AU12 lifts the lip corners "
-                   "in a smile, AU4 lowers the brows).",
+    "in a smile, AU4 lowers the brows).",
     "face scores": "a face's figure, as in \"reads as happy (happy 0.95)\", is the expression model's "
-                   "probability for that class, from 0 to 1 over seven classes (angry, disgust, fear, happy, "
-                   "sad, surprise, neutral).",
+    "probability for that class, from 0 to 1 over seven classes (angry, disgust, fear, happy, "
+    "sad, surprise, neutral).",
 }
-_TERM_ALIASES = {"semitone": "semitones", "compound": "VADER", "action units": "action unit",
-                 "AU": "action unit", "harmonics-to-noise": "HNR",
-                 "reads as": "face scores", "face reads": "face scores"}
+_TERM_ALIASES = {
+    "semitone": "semitones",
+    "compound": "VADER",
+    "action units": "action unit",
+    "AU": "action unit",
+    "harmonics-to-noise": "HNR",
+    "reads as": "face scores",
+    "face reads": "face scores",
+}
 
 # A parenthesis holding a figure: "(neutral 0.71)", "(HNR 12.3 dB)", "(+0.45)". Nested once at most:
 # "(face reads happy (mean 0.74, 1.00 at the middle))".

@@ -13,8 +13,18 @@ from omni_emotion.types import Analysis, FaceTrack
 from omni_emotion.ui.colours import OTHER_COLOUR, label_colour, label_family
 from omni_emotion.ui.reading import glossary_for, plain, without_repeats
 
-__all__ = ["MODALITY_NAMES", "chips_html", "clues_markdown", "empty_card", "explanation_markdown",
-           "expression_figure", "face_sheet", "face_thumbnails", "figures_markdown", "message_figure"]
+__all__ = [
+    "MODALITY_NAMES",
+    "chips_html",
+    "clues_markdown",
+    "empty_card",
+    "explanation_markdown",
+    "expression_figure",
+    "face_sheet",
+    "face_thumbnails",
+    "figures_markdown",
+    "message_figure",
+]
 
 # The clue modalities in plain words, in the order the page lists them.
 MODALITY_NAMES = (("visual", "Face"), ("acoustic", "Voice"), ("textual", "Words"))
@@ -33,11 +43,17 @@ def _ink(colour: str) -> str:
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
 
 
-def chips_html(labels: Sequence[str], evidence: dict[str, list[str]] | None = None, *, empty: str = "") -> str:
+def chips_html(
+    labels: Sequence[str], evidence: dict[str, list[str]] | None = None, *, empty: str = ""
+) -> str:
     """Labels as chips coloured by emotion family (most salient first); each chip's evidence shows on
     hover and as a list below the chips."""
     if not labels:
-        return f'<div class="oe-labels oe-empty">{html.escape(empty)}</div>' if empty else '<div class="oe-labels"></div>'
+        return (
+            f'<div class="oe-labels oe-empty">{html.escape(empty)}</div>'
+            if empty
+            else '<div class="oe-labels"></div>'
+        )
     evidence = evidence or {}
     chips = []
     for label in labels:
@@ -45,8 +61,14 @@ def chips_html(labels: Sequence[str], evidence: dict[str, list[str]] | None = No
         reasons = evidence.get(label, [])
         family = label_family(label) or "other"
         title = f"{family}" + ("".join(f"\n- {r}" for r in reasons) if reasons else "")
-        chips.append(_CHIP.format(title=html.escape(title, quote=True), colour=colour, ink=_ink(colour),
-                                  label=html.escape(label)))
+        chips.append(
+            _CHIP.format(
+                title=html.escape(title, quote=True),
+                colour=colour,
+                ink=_ink(colour),
+                label=html.escape(label),
+            )
+        )
     rows = [
         f"<li><b>{html.escape(label)}</b>: {html.escape('; '.join(evidence[label]))}</li>"
         for label in labels
@@ -104,8 +126,13 @@ def empty_card(message: str, width: int = 480, height: int = 200) -> np.ndarray:
     return card
 
 
-def expression_figure(times: np.ndarray, scores: np.ndarray, classes: Sequence[str],
-                      colours: Sequence[str] | None = None, title: str = "Facial expression over time"):
+def expression_figure(
+    times: np.ndarray,
+    scores: np.ndarray,
+    classes: Sequence[str],
+    colours: Sequence[str] | None = None,
+    title: str = "Facial expression over time",
+):
     """A matplotlib Figure of per-class scores over time. times (T,) seconds, scores (T, C) in [0, 1].
 
     Returns None when there is nothing to plot (no face was seen)."""
@@ -154,7 +181,9 @@ def face_thumbnails(faces: Sequence[FaceTrack], limit: int = 8) -> list[tuple[np
         if face.crops is None or len(face.crops) == 0:
             continue
         crop = np.asarray(face.crops[len(face.crops) // 2])
-        caption = f"#{face.track_id}" + (" (main)" if face.main else "") + f" {face.start:.1f}-{face.end:.1f}s"
+        caption = (
+            f"#{face.track_id}" + (" (main)" if face.main else "") + f" {face.start:.1f}-{face.end:.1f}s"
+        )
         out.append((crop, caption))
     return out
 
@@ -182,9 +211,18 @@ def face_sheet(faces: Sequence[FaceTrack], size: int = 160, limit: int = 8) -> n
         x = i * (size + 2 * pad)
         frame_colour = MAIN_COLOUR if main else _OTHER_FRAME
         sheet[0 : size + 2 * pad, x : x + size + 2 * pad] = frame_colour
-        sheet[pad : pad + size, x + pad : x + pad + size] = cv2.resize(np.ascontiguousarray(crop), (size, size),
-                                                                       interpolation=cv2.INTER_AREA)
+        sheet[pad : pad + size, x + pad : x + pad + size] = cv2.resize(
+            np.ascontiguousarray(crop), (size, size), interpolation=cv2.INTER_AREA
+        )
         text = caption.replace(" (main)", " main")
-        cv2.putText(sheet, text, (x + pad, size + caption_h - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    MAIN_COLOUR if main else (60, 60, 60), 1, cv2.LINE_AA)
+        cv2.putText(
+            sheet,
+            text,
+            (x + pad, size + caption_h - 4),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            MAIN_COLOUR if main else (60, 60, 60),
+            1,
+            cv2.LINE_AA,
+        )
     return sheet

@@ -39,8 +39,14 @@ def serve_app(load_pipeline: Callable[[], EmotionPipeline], config: UIConfig, op
     with app_temp_dir():
         demo = build_demo(pipeline, config)
         # Gradio's own lines are off (quiet): they tell the user to edit launch(); ours name this app's flags
-        demo.launch(server_name=options.host, server_port=options.port, share=options.share, quiet=True,
-                    prevent_thread_lock=True, **launch_kwargs(config))
+        demo.launch(
+            server_name=options.host,
+            server_port=options.port,
+            share=options.share,
+            quiet=True,
+            prevent_thread_lock=True,
+            **launch_kwargs(config),
+        )
         print(ready_line(demo.local_url, demo.share_url, options.host), file=sys.stderr, flush=True)
         try:
             while demo.is_running:

@@ -33,18 +33,30 @@ def status_report(ctx: UIContext) -> dict[str, Any]:
     rows = []
     for item in status(pipeline.weights_dir, streams_of=streams_sentence):
         spec = purposes[item.name]
-        rows.append({"model": item.name, "engine": spec.engine, "purpose": spec.purpose, "present": item.present,
-                     "location": item.path, "get": item.get, "streams": item.streams})
+        rows.append(
+            {
+                "model": item.name,
+                "engine": spec.engine,
+                "purpose": spec.purpose,
+                "present": item.present,
+                "location": item.path,
+                "get": item.get,
+                "streams": item.streams,
+            }
+        )
     return {
         "version": __version__,
         "engine": pipeline.engine_name,
         "face_backend": pipeline.face_backend,
         "device": pipeline.device,
         "weights_dir": str(pipeline.weights_dir),
-        "engines": [{"name": e.name, "summary": e.summary, "available": e.available(pipeline.weights_dir)}
-                    for e in ENGINES.entries()],
-        "face_detectors": [{"name": d.name, "summary": d.summary, "available": d.available()}
-                           for d in DETECTORS.entries()],
+        "engines": [
+            {"name": e.name, "summary": e.summary, "available": e.available(pipeline.weights_dir)}
+            for e in ENGINES.entries()
+        ],
+        "face_detectors": [
+            {"name": d.name, "summary": d.summary, "available": d.available()} for d in DETECTORS.entries()
+        ],
         "cuda": torch.cuda.is_available(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -65,13 +77,16 @@ def readiness(report: dict[str, Any]) -> str:
         if row["engine"] == engine:
             return True
         return row["engine"] == "perception" and not any(
-            row["model"] == d["name"] or row["model"] in d.get("summary", "") for d in other_detectors)
+            row["model"] == d["name"] or row["model"] in d.get("summary", "") for d in other_detectors
+        )
 
     needed = [w for w in report["weights"] if needs(w)]
     lacking = [w["model"] for w in needed if not w["present"]]
     if lacking:
-        first = (f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model "
-                 f"files it needs ({', '.join(lacking)}); the table says how to get each.")
+        first = (
+            f"**Not ready:** the `{engine}` engine lacks {len(lacking)} of the {len(needed)} model "
+            f"files it needs ({', '.join(lacking)}); the table says how to get each."
+        )
     else:
         first = f"**Ready:** the `{engine}` engine in use has all {len(needed)} model files it needs."
     optional = [w for w in report["weights"] if not needs(w)]
@@ -82,12 +97,16 @@ def readiness(report: dict[str, Any]) -> str:
         rows = [w for w in optional if w["engine"] == group]
         present = sum(w["present"] for w in rows)
         if group == "perception":
-            parts.append(f"{len(rows)} for another face detector ({', '.join(w['model'] for w in rows)}; "
-                         f"{present} present), used with `--face-backend`")
+            parts.append(
+                f"{len(rows)} for another face detector ({', '.join(w['model'] for w in rows)}; "
+                f"{present} present), used with `--face-backend`"
+            )
         else:
             gpu = " and a CUDA GPU" if group == "omni" else ""
-            parts.append(f"{len(rows)} for the `{group}` engine ({present} present; with all of them{gpu}, "
-                         "`--engine auto` picks it)")
+            parts.append(
+                f"{len(rows)} for the `{group}` engine ({present} present; with all of them{gpu}, "
+                "`--engine auto` picks it)"
+            )
     return f"{first}\n\nOptional: " + "; ".join(parts) + "."
 
 
@@ -102,13 +121,22 @@ def _render(report: dict[str, Any]) -> tuple[str, list[list[Any]]]:
     for kind, key in (("Engines", "engines"), ("Face detectors", "face_detectors")):
         head += f"\n\n**{kind}** (`auto` takes the first that can run here):\n" + "".join(
             f"\n- `{e['name']}` ({'can run here' if e['available'] else 'cannot run here'}): {e['summary']}"
-            for e in report[key])
+            for e in report[key]
+        )
     head += f"\n\nWeights folder: `{report['weights_dir']}`."
     for w in report["weights"]:
         if w.get("streams"):
             head += f"\n\n**{w['model']}** runs {w['streams']}."
-    rows = [[w["model"], w["engine"], w["purpose"], "yes" if w["present"] else "missing",
-             w["location"] if w["present"] else w["get"]] for w in report["weights"]]
+    rows = [
+        [
+            w["model"],
+            w["engine"],
+            w["purpose"],
+            "yes" if w["present"] else "missing",
+            w["location"] if w["present"] else w["get"],
+        ]
+        for w in report["weights"]
+    ]
     return head, rows
 
 
@@ -119,8 +147,13 @@ def build_status_tab(ctx: UIContext) -> None:
 
     with gr.Tab("Status", id="status") as tab:
         head = gr.Markdown(elem_id="status-head")
-        table = gr.Dataframe(headers=WEIGHT_COLUMNS, interactive=False, wrap=True, elem_id="status-weights",
-                             column_widths=["15%", "9%", "33%", "8%", "35%"])
+        table = gr.Dataframe(
+            headers=WEIGHT_COLUMNS,
+            interactive=False,
+            wrap=True,
+            elem_id="status-weights",
+            column_widths=["15%", "9%", "33%", "8%", "35%"],
+        )
         with gr.Accordion("Status JSON", open=False):
             raw = gr.JSON()
         button = gr.Button("Refresh")

@@ -25,7 +25,12 @@ from transformers import SwinConfig, SwinModel
 from omni_emotion.errors import ModelNotFoundError
 from omni_emotion.model.encoders.vision import TwoLayerProjector
 
-__all__ = ["FaceEncoder", "convert_facexformer_state_dict", "facexformer_key_map", "load_facexformer_checkpoint"]
+__all__ = [
+    "FaceEncoder",
+    "convert_facexformer_state_dict",
+    "facexformer_key_map",
+    "load_facexformer_checkpoint",
+]
 
 # FaceXFormer's inference.py reads checkpoint["state_dict_backbone"]: the training checkpoint layout of
 # insightface's arcface_torch, which also stores epoch, step, optimizer and LR-scheduler state beside it
@@ -164,18 +169,26 @@ def load_facexformer_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "Unsupported global" not in str(err):  # not a pickle at all
-            raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read (not a torch file)") from err
+            raise ModelNotFoundError(
+                f"FaceXFormer checkpoint {path} cannot be read (not a torch file)"
+            ) from err
         # a global outside the allow-list: refuse to run it
         raise ModelNotFoundError(
             f"FaceXFormer checkpoint {path} holds pickled objects other than tensors, which omni-emotion will not "
             "execute; re-save its state_dict_backbone alone with torch.save"
         ) from err
     except (RuntimeError, ValueError, EOFError) as err:  # corrupt, truncated or not a torch file
-        raise ModelNotFoundError(f"FaceXFormer checkpoint {path} cannot be read ({type(err).__name__})") from err
+        raise ModelNotFoundError(
+            f"FaceXFormer checkpoint {path} cannot be read ({type(err).__name__})"
+        ) from err
     state = checkpoint
     if isinstance(checkpoint, dict):
         state = next((checkpoint[k] for k in _STATE_KEYS if isinstance(checkpoint.get(k), dict)), checkpoint)
-    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if (
+        not isinstance(state, dict)
+        or not state
+        or not all(isinstance(v, torch.Tensor) for v in state.values())
+    ):
         raise ModelNotFoundError(
             f"FaceXFormer checkpoint {path} has no state dict of tensors (looked under {', '.join(_STATE_KEYS)})"
         )
