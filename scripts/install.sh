@@ -92,6 +92,10 @@ if ((DESKTOP)); then
   fi
 fi
 
+if [ -x .venv/bin/python ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "[install] .venv has no pip (an interrupted install?): making it again"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "[install] creating .venv with $PYTHON_BIN"
   "$PYTHON_BIN" -m venv .venv
