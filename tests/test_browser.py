@@ -22,6 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 FAKE_FPS = 10
+# How long the page may take to show what a step produced (an upload's name, a plot, a toast). An upper bound,
+# not a timing check: on a busy 2-core machine Gradio's upload round trip took over 15 s in 2 of 20 runs.
+UI_WAIT_MS = 60_000
 CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
@@ -125,12 +128,12 @@ def test_live_tab_streams_annotated_frames_and_labels(page, app_url):
     page.goto(app_url)
     page.get_by_text("Click to Access Webcam").click()
     record = page.locator("#live-webcam button.capture-button")
-    record.wait_for(timeout=15_000)
+    record.wait_for(timeout=UI_WAIT_MS)
     record.click()
     page.locator("#live-mic").get_by_role("button", name="Record").click()
     annotated = page.locator("#live-annotated img")
-    annotated.wait_for(timeout=15_000)
-    page.locator("#live-labels .oe-chip").first.wait_for(timeout=15_000)
+    annotated.wait_for(timeout=UI_WAIT_MS)
+    page.locator("#live-labels .oe-chip").first.wait_for(timeout=UI_WAIT_MS)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
     assert page.locator("#live-labels .oe-chip").count() >= 1
@@ -148,11 +151,13 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
     page.locator("#analyze-upload input[type=file]").set_input_files(str(media_dir / "single_face.mp4"))
-    page.locator("#analyze-upload").get_by_text("single_face.mp4").wait_for(timeout=15_000)
+    page.locator("#analyze-upload").get_by_text("single_face.mp4").wait_for(timeout=UI_WAIT_MS)
     page.locator("#analyze-button").click()
     page.locator("#analyze-labels .oe-chip").first.wait_for(timeout=120_000)
-    page.locator("#analyze-plot canvas, #analyze-plot img, #analyze-plot svg").first.wait_for(timeout=15_000)
-    page.locator("#analyze-faces img").first.wait_for(timeout=15_000)
+    page.locator("#analyze-plot canvas, #analyze-plot img, #analyze-plot svg").first.wait_for(
+        timeout=UI_WAIT_MS
+    )
+    page.locator("#analyze-faces img").first.wait_for(timeout=UI_WAIT_MS)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "analyze.png"), full_page=True)
     # the explanation is the first thing of the answer: above the labels and the clues, and not empty
@@ -168,7 +173,7 @@ def test_analyze_tab_works_on_an_upload(page, app_url, media_dir):
     assert page.locator("#analyze-faces img").first.get_attribute("src")
     # the result downloads as JSON, with each label's evidence
     link = page.locator("#analyze-downloads tr", has_text=".json").locator("a").first
-    with page.expect_download(timeout=15_000) as wait:
+    with page.expect_download(timeout=UI_WAIT_MS) as wait:
         link.click()
     data = json.loads(Path(wait.value.path()).read_text(encoding="utf-8"))
     assert data["labels"] and set(data["evidence"]) <= set(data["labels"])
@@ -182,10 +187,10 @@ def test_analyze_tab_says_no_face_was_found(page, app_url, tmp_path):
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
     page.locator("#analyze-examples img").first.click()  # an example from the gallery plays back
-    page.locator("#analyze-video video").first.wait_for(state="attached", timeout=15_000)
+    page.locator("#analyze-video video").first.wait_for(state="attached", timeout=UI_WAIT_MS)
     page.locator("#analyze-upload input[type=file]").set_input_files(str(clip))
     page.locator("#analyze-audio audio").first.wait_for(
-        state="attached", timeout=15_000
+        state="attached", timeout=UI_WAIT_MS
     )  # the upload plays back
     page.locator("#analyze-button").click()
     page.locator("#analyze-faces", has_text="no face found").wait_for(timeout=120_000)
@@ -199,10 +204,10 @@ def test_analyze_tab_shows_a_clear_error_for_a_corrupt_upload(page, app_url, tmp
     page.goto(app_url)
     page.get_by_role("tab", name="Analyze").click()
     page.locator("#analyze-upload input[type=file]").set_input_files(str(bad))
-    page.locator("#analyze-upload").get_by_text("garbage.mov").wait_for(timeout=15_000)
+    page.locator("#analyze-upload").get_by_text("garbage.mov").wait_for(timeout=UI_WAIT_MS)
     page.locator("#analyze-button").click()
     toast = page.locator(".toast-body", has_text="garbage.mov").first  # other toasts may come and go
-    toast.wait_for(timeout=30_000)
+    toast.wait_for(timeout=UI_WAIT_MS)
     page.wait_for_timeout(500)  # the toast slides in
     page.screenshot(path=str(ARTIFACTS / "analyze_error.png"))  # the viewport: the toast is fixed-position
     assert "not a readable" in toast.inner_text()
@@ -214,12 +219,12 @@ def test_evaluate_and_status_tabs(page, app_url):
     page.get_by_role("tab", name="Evaluate").click()
     page.locator("#evaluate-button").click()  # the defaults, untouched, must run
     page.locator("#evaluate-summary", has_text="Scored").wait_for(timeout=60_000)
-    page.get_by_text("(this run)").first.wait_for(timeout=15_000)
+    page.get_by_text("(this run)").first.wait_for(timeout=UI_WAIT_MS)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
     assert page.locator(".toast-body").count() == 0  # no error
     assert page.get_by_text("(published)").count() >= 1
     page.get_by_role("tab", name="Status").click()
-    page.locator("#status-head").get_by_text("Engine:", exact=True).wait_for(timeout=15_000)
+    page.locator("#status-head").get_by_text("Engine:", exact=True).wait_for(timeout=UI_WAIT_MS)
     page.screenshot(path=str(ARTIFACTS / "status.png"), full_page=True)
     assert page.locator("#status-weights").get_by_text("missing").count() >= 1
