@@ -22,7 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, ENGINES, PipelineSpec  # ENGINES: engine registry
+from omni_emotion.pipeline import (  # ENGINES: engine registry
+    ANALYSIS_TORCH_THREADS,
+    ENGINES,
+    PipelineSpec,
+    analysis_asr_threads,
+)
 
 
 def fresh_process_s(clip: str, engine: str) -> float:
@@ -59,7 +64,9 @@ def main() -> int:
         print("fresh process to labels: " + ", ".join(f"{s:.2f} s" for s in fresh))
 
     t0 = time.perf_counter()
-    pipeline = PipelineSpec(engine=args.engine, torch_threads=ANALYSIS_TORCH_THREADS).create()  # as `analyze`
+    pipeline = PipelineSpec(  # as `analyze`
+        engine=args.engine, asr_threads=analysis_asr_threads(), torch_threads=ANALYSIS_TORCH_THREADS
+    ).create()
     load_s = time.perf_counter() - t0
     first = pipeline.analyze_file(args.clip)
     cold_s = time.perf_counter() - t0

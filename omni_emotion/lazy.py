@@ -57,11 +57,13 @@ class Loader(Generic[T]):
         """Build in a daemon thread now (a no-op once built); errors wait for ``get()``."""
         if self._done:
             return
+        threading.Thread(
+            target=self.build_quietly, name=f"omni-emotion-load-{self._name}", daemon=True
+        ).start()
 
-        def build() -> None:
-            try:
-                self.get()
-            except Exception:  # get() in the caller's thread raises it again, with its context
-                log.debug("background load of %s failed; retried on first use", self._name, exc_info=True)
-
-        threading.Thread(target=build, name=f"omni-emotion-load-{self._name}", daemon=True).start()
+    def build_quietly(self) -> None:
+        """Build in this thread now (a no-op once built); an error waits for ``get()``, which tries again."""
+        try:
+            self.get()
+        except Exception:  # get() in the caller's thread raises it again, with its context
+            log.debug("background load of %s failed; retried on first use", self._name, exc_info=True)

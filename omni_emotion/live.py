@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from omni_emotion.errors import ConfigError, OmniEmotionError, check_pixels
-from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.expression_io import FER_LABELS, crop_face
 from omni_emotion.heap import trim_heap
 from omni_emotion.media import MediaConfig, clip_from_arrays, pcm_to_float, shrink_frame
 from omni_emotion.priority import lower_thread_priority
@@ -41,6 +41,7 @@ from omni_emotion.speech.voice import SpeakerVoice
 from omni_emotion.types import Analysis, Clip
 
 if TYPE_CHECKING:
+    from omni_emotion.expressions import ExpressionModel
     from omni_emotion.faces import FaceAnalyzer, FaceTracker
     from omni_emotion.pipeline import EmotionPipeline
 

@@ -13,6 +13,7 @@ its lock serialises every analysis, so one pipeline can be shared by UI sessions
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,14 @@ if TYPE_CHECKING:  # the speech package loads scipy and the ASR stack: not at CL
     from omni_emotion.expressions import ExpressionModel
     from omni_emotion.speech.voice import SpeakerVoice
 
-__all__ = ["ANALYSIS_TORCH_THREADS", "ENGINES", "EmotionPipeline", "PipelineSpec", "resolve_engine"]
+__all__ = [
+    "ANALYSIS_TORCH_THREADS",
+    "ENGINES",
+    "EmotionPipeline",
+    "PipelineSpec",
+    "analysis_asr_threads",
+    "resolve_engine",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +49,13 @@ log = logging.getLogger(__name__)
 # core busy the two threads waited on each other, 3-10x slower (MiniLM 0.07 s with one thread against
 # 0.34-0.55 s with two, 16 expression crops 0.2 s against 0.5-0.7 s, at load 7); the outputs are the same.
 ANALYSIS_TORCH_THREADS = 1
+
+
+def analysis_asr_threads() -> int:
+    """The speech recogniser's CPU threads for one-clip commands: all cores but one, at least 1, since the
+    faces are tracked beside it. On 2 cores two threads were slower even alone: the speech of a 4 s clip took
+    1.6-2.2 s against 1.4 s with one (greedy decoding waits on its threads at every token)."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def resolve_engine(engine: str, weights_dir: str | Path | None = None) -> str:
@@ -67,16 +82,13 @@ class PipelineSpec:
         is why only a spec, owned by a command or a worker process, carries it."""
         if self.torch_threads < 0:
             raise ConfigError(f"torch_threads must be >= 0, got {self.torch_threads}.")
-        if self.torch_threads:
-            import torch
-
-            torch.set_num_threads(self.torch_threads)
         return EmotionPipeline.create(
             engine=self.engine,
             device=self.device,
             weights_dir=self.weights_dir,
             face_backend=self.face_backend,
             asr_threads=self.asr_threads,
+            torch_threads=self.torch_threads,
         )
 
 
@@ -117,6 +129,7 @@ class EmotionPipeline:
         num_frames: int | None = None,
         asr_threads: int = 0,
         face_backend: str = "auto",
+        torch_threads: int = 0,
     ) -> EmotionPipeline:
         """Load the face and speech analyzers and the chosen engine (ModelNotFoundError names what is
         missing).
@@ -127,6 +140,9 @@ class EmotionPipeline:
         clue engine, whose expression timeline reads faces on the sampled frames).
         asr_threads: CPU threads of the speech recogniser, 0 = all cores (the live app leaves one core to its
         per-frame path).
+        torch_threads: torch's CPU threads for the process (0: leave them). An engine that loads its models in
+        the background (``start_loading``, the clue engine) sets them there, before its first model: the
+        clip is perceived meanwhile, and perception needs no torch.
         """
         from omni_emotion.faces import load_face_analyzer
         from omni_emotion.speech import SpeechAnalyzer, SpeechConfig
@@ -135,7 +151,14 @@ class EmotionPipeline:
         folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
         entry = ENGINES.resolve(engine, folder)
         t0 = time.perf_counter()
-        chosen = entry.create(device, folder)  # first: the clue engine starts loading its text models
+        chosen = entry.create(device, folder)
+        start_loading = getattr(chosen, "start_loading", None)
+        if start_loading is not None:  # first: the engine's models load while the rest is built
+            start_loading(torch_threads)
+        elif torch_threads:
+            import torch
+
+            torch.set_num_threads(torch_threads)
         faces = load_face_analyzer(face_backend, device=device)
         asr = AsrConfig(device=device if device.startswith("cuda") else "cpu", cpu_threads=asr_threads)
         speech = SpeechAnalyzer(SpeechConfig(asr=asr))  # checks the recogniser's files; loads on first speech

@@ -24,7 +24,7 @@ from omni_emotion.faces import (
 )
 from omni_emotion.faces.align import template
 from omni_emotion.faces.analyzer import _CropSampler, as_rgb
-from omni_emotion.faces.tracker import cosine_matrix, iou_matrix
+from omni_emotion.faces.tracker import cosine_matrix, iou_matrix, matched_pairs
 from omni_emotion.types import FaceTrack
 
 # ---------------------------------------------------------------- alignment
@@ -298,3 +298,25 @@ def test_tracking_memory_stays_bounded_as_people_come_and_go():
     assert sum(0 if t.crops is None else len(t.crops) for t in tracks) <= 20
     with pytest.raises(ConfigError, match="max_total_crops"):
         analyzer.track(frames, max_crops_per_track=8, max_total_crops=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda rows: st.integers(1, 4).flatmap(
+            # few distinct values, so ties (which the solver settles its own way) come up often
+            lambda cols: st.lists(
+                st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.5, 0.9, 1.0]), min_size=cols, max_size=cols),
+                min_size=rows,
+                max_size=rows,
+            )
+        )
+    )
+)
+def test_matched_pairs_are_the_solvers_positive_pairs(rows):
+    from scipy.optimize import linear_sum_assignment
+
+    affinity = np.asarray(rows, np.float64)
+    r, c = linear_sum_assignment(-affinity)
+    expected = [(int(i), int(j)) for i, j in zip(r, c) if affinity[i, j] > 0]
+    assert matched_pairs(affinity) == expected

@@ -183,3 +183,25 @@ def test_any_audio_and_regions_give_a_prosody_without_error(n, rate, gain, regio
     for value in (p.loudness_db, p.f0_median_hz, p.f0_slope_st_per_s, p.f0_jitter):
         assert value is None or np.isfinite(value)
     assert 0.0 <= p.voiced_ratio <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1.0, 1.0, width=32), max_size=400),
+    st.floats(0.5, 0.9999),
+)
+def test_dc_block_gives_lfilters_bits(samples, pole):
+    from omni_emotion.speech.prosody import dc_block
+
+    audio = np.asarray(samples, np.float32)
+    assert np.array_equal(dc_block(audio, pole), lfilter([1.0, -1.0], [1.0, -pole], audio))
+
+
+def test_dc_block_on_long_audio_takes_scipys_path_with_the_same_bits():
+    from omni_emotion.speech.prosody import DC_BLOCK_LOOP_SAMPLES, dc_block
+
+    rng = np.random.default_rng(3)
+    pole = float(np.exp(-2.0 * np.pi * 13.0 / 16000))
+    for size in (DC_BLOCK_LOOP_SAMPLES, DC_BLOCK_LOOP_SAMPLES + 1):
+        audio = rng.standard_normal(size).astype(np.float32)
+        assert np.array_equal(dc_block(audio, pole), lfilter([1.0, -1.0], [1.0, -pole], audio))

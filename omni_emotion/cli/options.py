@@ -61,17 +61,18 @@ def add_pipeline_arguments(
 
 
 def pipeline_spec(
-    args: argparse.Namespace, asr_threads: int = 0, torch_threads: int | None = None
+    args: argparse.Namespace, asr_threads: int | None = None, torch_threads: int | None = None
 ) -> PipelineSpec:
-    """torch_threads None: ``pipeline.ANALYSIS_TORCH_THREADS``."""
-    from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, PipelineSpec
+    """None: the one-clip commands' counts, ``pipeline.analysis_asr_threads()`` and
+    ``pipeline.ANALYSIS_TORCH_THREADS``."""
+    from omni_emotion.pipeline import ANALYSIS_TORCH_THREADS, PipelineSpec, analysis_asr_threads
 
     return PipelineSpec(
         engine=args.engine,
         device=args.device or "cpu",
         weights_dir=args.weights_dir,
         face_backend=args.face_backend,
-        asr_threads=asr_threads,
+        asr_threads=analysis_asr_threads() if asr_threads is None else asr_threads,
         torch_threads=ANALYSIS_TORCH_THREADS if torch_threads is None else torch_threads,
     )
 

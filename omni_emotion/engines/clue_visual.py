@@ -10,14 +10,18 @@ end of the track), per time window (the UI timeline), and per emotion family.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from omni_emotion.expressions import FER_LABELS, ExpressionModel, crop_face
+from omni_emotion.expression_io import FER_LABELS, crop_face
 from omni_emotion.faces.quality import FaceQuality, face_quality
 from omni_emotion.facial_actions import describe_actions, phase_slices
 from omni_emotion.facts import Fact
 from omni_emotion.types import FaceTrack, Perception
+
+if TYPE_CHECKING:  # the model is torch's: it loads in the background, after this module
+    from omni_emotion.expressions import ExpressionModel
 
 __all__ = ["VisualClues", "expression_inputs", "timeline_windows", "visual_clues"]
 

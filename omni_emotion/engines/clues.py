@@ -9,9 +9,11 @@ are loaded once per engine.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omni_emotion.engines.clue_acoustic import acoustic_clues
 from omni_emotion.engines.clue_textual import TextModels, readable_text, textual_clues
@@ -24,9 +26,12 @@ from omni_emotion.engines.explain import (
     reasons,
 )
 from omni_emotion.engines.fusion import FusionConfig, judge
-from omni_emotion.expressions import ExpressionModel
+from omni_emotion.expression_io import find_fer_weights
 from omni_emotion.lazy import Loader
 from omni_emotion.types import Analysis, Clues, Perception, ProgressFn
+
+if TYPE_CHECKING:  # torch models: they load in the background (see ClueEngine)
+    from omni_emotion.expressions import ExpressionModel
 
 __all__ = ["ClueEngine", "ClueEngineConfig", "load_engine"]
 
@@ -45,19 +50,52 @@ class ClueEngineConfig:
 
 
 class ClueEngine:
-    """Engine "clues". Construction loads the expression model and starts loading the text models in the
-    background (sentence-transformers and its torch stack take seconds to import: the clip is decoded,
-    listened to and its faces tracked meanwhile, and a clip without words never waits for them);
+    """Engine "clues". Its models are torch's (the expression CNN, the sentence encoder): each loads on first
+    need, or in the background from ``start_loading``, which ``EmotionPipeline.create`` calls. Importing torch
+    took 2 s of a cold start on 2 CPU cores, and perception needs none of it, so the clip is decoded,
+    listened to and its faces tracked meanwhile; a clip without words never waits for the text models.
     ``analyze`` is then fast and stateless."""
 
     name = "clues"
 
-    def __init__(self, config: ClueEngineConfig = ClueEngineConfig(), preload: bool = True) -> None:
+    def __init__(self, config: ClueEngineConfig = ClueEngineConfig()) -> None:
         self.config = config
-        self.expressions = ExpressionModel.load(config.device)
-        self._text_models = Loader(lambda: TextModels(config.device), "text-models")
-        if preload:
-            self._text_models.start()
+        find_fer_weights()  # a missing model fails here, at once, not in the background
+        self._torch_threads = 0
+        self._expressions = Loader(self._load_expressions, "expressions")
+        self._text_models = Loader(self._load_text_models, "text-models")
+
+    def start_loading(self, torch_threads: int = 0) -> None:
+        """Load the expression model, then the text models, in one background thread. torch_threads > 0:
+        torch's (process-wide) CPU thread count, set before either model is made."""
+        self._torch_threads = torch_threads
+
+        def load() -> None:
+            self._expressions.build_quietly()
+            self._text_models.build_quietly()
+
+        threading.Thread(target=load, name="omni-emotion-load-clues", daemon=True).start()
+
+    def _use_torch_threads(self) -> None:
+        if self._torch_threads:
+            import torch
+
+            torch.set_num_threads(self._torch_threads)
+
+    def _load_expressions(self) -> ExpressionModel:
+        from omni_emotion.expressions import ExpressionModel
+
+        self._use_torch_threads()
+        return ExpressionModel.load(self.config.device)
+
+    def _load_text_models(self) -> TextModels:
+        self._use_torch_threads()
+        return TextModels(self.config.device)
+
+    @property
+    def expressions(self) -> ExpressionModel:
+        """The facial-expression model (waits for it when it is still loading)."""
+        return self._expressions.get()
 
     @property
     def text_models(self) -> TextModels:
@@ -65,7 +103,8 @@ class ClueEngine:
         return self._text_models.get()
 
     def load_now(self) -> None:
-        """Wait for the text models (``EmotionPipeline.load_now``)."""
+        """Wait for both models (``EmotionPipeline.load_now``)."""
+        _ = self.expressions
         _ = self.text_models
 
     def analyze(self, perception: Perception, progress: ProgressFn | None = None) -> Analysis:

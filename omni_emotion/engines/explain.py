@@ -16,7 +16,7 @@ from omni_emotion.engines.clue_acoustic import ACTIVATED, SUBDUED, AcousticClues
 from omni_emotion.engines.clue_textual import TextualClues
 from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.engines.fusion import BASE_WORD, NEAR_NORM, Judgment, Label
-from omni_emotion.expressions import FER_FAMILY, FER_LABELS
+from omni_emotion.expression_io import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
 from omni_emotion.facts import Fact
 

@@ -56,7 +56,7 @@ from omni_emotion.engines.clue_visual import VisualClues
 from omni_emotion.engines.decision import DecisionTables, choose_labels, load_decision_tables
 from omni_emotion.engines.posterior import Evidence, combine, shift
 from omni_emotion.engines.voice_model import VoiceEvidence
-from omni_emotion.expressions import FER_FAMILY, FER_LABELS
+from omni_emotion.expression_io import FER_FAMILY, FER_LABELS
 from omni_emotion.facial_actions import PHASES
 from omni_emotion.facts import Fact
 from omni_emotion.lexicon import lookup

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omni_emotion.expressions import FER_FAMILY
+from omni_emotion.expression_io import FER_FAMILY
 from omni_emotion.lexicon import FAMILIES, lookup
 
 __all__ = ["OTHER_COLOUR", "expression_colour", "label_colour", "label_family"]
