@@ -1,6 +1,6 @@
 """Benchmark `analyze`: per-stage milliseconds, cold (models loading) and warm times, peak memory.
 
-    .venv/bin/python bench/analyze.py ../shared/testdata/media/face_noface.mov --engine clues --repeat 3
+    .venv/bin/python bench/analyze.py ../shared/testdata/media/face_noface.mov [--engine auto] --repeat 3
 
 The last stdout line is JSON: {"clip", "engine", "cold_s", "warm_median_s", "stages_ms", "peak_rss_mb",
 "fresh_s"}. cold_s is create() plus the first analysis (every model loads); warm runs reuse the loaded
@@ -53,7 +53,7 @@ def fresh_process_s(clip: str, engine: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip")
-    parser.add_argument("--engine", choices=ENGINES.choices(), default="clues")
+    parser.add_argument("--engine", choices=ENGINES.choices(), default="auto")  # what a user runs
     parser.add_argument("--repeat", type=int, default=3, help="warm runs after the cold one")
     parser.add_argument(
         "--fresh", type=int, default=1, help="fresh-process runs to time (the median is kept)"

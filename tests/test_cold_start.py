@@ -72,3 +72,13 @@ def test_the_engine_sets_torch_threads_before_its_models_load():
         "print(torch.get_num_threads(), type(engine.expressions).__name__, type(engine.text_models).__name__)\n"
     )
     assert _run(code) == "1 ExpressionModel TextModels"
+
+
+def test_choosing_the_engine_imports_no_torch_without_the_mllms_weights(tmp_path):
+    code = (
+        "import sys\n"
+        "from omni_emotion.pipeline import resolve_engine\n"
+        f"name = resolve_engine('auto', {str(tmp_path)!r})\n"
+        "print(name, 'torch' in sys.modules)\n"
+    )
+    assert _run(code) == "clues False"

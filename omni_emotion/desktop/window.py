@@ -65,7 +65,9 @@ class WindowConfig:
     # back to back starve the background analysis thread (measured: the first labels took 8.3 s instead
     # of 2.6 s on a loaded 2-core machine).
     rest_ratio: float = 0.5
-    max_fps: float = 30.0  # a webcam's rate: the window shows each frame it offers while a frame takes under 22 ms
+    max_fps: float = (
+        30.0  # a webcam's rate: the window shows each frame it offers while a frame takes under 22 ms
+    )
 
     def __post_init__(self) -> None:
         if self.duration_s < 0:

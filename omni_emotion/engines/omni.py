@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from omni_emotion.engines.registry import omni_available as is_available
 from omni_emotion.errors import DeviceUnavailableError, ModelNotFoundError
 from omni_emotion.mentions import LLMExtractor, RuleExtractor, project_vocabulary
 from omni_emotion.model.prompts import EXPLAIN_PROMPT, LABELS_PROMPT, user_prompt
@@ -325,13 +326,6 @@ class OmniEngine:
             engine=self.name,
             timings_ms=timings,
         )
-
-
-def is_available(weights_dir: Path) -> bool:
-    """The registry's check (engines/registry.py): an assembled model under ``weights_dir`` and a CUDA GPU."""
-    from omni_emotion.weights import find_omni_checkpoint
-
-    return find_omni_checkpoint(Path(weights_dir)) is not None and torch.cuda.is_available()
 
 
 def load_engine(device: str, weights_dir: Path) -> OmniEngine:

@@ -21,7 +21,7 @@ from omni_emotion.registry import Registry, load_ref
 if TYPE_CHECKING:
     from omni_emotion.engines.base import Engine
 
-__all__ = ["ENGINES", "EngineEntry", "always_available"]
+__all__ = ["ENGINES", "EngineEntry", "always_available", "omni_available"]
 
 
 def always_available(*_: object) -> bool:
@@ -47,6 +47,19 @@ class EngineEntry:
         return load_ref(self.load)(device, Path(weights_dir))
 
 
+def omni_available(weights_dir: Path) -> bool:
+    """Whether ``auto`` may pick the MLLM: an assembled model under ``weights_dir`` and a CUDA GPU. It is here, not
+    in engines/omni.py, and looks for the files first: ``auto`` asks it on every start, and importing torch
+    for the answer took 2 s of a CPU machine's cold start, before any work could begin."""
+    from omni_emotion.weights import find_omni_checkpoint
+
+    if find_omni_checkpoint(Path(weights_dir)) is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 ENGINES: Registry[EngineEntry] = Registry("engine")
 ENGINES.register(
     EngineEntry(
@@ -62,7 +75,7 @@ ENGINES.register(
         "omni",
         "the Omni-Emotion MLLM (SigLIP + face + Whisper encoders, LLM decoder); needs its weights and a CUDA GPU",
         load="omni_emotion.engines.omni:load_engine",
-        is_available="omni_emotion.engines.omni:is_available",
+        is_available=omni_available,
         num_frames=8,  # what it was trained with
         rank=10,
     )
