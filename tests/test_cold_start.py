@@ -1,5 +1,5 @@
 """What a cold start must not pay for: perception imports no torch and no scipy for a short clip with one face,
-a clip without speech never loads openSMILE, and the clue engine's torch models load in the background with
+a clip without speech never loads the recogniser, and the clue engine's torch models load in the background with
 the thread count they were given."""
 
 from __future__ import annotations
@@ -49,14 +49,14 @@ def test_perceiving_a_short_clip_with_one_face_imports_no_torch_and_no_scipy():
     assert _run(code) == "[]"
 
 
-def test_a_clip_without_speech_never_loads_opensmile():
+def test_a_clip_without_speech_never_loads_the_recogniser():
     code = (
         "import sys\n"
         "import numpy as np\n"
         "from omni_emotion.speech import SpeechAnalyzer\n"
         "transcript, prosody = SpeechAnalyzer().analyze(np.zeros(16000 * 3, np.float32))\n"
         "assert not transcript.text and prosody.voice is None\n"
-        "print(sorted(m for m in ('opensmile', 'pandas', 'ctranslate2') if m in sys.modules))\n"
+        "print(sorted(m for m in ('ctranslate2', 'faster_whisper', 'pandas') if m in sys.modules))\n"
     )
     assert _run(code) == "[]"
 

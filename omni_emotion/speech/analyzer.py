@@ -65,9 +65,8 @@ class SpeechAnalyzer:
         self._voice = VoiceMeter()
 
     def load_now(self) -> None:
-        """Load the recogniser and the voice meter now rather than at the first speech."""
+        """Load the recogniser now rather than at the first speech."""
         _ = self._asr.model
-        _ = self._voice.feature_names
 
     def vad(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
         """Speech regions as (start, end) seconds, sorted; [] for silence or no audio."""
@@ -108,7 +107,6 @@ class SpeechAnalyzer:
             return Transcript(language=language or ""), measure_prosody(
                 samples, SAMPLE_RATE, [], (), self.config.prosody
             )
-        self._voice.start_loading()  # beside the recogniser, which runs in native code without the GIL
         transcript = self._asr.transcribe(samples, regions, language)
         prosody = measure_prosody(samples, SAMPLE_RATE, regions, transcript.words, self.config.prosody)
         return transcript, replace(prosody, voice=self._voice.measure(samples, regions))

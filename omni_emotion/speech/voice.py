@@ -10,13 +10,11 @@ units (``VoiceProfile``); turning them into emotion evidence is the engines' job
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from collections import deque
 
 import numpy as np
 
-from omni_emotion.errors import ModelNotFoundError
-from omni_emotion.lazy import Loader
+from omni_emotion.speech.smile_native import EgemapsExtractor
 from omni_emotion.types import SAMPLE_RATE, VoiceProfile
 
 __all__ = ["SpeakerVoice", "VoiceMeter", "speech_audio"]
@@ -59,21 +57,12 @@ def speech_audio(
 
 
 class VoiceMeter:
-    """Owns an openSMILE eGeMAPSv02 extractor; build once, then ``measure`` (about 0.1 s per 4 s of speech).
-
-    The extractor is made on first need, or in the background from ``start_loading`` (the speech analyzer
-    calls it when the VAD finds speech, so it loads while the recogniser runs): importing openSMILE and
-    pandas took a second of a cold start on 2 CPU cores, and a clip without speech never needs them. A
-    missing openSMILE still fails here, at once."""
+    """Owns an openSMILE eGeMAPSv02 extractor (the library through its C API, smile_native.py); build once,
+    then ``measure`` (about 0.1 s per 4 s of speech). A missing openSMILE fails here, at once."""
 
     def __init__(self) -> None:
-        if importlib.util.find_spec("opensmile") is None:
-            raise ModelNotFoundError("openSMILE is missing: install it with `pip install opensmile==2.6.0`.")
-        self._smile = Loader(_egemaps_extractor, "opensmile")
-
-    def start_loading(self) -> None:
-        """Make the extractor in a background thread now (a no-op once made)."""
-        self._smile.start()
+        self._extractor = EgemapsExtractor()
+        self._columns = {name: i for i, name in enumerate(self._extractor.feature_names)}
 
     def measure(
         self, audio: np.ndarray, regions: list[tuple[float, float]], sample_rate: int = SAMPLE_RATE
@@ -82,25 +71,17 @@ class VoiceMeter:
         speech = speech_audio(np.asarray(audio, dtype=np.float32).reshape(-1), regions, sample_rate)
         if speech.size < MIN_SPEECH_S * sample_rate:
             return None
-        row = self._smile.get().process_signal(speech, sample_rate).iloc[0]
-        values = {field: float(row[name]) for name, field in _FEATURES.items()}
+        row = self._extractor(speech, sample_rate)
+        values = {field: float(row[self._columns[name]]) for name, field in _FEATURES.items()}
         if not np.isfinite(values["f0_mean_st"]) or values["f0_mean_st"] <= 0:
             return None  # no voiced frames: whisper, noise or music
-        functionals = tuple(float(v) for v in np.nan_to_num(row.to_numpy(dtype=np.float64)))
+        functionals = tuple(float(v) for v in np.nan_to_num(row.astype(np.float64)))
         return VoiceProfile(speech_seconds=speech.size / sample_rate, functionals=functionals, **values)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The names of ``VoiceProfile.functionals``, in order."""
-        return tuple(self._smile.get().feature_names)
-
-
-def _egemaps_extractor():
-    import opensmile
-
-    return opensmile.Smile(
-        feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals
-    )
+        return self._extractor.feature_names
 
 
 class SpeakerVoice:
