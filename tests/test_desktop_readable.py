@@ -67,8 +67,8 @@ def test_a_long_explanation_scrolls_inside_the_panel():
 
 
 def test_the_run_ends_with_one_line_on_what_it_did():
-    stats = WindowStats(
-        frames=412, fps=12.3, updates=30, lags_s=[1.0, 2.0, 3.0], labels_seen=["happy", "calm"], seconds=33.4
+    stats = WindowStats(  # the line gives the run's average rate, not the status line's smoothed one
+        frames=412, fps=29.0, updates=30, lags_s=[1.0, 2.0, 3.0], labels_seen=["happy", "calm"], seconds=33.4
     )
     line = stats.summary()
     assert "\n" not in line
