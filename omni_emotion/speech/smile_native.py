@@ -25,6 +25,7 @@ __all__ = ["EgemapsExtractor"]
 _CONFIG = "egemaps/v02/eGeMAPSv02.conf"
 _SOURCE, _SINK = b"extsource", b"extsink"  # the component names of the wheel's external input/output configs
 _SUCCESS = 0
+_NOT_WRITTEN = 8  # the source's buffer was full: the package ignores it, and so must we for its bits
 _LIBRARIES = {"Linux": "libSMILEapi.so", "Darwin": "libSMILEapi.dylib", "Windows": "SMILEapi.dll"}
 
 
@@ -164,9 +165,7 @@ class EgemapsExtractor:
         handle = self._open(sample_rate)
         self._check(handle, self._lib.smile_extsink_set_data_callback_ex(handle, _SINK, callback, None))
         written = self._lib.smile_extaudiosource_write_data(handle, _SOURCE, data, len(data))
-        self._check(
-            handle, 0 if written in (_SUCCESS, 8) else written
-        )  # 8: buffer full, as the package allows
+        self._check(handle, _SUCCESS if written == _NOT_WRITTEN else written)
         self._check(handle, self._lib.smile_extaudiosource_set_external_eoi(handle, _SOURCE))
         self._check(handle, self._lib.smile_run(handle))
         self._lib.smile_free(handle)
